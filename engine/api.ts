@@ -1,0 +1,158 @@
+/**
+ * The scenario API (scenario-api.md §1–§2) as TypeScript types. This is a contract: user scenario files and
+ * outside test suites rely on every name here. Extend it; never rename or change what is here.
+ *
+ * The engine implements these interfaces directly (engine/facade.ts); the sandboxed runner proxies them
+ * into the scenario's QuickJS realm.
+ */
+
+export type KernelName = '4.2' | 'mainline';
+
+/** Addresses and sizes: bigint, or a JavaScript number when it is a safe integer (scenario-api.md §1). */
+export type BigIntLike = bigint | number;
+
+export interface HostOptions {
+  kernel?: KernelName;
+  pageSize?: 4096 | 65536;
+  ramSize?: BigIntLike;
+  eeh?: boolean;
+}
+
+export interface PhbOptions {
+  model?: 'IODA2' | 'IODA1';
+  tce32Start?: BigIntLike;
+  tce32Size?: BigIntLike;
+  pgsizes?: BigIntLike;
+}
+
+export interface SpawnOptions {
+  name?: string;
+  memlock?: BigIntLike;
+  capIpcLock?: boolean;
+}
+
+export interface MmapOptions {
+  size: BigIntLike;
+  at?: BigIntLike;
+  prot?: 'rw' | 'r';
+  hugepage?: '16M';
+}
+
+export interface HostApi {
+  readonly kernel: KernelName;
+  readonly pageSize: number;
+  addPhb(opts?: PhbOptions): PhbApi;
+  spawn(opts?: SpawnOptions): ProcessApi;
+}
+
+export interface PhbApi {
+  readonly id: number;
+  addGroup(opts?: { devices?: string[]; kernelDma?: boolean }): IommuGroupApi;
+}
+
+export interface IommuGroupApi {
+  readonly id: number;
+  readonly name: string;
+}
+
+export interface RegionInfo {
+  ua: bigint;
+  size: bigint;
+  entries: number;
+  used: number;
+  mapped: number;
+  pageShift?: number;
+}
+
+export interface ProcessApi {
+  readonly pid: number;
+  readonly name: string;
+  readonly lockedVm: number;
+  readonly lockedVmBytes: bigint;
+  memlock: bigint;
+  capIpcLock: boolean;
+  mmap(opts: MmapOptions): bigint;
+  munmap(vaddr: BigIntLike, size: BigIntLike): void;
+  hpa(vaddr: BigIntLike): bigint;
+  pins(vaddr: BigIntLike): number;
+  regions(): RegionInfo[];
+  openContainer(): ContainerApi;
+  openGroup(group: IommuGroupApi): GroupFdApi;
+  adopt(container: ContainerApi): ContainerApi;
+  exit(): void;
+}
+
+export interface IoctlResult<Out = undefined> {
+  ret: number;
+  errno?: string;
+  out?: Out;
+  explain?: string;
+}
+
+export interface GroupFdApi {
+  getStatus(): IoctlResult<{ flags: number }>;
+  setContainer(container: ContainerApi): IoctlResult;
+  unsetContainer(): IoctlResult;
+  openDevice(name?: string): DeviceFdApi;
+  close(): void;
+}
+
+export interface DeviceFdApi {
+  close(): void;
+}
+
+export interface InfoOut {
+  flags: number;
+  dma32WindowStart: bigint;
+  dma32WindowSize: bigint;
+  ddw: { pgsizes: bigint; maxDynamicWindowsSupported: number; levels: number };
+}
+
+export interface MapArgs { vaddr: BigIntLike; iova: BigIntLike; size: BigIntLike; flags?: number; argsz?: number }
+export interface UnmapArgs { iova: BigIntLike; size: BigIntLike; flags?: number; argsz?: number }
+export interface RegisterArgs { vaddr: BigIntLike; size: BigIntLike; flags?: number; argsz?: number }
+export interface CreateArgs { pageShift: number; windowSize: BigIntLike; levels: number; flags?: number; argsz?: number }
+export interface RemoveArgs { startAddr: BigIntLike; flags?: number; argsz?: number }
+export interface EehArgs { op: number; flags?: number; argsz?: number }
+
+export interface ContainerApi {
+  getApiVersion(): IoctlResult;
+  checkExtension(ext: number): IoctlResult;
+  setIommu(type: number): IoctlResult;
+  getInfo(args?: { argsz?: number }): IoctlResult<InfoOut>;
+  enable(): IoctlResult;
+  disable(): IoctlResult;
+  mapDma(args: MapArgs): IoctlResult;
+  unmapDma(args: UnmapArgs): IoctlResult;
+  registerMemory(args: RegisterArgs): IoctlResult;
+  unregisterMemory(args: RegisterArgs): IoctlResult;
+  createWindow(args: CreateArgs): IoctlResult<{ startAddr: bigint }>;
+  removeWindow(args: RemoveArgs): IoctlResult;
+  eehPeOp(args: EehArgs): IoctlResult;
+  ioctl(request: string | number, args?: Record<string, unknown>): IoctlResult<unknown>;
+  close(): void;
+  readonly defaultWindowPending: boolean;
+  window(slot: 0 | 1): WindowInfo | null;
+  tce(slot: 0 | 1, index: number): TceInfo;
+}
+
+export interface WindowInfo {
+  slot: number;
+  startAddr: bigint;
+  pageShift: number;
+  size: bigint;
+  levels: number;
+  entries: number;
+}
+
+export interface TceInfo {
+  value: bigint;
+  hpa: bigint;
+  perm: number;
+  ua: bigint;
+}
+
+/** An error the scenario made that the kernel could not see (bad option, unsafe number, …). */
+export class ScenarioError extends Error {
+  override name = 'ScenarioError';
+}

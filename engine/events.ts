@@ -1,0 +1,158 @@
+/**
+ * The event log of a run (scenario-api.md §4 "events"). Every ioctl and every other state-changing step
+ * (close, exit, mmap, …) yields one event; expectations and log() calls yield events too. Events carry
+ * enough deltas (TCE runs, regions, windows, locked_vm breakdown) that the state after any event can be
+ * rebuilt by folding the log (engine/timeline.ts), which is what time travel in the workbench uses.
+ *
+ * Everything here is plain JSON-safe data except bigint fields, which the JSON writers encode as strings.
+ */
+
+/** locked_vm of one process split by contributor (product.md §5, kernel-model.md §5.1), in system pages. */
+export interface LockedVmBreakdown {
+  /** v1 VFIO_IOMMU_ENABLE charges (tce32_size >> PAGE_SHIFT per enabled container). */
+  v1Enable: number;
+  /** v2 pre-registered regions (entries of each region, charged once when created). */
+  regions: number;
+  /** TCE tables of VFIO-created windows (get_table_size >> PAGE_SHIFT; mainline: includes the view). */
+  tables: number;
+  /** 4.2 only: separately charged userspace views (it_userspace), also of borrowed IODA1 tables. */
+  views: number;
+  /** Charges the emulated kernel never returns (mainline TCE_CREATE failure, §4.10 / Q4). */
+  leaked: number;
+}
+
+/** One contiguous run of TCE slots written by one event. Values are linear in the slot index. */
+export interface TceRun {
+  container: number;
+  slot: number;
+  /** window generation: a new id every time a table is created in a container slot */
+  table: number;
+  /** first slot index (entry - it_offset) */
+  start: number;
+  count: number;
+  /** TCE value of the first slot (0n: cleared); slot start+i holds value + i*step (perm bits kept). */
+  value: bigint;
+  /** userspace address (it_userspace) of the first slot, 0n if none; advances by step like value. */
+  ua: bigint;
+  /** bytes between consecutive slots' hpa/ua (the IOMMU page size), 0 for a cleared run */
+  step: number;
+}
+
+export interface WindowDelta {
+  container: number;
+  slot: number;
+  table: number;
+  /** null: the window was removed/freed */
+  window: {
+    startAddr: bigint;
+    pageShift: number;
+    size: bigint;
+    levels: number;
+    entries: number;
+    /** it_offset: absolute number of the first entry */
+    offset: number;
+    /** borrowed kernel table of an IODA1 group (4.2) rather than a VFIO-created one */
+    borrowed: boolean;
+  } | null;
+}
+
+export interface RegionDelta {
+  pid: number;
+  /** stable id of the region within the run */
+  id: number;
+  /** null: the region was released */
+  region: {
+    ua: bigint;
+    size: bigint;
+    entries: number;
+    used: number;
+    mapped: number;
+    pageShift?: number;
+    /** containers whose prereg_list holds it (mainline); empty when orphaned (§4.9) */
+    containers: number[];
+  } | null;
+}
+
+export interface ContainerDelta {
+  id: number;
+  /** null: the container's IOMMU state was released (fd closed and no group left) */
+  state: {
+    pid: number | null;
+    fdOpen: boolean;
+    iommu: 'none' | 'v1' | 'v2';
+    enabled: boolean;
+    defaultWindowPending: boolean;
+    groups: number[];
+    mm: number | null;
+  } | null;
+}
+
+export interface GroupDelta {
+  id: number;
+  name: string;
+  phb: number;
+  container: number | null;
+  /** who owns the PE's DMA: the host kernel or VFIO */
+  owner: 'kernel' | 'vfio';
+}
+
+interface EventBase {
+  seq: number;
+  /** 1-based line of the scenario that caused it, when known */
+  line?: number;
+}
+
+export interface IoctlEvent extends EventBase {
+  kind: 'ioctl';
+  pid: number;
+  /** the fd the ioctl was issued on */
+  fd: { type: 'container' | 'group'; id: number };
+  op: string;
+  /** decoded arguments as passed (bigint for addresses and sizes) */
+  args: Record<string, bigint | number | string | boolean>;
+  ret: number;
+  errno: string | null;
+  out?: Record<string, unknown>;
+  lockedVm: Record<string, number>;
+  breakdown: Record<string, LockedVmBreakdown>;
+  explain: string;
+  deltas: StateDeltas;
+}
+
+/** Non-ioctl state changes: close(), exit(), mmap, munmap, setrlimit, openGroup, openContainer, … */
+export interface ActionEvent extends EventBase {
+  kind: 'action';
+  pid: number;
+  op: string;
+  args: Record<string, bigint | number | string | boolean>;
+  lockedVm: Record<string, number>;
+  breakdown: Record<string, LockedVmBreakdown>;
+  explain: string;
+  deltas: StateDeltas;
+}
+
+export interface ExpectEvent extends EventBase {
+  kind: 'expect';
+  ok: boolean;
+  label: string;
+  actual: string;
+  expected: string;
+}
+
+export interface LogEvent extends EventBase {
+  kind: 'log';
+  text: string;
+}
+
+export type RunEvent = IoctlEvent | ActionEvent | ExpectEvent | LogEvent;
+
+export interface StateDeltas {
+  tces?: TceRun[];
+  windows?: WindowDelta[];
+  regions?: RegionDelta[];
+  containers?: ContainerDelta[];
+  groups?: GroupDelta[];
+  /** host-level facts a fold needs: hosts and processes created */
+  hosts?: { id: number; kernel: string; pageSize: number }[];
+  processes?: { pid: number; host: number; name: string; memlock: bigint; capIpcLock: boolean; exited: boolean }[];
+}

@@ -1,0 +1,1280 @@
+/**
+ * The emulated host kernel: processes and their fds, the VFIO core (container and group fds,
+ * kernel-model.md §3) and the sPAPR TCE IOMMU driver v1/v2 (§4), with the era differences taken from
+ * the profile (profile.ts). Everything is synchronous and deterministic.
+ *
+ * Results follow the kernel's convention: `ret` is what the ioctl handler returns (0, a positive value,
+ * or -errno) and `explain` names the rule that decided it, with its section of kernel-model.md.
+ */
+import { Changes } from './changes.ts';
+import { errno, type ErrnoName } from './errno.ts';
+import { Mm, Region, type Contributor, type Extent } from './memory.ts';
+import { Group, Phb, SLOT1_BUS_ADDR, type PhbModel } from './platform.ts';
+import type { Profile } from './profile.ts';
+import { getTableSize, platformAcceptsLevels, tableGeometry, viewPages } from './table-size.ts';
+import { CHUNK_SIZE, TceTable } from './tce-table.ts';
+
+export interface Res<Out = undefined> {
+  ret: number;
+  explain: string;
+  out?: Out;
+}
+
+const U64 = (1n << 64n) - 1n;
+const TCE_READ = 1;
+const TCE_WRITE = 2;
+const PAGE_4K = 4096;
+
+function fail(name: ErrnoName, explain: string): Res<never> {
+  return { ret: -errno[name], explain };
+}
+
+function ok<Out>(explain: string, out?: Out): Res<Out> {
+  return out === undefined ? { ret: 0, explain } : { ret: 0, explain, out };
+}
+
+const hex = (n: number | bigint): string => '0x' + n.toString(16);
+
+// ------------------------------------------------------------------------------------------------
+// processes and fds
+
+export class Proc {
+  exited = false;
+  readonly fds: Fd[] = [];
+  constructor(
+    readonly pid: number,
+    readonly name: string,
+    readonly mm: Mm,
+    public memlock: bigint,
+    public capIpcLock: boolean,
+  ) {}
+
+  /** current->mm: null once the address space is gone (process exit, §5.6) */
+  get currentMm(): Mm | null {
+    return this.mm.alive ? this.mm : null;
+  }
+}
+
+export type Fd = ContainerFile | GroupFile | DeviceFile;
+
+export class ContainerFile {
+  readonly kind = 'container';
+  open = true;
+  constructor(readonly proc: Proc, readonly container: Container) {}
+}
+
+export class GroupFile {
+  readonly kind = 'group';
+  open = true;
+  constructor(readonly proc: Proc, readonly group: Group) {}
+}
+
+export class DeviceFile {
+  readonly kind = 'device';
+  open = true;
+  constructor(readonly proc: Proc, readonly group: Group, readonly device: string) {}
+}
+
+// ------------------------------------------------------------------------------------------------
+// container (struct vfio_container + struct tce_container, §1.3)
+
+export class Container {
+  /** open container fds across all processes */
+  files = 0;
+  /** VFIO core group list (vfio_container->group_list) */
+  readonly groups: Group[] = [];
+  driver: 'spapr' | null = null;
+  v2 = false;
+  enabled = false;
+  /** v1: pages charged by ENABLE */
+  lockedPages = 0;
+  readonly tables: (TceTable | null)[] = [null, null];
+  /** sPAPR driver group list, newest first: "first group" = most recently attached (Q12) */
+  readonly attached: Group[] = [];
+  defWindowPending = false;
+  /** mainline: container->mm */
+  mm: Mm | null = null;
+  /** mainline: prereg_list */
+  readonly prereg = new Set<Region>();
+  /** the kernel object is gone: no fd and no group refers to it */
+  dead = false;
+
+  constructor(readonly id: number) {}
+
+  get firstGroup(): Group | undefined {
+    return this.attached[0];
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+
+export interface KernelOptions {
+  profile: Profile;
+  pageShift: number;
+  ramSize: bigint;
+  eeh: boolean;
+  hostId: number;
+  changes: Changes;
+  ids: { next(kind: 'pid' | 'group' | 'container' | 'table' | 'region' | 'phb'): number };
+}
+
+/** Physical memory starts here (first 256 MiB left to firmware and the kernel image). */
+const PHYS_BASE = 0x10000000;
+/** ppc64 user address space limit (TASK_SIZE_USER64 with 4 PB, mainline); mmap refuses beyond */
+export const USER_VA_LIMIT = 2 ** 52;
+const DEFAULT_MMAP_TOP = 0x7000_0000_0000;
+
+export class Kernel {
+  readonly profile: Profile;
+  readonly pageShift: number;
+  readonly pageSize: number;
+  readonly ramSize: bigint;
+  readonly eeh: boolean;
+  readonly hostId: number;
+  readonly changes: Changes;
+  readonly phbs: Phb[] = [];
+  readonly groups: Group[] = [];
+  readonly procs: Proc[] = [];
+  readonly containers: Container[] = [];
+  /** page references taken by v1 MAP (one per TCE), keyed by physical frame (phys >> PAGE_SHIFT) */
+  readonly pinCounts = new Map<number, number>();
+  private nextPhys = PHYS_BASE;
+  private readonly ids: KernelOptions['ids'];
+
+  constructor(o: KernelOptions) {
+    this.profile = o.profile;
+    this.pageShift = o.pageShift;
+    this.pageSize = 2 ** o.pageShift;
+    this.ramSize = o.ramSize;
+    this.eeh = o.eeh;
+    this.hostId = o.hostId;
+    this.changes = o.changes;
+    this.ids = o.ids;
+  }
+
+  // ---- topology ------------------------------------------------------------------------------
+
+  addPhb(model: PhbModel, tce32Start: bigint, tce32Size: bigint, pgsizes: bigint | undefined): Phb {
+    // §1.1: IODA1 has 4 KiB pages under mainline's borrowing ops; without ops (4.2) the table group has none
+    const dflt = model === 'IODA2' ? this.profile.defaultPgsizes : this.profile.ioda1HasOps ? 0x1000n : 0n;
+    const phb = new Phb(this.ids.next('phb'), model, tce32Start, tce32Size, pgsizes ?? dflt);
+    this.phbs.push(phb);
+    return phb;
+  }
+
+  addGroup(phb: Phb, devices: string[], kernelDma: boolean): Group {
+    const g = new Group(this.ids.next('group'), phb, phb.groups.length, devices, kernelDma);
+    phb.groups.push(g);
+    this.groups.push(g);
+    this.changes.touchGroup(g.id);
+    return g;
+  }
+
+  spawn(name: string, memlock: bigint, capIpcLock: boolean): Proc {
+    const pid = this.ids.next('pid');
+    const p = new Proc(pid, name, new Mm(pid, this.pageShift), memlock, capIpcLock);
+    this.procs.push(p);
+    this.changes.touchProcess(pid);
+    return p;
+  }
+
+  // ---- memory --------------------------------------------------------------------------------
+
+  /** anonymous mmap; returns the address or an error text for the scenario author */
+  mmap(p: Proc, size: number, at: number | undefined, writable: boolean, huge: boolean): number | string {
+    const align = huge ? 1 << 24 : this.pageSize;
+    if (size <= 0) return 'mmap: size must be greater than 0';
+    const len = Math.ceil(size / align) * align;
+    let start: number;
+    if (at !== undefined) {
+      if (at % align !== 0) return `mmap: address ${hex(at)} is not aligned to ${hex(align)}`;
+      if (at + len > USER_VA_LIMIT) return `mmap: [${hex(at)}, ${hex(at + len)}) is beyond the user address space (${hex(USER_VA_LIMIT)})`;
+      if (p.mm.overlapsMapping(at, at + len)) return `mmap: [${hex(at)}, ${hex(at + len)}) overlaps an existing mapping (munmap it first)`;
+      start = at;
+    } else {
+      // top-down below DEFAULT_MMAP_TOP, like the kernel's mmap_base allocator
+      start = Math.floor((DEFAULT_MMAP_TOP - len) / align) * align;
+      for (const e of [...p.mm.mappings].sort((a, b) => b.start - a.start)) {
+        if (e.start < start + len && start < e.end) start = Math.floor((e.start - len) / align) * align;
+      }
+      if (start < this.pageSize) return 'mmap: no room left in the address space';
+    }
+    this.nextPhys = Math.ceil(this.nextPhys / align) * align;
+    const phys = this.nextPhys;
+    this.nextPhys += len;
+    p.mm.addMapping({ start, end: start + len, phys, backingShift: huge ? 24 : this.pageShift, writable, hugetlb: huge });
+    return start;
+  }
+
+  munmap(p: Proc, vaddr: number, size: number): string | null {
+    if (vaddr % this.pageSize !== 0) return `munmap: address ${hex(vaddr)} is not page aligned`;
+    if (size <= 0) return 'munmap: size must be greater than 0';
+    p.mm.removeRange(vaddr, vaddr + Math.ceil(size / this.pageSize) * this.pageSize);
+    return null;
+  }
+
+  /** page references on the system page backing ua: v1 pins plus registration pins (§4.6.3, §4.8) */
+  pins(p: Proc, ua: number): number {
+    const e = p.mm.mappingAt(ua);
+    if (!e) return 0;
+    const phys = e.phys + (ua - e.start);
+    const frame = Math.floor(phys / this.pageSize);
+    let n = this.pinCounts.get(frame) ?? 0;
+    for (const q of this.procs) {
+      for (const r of q.mm.regions) {
+        if (r.released) continue;
+        for (const x of r.extents) if (phys >= x.phys && phys < x.phys + (x.end - x.start)) n++;
+      }
+    }
+    return n;
+  }
+
+  private pin(frame: number, n = 1): void {
+    this.pinCounts.set(frame, (this.pinCounts.get(frame) ?? 0) + n);
+  }
+
+  private unpin(frame: number): void {
+    const c = this.pinCounts.get(frame) ?? 0;
+    if (c <= 1) this.pinCounts.delete(frame);
+    else this.pinCounts.set(frame, c - 1);
+  }
+
+  // ---- locked_vm -----------------------------------------------------------------------------
+
+  /** the mm an accounting call targets: current->mm (4.2) or container->mm (mainline), §1.5 */
+  private accountMm(caller: Proc, c: Container): Mm | null {
+    return this.profile.accountTo === 'current' ? caller.currentMm : (c.mm ?? caller.currentMm);
+  }
+
+  /** charges n pages; returns an ENOMEM result when RLIMIT_MEMLOCK refuses, else null */
+  private charge(caller: Proc, c: Container, n: number, what: Contributor, label: string): Res<never> | null {
+    const mm = this.accountMm(caller, c);
+    if (!mm) return fail('ESRCH', `${label}: the calling task has no mm (§4.4)`);
+    const owner = this.procs.find((q) => q.mm === mm) ?? caller;
+    const limit = mm.tryCharge(n, what, owner.memlock, owner.capIpcLock);
+    if (limit !== null) {
+      return fail('ENOMEM', `${label}: locked_vm ${mm.lockedVm} + ${n} pages would exceed RLIMIT_MEMLOCK ` +
+        `(${limit} pages = ${owner.memlock} bytes) and the process lacks CAP_IPC_LOCK (§1.5, §5.1)`);
+    }
+    this.changes.touchProcess(mm.pid);
+    return null;
+  }
+
+  private uncharge(caller: Proc, c: Container, n: number, what: Contributor): void {
+    const mm = this.accountMm(caller, c);
+    if (!mm) return; // 4.2: decrements are skipped without current->mm (§5.6)
+    mm.uncharge(n, what, this.profile);
+    this.changes.touchProcess(mm.pid);
+  }
+
+  // ---- VFIO core: container fd (§3) ------------------------------------------------------------
+
+  openContainer(p: Proc): ContainerFile {
+    const c = new Container(this.ids.next('container'));
+    this.containers.push(c);
+    c.files = 1;
+    const f = new ContainerFile(p, c);
+    p.fds.push(f);
+    this.changes.touchContainer(c.id);
+    return f;
+  }
+
+  adopt(p: Proc, from: ContainerFile): ContainerFile {
+    const f = new ContainerFile(p, from.container);
+    from.container.files++;
+    p.fds.push(f);
+    this.changes.touchContainer(from.container.id);
+    return f;
+  }
+
+  getApiVersion(): Res {
+    return ok('VFIO_API_VERSION is 0 (§4.1)');
+  }
+
+  checkExtension(ext: number): Res {
+    // §4.1: answered by the sPAPR driver, before any cross-mm check; never an error
+    if (ext === 2) return { ret: 1, explain: 'VFIO_SPAPR_TCE_IOMMU (v1) is supported (§4.1)' };
+    if (ext === 7) return { ret: 1, explain: 'VFIO_SPAPR_TCE_v2_IOMMU is supported since 4.2 (§4.1)' };
+    if (ext === 5) return { ret: this.eeh ? 1 : 0, explain: `VFIO_EEH: the host has EEH ${this.eeh ? 'enabled' : 'disabled'} (§4.1)` };
+    return ok(`extension ${ext} is not offered by the sPAPR TCE driver (§4.1)`);
+  }
+
+  setIommu(caller: Proc, c: Container, type: number): Res {
+    // §3 item 2
+    if (c.groups.length === 0) return fail('EINVAL', 'VFIO_SET_IOMMU: the container has no group yet (§3 item 2)');
+    if (c.driver) return fail('EINVAL', 'VFIO_SET_IOMMU: the container already has an IOMMU driver (§3 item 2)');
+    if (type !== 2 && type !== 7) return fail('ENODEV', `VFIO_SET_IOMMU: no IOMMU driver claims type ${type} (§3 item 2)`);
+    c.driver = 'spapr';
+    c.v2 = type === 7;
+    this.changes.touchContainer(c.id);
+    // attach every group already in the container, in list order (newest first)
+    const done: Group[] = [];
+    for (const g of [...c.groups]) {
+      const r = this.driverAttach(caller, c, g);
+      if (r.ret !== 0) {
+        for (const d of done) this.driverDetach(caller, c, d);
+        this.driverRelease(caller, c);
+        return { ret: r.ret, explain: `VFIO_SET_IOMMU(${type}): attaching ${g.name} failed: ${r.explain}` };
+      }
+      done.push(g);
+    }
+    return ok(`VFIO_SET_IOMMU(${type}): sPAPR TCE ${c.v2 ? 'v2' : 'v1'} driver attached to ${done.map((g) => g.name).join(', ')} (§3 item 2, §4.2)`);
+  }
+
+  // ---- VFIO core: group fd (§3 items 3, 4) ------------------------------------------------------
+
+  openGroup(p: Proc, g: Group): GroupFile | Res<never> {
+    if (g.fdOpen) return fail('EBUSY', `open(/dev/vfio/${g.id}): the group is already open (§3)`);
+    g.fdOpen = true;
+    const f = new GroupFile(p, g);
+    p.fds.push(f);
+    this.changes.touchGroup(g.id);
+    return f;
+  }
+
+  groupStatus(g: Group): Res<{ flags: number }> {
+    const flags = 1 | (g.container !== null ? 2 : 0); // VIABLE | CONTAINER_SET
+    return ok(`group ${g.name} is viable${g.container !== null ? ' and in a container' : ''}`, { flags });
+  }
+
+  setContainer(caller: Proc, g: Group, cf: ContainerFile | null): Res {
+    if (!cf || !cf.open || cf.proc !== caller) return fail('EBADF', 'VFIO_GROUP_SET_CONTAINER: the fd is not an open file of this process (§3 item 3)');
+    const c = cf.container;
+    if (g.container !== null) return fail('EINVAL', `VFIO_GROUP_SET_CONTAINER: ${g.name} is already in container ${g.container} (§3 item 3)`);
+    if (this.profile.ownershipTakenAt === 'set-container') {
+      // mainline: the IOMMU core claims DMA ownership now (§3 item 3, §7.1)
+      if (g.phb.model === 'IODA1' && g.kernelDma) {
+        return fail('EBUSY', `VFIO_GROUP_SET_CONTAINER: ${g.name}'s kernel table still has DMA mappings, the platform refuses to give it up (§7.1) [derived]`);
+      }
+      g.owner = 'vfio';
+    }
+    g.container = c.id;
+    c.groups.unshift(g);
+    this.changes.touchGroup(g.id);
+    this.changes.touchContainer(c.id);
+    if (c.driver) {
+      const r = this.driverAttach(caller, c, g);
+      if (r.ret !== 0) {
+        c.groups.splice(c.groups.indexOf(g), 1);
+        g.container = null;
+        if (this.profile.ownershipTakenAt === 'set-container') g.owner = 'kernel';
+        return { ret: r.ret, explain: `VFIO_GROUP_SET_CONTAINER: the driver refused ${g.name}: ${r.explain}` };
+      }
+      return ok(`VFIO_GROUP_SET_CONTAINER: ${g.name} joined container ${c.id} and was attached to its sPAPR driver (§3 item 3)`);
+    }
+    return ok(`VFIO_GROUP_SET_CONTAINER: ${g.name} is in container ${c.id}${this.profile.ownershipTakenAt === 'set-container' ? '; the PE was taken from the host kernel (§7.1)' : ''} (§3 item 3)`);
+  }
+
+  unsetContainer(caller: Proc, g: Group): Res {
+    if (g.container === null) return fail('EINVAL', `VFIO_GROUP_UNSET_CONTAINER: ${g.name} is not in a container (§3 item 4)`);
+    if (g.devicesOpen > 0) return fail('EBUSY', `VFIO_GROUP_UNSET_CONTAINER: ${g.devicesOpen} device fd(s) of ${g.name} are still open (§3 item 4)`);
+    const c = this.containerById(g.container);
+    this.detachFromContainer(caller, c, g);
+    return ok(`VFIO_GROUP_UNSET_CONTAINER: ${g.name} left container ${c.id}${c.driver ? '' : '; it was the last group, the driver was released'} (§3 item 4, §4.13)`);
+  }
+
+  openDevice(p: Proc, g: Group, name: string | undefined): DeviceFile | Res<never> {
+    if (g.container === null || !this.containerById(g.container).driver) {
+      return fail('EINVAL', `VFIO_GROUP_GET_DEVICE_FD: ${g.name} has no container with an IOMMU driver (§3)`);
+    }
+    const dev = name ?? g.devices[0]!;
+    if (!g.devices.includes(dev)) return fail('ENODEV', `VFIO_GROUP_GET_DEVICE_FD: no device ${dev} in ${g.name}`);
+    g.devicesOpen++;
+    const f = new DeviceFile(p, g, dev);
+    p.fds.push(f);
+    this.changes.touchGroup(g.id);
+    return f;
+  }
+
+  /** close(2) of any fd; `caller` is the closing process (matters for 4.2 accounting) */
+  close(caller: Proc, f: Fd): void {
+    if (!f.open) return;
+    f.open = false;
+    if (f.kind === 'container') {
+      const c = f.container;
+      c.files--;
+      this.changes.touchContainer(c.id);
+      // §3 item 5: closing the fd only drops a reference while groups are attached
+      if (c.files === 0 && c.groups.length === 0) this.destroyContainer(c);
+    } else if (f.kind === 'group') {
+      f.group.fdOpen = false;
+      this.changes.touchGroup(f.group.id);
+      this.maybeDissolve(caller, f.group);
+    } else {
+      f.group.devicesOpen--;
+      this.changes.touchGroup(f.group.id);
+      this.maybeDissolve(caller, f.group);
+    }
+  }
+
+  /** the group leaves its container once neither its fd nor a device fd is open (§3 item 4) */
+  private maybeDissolve(caller: Proc, g: Group): void {
+    if (g.fdOpen || g.devicesOpen > 0 || g.container === null) return;
+    const c = this.containerById(g.container);
+    this.detachFromContainer(caller, c, g);
+  }
+
+  private detachFromContainer(caller: Proc, c: Container, g: Group): void {
+    if (c.driver) this.driverDetach(caller, c, g);
+    c.groups.splice(c.groups.indexOf(g), 1);
+    g.container = null;
+    if (this.profile.ownershipTakenAt === 'set-container') g.owner = 'kernel'; // core releases DMA ownership
+    this.changes.touchGroup(g.id);
+    this.changes.touchContainer(c.id);
+    if (c.groups.length === 0) {
+      if (c.driver) this.driverRelease(caller, c);
+      if (c.files === 0) this.destroyContainer(c);
+    }
+  }
+
+  private destroyContainer(c: Container): void {
+    c.dead = true;
+    this.changes.touchContainer(c.id);
+  }
+
+  containerById(id: number): Container {
+    const c = this.containers.find((x) => x.id === id);
+    if (!c) throw new Error(`no container ${id}`);
+    return c;
+  }
+
+  /** process exit (§5.6): 4.2 tears the mm down first, then closes the fds; mainline closes with the container's mm */
+  exit(p: Proc): void {
+    if (this.profile.accountTo === 'current') {
+      // 4.2: exit_mm before exit_files; registered regions are freed by the mm teardown hook without accounting
+      for (const r of p.mm.regions) this.releaseRegionMemory(r);
+      p.mm.regions = [];
+      p.mm.alive = false;
+    }
+    for (const f of [...p.fds]) this.close(p, f);
+    if (p.mm.alive) {
+      p.mm.alive = false;
+      // mainline: regions still in the mm now are the orphans of §4.9; mm teardown only warns about them
+    }
+    p.exited = true;
+    this.changes.touchProcess(p.pid);
+  }
+
+  // ---- sPAPR driver: attach / detach / release (§4.2, §4.13) ------------------------------------
+
+  private driverAttach(caller: Proc, c: Container, g: Group): Res {
+    const P = this.profile;
+    const hasOps = g.hasOps(P);
+    if (P.attachRules === '4.2') {
+      if (c.attached.length > 0 && !hasOps) return fail('EBUSY', `${g.name} has no take/release ownership ops and the container already has a group (§4.2 4.2 item 1)`);
+      for (const a of c.attached) {
+        if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
+        if (a.phb.opsId !== g.phb.opsId) return fail('EPERM', `${g.name} has different table-group ops than ${a.name} (§4.2 4.2 item 2, §7.2)`);
+      }
+      if (!hasOps) {
+        // item 4: borrow the kernel's own table; its userspace view is charged first
+        const size = Number(g.tce32Size >> 12n);
+        const vp = viewPages(size, this.pageShift);
+        const e = this.charge(caller, c, vp, 'views', `attaching ${g.name}: userspace view of the borrowed kernel table`);
+        if (e) return e;
+        if (g.kernelDma) {
+          // the view charged for the failing table stays charged: a leak [derived] (§4.2 item 4)
+          this.accountMm(caller, c)?.reclassify(vp, 'views', 'leaked');
+          return fail('EBUSY', `${g.name}: the host kernel still has DMA mappings in its table (it_map bits set), iommu_take_ownership refuses (§4.2 item 4, §7.1); the ${vp}-page view charge is not returned [derived]`);
+        }
+        const t = new TceTable({
+          id: this.ids.next('table'), pageShift: 12, offset: Number(g.tce32Start >> 12n), size, levels: 1,
+          tablePages: 0, viewPages: vp, borrowed: true,
+        });
+        g.borrowed = t;
+        g.owner = 'vfio';
+        c.tables[0] = t;
+        this.changes.touchWindow(c.id, 0);
+      } else {
+        g.owner = 'vfio'; // platform take: bypass off, kernel window 0 removed (§1.1)
+        if (c.attached.length === 0 && !c.tables[0]) {
+          const r = this.createWindow(caller, c, g, 12, g.tce32Size, 1, 'default window');
+          if (r.ret !== 0) {
+            g.owner = 'kernel';
+            return { ret: r.ret, explain: `creating the default 32-bit window at attach failed: ${r.explain}` };
+          }
+        }
+        this.programWindows(c, g);
+      }
+    } else {
+      if (c.v2 && g.maxDynamicWindows === 0) return fail('EINVAL', `${g.name} supports no dynamic DMA windows (max_dynamic_windows_supported = 0), which v2 requires (§4.2 mainline item 3)`);
+      if (!c.v2 && c.attached.length > 0) return fail('EBUSY', 'a v1 container takes only one group in mainline (§4.2 mainline item 4, §7.2)');
+      for (const a of c.attached) {
+        if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
+        if (a.phb.opsId !== g.phb.opsId) return fail('EPERM', `${g.name} has a different create_table op than ${a.name} (§4.2 mainline item 5)`);
+      }
+      this.programWindows(c, g);
+      if (c.attached.length === 0 && !c.tables[0]) c.defWindowPending = true; // item 8: nothing charged
+    }
+    c.attached.unshift(g);
+    this.changes.touchGroup(g.id);
+    this.changes.touchContainer(c.id);
+    return ok('attached');
+  }
+
+  private programWindows(c: Container, g: Group): void {
+    for (let s = 0; s < 2; s++) g.programmed[s] = c.tables[s] ? c.tables[s]!.id : null;
+  }
+
+  private driverDetach(caller: Proc, c: Container, g: Group): void {
+    const P = this.profile;
+    if (!g.hasOps(P)) {
+      // 4.2 borrowed table: clear it, free its view, give it_map back (§4.13)
+      const t = c.tables[0];
+      if (t && t.borrowed) {
+        this.clearTable(caller, c, 0, t);
+        this.uncharge(caller, c, t.viewPages, 'views');
+        c.tables[0] = null;
+        this.changes.touchWindow(c.id, 0);
+      }
+      g.borrowed = null;
+      g.owner = 'kernel';
+    } else if (P.detachClearsTces) {
+      // mainline (Q9): every TCE of the container is cleared before the slot is unset on this PE
+      for (let s = 0; s < 2; s++) {
+        const t = c.tables[s];
+        if (t) this.clearTable(caller, c, s, t);
+        g.programmed[s] = null;
+      }
+    } else {
+      // 4.2: unset both slots on that PE, platform release; TCEs and tables kept
+      g.programmed[0] = g.programmed[1] = null;
+      g.owner = 'kernel';
+    }
+    c.attached.splice(c.attached.indexOf(g), 1);
+    this.changes.touchGroup(g.id);
+    this.changes.touchContainer(c.id);
+  }
+
+  /** driver release: the last group left (§4.13, §5.6) */
+  private driverRelease(caller: Proc, c: Container): void {
+    for (const g of [...c.attached]) this.driverDetach(caller, c, g);
+    for (let s = 0; s < 2; s++) {
+      const t = c.tables[s];
+      if (t) this.freeWindow(caller, c, s, t);
+    }
+    if (this.profile.releasePutsRegions) {
+      for (const r of [...c.prereg]) {
+        c.prereg.delete(r);
+        r.containers.delete(c.id);
+        this.putRegion(caller, c, r);
+      }
+    }
+    if (c.enabled && !c.v2) this.uncharge(caller, c, c.lockedPages, 'v1Enable');
+    c.driver = null;
+    c.v2 = false;
+    c.enabled = false;
+    c.lockedPages = 0;
+    c.defWindowPending = false;
+    c.mm = null;
+    this.changes.touchContainer(c.id);
+  }
+
+  // ---- sPAPR driver ioctls ----------------------------------------------------------------------
+
+  /** §3 item 7: mainline refuses ioctls from another mm once the container has one */
+  private crossMm(caller: Proc, c: Container): Res<never> | null {
+    if (this.profile.crossMmEperm && c.mm && c.mm !== caller.mm) {
+      return fail('EPERM', `the container belongs to pid ${c.mm.pid}'s mm; ioctls from pid ${caller.pid} are refused (§3 item 7)`);
+    }
+    return null;
+  }
+
+  /** tce_iommu_mm_set (mainline): record container->mm, EPERM if another mm is recorded */
+  private mmSet(caller: Proc, c: Container): Res<never> | null {
+    if (this.profile.accountTo !== 'container') return null;
+    if (c.mm) return c.mm === caller.mm ? null : fail('EPERM', `the container already belongs to pid ${c.mm.pid}'s mm (§1.3)`);
+    c.mm = caller.mm;
+    this.changes.touchContainer(c.id);
+    return null;
+  }
+
+  getInfo(caller: Proc, c: Container, argsz: number): Res<{ flags: number; dma32WindowStart: bigint; dma32WindowSize: bigint; ddw: { pgsizes: bigint; maxDynamicWindowsSupported: number; levels: number } }> {
+    const x = this.crossMm(caller, c);
+    if (x) return x;
+    const g = c.firstGroup;
+    if (!g) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_GET_INFO: no group attached (§4.3)');
+    if (argsz < 16) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_GET_INFO: argsz ${argsz} < 16 (§4.3)`);
+    const ddw = g.maxDynamicWindows !== 0 && c.v2;
+    const out = {
+      flags: ddw ? 1 : 0,
+      dma32WindowStart: g.tce32Start,
+      dma32WindowSize: g.tce32Size,
+      ddw: ddw
+        ? { pgsizes: g.pgsizes, maxDynamicWindowsSupported: g.maxDynamicWindows, levels: g.maxLevels }
+        : { pgsizes: 0n, maxDynamicWindowsSupported: 0, levels: 0 },
+    };
+    const why = ddw ? 'DDW reported (v2 container, group with dynamic windows)'
+      : c.v2 ? 'no DDW: the group has no dynamic windows' : 'no DDW: a v1 container never reports it';
+    return ok(`32-bit window ${hex(g.tce32Start)}+${hex(g.tce32Size)} of ${g.name}; ${why}${argsz < 32 ? '; argsz < 32: ddw not copied' : ''} (§4.3)`, out);
+  }
+
+  enable(caller: Proc, c: Container): Res {
+    const x = this.crossMm(caller, c);
+    if (x) return x;
+    if (c.v2) return fail('ENOTTY', 'VFIO_IOMMU_ENABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.4, §3 item 6)');
+    if (this.profile.accountTo === 'current' && !caller.currentMm) return fail('ESRCH', 'VFIO_IOMMU_ENABLE: the calling task has no mm (§4.4)');
+    if (c.enabled) return fail('EBUSY', 'VFIO_IOMMU_ENABLE: the container is already enabled (§4.4)');
+    const g = c.firstGroup;
+    if (!g) return fail('ENODEV', 'VFIO_IOMMU_ENABLE: no group attached (§4.4)');
+    if (g.tce32Size === 0n) return fail('EPERM', `VFIO_IOMMU_ENABLE: ${g.name} has no 32-bit window (tce32_size 0) (§4.4)`);
+    const m = this.mmSet(caller, c);
+    if (m) return m;
+    const pages = Number(g.tce32Size >> BigInt(this.pageShift));
+    const e = this.charge(caller, c, pages, 'v1Enable', 'VFIO_IOMMU_ENABLE');
+    if (e) return e;
+    c.lockedPages = pages;
+    c.enabled = true;
+    this.changes.touchContainer(c.id);
+    return ok(`VFIO_IOMMU_ENABLE: charged the whole 32-bit window of ${g.name}, ${hex(g.tce32Size)} bytes = ${pages} pages, regardless of what will be mapped (§4.4, §5.3)`);
+  }
+
+  disable(caller: Proc, c: Container): Res {
+    const x = this.crossMm(caller, c);
+    if (x) return x;
+    if (c.v2) return fail('ENOTTY', 'VFIO_IOMMU_DISABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.5)');
+    if (!c.enabled) return ok('VFIO_IOMMU_DISABLE: not enabled, nothing to do (§4.5)');
+    c.enabled = false;
+    this.uncharge(caller, c, c.lockedPages, 'v1Enable');
+    const pages = c.lockedPages;
+    c.lockedPages = 0;
+    this.changes.touchContainer(c.id);
+    return ok(`VFIO_IOMMU_DISABLE: ${pages} pages un-charged; existing TCEs and their pins stay (§4.5, Q11)`);
+  }
+
+  /** mainline: create the pending default window before MAP/UNMAP/CREATE (§4.6.1 step 5, Q7) */
+  private createPendingDefault(caller: Proc, c: Container): Res | null {
+    if (!c.defWindowPending) return null;
+    const g = c.firstGroup;
+    if (!g) return fail('ENODEV', 'creating the pending default window: no group attached (§4.10)');
+    const r = this.createWindow(caller, c, g, 12, g.tce32Size, 1, 'default window');
+    if (r.ret !== 0) return { ret: r.ret, explain: `creating the pending default window failed: ${r.explain}` };
+    c.defWindowPending = false;
+    this.changes.touchContainer(c.id);
+    return null;
+  }
+
+  /** tce_iommu_find_table: slot 0 then slot 1, first window containing the entry (§4.6.1 step 6) */
+  private findTable(c: Container, iova: bigint): { slot: number; t: TceTable } | null {
+    for (let s = 0; s < 2; s++) {
+      const t = c.tables[s];
+      if (!t) continue;
+      const entry = iova >> BigInt(t.pageShift);
+      if (entry >= BigInt(t.offset) && entry < BigInt(t.offset) + BigInt(t.size)) return { slot: s, t };
+    }
+    return null;
+  }
+
+  private windowsText(c: Container): string {
+    const w = c.tables.map((t, s) => (t ? `slot ${s} ${hex(t.startAddr)}..${hex(t.startAddr + t.windowSize - 1n)}` : null)).filter(Boolean);
+    return w.length ? w.join(', ') : 'no window';
+  }
+
+  mapDma(caller: Proc, c: Container, a: { vaddr: bigint; iova: bigint; size: bigint; flags: number; argsz: number }): Res {
+    const P = this.profile;
+    const x = this.crossMm(caller, c);
+    if (x) return x;
+    if (!c.enabled) {
+      return fail('EPERM', c.v2 ? 'VFIO_IOMMU_MAP_DMA: the v2 container is not enabled: no memory has been pre-registered yet (§4.6.1 check 1)'
+        : 'VFIO_IOMMU_MAP_DMA: the v1 container is not enabled (VFIO_IOMMU_ENABLE) (§4.6.1 check 1)');
+    }
+    if (a.argsz < 32) return fail('EINVAL', `VFIO_IOMMU_MAP_DMA: argsz ${a.argsz} < 32 (§4.6.1 check 3)`);
+    if ((a.flags & ~3) !== 0) return fail('EINVAL', `VFIO_IOMMU_MAP_DMA: flags ${hex(a.flags)} has bits other than READ|WRITE (§4.6.1 check 4)`);
+    const d = this.createPendingDefault(caller, c);
+    if (d) return d;
+    const w = this.findTable(c, a.iova);
+    if (!w) return fail('ENXIO', `VFIO_IOMMU_MAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${this.windowsText(c)}) (§4.6.1 check 6)`);
+    const { slot, t } = w;
+    const ps = BigInt(t.pageSize);
+    if (a.size % ps !== 0n || a.vaddr % ps !== 0n) {
+      return fail('EINVAL', `VFIO_IOMMU_MAP_DMA: size ${hex(a.size)} or vaddr ${hex(a.vaddr)} is not a multiple of the window's ${t.pageSize >= 1 << 20 ? `${t.pageSize >> 20} MiB` : `${t.pageSize >> 10} KiB`} IOMMU page (§4.6.1 check 7)`);
+    }
+    if ((a.flags & 3) === 0) return fail('EINVAL', 'VFIO_IOMMU_MAP_DMA: flags name neither READ nor WRITE (§4.6.1 check 8)');
+    if (a.iova % ps !== 0n) return this.paramCheckFailed('VFIO_IOMMU_MAP_DMA', `IOVA ${hex(a.iova)} is not aligned to the ${t.pageSize}-byte IOMMU page`);
+    const pages = a.size / ps;
+    const entry0 = a.iova >> BigInt(t.pageShift);
+    const index0 = Number(entry0 - BigInt(t.offset));
+    if (BigInt(index0) + pages > BigInt(t.size)) {
+      return fail('EINVAL', `VFIO_IOMMU_MAP_DMA: the range runs ${pages - BigInt(t.size - index0)} IOMMU pages past the end of window slot ${slot}; the kernel only checks the first page and would write beyond the table (UNDEFINED, §4.6.1, Q2): refused`);
+    }
+    if (pages === 0n) return ok('VFIO_IOMMU_MAP_DMA: size 0 passes every check and maps nothing (§4.6.1)');
+    const perm = (a.flags & 1 ? TCE_READ : 0) | (a.flags & 2 ? TCE_WRITE : 0) | (P.forceReadWithWrite && a.flags & 2 ? TCE_READ : 0);
+    const n = Number(pages);
+    const vaddr = Number(a.vaddr);
+    return c.v2 ? this.buildV2(caller, c, slot, t, index0, n, vaddr, perm) : this.buildV1(caller, c, slot, t, index0, n, vaddr, perm);
+  }
+
+  /** the param-check macros: -EINVAL in 4.2, +1 in 5.x/mainline (§4.6.2, Q1) */
+  private paramCheckFailed(op: string, why: string): Res {
+    if (this.profile.misalignedIovaRet === 'PLUS_ONE') {
+      return { ret: 1, explain: `${op}: ${why}; the OR'ed param-check macro evaluates to 1 and the ioctl returns +1 without mapping anything (§4.6.2, Q1) [derived]` };
+    }
+    return fail('EINVAL', `${op}: ${why} (iommu_tce_put/clear_param_check, §4.6.1 check 9)`);
+  }
+
+  /** v1 build (§4.6.3): one pin per IOMMU page, containment check, old pages unpinned */
+  private buildV1(caller: Proc, c: Container, slot: number, t: TceTable, index0: number, n: number, vaddr: number, perm: number): Res {
+    const mm = caller.mm; // v1 pins through the caller's address space (get_user_pages on current->mm)
+    const ps = t.pageSize;
+    let replaced = 0;
+    for (let i = 0; i < n; i++) {
+      const ua = vaddr + i * ps;
+      const e = mm.alive ? mm.mappingAt(ua) : undefined;
+      let err: Res | null = null;
+      if (!e || !e.writable) {
+        err = fail('EFAULT', `VFIO_IOMMU_MAP_DMA: cannot pin ${hex(ua)} for write: ${e ? 'read-only mapping (v1 pins always request write access, Q6)' : 'not mapped'} (§4.6.3 step 1)`);
+      } else {
+        const phys = e.phys + (ua - e.start);
+        const frame = Math.floor(phys / this.pageSize);
+        this.pin(frame);
+        if (e.backingShift < t.pageShift) {
+          // the pin taken above is not released on this path (Q5) [derived]
+          err = fail('EPERM', `VFIO_IOMMU_MAP_DMA: the ${2 ** e.backingShift >> 10} KiB page backing ${hex(ua)} is smaller than the ${ps >> 10} KiB IOMMU page (containment check, §4.6.3 step 2)`);
+        } else {
+          const idx = index0 + i;
+          const chunk = t.chunkFor(idx);
+          const o = idx % CHUNK_SIZE;
+          const old = chunk.tce[o]!;
+          if (old !== 0) {
+            this.unpin(Math.floor((old - (old % PAGE_4K)) / this.pageSize));
+            replaced++;
+          } else {
+            chunk.valid++;
+            t.valid++;
+          }
+          chunk.tce[o] = phys + perm;
+          this.changes.tceRun(c.id, slot, t.id, idx, 1, phys + perm, 0, ps);
+        }
+      }
+      if (err) {
+        if (i > 0) this.clearRange(caller, c, slot, t, index0, i);
+        return { ret: err.ret, explain: `${err.explain}${i > 0 ? `; the ${i} entries written by this call were cleared` : ''}` };
+      }
+    }
+    return ok(`VFIO_IOMMU_MAP_DMA: ${n} TCEs in window slot ${slot} entries ${index0}–${index0 + n - 1}, one pin each, no locked_vm change (§4.6.3)${replaced ? `; ${replaced} occupied slots replaced, their old pages unpinned` : ''}`);
+  }
+
+  /** v2 build (§4.6.4): translate through pre-registered regions of the caller's mm, bump `mapped` */
+  private buildV2(caller: Proc, c: Container, slot: number, t: TceTable, index0: number, n: number, vaddr: number, perm: number): Res {
+    const P = this.profile;
+    const mm = this.regionMm(caller, c);
+    const ps = t.pageSize;
+    let i = 0;
+    let replaced = 0;
+    const regionsUsed = new Set<Region>();
+    while (i < n) {
+      const ua = vaddr + i * ps;
+      const r = mm?.lookup(ua, ps);
+      let err: Res | null = null;
+      if (!r) {
+        err = fail('EINVAL', `VFIO_IOMMU_MAP_DMA: no pre-registered region of pid ${mm?.pid ?? caller.pid} contains ${hex(ua)}..${hex(ua + ps - 1)} (§4.6.4 step 1)`);
+      } else if (r.pageShift !== undefined && t.pageShift > r.pageShift) {
+        err = fail('EINVAL', `VFIO_IOMMU_MAP_DMA: the region at ${hex(r.ua)} can back IOMMU pages up to 2^${r.pageShift} bytes, the window uses 2^${t.pageShift} (mem->pageshift, §4.6.4 step 2)`);
+      } else {
+        const e = r.extentAt(ua);
+        if (e.backingShift < t.pageShift) {
+          err = fail('EPERM', `VFIO_IOMMU_MAP_DMA: the ${2 ** e.backingShift >> 10} KiB page backing ${hex(ua)} is smaller than the ${ps >> 10} KiB IOMMU page (containment check, §4.6.4 step 3)`);
+        } else {
+          // a run of pages inside this region and this extent is translated in one go
+          const k = Math.min(n - i, Math.floor((r.end - ua) / ps), Math.floor((e.end - ua) / ps));
+          const phys = e.phys + (ua - e.start);
+          replaced += this.writeV2Run(caller, c, slot, t, index0 + i, k, phys + perm, ua, ps);
+          r.mapped += k;
+          regionsUsed.add(r);
+          this.changes.touchRegion(r.mm.pid, r.id);
+          i += k;
+          continue;
+        }
+      }
+      if (i > 0) this.clearRange(caller, c, slot, t, index0, i);
+      return { ret: err.ret, explain: `${err.explain}${i > 0 ? `; the ${i} entries written by this call were cleared` : ''}` };
+    }
+    const rs = [...regionsUsed].map((r) => `${hex(r.ua)} (mapped ${r.mapped})`).join(', ');
+    return ok(`VFIO_IOMMU_MAP_DMA: ${n} TCEs in window slot ${slot} entries ${index0}–${index0 + n - 1} through region ${rs}; v2 pins nothing at map time and locked_vm is unchanged (§4.6.4)${replaced ? `; ${replaced} occupied slots replaced` : ''}`);
+  }
+
+  /** writes k consecutive v2 TCEs; returns how many occupied slots were replaced */
+  private writeV2Run(caller: Proc, c: Container, slot: number, t: TceTable, start: number, k: number, value0: number, ua0: number, ps: number): number {
+    let replaced = 0;
+    let done = 0;
+    while (done < k) {
+      const idx = start + done;
+      const chunk = t.chunkFor(idx);
+      const off = idx % CHUNK_SIZE;
+      const n = Math.min(k - done, CHUNK_SIZE - off);
+      const tce = chunk.tce;
+      const uas = chunk.ua;
+      const v = value0 + done * ps;
+      const u = ua0 + done * ps;
+      if (chunk.valid === 0) {
+        for (let j = 0; j < n; j++) {
+          tce[off + j] = v + j * ps;
+          uas[off + j] = u + j * ps;
+        }
+        chunk.valid += n;
+        t.valid += n;
+      } else {
+        let fresh = 0;
+        for (let j = 0; j < n; j++) {
+          if (tce[off + j] !== 0) {
+            this.unuseV2(caller, c, t, uas[off + j]!);
+            replaced++;
+          } else fresh++;
+          tce[off + j] = v + j * ps;
+          uas[off + j] = u + j * ps;
+        }
+        chunk.valid += fresh;
+        t.valid += fresh;
+      }
+      done += n;
+    }
+    this.changes.tceRun(c.id, slot, t.id, start, k, value0, ua0, ps);
+    return replaced;
+  }
+
+  /** the mm whose regions v2 looks up: current->mm (4.2) or container->mm (mainline) */
+  private regionMm(caller: Proc, c: Container): Mm | null {
+    return this.profile.accountTo === 'current' ? caller.currentMm : (c.mm ?? caller.currentMm);
+  }
+
+  /** tce_iommu_unuse_page_v2: find the region of the old ua and drop one `mapped` (never below 1) */
+  private unuseV2(caller: Proc, c: Container, t: TceTable, ua: number): void {
+    const mm = this.regionMm(caller, c);
+    const r = mm?.lookup(ua, t.pageSize);
+    if (r && r.mapped > 1) {
+      r.mapped--;
+      this.changes.touchRegion(r.mm.pid, r.id);
+    }
+  }
+
+  /** clears [start, start+count): v1 unpins, v2 drops `mapped`; unallocated chunks are skipped (§4.7) */
+  private clearRange(caller: Proc, c: Container, slot: number, t: TceTable, start: number, count: number): number {
+    let cleared = 0;
+    const mm = this.regionMm(caller, c);
+    const ps = t.pageSize;
+    // consecutive entries usually come from one region: batch its `mapped` decrements
+    let region: Region | undefined;
+    let pendingDec = 0;
+    const flush = (): void => {
+      if (region && pendingDec) {
+        region.mapped = Math.max(1, region.mapped - pendingDec);
+        this.changes.touchRegion(region.mm.pid, region.id);
+      }
+      pendingDec = 0;
+    };
+    t.forEachAllocated(start, count, (chunk, from, to) => {
+      const tce = chunk.tce;
+      const uas = chunk.ua;
+      let n = 0;
+      for (let o = from; o < to; o++) {
+        const old = tce[o]!;
+        if (old === 0) continue;
+        tce[o] = 0;
+        n++;
+        if (c.v2) {
+          const ua = uas[o]!;
+          uas[o] = 0;
+          if (!mm) continue; // 4.2 during exit: no current->mm, counters not touched (§5.6)
+          if (!region || !region.contains(ua, ps)) { // regions never overlap: a containing region is the one
+            flush();
+            region = mm.lookup(ua, ps);
+          }
+          if (region) pendingDec++;
+        } else {
+          this.unpin(Math.floor((old - (old % PAGE_4K)) / this.pageSize));
+        }
+      }
+      chunk.valid -= n;
+      cleared += n;
+    });
+    flush();
+    if (cleared) {
+      t.valid -= cleared; // chunks stay allocated, like the kernel's indirect levels
+      this.changes.tceClear(c.id, slot, t.id, start, count);
+    }
+    return cleared;
+  }
+
+  private clearTable(caller: Proc, c: Container, slot: number, t: TceTable): number {
+    return this.clearRange(caller, c, slot, t, 0, t.size);
+  }
+
+  unmapDma(caller: Proc, c: Container, a: { iova: bigint; size: bigint; flags: number; argsz: number }): Res {
+    const P = this.profile;
+    const x = this.crossMm(caller, c);
+    if (x) return x;
+    if (!c.enabled) return fail('EPERM', `VFIO_IOMMU_UNMAP_DMA: the ${c.v2 ? 'v2 container has no pre-registered memory yet' : 'v1 container is not enabled'} (§4.7)`);
+    if (a.argsz < 24) return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: argsz ${a.argsz} < 24 (§4.7)`);
+    if (a.flags !== 0) return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: flags ${hex(a.flags)}: sPAPR accepts no flags (§4.7)`);
+    const d = this.createPendingDefault(caller, c);
+    if (d) return d;
+    const w = this.findTable(c, a.iova);
+    if (!w) return fail('ENXIO', `VFIO_IOMMU_UNMAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${this.windowsText(c)}) (§4.7)`);
+    const { slot, t } = w;
+    const ps = BigInt(t.pageSize);
+    if (a.size % ps !== 0n) return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: size ${hex(a.size)} is not a multiple of the ${t.pageSize}-byte IOMMU page (§4.7)`);
+    if (a.iova % ps !== 0n) return this.paramCheckFailed('VFIO_IOMMU_UNMAP_DMA', `IOVA ${hex(a.iova)} is not aligned to the ${t.pageSize}-byte IOMMU page`);
+    const index0 = Number((a.iova >> BigInt(t.pageShift)) - BigInt(t.offset));
+    const pages = a.size / ps;
+    if (BigInt(index0) + pages > BigInt(t.size)) {
+      if (P.unmapChecksWholeRange) return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: ${hex(a.iova)}+${hex(a.size)} runs past the end of window slot ${slot} (iommu_tce_clear_param_check, §4.7)`);
+      return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: the range runs past the end of window slot ${slot}; mainline checks only the first page and would touch slots beyond the table (UNDEFINED, §4.7, Q2): refused`);
+    }
+    const n = Number(pages);
+    const cleared = n ? this.clearRange(caller, c, slot, t, index0, n) : 0;
+    return ok(`VFIO_IOMMU_UNMAP_DMA: window slot ${slot} entries ${index0}–${index0 + n - 1}: ${cleared} TCEs cleared${c.v2 ? ' (regions\' mapped counts dropped)' : ' (pages unpinned)'}, empty slots skipped (§4.7)`);
+  }
+
+  // ---- v2 registration (§4.8, §4.9) --------------------------------------------------------------
+
+  registerMemory(caller: Proc, c: Container, a: { vaddr: bigint; size: bigint; flags: number; argsz: number }): Res {
+    const P = this.profile;
+    const x = this.crossMm(caller, c);
+    if (x) return x;
+    if (!c.v2) return fail('ENOTTY', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY is a v2 ioctl; a v1 container answers ENOTTY (§4.8)');
+    if (P.register === 'mainline') {
+      const m = this.mmSet(caller, c);
+      if (m) return m;
+    }
+    if (a.argsz < 24) return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: argsz ${a.argsz} < 24 (§4.8)`);
+    if (a.flags !== 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: flags ${hex(a.flags)} must be 0 (§4.8)`);
+    const ps = BigInt(this.pageSize);
+    if (a.vaddr % ps !== 0n || a.size % ps !== 0n) {
+      return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: vaddr ${hex(a.vaddr)} and size ${hex(a.size)} must be multiples of the ${this.pageSize >> 10} KiB system page (§4.8, §5.5)`);
+    }
+    if (a.vaddr + a.size > U64) return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: vaddr + size wraps around 2^64 (§4.8)`);
+    const mm = P.accountTo === 'current' ? caller.currentMm : c.mm!;
+    if (!mm) return fail('ESRCH', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY: the calling task has no mm (§4.8)');
+    const entries = Number(a.size >> BigInt(this.pageShift));
+    // addresses beyond the user address space can be neither registered nor pinned
+    const vaddr = a.vaddr >= BigInt(USER_VA_LIMIT) ? USER_VA_LIMIT : Number(a.vaddr);
+    const size = Number(a.size);
+    const end = vaddr + size;
+    const label = `region ${hex(a.vaddr)}+${hex(a.size)}`;
+
+    if (P.register === '4.2') {
+      // MM42:mm_iommu_get — exact match takes a reference; any overlap is EINVAL, before accounting
+      for (const r of mm.regions) {
+        if (r.ua === vaddr && r.entries === entries) {
+          r.used++;
+          this.changes.touchRegion(mm.pid, r.id);
+          this.enableV2(c);
+          return ok(`VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} is already registered in this process: used ${r.used}, nothing charged or pinned again (§4.8, §5.4)`);
+        }
+        if (r.ua < end && vaddr < r.end) return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} overlaps the registered region ${hex(r.ua)}+${hex(r.size)} (§4.8 step 4)`);
+      }
+      const e = this.charge(caller, c, entries, 'regions', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
+      if (e) return e;
+      if (entries === 0) {
+        return fail('ENOMEM', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY: size 0: the zero-length hpas[] allocation fails (§4.8) [derived]');
+      }
+      const pin = mm.pinnableExtents(vaddr, size);
+      if ('fault' in pin) {
+        this.uncharge(caller, c, entries, 'regions');
+        return fail('EFAULT', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); everything undone (§4.8 step 6)`);
+      }
+      const r = this.newRegion(mm, vaddr, entries, size, pin.extents, undefined);
+      this.enableV2(c);
+      return ok(`VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label}: ${entries} system pages pinned and charged to locked_vm (now ${mm.lockedVm}); region ${r.id} used 1, mapped 1 (§4.8, §5.4)`);
+    }
+
+    // mainline: mm_iommu_get (exact, with a reference), else mm_iommu_new
+    const found = mm.findExact(vaddr, entries);
+    if (found && entries > 0) {
+      if (c.prereg.has(found)) {
+        return fail('EBUSY', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} is already registered through this container (§4.8 mainline step 4)`);
+      }
+      found.used++;
+      c.prereg.add(found);
+      found.containers.add(c.id);
+      this.changes.touchRegion(mm.pid, found.id);
+      this.enableV2(c);
+      return ok(`VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} already exists in this mm${found.containers.size === 1 ? ' (orphaned, now re-adopted)' : ' (registered through another container)'}: reference taken, used ${found.used}, nothing charged (§4.8, §4.9, §5.4)`);
+    }
+    const e = this.charge(caller, c, entries, 'regions', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
+    if (e) return e;
+    if (entries === 0) {
+      return fail('ENOMEM', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY: size 0: the zero-length allocation fails before the overlap test (§4.8) [derived]');
+    }
+    const pin = mm.pinnableExtents(vaddr, size);
+    if ('fault' in pin) {
+      this.uncharge(caller, c, entries, 'regions');
+      return fail('EFAULT', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); pins and charge undone (§4.8 mainline step 5)`);
+    }
+    const overlap = mm.regions.find((r) => r.ua < end && vaddr < r.end);
+    if (overlap) {
+      this.uncharge(caller, c, entries, 'regions');
+      return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} overlaps the registered region ${hex(overlap.ua)}+${hex(overlap.size)}; pins and charge undone (§4.8 mainline step 5)`);
+    }
+    // mem->pageshift: natural alignment of ua|size, lowered to each page's (huge) page shift (§1.4)
+    let shift = Math.min(ctz(a.vaddr | a.size), 63);
+    for (const x of pin.extents) shift = Math.min(shift, x.hugetlb ? x.backingShift : this.pageShift);
+    const r = this.newRegion(mm, vaddr, entries, size, pin.extents, shift);
+    c.prereg.add(r);
+    r.containers.add(c.id);
+    this.enableV2(c);
+    return ok(`VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label}: ${entries} system pages charged and pinned (locked_vm now ${mm.lockedVm}); region ${r.id} pageshift ${shift} (§4.8, §5.4)`);
+  }
+
+  private enableV2(c: Container): void {
+    c.enabled = true;
+    this.changes.touchContainer(c.id);
+  }
+
+  private newRegion(mm: Mm, ua: number, entries: number, size: number, extents: Extent[], pageShift: number | undefined): Region {
+    const r = new Region(this.ids.next('region'), mm, ua, entries, size, extents, pageShift);
+    mm.regions.unshift(r);
+    this.changes.touchRegion(mm.pid, r.id);
+    return r;
+  }
+
+  /** the region is really released: unpinned, removed, mapped = 0 */
+  private releaseRegionMemory(r: Region): void {
+    r.mapped = 0;
+    r.used = 0;
+    r.released = true;
+    const i = r.mm.regions.indexOf(r);
+    if (i >= 0) r.mm.regions.splice(i, 1);
+    this.changes.touchRegion(r.mm.pid, r.id);
+  }
+
+  /** mm_iommu_put (mainline): drop one reference; release when it was the last and nothing is mapped */
+  private putRegion(caller: Proc, c: Container, r: Region): 'released' | 'kept' | 'busy' {
+    r.used--;
+    this.changes.touchRegion(r.mm.pid, r.id);
+    if (r.used > 0) return 'kept';
+    if (r.mapped !== 1) {
+      r.used++; // the release is refused, the reference restored (§4.9)
+      return 'busy';
+    }
+    this.releaseRegionMemory(r);
+    r.mm.uncharge(r.entries, 'regions', this.profile);
+    this.changes.touchProcess(r.mm.pid);
+    return 'released';
+  }
+
+  unregisterMemory(caller: Proc, c: Container, a: { vaddr: bigint; size: bigint; flags: number; argsz: number }): Res {
+    const P = this.profile;
+    const x = this.crossMm(caller, c);
+    if (x) return x;
+    if (!c.v2) return fail('ENOTTY', 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY is a v2 ioctl; a v1 container answers ENOTTY (§4.9)');
+    if (P.unregister === 'mainline' && !c.mm) return fail('EPERM', 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: the container has no mm yet (nothing was registered through it) (§4.9)');
+    if (a.argsz < 24) return fail('EINVAL', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: argsz ${a.argsz} < 24 (§4.9)`);
+    if (a.flags !== 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: flags ${hex(a.flags)} must be 0 (§4.9)`);
+    const ps = BigInt(this.pageSize);
+    if (a.vaddr % ps !== 0n || a.size % ps !== 0n) return fail('EINVAL', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: vaddr ${hex(a.vaddr)} and size ${hex(a.size)} must be multiples of the system page (§4.9)`);
+    const entries = Number(a.size >> BigInt(this.pageShift));
+    const vaddr = a.vaddr >= BigInt(USER_VA_LIMIT) ? -1 : Number(a.vaddr);
+    const label = `${hex(a.vaddr)}+${hex(a.size)}`;
+    const mm = this.regionMm(caller, c);
+    const r = mm?.findExact(vaddr, entries);
+    if (!r) {
+      const near = mm?.regions.find((q) => q.ua < vaddr + Number(a.size) && vaddr < q.end);
+      return fail('ENOENT', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: no region registered with exactly ${label}${near ? ` (the registered region ${hex(near.ua)}+${hex(near.size)} only overlaps it: the range must match exactly)` : ''} (§4.9)`);
+    }
+    if (P.unregister === '4.2') {
+      r.used--;
+      this.changes.touchRegion(r.mm.pid, r.id);
+      if (r.used > 0) return ok(`VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label}: one reference dropped, used ${r.used}; the region stays registered and charged (§4.9)`);
+      if (r.mapped !== 1) {
+        r.used++;
+        const tces = r.mapped - 1;
+        return fail('EBUSY', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} is still referenced by ${tces} TCE${tces === 1 ? '' : 's'}${this.describeUsers(r)}; unmap them first (§4.9)`);
+      }
+      this.releaseRegionMemory(r);
+      this.uncharge(caller, c, r.entries, 'regions');
+      return ok(`VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} released: ${r.entries} pages unpinned and un-charged (§4.9, §5.4)`);
+    }
+    // mainline: temporary reference, must be in this container's prereg_list
+    if (!c.prereg.has(r)) {
+      return fail('ENOENT', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} exists but is not in this container's prereg_list${r.containers.size === 0 ? ' (it was orphaned by an earlier UNREGISTER while mapped)' : ''} (§4.9)`);
+    }
+    r.used++; // temporary reference
+    c.prereg.delete(r);
+    r.containers.delete(c.id);
+    this.putRegion(caller, c, r); // the container's reference: cannot reach zero here
+    const res = this.putRegion(caller, c, r); // the temporary one
+    if (res === 'released') return ok(`VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} released: ${r.entries} pages unpinned and un-charged (§4.9, §5.4)`);
+    if (res === 'busy') {
+      const tces = r.mapped - 1;
+      return ok(`VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} is still referenced by ${tces} TCE${tces === 1 ? '' : 's'}${this.describeUsers(r)}: the release is refused internally and the EBUSY discarded, so the call returns 0 while the region stays pinned and charged, owned by no container (orphaned, §4.9, Q3) [derived]`);
+    }
+    return ok(`VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} removed from this container; used ${r.used} through other containers (§4.9)`);
+  }
+
+  /** "window 0 entries 0–15" for the TCEs pointing into a region */
+  private describeUsers(r: Region): string {
+    const parts: string[] = [];
+    for (const c of this.containers) {
+      for (let s = 0; s < 2; s++) {
+        const t = c.tables[s];
+        if (!t || t.valid === 0) continue;
+        let first = -1;
+        let last = -1;
+        let count = 0;
+        for (const [base, chunk] of t.allocatedChunks()) {
+          if (chunk.valid === 0) continue;
+          for (let o = 0; o < CHUNK_SIZE; o++) {
+            if (chunk.tce[o] === 0) continue;
+            const ua = chunk.ua[o]!;
+            if (ua >= r.ua && ua < r.end) {
+              if (first < 0) first = base + o;
+              last = base + o;
+              count++;
+            }
+          }
+        }
+        if (count) parts.push(`container ${c.id} window ${s} entries ${first}–${last}`);
+      }
+    }
+    return parts.length ? ` (${parts.join('; ')})` : '';
+  }
+
+  // ---- DDW (§4.10, §4.11) ------------------------------------------------------------------------
+
+  /** tce_iommu_create_window: lowest free slot; charges; programs every attached PE */
+  private createWindow(caller: Proc, c: Container, g: Group, pageShift: number, windowSize: bigint, levels: number, what: string): Res<{ startAddr: bigint; slot: number }> {
+    const P = this.profile;
+    const slot = c.tables[0] ? (c.tables[1] ? -1 : 1) : 0;
+    if (slot < 0) return fail('ENOSPC', `both window slots are in use (${this.windowsText(c)}) (§4.10 step 2)`);
+    if (!Number.isInteger(pageShift) || pageShift < 0 || pageShift > 63 || ((g.pgsizes >> BigInt(pageShift)) & 1n) === 0n) {
+      return fail('EINVAL', `page shift ${pageShift} is not in the group's supported page sizes ${hex(g.pgsizes)} (§4.10 step 4)`);
+    }
+    if (!g.hasOps(P)) return fail('EPERM', `${g.name} has no table-group ops to create windows (§4.10 step 5)`);
+    const geo = tableGeometry(P, pageShift, windowSize, levels, this.pageShift, this.ramSize);
+    if (!geo) {
+      const why = levels === 0 || levels > 5 ? `levels ${levels} is not 1..5`
+        : windowSize <= 0n || (windowSize & (windowSize - 1n)) !== 0n ? `window size ${hex(windowSize)} is not a power of two`
+          : `window size ${hex(windowSize)} is larger than host RAM ${hex(this.ramSize)}`;
+      return fail('EINVAL', `get_table_size returned 0: ${why} (§4.10 step 6, §5.2)`);
+    }
+    const tableBytes = getTableSize(P, geo);
+    const tablePages = Number(tableBytes >> BigInt(this.pageShift));
+    const e = this.charge(caller, c, tablePages, 'tables', `TCE table of the ${what} (${tableBytes} bytes)`);
+    if (e) return e;
+    if (!platformAcceptsLevels(P, geo, levels, pageShift)) {
+      const bits = (geo.levelShift - 3) * levels + pageShift;
+      if (P.createLeaksChargeOnPlatformFailure) {
+        this.accountMm(caller, c)?.reclassify(tablePages, 'tables', 'leaked');
+        return fail('EINVAL', `the platform refuses ${levels} levels of 2^${geo.levelShift}-byte tables: (${geo.levelShift} - 3) * ${levels} + ${pageShift} = ${bits} >= ${P.platformAddressBits}; the ${tablePages}-page charge is not returned (§4.10, Q4) [derived]`);
+      }
+      this.uncharge(caller, c, tablePages, 'tables');
+      return fail('EINVAL', `the platform refuses ${levels} levels of 2^${geo.levelShift}-byte tables: (${geo.levelShift} - 3) * ${levels} + ${pageShift} = ${bits} >= ${P.platformAddressBits}; charge returned (§4.10 step 8)`);
+    }
+    const entries = 2 ** geo.entriesShift;
+    let vp = 0;
+    if (P.separateViewCharge && c.v2) {
+      vp = viewPages(entries, this.pageShift);
+      const ev = this.charge(caller, c, vp, 'views', `userspace view of the ${what}`);
+      if (ev) {
+        this.uncharge(caller, c, tablePages, 'tables');
+        return ev;
+      }
+    }
+    const bus = g.slotBusAddr(slot);
+    const t = new TceTable({
+      id: this.ids.next('table'), pageShift, offset: Number(bus >> BigInt(pageShift)), size: entries, levels,
+      tablePages, viewPages: vp, borrowed: false,
+    });
+    c.tables[slot] = t;
+    for (const a of c.attached) a.programmed[slot] = t.id;
+    if (!c.attached.includes(g)) g.programmed[slot] = t.id; // the group being attached right now
+    this.changes.touchWindow(c.id, slot);
+    this.changes.touchContainer(c.id);
+    return ok(`${what}: slot ${slot} at ${hex(bus)}, ${hex(windowSize)} bytes of 2^${pageShift}-byte pages, ${levels} level(s); table ${tablePages} pages${vp ? ` + view ${vp} pages` : ''} charged (§4.10, §5.2)`, { startAddr: bus, slot });
+  }
+
+  createWindowIoctl(caller: Proc, c: Container, a: { pageShift: number; windowSize: bigint; levels: number; flags: number; argsz: number }): Res<{ startAddr: bigint }> {
+    const P = this.profile;
+    const x = this.crossMm(caller, c);
+    if (x) return x;
+    if (!c.v2) return fail('ENOTTY', 'VFIO_IOMMU_SPAPR_TCE_CREATE is a v2 ioctl; a v1 container answers ENOTTY (§4.10)');
+    const m = this.mmSet(caller, c);
+    if (m) return m;
+    const g = c.firstGroup;
+    if (!g) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_CREATE: no group attached (§4.10)');
+    if (a.argsz < 40) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_CREATE: argsz ${a.argsz} < 40 (§4.10)`);
+    if (a.flags !== 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_CREATE: flags ${hex(a.flags)} must be 0 (§4.10)`);
+    const d = this.createPendingDefault(caller, c);
+    if (d) return d as Res<never>;
+    const r = this.createWindow(caller, c, g, a.pageShift, a.windowSize, a.levels, 'window');
+    if (r.ret !== 0) return { ret: r.ret, explain: `VFIO_IOMMU_SPAPR_TCE_CREATE: ${r.explain}` };
+    return ok(`VFIO_IOMMU_SPAPR_TCE_CREATE: ${r.explain}; start_addr is chosen by the platform (lowest free slot)`, { startAddr: r.out!.startAddr });
+  }
+
+  /** frees a window: clear its TCEs, unset it in every PE, un-charge table (+view) (§4.11, §5.1) */
+  private freeWindow(caller: Proc, c: Container, slot: number, t: TceTable): number {
+    const cleared = this.clearTable(caller, c, slot, t);
+    for (const g of this.groups) if (g.programmed[slot] === t.id) g.programmed[slot] = null;
+    if (!t.borrowed) {
+      this.uncharge(caller, c, t.tablePages, 'tables');
+      if (t.viewPages) this.uncharge(caller, c, t.viewPages, 'views');
+    }
+    c.tables[slot] = null;
+    this.changes.touchWindow(c.id, slot);
+    this.changes.touchContainer(c.id);
+    return cleared;
+  }
+
+  removeWindow(caller: Proc, c: Container, a: { startAddr: bigint; flags: number; argsz: number }): Res {
+    const P = this.profile;
+    const x = this.crossMm(caller, c);
+    if (x) return x;
+    if (!c.v2) return fail('ENOTTY', 'VFIO_IOMMU_SPAPR_TCE_REMOVE is a v2 ioctl; a v1 container answers ENOTTY (§4.11)');
+    const m = this.mmSet(caller, c);
+    if (m) return m;
+    if (!c.firstGroup) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_REMOVE: no group attached (§4.11)');
+    if (a.argsz < 16) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: argsz ${a.argsz} < 16 (§4.11)`);
+    if (a.flags !== 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: flags ${hex(a.flags)} must be 0 (§4.11)`);
+    if (c.defWindowPending && a.startAddr === 0n) {
+      c.defWindowPending = false;
+      this.changes.touchContainer(c.id);
+      return ok('VFIO_IOMMU_SPAPR_TCE_REMOVE(0): the default window was still pending; the pending flag is dropped, nothing was created or charged (§4.11, Q8)');
+    }
+    let slot = -1;
+    for (let s = 0; s < 2; s++) {
+      const t = c.tables[s];
+      if (t && a.startAddr >= t.startAddr && a.startAddr < t.startAddr + t.windowSize) {
+        slot = s;
+        break;
+      }
+    }
+    if (slot < 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: ${hex(a.startAddr)} is in no window (${this.windowsText(c)})${c.defWindowPending ? '; the default window is pending and only REMOVE(0) drops it' : ''} (§4.11)`);
+    const t = c.tables[slot]!;
+    const pages = t.tablePages + t.viewPages;
+    const cleared = this.freeWindow(caller, c, slot, t);
+    return ok(`VFIO_IOMMU_SPAPR_TCE_REMOVE: window slot ${slot} at ${hex(t.startAddr)} removed${cleared ? `, ${cleared} live TCEs torn down` : ''}; ${pages} table pages un-charged (§4.11)`);
+  }
+
+  // ---- EEH (§4.12) -----------------------------------------------------------------------------
+
+  eehPeOp(caller: Proc, c: Container, a: { op: number; flags: number; argsz: number }): Res {
+    const x = this.crossMm(caller, c);
+    if (x) return x;
+    if (c.attached.length === 0) return ok('VFIO_EEH_PE_OP: no group attached, nothing to do (§4.12)');
+    for (const g of c.attached) {
+      if (!this.eeh) return fail('ENODEV', `VFIO_EEH_PE_OP: EEH is disabled on this host, ${g.name} has no EEH PE (§4.12) [derived]`);
+      if (a.argsz < 12) return fail('EINVAL', `VFIO_EEH_PE_OP: argsz ${a.argsz} < 12 (§4.12)`);
+      if (a.flags !== 0) return fail('EINVAL', `VFIO_EEH_PE_OP: flags ${hex(a.flags)} must be 0 (§4.12)`);
+      if (a.op === 4) return { ret: 0, explain: `VFIO_EEH_PE_OP GET_STATE: ${g.name} is in state 0 (normal); the state is the ioctl's return value (§4.12)` };
+      if (a.op === 9 && this.profile.eehInjectErr) {
+        if (a.argsz < 40) return fail('EINVAL', `VFIO_EEH_PE_OP INJECT_ERR: argsz ${a.argsz} < 40 (§4.12)`);
+      } else if (!(a.op >= 0 && a.op <= 8)) {
+        return fail('EINVAL', `VFIO_EEH_PE_OP: unknown op ${a.op} (§4.12)`);
+      }
+    }
+    return ok(`VFIO_EEH_PE_OP op ${a.op} forwarded to ${c.attached.map((g) => g.name).join(', ')} (§4.12)`);
+  }
+}
+
+function ctz(x: bigint): number {
+  if (x === 0n) return 64;
+  let n = 0;
+  while ((x & 1n) === 0n) {
+    x >>= 1n;
+    n++;
+  }
+  return n;
+}
+
+export { SLOT1_BUS_ADDR };

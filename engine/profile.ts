@@ -1,0 +1,123 @@
+/**
+ * Kernel behaviour profiles (kernel-model.md §0.1). Every difference between the 4.2 driver and current
+ * mainline that the engine models is decided here, as data, so the backends read `profile.x` instead of
+ * comparing kernel names. Algorithms that differ wholesale (attach, register, unregister, release) are
+ * selected by the small enums below and implemented side by side in container.ts / prereg.ts.
+ */
+import type { KernelName } from './api.ts';
+
+export interface Profile {
+  readonly name: KernelName;
+
+  // §1.1 IODA2 pgsizes when the PHB does not say: 4.2 = 4K|64K|16M; mainline without a device-tree
+  // property = 4K|64K plus 16M|256M on POWER8 (TCEML:pnv_ioda_parse_tce_sizes).
+  readonly defaultPgsizes: bigint;
+  // §1.1 IODA1 (non-DDW) groups: 4.2 has no table-group ops (VFIO borrows the kernel table);
+  // mainline (~6.4+) gives them "borrowing" ops with max_dynamic_windows_supported = 0 and 4 KiB pages.
+  readonly ioda1HasOps: boolean;
+
+  // §1.5 which mm a charge goes to, and how decrements behave.
+  readonly accountTo: 'current' | 'container';
+  readonly decrementClampsAtZero: boolean;
+  // §3 item 7 — mainline refuses ioctls from a process other than the container's mm owner.
+  readonly crossMmEperm: boolean;
+
+  // §7.1 when the PE is taken from the host kernel.
+  readonly ownershipTakenAt: 'driver-attach' | 'set-container';
+  // §4.2 / §7.3: 4.2 creates the default 32-bit window at attach; mainline defers it (def_window_pending).
+  readonly defaultWindow: 'at-attach' | 'lazy';
+  // §4.2 attach rules (which group/type combinations are refused, and with what).
+  readonly attachRules: '4.2' | 'mainline';
+
+  // §4.6.2 / Q1 — misaligned IOVA: -EINVAL (4.2) or the +1 return of the OR'ed param-check macro.
+  readonly misalignedIovaRet: 'EINVAL' | 'PLUS_ONE';
+  // §4.7 — 4.2 checks that the whole UNMAP range lies in the window; mainline checks the first page only.
+  readonly unmapChecksWholeRange: boolean;
+  // §1.2 / Q14 — mainline's pnv_tce_xchg forces READ whenever WRITE is set.
+  readonly forceReadWithWrite: boolean;
+
+  // §4.8 registration: 4.2 tests overlap before charging; mainline charges, pins, then tests overlap.
+  readonly register: '4.2' | 'mainline';
+  // §4.9 unregistration: 4.2 EBUSY on a mapped region; mainline orphans it and returns 0 (Q3).
+  readonly unregister: '4.2' | 'mainline';
+  // §4.13 / §5.6 — mainline containers put their prereg_list regions at release; 4.2 leaves them to the mm.
+  readonly releasePutsRegions: boolean;
+  // §4.13 / Q9 — mainline clears every TCE of the container when any group is detached.
+  readonly detachClearsTces: boolean;
+
+  // §5.2 get_table_size: mainline returns twice the table bytes (table + userspace copy).
+  readonly tableSizeFactor: 1 | 2;
+  // §5.1 — 4.2 charges the v2 userspace view (it_userspace) separately from the table.
+  readonly separateViewCharge: boolean;
+  // §5.2 step 1 — 4.2 refuses windows larger than host RAM.
+  readonly windowLimitedByRam: boolean;
+  // §4.10 step 8 — platform limit (level_shift - 3) * levels + page_shift must stay below this.
+  readonly platformAddressBits: number;
+  // §4.10 / Q4 — mainline does not return the table charge when the platform create fails.
+  readonly createLeaksChargeOnPlatformFailure: boolean;
+  // §4.10 — mainline records container->mm in CREATE/REMOVE/REGISTER; §4.11 REMOVE(0) while pending is a no-op.
+  readonly removeClearsBeforeUnset: boolean;
+
+  // §4.12 — VFIO_EEH_PE_OP_INJECT_ERR (op 9) exists in mainline only.
+  readonly eehInjectErr: boolean;
+  // §3 item 3 — SET_CONTAINER with an fd that is not a container: 4.2 EINVAL, mainline EBADFD.
+  readonly notAContainerErrno: 'EINVAL' | 'EBADFD';
+}
+
+export const PROFILE_4_2: Profile = {
+  name: '4.2',
+  defaultPgsizes: 0x1011000n,
+  ioda1HasOps: false,
+  accountTo: 'current',
+  decrementClampsAtZero: true,
+  crossMmEperm: false,
+  ownershipTakenAt: 'driver-attach',
+  defaultWindow: 'at-attach',
+  attachRules: '4.2',
+  misalignedIovaRet: 'EINVAL',
+  unmapChecksWholeRange: true,
+  forceReadWithWrite: false,
+  register: '4.2',
+  unregister: '4.2',
+  releasePutsRegions: false,
+  detachClearsTces: false,
+  tableSizeFactor: 1,
+  separateViewCharge: true,
+  windowLimitedByRam: true,
+  platformAddressBits: 60,
+  createLeaksChargeOnPlatformFailure: false,
+  removeClearsBeforeUnset: false,
+  eehInjectErr: false,
+  notAContainerErrno: 'EINVAL',
+};
+
+export const PROFILE_MAINLINE: Profile = {
+  name: 'mainline',
+  defaultPgsizes: 0x11011000n,
+  ioda1HasOps: true,
+  accountTo: 'container',
+  decrementClampsAtZero: false,
+  crossMmEperm: true,
+  ownershipTakenAt: 'set-container',
+  defaultWindow: 'lazy',
+  attachRules: 'mainline',
+  misalignedIovaRet: 'PLUS_ONE',
+  unmapChecksWholeRange: false,
+  forceReadWithWrite: true,
+  register: 'mainline',
+  unregister: 'mainline',
+  releasePutsRegions: true,
+  detachClearsTces: true,
+  tableSizeFactor: 2,
+  separateViewCharge: false,
+  windowLimitedByRam: false,
+  platformAddressBits: 55,
+  createLeaksChargeOnPlatformFailure: true,
+  removeClearsBeforeUnset: true,
+  eehInjectErr: true,
+  notAContainerErrno: 'EBADFD',
+};
+
+export function profileFor(name: KernelName): Profile {
+  return name === '4.2' ? PROFILE_4_2 : PROFILE_MAINLINE;
+}

@@ -1,0 +1,101 @@
+/**
+ * A run of one scenario against the emulated kernel: the hosts it creates, the event log, expectations.
+ * The runner (runner/) creates one Session per run and exposes createHost, the expect functions and log
+ * to the scenario.
+ */
+import { ScenarioError, type HostApi, type HostOptions, type KernelName } from './api.ts';
+import { Changes } from './changes.ts';
+import type { RunEvent } from './events.ts';
+import { HostFacade, toBig } from './facade.ts';
+import { Kernel } from './kernel.ts';
+import { profileFor } from './profile.ts';
+import { BudgetError, Recorder } from './recorder.ts';
+
+export { BudgetError };
+
+export interface SessionOptions {
+  /** profile used when createHost() names none (command line --kernel / workbench selector) */
+  kernel?: KernelName;
+  /** the run stops with BudgetError once this many events were recorded (default 1,000,000) */
+  maxEvents?: number;
+  /** called synchronously for every event as it is recorded */
+  onEvent?: (e: RunEvent) => void;
+}
+
+type IdKind = 'pid' | 'group' | 'container' | 'table' | 'region' | 'phb';
+
+export class Session {
+  readonly events: RunEvent[] = [];
+  /** 1-based scenario line of the API call being executed; the runner sets it before each call */
+  line: number | undefined;
+  readonly kernel: KernelName;
+  readonly hosts: HostFacade[] = [];
+  readonly expectations = { passed: 0, failed: 0 };
+  private readonly maxEvents: number;
+  private readonly onEvent: ((e: RunEvent) => void) | undefined;
+  private readonly recorder: Recorder;
+  private readonly counters: Record<IdKind, number> = { pid: 99, group: 0, container: 0, table: 0, region: 0, phb: -1 };
+
+  constructor(opts: SessionOptions = {}) {
+    this.kernel = opts.kernel ?? 'mainline';
+    this.maxEvents = opts.maxEvents ?? 1_000_000;
+    this.onEvent = opts.onEvent;
+    this.recorder = new Recorder(new Changes(), {
+      line: () => this.line,
+      push: (e) => this.push(e),
+    });
+  }
+
+  private push(e: RunEvent): void {
+    if (this.events.length >= this.maxEvents) {
+      throw new BudgetError(`event budget exceeded: the run recorded ${this.maxEvents} events`);
+    }
+    this.events.push(e);
+    this.onEvent?.(e);
+  }
+
+  createHost(opts: HostOptions = {}): HostApi {
+    if (opts === null || typeof opts !== 'object') throw new ScenarioError('createHost: the argument must be an object');
+    const kernel = opts.kernel ?? this.kernel;
+    if (kernel !== '4.2' && kernel !== 'mainline') throw new ScenarioError(`createHost: kernel must be '4.2' or 'mainline', got ${String(kernel)}`);
+    const pageSize = opts.pageSize ?? 65536;
+    if (pageSize !== 4096 && pageSize !== 65536) throw new ScenarioError(`createHost: pageSize must be 4096 or 65536, got ${String(pageSize)}`);
+    const ramSize = opts.ramSize === undefined ? 64n << 30n : toBig(opts.ramSize, 'createHost: ramSize');
+    const k = new Kernel({
+      profile: profileFor(kernel), pageShift: pageSize === 4096 ? 12 : 16, ramSize, eeh: opts.eeh ?? true,
+      hostId: this.hosts.length, changes: this.recorder.changes,
+      ids: { next: (kind: IdKind) => ++this.counters[kind] },
+    });
+    this.recorder.kernels.push(k);
+    const h = new HostFacade(k, this.recorder);
+    this.hosts.push(h);
+    return h;
+  }
+
+  /** records an expectation event; never throws (except when the event budget is exhausted) */
+  expect(ok: boolean, label: string, actual: string, expected: string): void {
+    if (ok) this.expectations.passed++;
+    else this.expectations.failed++;
+    const e: RunEvent = { seq: ++this.recorder.seq, kind: 'expect', ok, label, actual, expected };
+    if (this.line !== undefined) e.line = this.line;
+    this.push(e);
+  }
+
+  log(text: string): void {
+    const e: RunEvent = { seq: ++this.recorder.seq, kind: 'log', text };
+    if (this.line !== undefined) e.line = this.line;
+    this.push(e);
+  }
+
+  /** peak locked_vm (pages) per pid over the run */
+  get peakLockedVm(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const h of this.hosts) for (const p of h.k.procs) out[p.pid] = p.mm.peak;
+    return out;
+  }
+
+  /** the kernels behind the hosts (inspection, snapshots) */
+  get kernels(): Kernel[] {
+    return this.hosts.map((h) => h.k);
+  }
+}
