@@ -163,6 +163,7 @@ export class ProcessFacade implements ProcessApi {
     this.alive('memlock');
     const b = toBig(v, 'memlock');
     this.p.memlock = b;
+    this.k.changes.touchProcess(this.p.pid);
     this.host.rec.action(this.k, this.p, 'setrlimit', { memlock: b }, `RLIMIT_MEMLOCK of pid ${this.p.pid} set to ${b} bytes (${b >> BigInt(this.k.pageShift)} pages)`);
   }
   get capIpcLock(): boolean {
@@ -171,6 +172,7 @@ export class ProcessFacade implements ProcessApi {
   set capIpcLock(v: boolean) {
     this.alive('capIpcLock');
     this.p.capIpcLock = Boolean(v);
+    this.k.changes.touchProcess(this.p.pid);
     this.host.rec.action(this.k, this.p, 'capset', { capIpcLock: this.p.capIpcLock }, `pid ${this.p.pid} ${this.p.capIpcLock ? 'has' : 'lacks'} CAP_IPC_LOCK now`);
   }
 

@@ -20,6 +20,8 @@ export interface RecorderHooks {
 export class Recorder {
   readonly kernels: Kernel[] = [];
   seq = 0;
+  /** hosts already announced in an event's deltas */
+  private announced = 0;
   constructor(readonly changes: Changes, private readonly hooks: RecorderHooks) {}
 
   ioctl<Out>(k: Kernel, p: Proc, fd: IoctlEvent['fd'], op: string, args: IoctlEvent['args'], r: Res<Out>, result: IoctlResult<Out>): IoctlResult<Out> {
@@ -59,6 +61,10 @@ export class Recorder {
   private drain(): StateDeltas {
     const ch = this.changes;
     const d: StateDeltas = {};
+    if (this.announced < this.kernels.length) {
+      d.hosts = this.kernels.slice(this.announced).map((k) => ({ id: k.hostId, kernel: k.profile.name, pageSize: k.pageSize }));
+      this.announced = this.kernels.length;
+    }
     if (ch.empty) return d;
     if (ch.tces.length) d.tces = ch.tces;
     for (const key of ch.windows) {

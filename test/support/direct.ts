@@ -15,8 +15,14 @@ export interface DirectRun {
   events: readonly RunEvent[];
 }
 
-export function runDirect(source: string, kernel: KernelName = 'mainline'): DirectRun {
-  const session = new Session({ kernel });
+export function runDirect(
+  source: string,
+  kernel: KernelName = 'mainline',
+  onSession?: (s: Session) => void,
+  onEvent?: (e: RunEvent) => void,
+): DirectRun {
+  const session = new Session({ kernel, ...(onEvent ? { onEvent } : {}) });
+  onSession?.(session);
   const js = transform(source, { transforms: ['typescript'], disableESTransforms: true }).code;
   const record = (c: Check, label?: unknown): void => session.expect(c.ok, String(label ?? ''), c.actual, c.expected);
   const globals: Record<string, unknown> = {

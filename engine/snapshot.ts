@@ -1,0 +1,238 @@
+/**
+ * Inspection snapshots (product.md §Snapshots): the WorldState at one step of a run as a versioned,
+ * deterministic JSON document. TCE contents are stored as linear runs, so a fully mapped 16-million-entry
+ * window costs a few hundred bytes. Every bigint is written as a "0x…" hex string.
+ *
+ * The valibot schema below is the single source of truth: parseSnapshot() validates imports strictly with
+ * it, and schema/snapshot.schema.json is generated from it (test/engine/snapshot.test.ts keeps the two in
+ * step).
+ */
+import * as v from 'valibot';
+import type { RunEvent } from './events.ts';
+import { captureState, type Run, type WorldState } from './state.ts';
+
+export const SNAPSHOT_FORMAT = 'dmawb-snapshot';
+export const SNAPSHOT_VERSION = 1;
+/** imports larger than this are refused before parsing */
+export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
+
+const HEX = /^0x[0-9a-f]+$/;
+const hex = v.pipe(v.string(), v.regex(HEX, 'must be a lowercase hex string such as "0x7fff00000000"'), v.maxLength(34));
+const u32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
+const count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+const signed = v.pipe(v.number(), v.integer(), v.minValue(-Number.MAX_SAFE_INTEGER), v.maxValue(Number.MAX_SAFE_INTEGER));
+const name = v.pipe(v.string(), v.maxLength(256));
+
+const breakdown = v.strictObject({ v1Enable: signed, regions: signed, tables: signed, views: signed, leaked: signed });
+
+const run = v.strictObject({ start: count, count: v.pipe(count, v.minValue(1)), value: hex, ua: hex, step: count });
+
+export const SnapshotSchema = v.strictObject({
+  format: v.literal(SNAPSHOT_FORMAT),
+  version: v.literal(SNAPSHOT_VERSION),
+  app: v.strictObject({ name, version: name }),
+  kernel: v.picklist(['4.2', 'mainline']),
+  scenario: v.strictObject({ name, sha256: v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))) }),
+  seq: count,
+  state: v.strictObject({
+    hosts: v.pipe(v.array(v.strictObject({ id: count, kernel: v.picklist(['4.2', 'mainline']), pageSize: v.picklist([4096, 65536]) })), v.maxLength(1000)),
+    processes: v.pipe(v.array(v.strictObject({
+      pid: count, host: count, name, memlock: hex, capIpcLock: v.boolean(), exited: v.boolean(), lockedVm: signed, breakdown,
+    })), v.maxLength(100000)),
+    regions: v.pipe(v.array(v.strictObject({
+      pid: count, id: count, ua: hex, size: hex, entries: count, used: count, mapped: count,
+      pageShift: v.optional(u32), containers: v.array(count),
+    })), v.maxLength(100000)),
+    groups: v.pipe(v.array(v.strictObject({
+      id: count, name, phb: count, container: v.nullable(count), owner: v.picklist(['kernel', 'vfio']),
+    })), v.maxLength(100000)),
+    containers: v.pipe(v.array(v.strictObject({
+      id: count, pid: v.nullable(count), fdOpen: v.boolean(), iommu: v.picklist(['none', 'v1', 'v2']), enabled: v.boolean(),
+      defaultWindowPending: v.boolean(), groups: v.array(count), mm: v.nullable(count),
+    })), v.maxLength(100000)),
+    windows: v.pipe(v.array(v.strictObject({
+      container: count, slot: v.picklist([0, 1]), table: count, startAddr: hex, pageShift: v.pipe(u32, v.maxValue(63)), size: hex,
+      levels: u32, entries: count, offset: count, borrowed: v.boolean(), runs: v.pipe(v.array(run), v.maxLength(5_000_000)),
+    })), v.maxLength(100000)),
+  }),
+  events: v.optional(v.pipe(v.array(v.looseObject({ seq: count, kind: v.picklist(['ioctl', 'action', 'expect', 'log']) })), v.maxLength(5_000_000))),
+});
+
+export type SnapshotJson = v.InferOutput<typeof SnapshotSchema>;
+
+export interface SnapshotMeta {
+  appName: string;
+  appVersion: string;
+  kernel: '4.2' | 'mainline';
+  scenarioName: string;
+  /** SHA-256 of the scenario source, hex; null when not known */
+  scenarioSha256: string | null;
+}
+
+export interface Snapshot {
+  meta: SnapshotMeta;
+  state: WorldState;
+  events?: RunEvent[];
+}
+
+const toHex = (b: bigint): string => '0x' + b.toString(16);
+
+/** JSON-ready copy of any value with bigints as hex strings (events, deltas) */
+export function jsonSafe(value: unknown): unknown {
+  if (typeof value === 'bigint') return toHex(value);
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(value)) if (x !== undefined) out[k] = jsonSafe(x);
+    return out;
+  }
+  return value;
+}
+
+/** the snapshot document (deterministic: same run and step, same bytes) */
+export function toSnapshotJson(s: Snapshot): SnapshotJson {
+  const st = s.state;
+  const doc: SnapshotJson = {
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    app: { name: s.meta.appName, version: s.meta.appVersion },
+    kernel: s.meta.kernel,
+    scenario: { name: s.meta.scenarioName, sha256: s.meta.scenarioSha256 },
+    seq: st.seq,
+    state: {
+      hosts: st.hosts.map((h) => ({ id: h.id, kernel: h.kernel as '4.2' | 'mainline', pageSize: h.pageSize as 4096 | 65536 })),
+      processes: st.processes.map((p) => ({
+        pid: p.pid, host: p.host, name: p.name, memlock: toHex(p.memlock), capIpcLock: p.capIpcLock, exited: p.exited,
+        lockedVm: p.lockedVm, breakdown: { ...p.breakdown },
+      })),
+      regions: st.regions.map((r) => ({
+        pid: r.pid, id: r.id, ua: toHex(r.ua), size: toHex(r.size), entries: r.entries, used: r.used, mapped: r.mapped,
+        ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}), containers: [...r.containers],
+      })),
+      groups: st.groups.map((g) => ({ id: g.id, name: g.name, phb: g.phb, container: g.container, owner: g.owner })),
+      containers: st.containers.map((c) => ({
+        id: c.id, pid: c.pid, fdOpen: c.fdOpen, iommu: c.iommu, enabled: c.enabled, defaultWindowPending: c.defaultWindowPending,
+        groups: [...c.groups], mm: c.mm,
+      })),
+      windows: st.windows.map((w) => ({
+        container: w.container, slot: w.slot as 0 | 1, table: w.table, startAddr: toHex(w.startAddr), pageShift: w.pageShift,
+        size: toHex(w.size), levels: w.levels, entries: w.entries, offset: w.offset, borrowed: w.borrowed,
+        runs: w.runs.map((r) => ({ start: r.start, count: r.count, value: toHex(r.value), ua: toHex(r.ua), step: r.step })),
+      })),
+    },
+  };
+  if (s.events) doc.events = s.events.filter((e) => e.seq <= st.seq).map((e) => jsonSafe(e) as { seq: number; kind: 'ioctl' });
+  return doc;
+}
+
+export function serializeSnapshot(s: Snapshot): string {
+  return JSON.stringify(toSnapshotJson(s), null, 1) + '\n';
+}
+
+export class SnapshotError extends Error {
+  override name = 'SnapshotError';
+}
+
+/**
+ * Parses and strictly validates a snapshot file's text. Every problem is a SnapshotError whose message
+ * names what is wrong and where (a JSON path); nothing is partially loaded.
+ */
+export function parseSnapshot(text: string): Snapshot {
+  if (typeof text !== 'string') throw new SnapshotError('snapshot: expected text');
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > SNAPSHOT_MAX_BYTES) throw new SnapshotError(`snapshot: ${bytes} bytes is larger than the ${SNAPSHOT_MAX_BYTES}-byte import limit`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new SnapshotError(`snapshot: not valid JSON (${(e as Error).message}); the file may be truncated`);
+  }
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    const o = raw as Record<string, unknown>;
+    if (o.format !== SNAPSHOT_FORMAT) throw new SnapshotError(`snapshot: format is ${JSON.stringify(o.format)}, expected "${SNAPSHOT_FORMAT}"`);
+    if (typeof o.version === 'number' && o.version > SNAPSHOT_VERSION) {
+      throw new SnapshotError(`snapshot: version ${o.version} was written by a newer DMA Workbench; this one reads version ${SNAPSHOT_VERSION}`);
+    }
+  }
+  const r = v.safeParse(SnapshotSchema, raw);
+  if (!r.success) {
+    const issue = r.issues[0]!;
+    const path = v.getDotPath(issue) ?? '(root)';
+    throw new SnapshotError(`snapshot: ${path}: ${issue.message}${r.issues.length > 1 ? ` (and ${r.issues.length - 1} more problems)` : ''}`);
+  }
+  const doc = r.output;
+  const big = (h: string): bigint => BigInt(h);
+  const state: WorldState = {
+    seq: doc.seq,
+    hosts: doc.state.hosts.map((h) => ({ ...h })),
+    processes: doc.state.processes.map((p) => ({ ...p, memlock: big(p.memlock), breakdown: { ...p.breakdown } })),
+    regions: doc.state.regions.map((x) => ({ ...x, ua: big(x.ua), size: big(x.size), containers: [...x.containers] })),
+    groups: doc.state.groups.map((g) => ({ ...g })),
+    containers: doc.state.containers.map((c) => ({ ...c, groups: [...c.groups] })),
+    windows: doc.state.windows.map((w, i) => {
+      const runs: Run[] = w.runs.map((x) => ({ start: x.start, count: x.count, value: big(x.value), ua: big(x.ua), step: x.step }));
+      let end = 0;
+      runs.forEach((x, j) => {
+        if (x.start < end) throw new SnapshotError(`snapshot: state.windows.${i}.runs.${j}: runs overlap or are not sorted`);
+        end = x.start + x.count;
+        if (x.value === 0n) throw new SnapshotError(`snapshot: state.windows.${i}.runs.${j}: value 0 is an empty entry, not a run`);
+      });
+      if (end > w.entries) throw new SnapshotError(`snapshot: state.windows.${i}: runs reach entry ${end - 1}, past the window's ${w.entries} entries`);
+      return { ...w, startAddr: big(w.startAddr), size: big(w.size), runs };
+    }),
+  };
+  const meta: SnapshotMeta = {
+    appName: doc.app.name, appVersion: doc.app.version, kernel: doc.kernel,
+    scenarioName: doc.scenario.name, scenarioSha256: doc.scenario.sha256,
+  };
+  return doc.events ? { meta, state, events: doc.events as unknown as RunEvent[] } : { meta, state };
+}
+
+// ------------------------------------------------------------------------------------------------
+// comparison of two snapshots (product.md workflow 6: "compare two snapshots (what changed)")
+
+export interface SnapshotDiff {
+  lines: string[];
+}
+
+export function diffStates(a: WorldState, b: WorldState): SnapshotDiff {
+  const lines: string[] = [];
+  const key = <T>(xs: T[], k: (x: T) => string): Map<string, T> => new Map(xs.map((x) => [k(x), x]));
+  const same = (x: unknown, y: unknown): boolean => JSON.stringify(jsonSafe(x)) === JSON.stringify(jsonSafe(y));
+  const cmp = <T>(what: string, xs: T[], ys: T[], k: (x: T) => string, show: (x: T) => string): void => {
+    const A = key(xs, k);
+    const B = key(ys, k);
+    for (const [id, x] of A) {
+      const y = B.get(id);
+      if (!y) lines.push(`- ${what} ${show(x)}`);
+      else if (!same(x, y)) lines.push(`~ ${what} ${show(x)} → ${show(y)}`);
+    }
+    for (const [id, y] of B) if (!A.has(id)) lines.push(`+ ${what} ${show(y)}`);
+  };
+  cmp('process', a.processes, b.processes, (p) => String(p.pid), (p) => `${p.pid} (${p.name}) locked_vm ${p.lockedVm}${p.exited ? ' exited' : ''}`);
+  cmp('region', a.regions, b.regions, (r) => `${r.pid}:${r.id}`, (r) => `pid ${r.pid} 0x${r.ua.toString(16)}+0x${r.size.toString(16)} used ${r.used} mapped ${r.mapped}`);
+  cmp('group', a.groups, b.groups, (g) => String(g.id), (g) => `${g.name} container ${g.container ?? '-'} owner ${g.owner}`);
+  cmp('container', a.containers, b.containers, (c) => String(c.id), (c) => `${c.id} ${c.iommu}${c.enabled ? ' enabled' : ''}${c.defaultWindowPending ? ' default-window-pending' : ''} groups [${c.groups.join(',')}]`);
+  cmp('window', a.windows, b.windows, (w) => `${w.container}:${w.slot}:${w.table}`, (w) => {
+    const valid = w.runs.reduce((n, r) => n + r.count, 0);
+    return `container ${w.container} slot ${w.slot} 0x${w.startAddr.toString(16)} 2^${w.pageShift} × ${w.entries}: ${valid} valid TCEs in ${w.runs.length} runs`;
+  });
+  return { lines };
+}
+
+/** the snapshot document of a session's final state (the command line's --snapshot) */
+export function snapshotOf(
+  session: { kernels: import('./kernel.ts').Kernel[]; events: readonly RunEvent[]; kernel: '4.2' | 'mainline' },
+  meta: Partial<SnapshotMeta> = {},
+  opts: { includeEvents?: boolean } = {},
+): SnapshotJson {
+  const state = captureState(session.kernels, session.events.length);
+  return toSnapshotJson({
+    meta: {
+      appName: meta.appName ?? 'dma-workbench', appVersion: meta.appVersion ?? '0.0.0', kernel: meta.kernel ?? session.kernel,
+      scenarioName: meta.scenarioName ?? 'scenario', scenarioSha256: meta.scenarioSha256 ?? null,
+    },
+    state,
+    ...(opts.includeEvents ? { events: [...session.events] } : {}),
+  });
+}

@@ -1,0 +1,439 @@
+/**
+ * The inspectable state of the emulated world at one point of a run: hosts, processes with their
+ * locked_vm breakdown, pre-registered regions, groups, containers and windows with their TCE contents as
+ * maximal linear runs. The same model is produced three ways:
+ *   - captureState(): from the live kernels (end of a run, the command line's --snapshot);
+ *   - Timeline.stateAt(seq): by folding the event deltas (time travel in the workbench);
+ *   - parseSnapshot(): from a snapshot file (snapshot.ts).
+ * so the inspector, the reports and the snapshot writer work on one shape.
+ */
+import type { ContainerDelta, GroupDelta, LockedVmBreakdown, RunEvent, TceRun } from './events.ts';
+import type { Kernel } from './kernel.ts';
+import { emptyBreakdown } from './memory.ts';
+import { CHUNK_SIZE, type TceTable } from './tce-table.ts';
+
+/** valid TCEs [start, start+count) holding value + i*step and ua + i*step (ua 0n: none, v1) */
+export interface Run {
+  start: number;
+  count: number;
+  value: bigint;
+  ua: bigint;
+  step: number;
+}
+
+export interface WindowState {
+  container: number;
+  slot: number;
+  table: number;
+  startAddr: bigint;
+  pageShift: number;
+  size: bigint;
+  levels: number;
+  entries: number;
+  offset: number;
+  borrowed: boolean;
+  runs: Run[];
+}
+
+export interface ProcessState {
+  pid: number;
+  host: number;
+  name: string;
+  memlock: bigint;
+  capIpcLock: boolean;
+  exited: boolean;
+  lockedVm: number;
+  breakdown: LockedVmBreakdown;
+}
+
+export interface RegionState {
+  pid: number;
+  id: number;
+  ua: bigint;
+  size: bigint;
+  entries: number;
+  used: number;
+  mapped: number;
+  pageShift?: number;
+  containers: number[];
+}
+
+export type ContainerState = NonNullable<ContainerDelta['state']> & { id: number };
+export type GroupState = GroupDelta;
+
+export interface HostState {
+  id: number;
+  kernel: string;
+  pageSize: number;
+}
+
+export interface WorldState {
+  /** the event this state follows (0: before the first event) */
+  seq: number;
+  hosts: HostState[];
+  processes: ProcessState[];
+  regions: RegionState[];
+  groups: GroupState[];
+  containers: ContainerState[];
+  windows: WindowState[];
+}
+
+// ------------------------------------------------------------------------------------------------
+// runs
+
+/** merges adjacent runs that continue each other linearly (the normal form of a window's contents) */
+export function normalizeRuns(runs: Run[]): Run[] {
+  const out: Run[] = [];
+  for (const r of runs) {
+    if (r.count <= 0) continue;
+    const last = out[out.length - 1];
+    if (last && last.start + last.count === r.start && last.step === r.step &&
+      last.value + BigInt(last.count * last.step) === r.value &&
+      (last.ua === 0n && r.ua === 0n || last.ua !== 0n && last.ua + BigInt(last.count * last.step) === r.ua)) {
+      out.push({ ...out.pop()!, count: last.count + r.count });
+    } else out.push({ ...r });
+  }
+  return out;
+}
+
+/** cuts [start, start+count) out of sorted runs */
+function cut(runs: Run[], start: number, count: number): Run[] {
+  const end = start + count;
+  const out: Run[] = [];
+  for (const r of runs) {
+    const rEnd = r.start + r.count;
+    if (rEnd <= start || r.start >= end) {
+      out.push(r);
+      continue;
+    }
+    if (r.start < start) out.push({ ...r, count: start - r.start });
+    if (rEnd > end) {
+      const skip = end - r.start;
+      out.push({
+        start: end, count: rEnd - end, step: r.step,
+        value: r.value + BigInt(skip * r.step), ua: r.ua === 0n ? 0n : r.ua + BigInt(skip * r.step),
+      });
+    }
+  }
+  return out;
+}
+
+/** applies one event's TCE run (a write or a clear) to a window's runs */
+export function applyRun(runs: Run[], t: TceRun): Run[] {
+  const rest = cut(runs, t.start, t.count);
+  if (t.value === 0n) return rest;
+  const i = rest.findIndex((r) => r.start > t.start);
+  const next = { start: t.start, count: t.count, value: t.value, ua: t.ua, step: t.step };
+  if (i < 0) rest.push(next);
+  else rest.splice(i, 0, next);
+  return normalizeRuns(rest);
+}
+
+/** the runs of a live table, scanning only allocated chunks */
+export function runsOfTable(t: TceTable): Run[] {
+  const runs: Run[] = [];
+  const ps = t.pageSize;
+  let cur: { start: number; count: number; value: number; ua: number } | null = null;
+  const flush = (): void => {
+    if (cur) runs.push({ start: cur.start, count: cur.count, value: BigInt(cur.value), ua: BigInt(cur.ua), step: ps });
+    cur = null;
+  };
+  for (const [base, chunk] of t.allocatedChunks()) {
+    if (chunk.valid === 0) continue;
+    const tce = chunk.tce;
+    const uas = chunk.ua;
+    for (let o = 0; o < CHUNK_SIZE; o++) {
+      const v = tce[o]!;
+      if (v === 0) {
+        flush();
+        continue;
+      }
+      const idx = base + o;
+      const u = uas[o]!;
+      const c = cur as { start: number; count: number; value: number; ua: number } | null;
+      if (c && c.start + c.count === idx && c.value + c.count * ps === v &&
+        (c.ua === 0 && u === 0 || c.ua !== 0 && c.ua + c.count * ps === u)) {
+        c.count++;
+      } else {
+        flush();
+        cur = { start: idx, count: 1, value: v, ua: u };
+      }
+    }
+    // runs continue across chunk boundaries only when the next chunk starts where this one ended
+  }
+  flush();
+  return normalizeRuns(runs);
+}
+
+// ------------------------------------------------------------------------------------------------
+// capture from the live kernels
+
+export function captureState(kernels: Kernel[], seq: number): WorldState {
+  const s: WorldState = { seq, hosts: [], processes: [], regions: [], groups: [], containers: [], windows: [] };
+  for (const k of kernels) {
+    s.hosts.push({ id: k.hostId, kernel: k.profile.name, pageSize: k.pageSize });
+    for (const p of k.procs) {
+      s.processes.push({
+        pid: p.pid, host: k.hostId, name: p.name, memlock: p.memlock, capIpcLock: p.capIpcLock, exited: p.exited,
+        lockedVm: p.mm.lockedVm, breakdown: { ...p.mm.breakdown },
+      });
+      for (const r of [...p.mm.regions].reverse()) {
+        s.regions.push({
+          pid: p.pid, id: r.id, ua: BigInt(r.ua), size: BigInt(r.size), entries: r.entries, used: r.used, mapped: r.mapped,
+          ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}), containers: [...r.containers],
+        });
+      }
+    }
+    for (const g of k.groups) s.groups.push({ id: g.id, name: g.name, phb: g.phb.id, container: g.container, owner: g.owner });
+    for (const c of k.containers) {
+      if (c.dead) continue;
+      const owner = k.procs.find((q) => q.fds.some((f) => f.kind === 'container' && f.container === c));
+      s.containers.push({
+        id: c.id, pid: owner?.pid ?? null, fdOpen: c.files > 0, iommu: c.driver ? (c.v2 ? 'v2' : 'v1') : 'none', enabled: c.enabled,
+        defaultWindowPending: c.defWindowPending, groups: c.groups.map((g) => g.id), mm: c.mm ? c.mm.pid : null,
+      });
+      c.tables.forEach((t, slot) => {
+        if (!t) return;
+        s.windows.push({
+          container: c.id, slot, table: t.id, startAddr: t.startAddr, pageShift: t.pageShift, size: t.windowSize,
+          levels: t.levels, entries: t.size, offset: t.offset, borrowed: t.borrowed, runs: runsOfTable(t),
+        });
+      });
+    }
+  }
+  sortState(s);
+  return s;
+}
+
+function sortState(s: WorldState): void {
+  s.processes.sort((a, b) => a.pid - b.pid);
+  s.regions.sort((a, b) => a.pid - b.pid || a.id - b.id);
+  s.groups.sort((a, b) => a.id - b.id);
+  s.containers.sort((a, b) => a.id - b.id);
+  s.windows.sort((a, b) => a.container - b.container || a.slot - b.slot);
+}
+
+// ------------------------------------------------------------------------------------------------
+// fold of the event log (time travel)
+
+function cloneState(s: WorldState): WorldState {
+  return {
+    seq: s.seq,
+    hosts: s.hosts.map((h) => ({ ...h })),
+    processes: s.processes.map((p) => ({ ...p, breakdown: { ...p.breakdown } })),
+    regions: s.regions.map((r) => ({ ...r, containers: [...r.containers] })),
+    groups: s.groups.map((g) => ({ ...g })),
+    containers: s.containers.map((c) => ({ ...c, groups: [...c.groups] })),
+    windows: s.windows.map((w) => ({ ...w, runs: w.runs })), // runs arrays are replaced, never mutated
+  };
+}
+
+export function emptyState(): WorldState {
+  return { seq: 0, hosts: [], processes: [], regions: [], groups: [], containers: [], windows: [] };
+}
+
+/** applies one event's deltas to a state (in place) */
+export function applyEvent(s: WorldState, e: RunEvent): void {
+  s.seq = e.seq;
+  if (e.kind !== 'ioctl' && e.kind !== 'action') return;
+  const d = e.deltas;
+  for (const h of d.hosts ?? []) if (!s.hosts.some((x) => x.id === h.id)) s.hosts.push({ ...h });
+  for (const p of d.processes ?? []) {
+    const cur = s.processes.find((x) => x.pid === p.pid);
+    if (cur) Object.assign(cur, p);
+    else s.processes.push({ ...p, lockedVm: 0, breakdown: emptyBreakdown() });
+  }
+  for (const [pid, lv] of Object.entries(e.lockedVm)) {
+    const cur = s.processes.find((x) => x.pid === Number(pid));
+    if (cur) {
+      cur.lockedVm = lv;
+      cur.breakdown = { ...(e.breakdown[pid] ?? cur.breakdown) };
+    }
+  }
+  for (const r of d.regions ?? []) {
+    const i = s.regions.findIndex((x) => x.pid === r.pid && x.id === r.id);
+    if (r.region === null) {
+      if (i >= 0) s.regions.splice(i, 1);
+    } else {
+      const v: RegionState = { pid: r.pid, id: r.id, ...r.region, containers: [...r.region.containers] };
+      if (i >= 0) s.regions[i] = v;
+      else s.regions.push(v);
+    }
+  }
+  for (const g of d.groups ?? []) {
+    const i = s.groups.findIndex((x) => x.id === g.id);
+    if (i >= 0) s.groups[i] = { ...g };
+    else s.groups.push({ ...g });
+  }
+  for (const c of d.containers ?? []) {
+    const i = s.containers.findIndex((x) => x.id === c.id);
+    if (c.state === null) {
+      if (i >= 0) s.containers.splice(i, 1);
+      s.windows = s.windows.filter((w) => w.container !== c.id);
+    } else {
+      const v: ContainerState = { id: c.id, ...c.state, groups: [...c.state.groups] };
+      if (i >= 0) s.containers[i] = v;
+      else s.containers.push(v);
+    }
+  }
+  for (const w of d.windows ?? []) {
+    const i = s.windows.findIndex((x) => x.container === w.container && x.slot === w.slot);
+    if (w.window === null) {
+      if (i >= 0) s.windows.splice(i, 1);
+    } else if (i < 0 || s.windows[i]!.table !== w.table) {
+      const v: WindowState = { container: w.container, slot: w.slot, table: w.table, ...w.window, runs: [] };
+      if (i >= 0) s.windows[i] = v;
+      else s.windows.push(v);
+    }
+  }
+  for (const t of d.tces ?? []) {
+    const w = s.windows.find((x) => x.table === t.table);
+    if (w) w.runs = applyRun(w.runs, t);
+  }
+  sortState(s);
+}
+
+/**
+ * Random access to the state after any event: folds the deltas, keeping a checkpoint every
+ * `interval` events so that any step is at most `interval` applications away.
+ */
+export class Timeline {
+  private readonly checkpoints: WorldState[] = [emptyState()];
+  private readonly events: RunEvent[] = [];
+  private head = emptyState();
+
+  constructor(private readonly interval = 512, private readonly hosts: HostState[] = []) {
+    this.head.hosts = hosts.map((h) => ({ ...h }));
+    this.checkpoints[0]!.hosts = hosts.map((h) => ({ ...h }));
+  }
+
+  get length(): number {
+    return this.events.length;
+  }
+
+  /** adds the next event of the run (events must arrive in seq order) */
+  push(e: RunEvent): void {
+    this.events.push(e);
+    applyEvent(this.head, e);
+    if (this.events.length % this.interval === 0) this.checkpoints.push(cloneState(this.head));
+  }
+
+  addHost(h: HostState): void {
+    for (const s of [this.head, ...this.checkpoints]) if (!s.hosts.some((x) => x.id === h.id)) s.hosts.push({ ...h });
+  }
+
+  /** the state after the event with this seq (0: before the first event) */
+  stateAt(seq: number): WorldState {
+    const n = Math.max(0, Math.min(seq, this.events.length));
+    if (n === this.events.length) return cloneState(this.head);
+    const cp = Math.floor(n / this.interval);
+    const s = cloneState(this.checkpoints[cp]!);
+    for (let i = cp * this.interval; i < n; i++) applyEvent(s, this.events[i]!);
+    return s;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// queries used by the inspector
+
+export interface Entry {
+  index: number;
+  iova: bigint;
+  value: bigint;
+  hpa: bigint;
+  perm: number;
+  ua: bigint;
+}
+
+function runAt(runs: Run[], index: number): number {
+  let lo = 0;
+  let hi = runs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = runs[mid]!;
+    if (index < r.start) hi = mid - 1;
+    else if (index >= r.start + r.count) lo = mid + 1;
+    else return mid;
+  }
+  return -1 - lo; // insertion point encoded
+}
+
+function entryOf(w: WindowState, index: number, r: Run | undefined): Entry {
+  const iova = w.startAddr + (BigInt(index) << BigInt(w.pageShift));
+  if (!r) return { index, iova, value: 0n, hpa: 0n, perm: 0, ua: 0n };
+  const k = BigInt((index - r.start) * r.step);
+  const value = r.value + k;
+  return { index, iova, value, hpa: value & ~0xfffn, perm: Number(value & 3n), ua: r.ua === 0n ? 0n : r.ua + k };
+}
+
+/** entries [from, from+count) of a window (empty ones included) */
+export function entries(w: WindowState, from: number, count: number): Entry[] {
+  const out: Entry[] = [];
+  const end = Math.min(w.entries, from + count);
+  let i = runAt(w.runs, from);
+  let ri = i >= 0 ? i : -1 - i;
+  for (let idx = Math.max(0, from); idx < end; idx++) {
+    while (ri < w.runs.length && w.runs[ri]!.start + w.runs[ri]!.count <= idx) ri++;
+    const r = w.runs[ri];
+    out.push(entryOf(w, idx, r && r.start <= idx ? r : undefined));
+  }
+  return out;
+}
+
+/** the n-th valid entry and the following ones (valid-only view), with the total number of valid entries */
+export function validEntries(w: WindowState, nth: number, count: number): { total: number; rows: Entry[] } {
+  let total = 0;
+  for (const r of w.runs) total += r.count;
+  const rows: Entry[] = [];
+  let skip = nth;
+  for (const r of w.runs) {
+    if (rows.length >= count) break;
+    if (skip >= r.count) {
+      skip -= r.count;
+      continue;
+    }
+    for (let i = skip; i < r.count && rows.length < count; i++) rows.push(entryOf(w, r.start + i, r));
+    skip = 0;
+  }
+  return { total, rows };
+}
+
+/** fraction of valid entries in each of `buckets` equal slices of the window */
+export function occupancy(w: WindowState, buckets: number): number[] {
+  const out = new Array<number>(buckets).fill(0);
+  const per = w.entries / buckets;
+  for (const r of w.runs) {
+    let s = r.start;
+    const e = r.start + r.count;
+    while (s < e) {
+      const b = Math.min(buckets - 1, Math.floor(s / per));
+      const bEnd = Math.min(e, Math.ceil((b + 1) * per));
+      const n = Math.max(1, bEnd - s);
+      out[b]! += n;
+      s += n;
+    }
+  }
+  return out.map((n, b) => n / Math.max(1, Math.ceil((b + 1) * per) - Math.ceil(b * per)));
+}
+
+/** slot index of an IOVA, or of the first entry whose userspace address page contains ua; -1 if none */
+export function findEntry(w: WindowState, q: { iova?: bigint; ua?: bigint }): number {
+  if (q.iova !== undefined) {
+    const rel = q.iova - w.startAddr;
+    if (rel < 0n || rel >= w.size) return -1;
+    return Number(rel >> BigInt(w.pageShift));
+  }
+  if (q.ua !== undefined) {
+    for (const r of w.runs) {
+      if (r.ua === 0n) continue;
+      const end = r.ua + BigInt(r.count * r.step);
+      if (q.ua >= r.ua && q.ua < end) return r.start + Number((q.ua - r.ua) / BigInt(r.step));
+    }
+  }
+  return -1;
+}
+
+/** the region (of any process) whose range contains ua */
+export function regionOf(s: WorldState, pid: number | null, ua: bigint): RegionState | undefined {
+  return s.regions.find((r) => (pid === null || r.pid === pid) && ua >= r.ua && ua < r.ua + r.size);
+}
