@@ -1,0 +1,185 @@
+/**
+ * The typed contract between the renderer and the host side (Electron main, or the browser-mode server):
+ * every request channel with its request and response, every event channel with its payload, declared
+ * once with runtime schemas (valibot). Main validates every request against these schemas before
+ * anything runs; the preload and the WebSocket bridge expose exactly these channels as named functions.
+ *
+ * Wire values are JSON-safe: bigints travel as "0x…" hex strings (engine/snapshot.ts jsonSafe).
+ * This file imports nothing but valibot, so every layer may use it.
+ */
+import * as v from 'valibot';
+
+export const CHANNEL_PREFIX = 'dmawb:';
+
+const name = v.pipe(v.string(), v.minLength(1), v.maxLength(200), v.regex(/^[^/\\\0]+\.ts$/, 'must be a file name ending in .ts, without folders'));
+const text = v.pipe(v.string(), v.maxLength(2 * 1024 * 1024, 'is larger than 2 MiB'));
+const id = v.pipe(v.string(), v.regex(/^[a-z]+-[0-9]+$/, 'must be an id such as "run-3"'), v.maxLength(40));
+const seq = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100_000_000));
+const count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+const hex = v.pipe(v.string(), v.regex(/^0x[0-9a-f]{1,16}$/, 'must be a hex string such as "0x800000000000000"'));
+const kernel = v.picklist(['4.2', 'mainline']);
+
+/** a source of inspectable state: a run (by id) or an imported snapshot (by id) */
+const source = v.strictObject({ source: id });
+const windowRef = v.strictObject({ source: id, seq, container: count, slot: v.picklist([0, 1]) });
+
+/** One compact row per event, enough for the event log, the problems summary and the graph. */
+export const EventRow = v.object({
+  seq: count,
+  line: v.optional(count),
+  kind: v.picklist(['ioctl', 'action', 'expect', 'log']),
+  pid: v.optional(count),
+  op: v.string(),
+  /** decoded arguments, addresses and sizes in hex */
+  args: v.string(),
+  /** "0", "1", "-16 EBUSY"; for expectations "ok"/"FAILED" */
+  result: v.string(),
+  errno: v.optional(v.string()),
+  failed: v.boolean(),
+  /** locked_vm per pid after the event (pages) */
+  lockedVm: v.record(v.string(), v.number()),
+  explain: v.string(),
+});
+export type EventRow = v.InferOutput<typeof EventRow>;
+
+export const RunSummary = v.object({
+  source: id,
+  ok: v.boolean(),
+  expectations: v.object({ passed: count, failed: count }),
+  events: count,
+  peakLockedVm: v.record(v.string(), v.number()),
+  error: v.nullable(v.object({ message: v.string(), line: v.optional(count), column: v.optional(count), kind: v.string() })),
+  durationMs: v.number(),
+});
+export type RunSummary = v.InferOutput<typeof RunSummary>;
+
+/**
+ * Request channels: name → [request schema, response type]. Responses are produced by trusted code and
+ * are typed only; requests are validated.
+ */
+export const requests = {
+  /** app name, version, and whether this is the desktop app or browser mode */
+  'app.info': v.strictObject({}),
+  /** the workspace folder and its scenario files */
+  'workspace.list': v.strictObject({}),
+  'workspace.read': v.strictObject({ name }),
+  /** autosave: atomic write (temp file + rename) of a scenario the user is editing */
+  'workspace.write': v.strictObject({ name, text }),
+  /** a new scenario file; refuses to overwrite an existing one */
+  'workspace.create': v.strictObject({ name, text: v.optional(text) }),
+  /** desktop: native folder picker; browser mode: refused */
+  'workspace.choose': v.strictObject({}),
+  /** starts a run; events stream on 'run.events', the end on 'run.done' */
+  'run.start': v.strictObject({ source: text, filename: name, kernel }),
+  'run.stop': v.strictObject({ source: id }),
+  /** full detail of one event (arguments, deltas, breakdown) */
+  'inspect.event': v.strictObject({ source: id, seq }),
+  /** rows of the event log, for sources without streaming (imported snapshots) or to refill */
+  'inspect.rows': v.strictObject({ source: id, from: seq, count: v.pipe(count, v.maxValue(100_000)) }),
+  /** the state after an event: processes, regions, groups, containers, windows (without TCE contents) */
+  'inspect.state': v.strictObject({ source: id, seq }),
+  /** a page of a window's entries; validOnly pages through valid entries */
+  'inspect.entries': v.strictObject({ ...windowRef.entries, from: count, count: v.pipe(count, v.maxValue(10_000)), validOnly: v.boolean() }),
+  'inspect.occupancy': v.strictObject({ ...windowRef.entries, buckets: v.pipe(count, v.minValue(1), v.maxValue(4096)) }),
+  /** slot index of an IOVA or user address, -1 if none */
+  'inspect.find': v.strictObject({ ...windowRef.entries, iova: v.optional(hex), ua: v.optional(hex) }),
+  /** locked_vm over the run per process, stacked by contributor, with the limit and failed calls */
+  'inspect.lockedVm': v.strictObject({ ...source.entries, pid: count }),
+  /** exports: the text of the file; the host side saves it (desktop dialog) or the renderer downloads it */
+  'export.snapshot': v.strictObject({ source: id, seq, includeEvents: v.boolean() }),
+  'export.report': v.strictObject({ source: id, seq }),
+  'export.csv': v.strictObject({ ...windowRef.entries }),
+  /** desktop: save dialog + atomic write; nothing is overwritten unless the user chose the file */
+  'file.saveAs': v.strictObject({ suggestedName: v.pipe(v.string(), v.maxLength(200)), text: v.pipe(v.string(), v.maxLength(256 * 1024 * 1024)) }),
+  /** desktop: open dialog, returns the chosen file's text (size-limited) */
+  'file.open': v.strictObject({}),
+  /** imports a snapshot's text; validated strictly; returns a source id to inspect it like a run */
+  'snapshot.import': v.strictObject({ text: v.pipe(v.string(), v.maxLength(64 * 1024 * 1024, 'is larger than the 64 MiB import limit')) }),
+} as const;
+
+export type RequestChannel = keyof typeof requests;
+export type RequestOf<C extends RequestChannel> = v.InferInput<(typeof requests)[C]>;
+
+export interface ProcessRow { pid: number; name: string; host: number; lockedVm: number; memlock: string; exited: boolean; breakdown: Record<string, number> }
+export interface WindowRow { container: number; slot: number; table: number; startAddr: string; pageShift: number; size: string; levels: number; entries: number; valid: number; borrowed: boolean }
+export interface StateView {
+  seq: number;
+  hosts: { id: number; kernel: string; pageSize: number }[];
+  processes: ProcessRow[];
+  regions: { pid: number; id: number; ua: string; size: string; entries: number; used: number; mapped: number; pageShift?: number; containers: number[] }[];
+  groups: { id: number; name: string; phb: number; container: number | null; owner: string }[];
+  containers: { id: number; pid: number | null; iommu: string; enabled: boolean; defaultWindowPending: boolean; groups: number[]; mm: number | null; fdOpen: boolean }[];
+  windows: WindowRow[];
+}
+export interface EntryRow { index: number; iova: string; value: string; hpa: string; perm: number; ua: string; region: number | null }
+export interface LockedVmSeries {
+  pid: number;
+  /** RLIMIT_MEMLOCK in pages at each point (it can be changed by the scenario) */
+  limit: number[];
+  seq: number[];
+  total: number[];
+  /** contributor name → pages at each point */
+  stacks: Record<string, number[]>;
+  /** seqs of failed calls and failed expectations of this process */
+  failed: number[];
+}
+
+export interface Responses {
+  'app.info': { name: string; version: string; mode: 'electron' | 'browser'; workspace: string };
+  'workspace.list': { folder: string; files: { name: string; size: number }[] };
+  'workspace.read': { name: string; text: string };
+  'workspace.write': { name: string; bytes: number };
+  'workspace.create': { name: string };
+  'workspace.choose': { folder: string } | { cancelled: true };
+  'run.start': { source: string };
+  'run.stop': { stopped: boolean };
+  'inspect.event': { event: unknown };
+  'inspect.rows': { rows: EventRow[]; total: number };
+  'inspect.state': StateView;
+  'inspect.entries': { total: number; rows: EntryRow[] };
+  'inspect.occupancy': { buckets: number[] };
+  'inspect.find': { index: number };
+  'inspect.lockedVm': LockedVmSeries;
+  'export.snapshot': { suggestedName: string; text: string };
+  'export.report': { suggestedName: string; text: string };
+  'export.csv': { suggestedName: string; text: string };
+  'file.saveAs': { path: string } | { cancelled: true };
+  'file.open': { name: string; text: string } | { cancelled: true };
+  'snapshot.import': { source: string; seq: number; kernel: string; scenario: string; events: number };
+}
+
+/** Event channels (host → renderer). */
+export interface Events {
+  /** a batch of event rows of a running source (at most every 50 ms or 2,000 rows) */
+  'run.events': { source: string; rows: EventRow[] };
+  'run.done': RunSummary;
+  /** the engine worker died and was restarted; the user's files are untouched */
+  'engine.restarted': { reason: string };
+}
+export type EventChannel = keyof Events;
+export const EVENT_CHANNELS: EventChannel[] = ['run.events', 'run.done', 'engine.restarted'];
+
+/** Reply envelope of every request: a value, or an explicit error (never a thrown exception across IPC). */
+export type Reply<T> = { ok: true; value: T } | { ok: false; error: { code: 'invalid' | 'failed' | 'unknown-channel'; message: string } };
+
+/** Validates a request payload; returns a readable error naming the field, or the parsed value. */
+export function validateRequest<C extends RequestChannel>(channel: C, payload: unknown): { ok: true; value: RequestOf<C> } | { ok: false; message: string } {
+  const schema = requests[channel];
+  if (!schema) return { ok: false, message: `unknown channel ${String(channel)}` };
+  const r = v.safeParse(schema, payload);
+  if (r.success) return { ok: true, value: r.output as RequestOf<C> };
+  const issue = r.issues[0]!;
+  const path = v.getDotPath(issue);
+  return { ok: false, message: `${channel}: ${path ? `${path} ` : ''}${issue.message}` };
+}
+
+export function isRequestChannel(c: unknown): c is RequestChannel {
+  return typeof c === 'string' && Object.prototype.hasOwnProperty.call(requests, c);
+}
+
+/** The API object the preload and the WebSocket bridge both implement for the renderer. */
+export type DmawbApi = {
+  [C in RequestChannel]: (req: RequestOf<C>) => Promise<Reply<Responses[C]>>;
+} & {
+  on<E extends EventChannel>(event: E, fn: (payload: Events[E]) => void): () => void;
+};
