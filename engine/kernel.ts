@@ -807,9 +807,14 @@ export class Kernel {
       const v = value0 + done * ps;
       const u = ua0 + done * ps;
       if (chunk.valid === 0) {
-        for (let j = 0; j < n; j++) {
-          tce[off + j] = v + j * ps;
-          uas[off + j] = u + j * ps;
+        // fresh chunk piece: nothing to replace, two linear stores per entry
+        let tv = v;
+        let tu = u;
+        for (let o = off, end = off + n; o < end; o++) {
+          tce[o] = tv;
+          uas[o] = tu;
+          tv += ps;
+          tu += ps;
         }
         chunk.valid += n;
         t.valid += n;
@@ -862,28 +867,38 @@ export class Kernel {
       }
       pendingDec = 0;
     };
+    let rStart = 0;
+    let rEnd = -1;
     t.forEachAllocated(start, count, (chunk, from, to) => {
       const tce = chunk.tce;
       const uas = chunk.ua;
       let n = 0;
-      for (let o = from; o < to; o++) {
-        const old = tce[o]!;
-        if (old === 0) continue;
-        tce[o] = 0;
-        n++;
-        if (c.v2) {
-          const ua = uas[o]!;
-          uas[o] = 0;
+      if (c.v2) {
+        const full = chunk.valid === CHUNK_SIZE; // every slot valid: no need to test the TCEs
+        for (let o = from; o < to; o++) {
+          if (!full && tce[o] === 0) continue;
+          n++;
           if (!mm) continue; // 4.2 during exit: no current->mm, counters not touched (§5.6)
-          if (!region || !region.contains(ua, ps)) { // regions never overlap: a containing region is the one
+          const ua = uas[o]!;
+          if (ua < rStart || ua + ps > rEnd) {
+            // regions never overlap: the region containing this page is the one lookup would find
             flush();
             region = mm.lookup(ua, ps);
+            rStart = region ? region.ua : 0;
+            rEnd = region ? region.end : -1;
           }
           if (region) pendingDec++;
-        } else {
+        }
+        uas.fill(0, from, to);
+      } else {
+        for (let o = from; o < to; o++) {
+          const old = tce[o]!;
+          if (old === 0) continue;
+          n++;
           this.unpin(Math.floor((old - (old % PAGE_4K)) / this.pageSize));
         }
       }
+      tce.fill(0, from, to);
       chunk.valid -= n;
       cleared += n;
     });
