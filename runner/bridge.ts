@@ -1,0 +1,143 @@
+/**
+ * The host side of the boundary: serves `hostCall(op, handleId, line, encodedArgs)` from the guest
+ * prelude against the engine's Session and its API objects (engine/api.ts).
+ *
+ * - Host objects never enter the guest: each one gets a small integer id here, the guest gets a handle
+ *   holding that id, and a handle passed back (`g1.setContainer(C)`) is replaced by the original object
+ *   before the engine sees it.
+ * - Only the members listed in schema.ts are ever read, called or assigned.
+ * - Before every call that may record events, `session.line` is set to the guest call site's line.
+ * - Errors: a ScenarioError (the author's mistake) becomes an ordinary Error thrown at the guest call site,
+ *   which the scenario may catch. Anything else (the event budget, a bug in the engine) is fatal: the
+ *   guest gets an error too, and the sandbox's interrupt handler ends the run at the next check.
+ */
+import { ScenarioError } from '../engine/api.ts';
+import { checkEq, checkErrno, checkOk, checkRet, show, type Check } from '../engine/expect.ts';
+import type { Session } from '../engine/session.ts';
+import { Opaque, WireError, decodeArgs, encodeError, encodeIoctl, encodeValue } from './codec.ts';
+import { OPS, OP_CREATE_HOST, OP_EXPECT, OP_LOG, type ClassName } from './schema.ts';
+
+/** What the bridge needs of a Session (engine/session.ts); tests and benchmarks pass a fake. */
+export type SessionLike = Pick<Session, 'createHost' | 'expect' | 'log'> & { line: number | undefined };
+
+export interface Fatal {
+  kind: 'runtime' | 'memory';
+  message: string;
+  line: number | null;
+}
+
+/** Labels and log lines longer than this are cut (the event log lives in the host's memory). */
+const MAX_TEXT = 10_000;
+
+export class Bridge {
+  /** host objects by handle id (0 = none: global functions) */
+  private readonly objects: unknown[] = [undefined];
+  private readonly kinds: (ClassName | undefined)[] = [undefined];
+  private readonly ids = new Map<unknown, number>();
+  /** set when the run must stop; the sandbox polls it */
+  fatal: Fatal | null = null;
+  /** number of guest→host calls served (diagnostics, benchmarks) */
+  calls = 0;
+
+  constructor(private readonly session: SessionLike) {}
+
+  call(op: number, id: number, line: number, payload: string | undefined): string | number | undefined {
+    this.calls++;
+    if (this.fatal) return encodeError(true, 'Error', this.fatal.message);
+    const spec = OPS[op];
+    if (spec === undefined) return encodeError(false, 'TypeError', 'unknown scenario API operation');
+    try {
+      if (!spec.inspect) this.session.line = Number.isInteger(line) && line > 0 ? line : undefined;
+      if (op === OP_EXPECT) return this.expect(payload ?? '');
+      if (op === OP_LOG) return this.log(payload ?? '');
+      const args = decodeArgs(payload ?? '', (h) => this.objectOf(h));
+      let result: unknown;
+      if (op === OP_CREATE_HOST) {
+        result = this.session.createHost(args[0] as never);
+      } else {
+        if (this.kinds[id] !== spec.cls) throw new ScenarioError(`${spec.name}: the object it was called on is not a ${spec.cls}`);
+        const target = this.objects[id] as Record<string, unknown>;
+        if (spec.type === 'get') result = target[spec.name];
+        else if (spec.type === 'set') target[spec.name] = args[0];
+        else result = (target[spec.name] as (...a: unknown[]) => unknown)(...args.slice(0, spec.arity ?? 1));
+      }
+      if (spec.returns === 'ioctl') return encodeIoctl(result as never);
+      if (spec.returns === 'value') return encodeValue(result);
+      return this.handleOf(result, spec.returns);
+    } catch (e) {
+      return this.error(e, line);
+    }
+  }
+
+  /** the id of a host object, registering it on first sight */
+  private handleOf(obj: unknown, cls: ClassName): string {
+    if (obj === null || typeof obj !== 'object') throw new Error(`expected a ${cls} object from the engine, got ${obj === null ? 'null' : typeof obj}`);
+    let id = this.ids.get(obj);
+    if (id === undefined) {
+      id = this.objects.length;
+      this.objects.push(obj);
+      this.kinds.push(cls);
+      this.ids.set(obj, id);
+    }
+    return `H${cls}:${id}`;
+  }
+
+  private objectOf(id: number): object {
+    const o = this.objects[id];
+    if (!Number.isInteger(id) || id <= 0 || o === undefined) throw new WireError('unknown object handle');
+    return o as object;
+  }
+
+  /** expect(kind, actual, expected, label, sameObject) — semantics of engine/expect.ts (scenario-api.md §3) */
+  private expect(payload: string): undefined {
+    const [kind, a, b, label, same] = decodeArgs(payload, (h) => this.describe(h));
+    let c: Check;
+    switch (kind) {
+      case 'ok': c = checkOk(a); break;
+      case 'errno':
+        c = checkErrno(a, b);
+        // the errno name must agree too (results from the engine always do)
+        if (c.ok && (a as { errno?: unknown }).errno !== b) c = { ...c, ok: false };
+        break;
+      case 'ret': c = checkRet(a, b); break;
+      default:
+        c = checkEq(a, b);
+        // objects are copies on this side: identity was decided in the guest (Object.is)
+        if (isObject(a) || isObject(b)) c = { ...c, ok: same === true };
+    }
+    this.session.expect(c.ok, cut(String(label ?? '')), cut(c.actual), cut(c.expected));
+    return undefined;
+  }
+
+  private log(payload: string): undefined {
+    const [values] = decodeArgs(payload, (h) => this.describe(h)) as [unknown[]];
+    this.session.log(cut(values.map((v) => (typeof v === 'string' ? v : show(v))).join(' ')));
+    return undefined;
+  }
+
+  /** how a handle reads in expectation messages and log lines */
+  private describe(id: number): object {
+    const cls = this.kinds[id];
+    if (cls === undefined) throw new WireError('unknown object handle');
+    return new Opaque(`[${cls} ${id}]`);
+  }
+
+  private error(e: unknown, line: number): string {
+    if (e instanceof ScenarioError || e instanceof WireError) return encodeError(false, e.name, e.message);
+    const err = e instanceof Error ? e : new Error(String(e));
+    const at = Number.isInteger(line) && line > 0 ? line : null;
+    if (err.name === 'BudgetError') this.fatal = { kind: 'memory', message: err.message, line: at };
+    else if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      this.fatal = { kind: 'memory', message: 'stack overflow inside the emulator', line: at };
+    } else this.fatal = { kind: 'runtime', message: `internal error in the emulator: ${err.message}`, line: at };
+    return encodeError(true, err.name, this.fatal.message);
+  }
+}
+
+function isObject(v: unknown): boolean {
+  return (v !== null && typeof v === 'object') || typeof v === 'function';
+}
+
+function cut(s: string): string {
+  return s.length <= MAX_TEXT ? s : `${s.slice(0, MAX_TEXT)}… (${s.length - MAX_TEXT} more characters)`;
+}

@@ -1,0 +1,136 @@
+/**
+ * The wire format between the guest prelude (prelude.ts) and the host bridge (bridge.ts).
+ *
+ * One guest→host call carries ONE string with all arguments, because each value crossing the QuickJS
+ * boundary costs FFI calls and allocations while string building inside QuickJS is comparatively cheap.
+ * Each value is self-delimiting:
+ *
+ *   u undefined   z null   t true   f false
+ *   d<number>;    n<bigint, decimal>;    h<handle id>;
+ *   s<length>:<characters>      x<length>:<description>   (x: a value the API cannot take, e.g. a function)
+ *   [<values>]    {<key length>:<key><value>…}
+ *
+ * A host→guest result is a JavaScript number or undefined as is, or a string whose first character says
+ * what it is (the guest decoder is a single switch):
+ *
+ *   S<string>   B<bigint, decimal>   T / F / N (true, false, null)   H<class>:<id>
+ *   R<ret>;<errno>;<explain>     an IoctlResult without `out` (the common case, no JSON)
+ *   J<json>      anything structured; bigints are "\u0000n<decimal>", strings starting with U+0000 are
+ *                escaped as "\u0000s<string>"
+ *   E<c|f>;<name>;<message>     an error to throw at the guest call site; f = fatal (the run stops)
+ */
+
+/** A value the guest could not encode (function, symbol, …), kept as its description. */
+export class Opaque {
+  constructor(readonly description: string) {}
+  toJSON(): string {
+    return this.description;
+  }
+  toString(): string {
+    return this.description;
+  }
+}
+
+export class WireError extends Error {
+  override name = 'WireError';
+}
+
+const MAX_DEPTH = 64;
+
+/** Decodes the argument string of one guest call. `handle(id)` returns the host object of a handle id. */
+export function decodeArgs(s: string, handle: (id: number) => object): unknown[] {
+  let i = 0;
+  const num = (end: string): string => {
+    const j = s.indexOf(end, i);
+    if (j < 0) throw new WireError('truncated value');
+    const t = s.slice(i, j);
+    i = j + 1;
+    return t;
+  };
+  const counted = (): string => {
+    const len = Number(num(':'));
+    if (!Number.isSafeInteger(len) || len < 0 || i + len > s.length) throw new WireError('bad string length');
+    const t = s.slice(i, i + len);
+    i += len;
+    return t;
+  };
+  const value = (depth: number): unknown => {
+    if (depth > MAX_DEPTH) throw new WireError('value nested too deeply');
+    const c = s[i++];
+    switch (c) {
+      case 'u': return undefined;
+      case 'z': return null;
+      case 't': return true;
+      case 'f': return false;
+      case 'd': return Number(num(';'));
+      case 'n': return BigInt(num(';'));
+      case 's': return counted();
+      case 'x': return new Opaque(counted());
+      case 'h': return handle(Number(num(';')));
+      case '[': {
+        const a: unknown[] = [];
+        while (s[i] !== ']') {
+          if (i >= s.length) throw new WireError('unterminated array');
+          a.push(value(depth + 1));
+        }
+        i++;
+        return a;
+      }
+      case '{': {
+        const o: Record<string, unknown> = {};
+        while (s[i] !== '}') {
+          if (i >= s.length) throw new WireError('unterminated object');
+          const k = counted();
+          const v = value(depth + 1);
+          // plain data only: never let a key reach a prototype
+          Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+        }
+        i++;
+        return o;
+      }
+      default:
+        throw new WireError(`unexpected ${c === undefined ? 'end' : JSON.stringify(c)}`);
+    }
+  };
+  const out: unknown[] = [];
+  while (i < s.length) out.push(value(0));
+  return out;
+}
+
+/** Encodes a host value of a 'value' member for the guest (see the table above). */
+export function encodeValue(v: unknown): string | number | undefined {
+  switch (typeof v) {
+    case 'number': return v;
+    case 'undefined': return undefined;
+    // (the result reaches QuickJS as a C string: a NUL character goes through JSON's escape instead)
+    case 'string': return v.includes('\0') ? 'J' + encodeJson(v) : 'S' + v;
+    case 'bigint': return 'B' + v;
+    case 'boolean': return v ? 'T' : 'F';
+    default:
+      if (v === null) return 'N';
+      return 'J' + encodeJson(v);
+  }
+}
+
+/** An IoctlResult: the compact R form when there is no `out`, JSON otherwise. */
+export function encodeIoctl(r: { ret: number; errno?: string; out?: unknown; explain?: string }): string {
+  if (r.out === undefined && typeof r.ret === 'number' && !r.explain?.includes('\0')) return `R${r.ret};${r.errno ?? ''};${r.explain ?? ''}`;
+  return 'J' + encodeJson(r);
+}
+
+export function encodeJson(v: unknown): string {
+  return JSON.stringify(v, function (this: unknown, _k: string, x: unknown): unknown {
+    if (typeof x === 'bigint') return '\u0000n' + x;
+    if (typeof x === 'string' && x.charCodeAt(0) === 0) return '\u0000s' + x;
+    if (x !== null && typeof x === 'object' && !Array.isArray(x)) {
+      const proto = Object.getPrototypeOf(x);
+      // only plain data crosses; an engine object inside a result would drag its whole graph along
+      if (proto !== Object.prototype && proto !== null) return `[${(x as object).constructor?.name ?? 'object'}]`;
+    }
+    return x;
+  });
+}
+
+export function encodeError(fatal: boolean, name: string, message: string): string {
+  return `E${fatal ? 'f' : 'c'};${name.replace(/;/g, ',')};${message.replace(/\0/g, '\\0')}`;
+}

@@ -1,0 +1,217 @@
+/**
+ * The guest side of the boundary: JavaScript source evaluated inside QuickJS before the scenario. It
+ * defines the scenario API globals (scenario-api.md §1–§3) as ordinary guest classes and functions whose
+ * methods each call ONE host function with primitive arguments:
+ *
+ *     hostCall(op, handleId, line, encodedArgs)  →  number | undefined | tagged string   (codec.ts)
+ *
+ * Nothing of the host is reachable from the guest: `hostCall` is a closure variable of the prelude
+ * function, handles are frozen guest objects holding only a private id, and the host never reads a
+ * property name the guest chose (schema.ts lists every member it serves).
+ *
+ * `line` is the 1-based line of the call site in the scenario: the first frame of `new Error().stack` that
+ * belongs to the scenario file (frames of this prelude are skipped because they carry another file name).
+ * Inspection members (no event) skip that lookup.
+ */
+import { errno } from '../engine/errno.ts';
+import { CLASSES, OPS, opOf, type ClassName, type OpSpec } from './schema.ts';
+
+/** File names QuickJS puts in stack frames; the runner maps `SCENARIO_FILE` frames back to the real file. */
+export const SCENARIO_FILE = 'scenario';
+export const PRELUDE_FILE = 'dmawb-prelude';
+
+const CONSTANTS: Record<string, string> = {
+  KiB: '1024n', MiB: '1048576n', GiB: '1073741824n', TiB: '1099511627776n',
+  READ: '1', WRITE: '2', RW: '3',
+  VFIO_TYPE1_IOMMU: '1', VFIO_SPAPR_TCE_IOMMU: '2', VFIO_TYPE1v2_IOMMU: '3', VFIO_DMA_CC_IOMMU: '4', VFIO_EEH: '5',
+  VFIO_SPAPR_TCE_v2_IOMMU: '7',
+};
+
+/** A guest expression encoding the options object `o` with the known `fields` (schema.ts `fields`). */
+function fieldsEncoder(fields: readonly string[]): string {
+  const vars = fields.map((f, i) => `v${i} = o.${f}`).join(', ');
+  const parts = fields.map((f, i) => `(v${i} === undefined ? '' : '${f.length}:${f}' + (typeof v${i} === 'bigint' ? 'n' + v${i} + ';' : enc(v${i})))`);
+  return `(o) => { if (o === null || typeof o !== 'object') return enc(o); const ${vars}; return '{' + ${parts.join(' + ')} + '}'; }`;
+}
+
+function memberSource(op: OpSpec, code: number): string {
+  const line = op.inspect ? '0' : 'line()';
+  if (op.type === 'get') return `get ${op.name}() { return dec(hostCall(${code}, idOf(this), 0, '')); }`;
+  if (op.type === 'set') return `set ${op.name}(v) { dec(hostCall(${code}, idOf(this), ${line}, enc(v))); }`;
+  const arity = op.arity ?? 1;
+  const params = ['a', 'b'].slice(0, arity);
+  const args = op.fields ? `E${code}(a)` : params.length ? params.map((p) => `enc(${p})`).join(' + ') : `''`;
+  return `${op.name}(${params.join(', ')}) { return dec(hostCall(${code}, idOf(this), ${line}, ${args})); }`;
+}
+
+function classSource(cls: ClassName): string {
+  const members = CLASSES[cls].map((mm) => memberSource({ cls, ...mm }, opOf(cls, mm.name, mm.type))).join('\n    ');
+  return `class ${cls} extends Handle {\n    ${members}\n  }`;
+}
+
+/** The prelude: an expression evaluating to `function (hostCall) { … }` that installs the globals. */
+export function preludeSource(): string {
+  const classes = (Object.keys(CLASSES) as ClassName[]);
+  const fieldEncoders = OPS.map((op, code) => (op.fields ? `const E${code} = ${fieldsEncoder(op.fields)};` : '')).filter(Boolean).join('\n  ');
+  return `(function (hostCall) {
+  'use strict';
+  // Builtins captured before the scenario runs, so that a scenario replacing them cannot confuse the API.
+  const G = globalThis, Err = Error, TypeErr = TypeError, Big = BigInt, parse = JSON.parse, keys = Object.keys;
+  const isArray = Array.isArray, is = Object.is, freeze = Object.freeze, define = Object.defineProperty;
+  const SECRET = {};
+  const MARK = ' (${SCENARIO_FILE}:';
+
+  // ---- call site ----
+  function line() {
+    const s = new Err().stack;
+    const i = s.indexOf(MARK);
+    if (i < 0) return 0;
+    const j = i + MARK.length;
+    return +s.slice(j, s.indexOf(':', j));
+  }
+
+  // ---- handles: frozen guest objects with a private id; the same id is always the same object ----
+  let idOf, isHandle;
+  class Handle {
+    #id;
+    constructor(secret, id) {
+      if (secret !== SECRET) throw new TypeErr('Illegal constructor: scenario API objects come from createHost() and their methods');
+      this.#id = id;
+      freeze(this);
+    }
+    static {
+      idOf = (o) => o.#id;
+      isHandle = (o) => #id in o;
+    }
+  }
+  const byId = new Map();
+
+  // ---- arguments → one string (codec.ts) ----
+  function enc(v, depth) {
+    switch (typeof v) {
+      case 'bigint': return 'n' + v + ';';
+      case 'number': return 'd' + v + ';';
+      case 'string': return 's' + v.length + ':' + v;
+      case 'undefined': return 'u';
+      case 'boolean': return v ? 't' : 'f';
+      case 'object': return v === null ? 'z' : encObject(v, depth === undefined ? 0 : depth);
+      default: { const d = describe(v); return 'x' + d.length + ':' + d; }
+    }
+  }
+  function encObject(o, depth) {
+    if (isHandle(o)) return 'h' + idOf(o) + ';';
+    if (depth > 32) throw new TypeErr('argument nested too deeply (or circular)');
+    if (isArray(o)) {
+      let s = '[';
+      for (let i = 0; i < o.length; i++) s += enc(o[i], depth + 1);
+      return s + ']';
+    }
+    const ks = keys(o);
+    let s = '{';
+    for (let i = 0; i < ks.length; i++) { const k = ks[i]; s += k.length + ':' + k + enc(o[k], depth + 1); }
+    return s + '}';
+  }
+  function describe(v) {
+    if (typeof v === 'function') return '[function ' + (v.name || 'anonymous') + ']';
+    if (typeof v === 'symbol') return '[' + String(v) + ']';
+    return '[' + typeof v + ']';
+  }
+  ${fieldEncoders}
+
+  // ---- result → value ----
+  function revive(v) {
+    if (typeof v === 'string') {
+      if (v.charCodeAt(0) !== 0) return v;
+      return v.charCodeAt(1) === 110 ? Big(v.slice(2)) : v.slice(2);
+    }
+    if (v !== null && typeof v === 'object') {
+      if (isArray(v)) for (let i = 0; i < v.length; i++) v[i] = revive(v[i]);
+      else { const ks = keys(v); for (let i = 0; i < ks.length; i++) v[ks[i]] = revive(v[ks[i]]); }
+    }
+    return v;
+  }
+  function dec(r) {
+    if (typeof r !== 'string') return r;
+    switch (r.charCodeAt(0)) {
+      case 82: { // R<ret>;<errno>;<explain>
+        const a = r.indexOf(';'), b = r.indexOf(';', a + 1);
+        const o = { ret: +r.slice(1, a) };
+        if (b > a + 1) o.errno = r.slice(a + 1, b);
+        o.explain = r.slice(b + 1);
+        return o;
+      }
+      case 83: return r.slice(1);
+      case 66: return Big(r.slice(1));
+      case 84: return true;
+      case 70: return false;
+      case 78: return null;
+      case 74: return revive(parse(r.slice(1)));
+      case 72: { // H<class>:<id>
+        const c = r.indexOf(':');
+        const id = +r.slice(c + 1);
+        let h = byId.get(id);
+        if (h === undefined) { h = new CLASSES[r.slice(1, c)](SECRET, id); byId.set(id, h); }
+        return h;
+      }
+      case 69: { // E<c|f>;<name>;<message>
+        const a = r.indexOf(';', 2);
+        const e = new Err(r.slice(a + 1));
+        define(e, 'name', { value: r.slice(3, a), writable: true, configurable: true, enumerable: false });
+        throw e;
+      }
+    }
+    throw new TypeErr('malformed result from the emulator');
+  }
+
+  // ---- scenario-api.md §2: the objects ----
+  ${classes.map(classSource).join('\n  ')}
+  const CLASSES = { ${classes.join(', ')} };
+  freeze(Handle.prototype); freeze(Handle);
+  for (const k of keys(CLASSES)) { freeze(CLASSES[k].prototype); freeze(CLASSES[k]); }
+
+  // ---- scenario-api.md §3: expectations and log (they never throw) ----
+  function safeString(v) {
+    try { return String(v); } catch { return '[unprintable]'; }
+  }
+  function safeEnc(v) {
+    try { return enc(v); } catch (e) { const d = '[unencodable: ' + safeString(e && e.message) + ']'; return 'x' + d.length + ':' + d; }
+  }
+  /** the part of an ioctl result an expectation looks at (ret and errno), or the value itself */
+  function resultPart(r) {
+    try {
+      if (r !== null && typeof r === 'object' && !isHandle(r) && typeof r.ret === 'number') {
+        return typeof r.errno === 'string' ? { ret: r.ret, errno: r.errno } : { ret: r.ret };
+      }
+    } catch {}
+    return r;
+  }
+  function expect(kind, a, b, label) {
+    const l = line();
+    const same = is(a, b); // the host compares copies: object identity is decided here
+    const text = label === undefined ? '' : safeString(label);
+    dec(hostCall(${opOf('global', 'expect')}, 0, l, enc(kind) + safeEnc(a) + safeEnc(b) + enc(text) + enc(same)));
+  }
+  const api = {
+    createHost(opts) { return dec(hostCall(${opOf('global', 'createHost')}, 0, line(), enc(opts))); },
+    expectOk(r, label) { expect('ok', resultPart(r), undefined, label); },
+    expectErrno(r, name, label) { expect('errno', resultPart(r), name, label); },
+    expectRet(r, ret, label) { expect('ret', resultPart(r), ret, label); },
+    expectEq(actual, expected, label) { expect('eq', actual, expected, label); },
+    log(...values) {
+      let s = '[';
+      for (let i = 0; i < values.length; i++) s += safeEnc(values[i]);
+      dec(hostCall(${opOf('global', 'log')}, 0, line(), s + ']'));
+    },
+    require(name) {
+      throw new Err('require(' + JSON.stringify(safeString(name)) + ') is not available: a scenario file can use the scenario API only (scenario-api.md §5)');
+    },
+  };
+  const globals = {
+    ${Object.entries(CONSTANTS).map(([k, v]) => `${k}: ${v}`).join(', ')},
+    errno: freeze(${JSON.stringify(errno)}),
+    ...api,
+    console: freeze({ log: api.log, info: api.log, warn: api.log, error: api.log, debug: api.log }),
+  };
+  for (const k of keys(globals)) define(G, k, { value: globals[k], writable: false, enumerable: false, configurable: true });
+})`;
+}

@@ -1,0 +1,229 @@
+/**
+ * Runs compiled scenario JavaScript inside QuickJS with the budgets of scenario-api.md §5:
+ *
+ * - nothing of the host realm is reachable: the guest realm has only ECMAScript builtins plus the prelude's
+ *   API (no require, process, timers, file system or network — QuickJS has none of them to begin with);
+ * - CPU: an interrupt handler stops the run at its deadline (default 30 s) or as soon as it is cancelled
+ *   (AbortSignal in this thread, or a SharedArrayBuffer flag set from another thread). QuickJS polls it
+ *   about every 70 µs of busy guest code, and the interruption cannot be caught by the scenario;
+ * - memory: the WebAssembly memory has a hard maximum (quickjs.ts), plus QuickJS's own limit and a maximum
+ *   stack size;
+ * - every QuickJS handle created here is disposed, so the runtime's leak assertions stay quiet.
+ *
+ * Errors come back as `file:line:column` of the original .ts file (positions.ts).
+ */
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten-core';
+import type { Bridge } from './bridge.ts';
+import { codePointToUtf16Column, lineText } from './positions.ts';
+import { PRELUDE_FILE, SCENARIO_FILE, preludeSource } from './prelude.ts';
+import { installHostCall, isWasmFailure, loadQuickJS } from './quickjs.ts';
+
+export type ErrorKind = 'compile' | 'runtime' | 'timeout' | 'memory' | 'cancelled';
+
+export interface RunError {
+  message: string;
+  line: number | null;
+  column: number | null;
+  kind: ErrorKind;
+}
+
+export interface SandboxOptions {
+  /** CPU budget of the whole run (default 30 s) */
+  timeoutMs?: number;
+  /** guest heap budget (default 256 MiB) */
+  memoryLimitBytes?: number;
+  /** guest stack budget (default 256 KiB: recursion about 1,300 plain calls deep) */
+  maxStackBytes?: number;
+  /** Stop from this thread (e.g. an onEvent callback, or an AbortController in the same worker) */
+  signal?: AbortSignal;
+  /** Stop from another thread: an Int32Array on a SharedArrayBuffer; non-zero element 0 = stop */
+  cancelFlag?: Int32Array;
+  /** a precompiled QuickJS .wasm module (see quickjs.ts) */
+  wasmModule?: WebAssembly.Module;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024;
+export const DEFAULT_MAX_STACK = 256 * 1024;
+
+export interface SandboxReport {
+  error: RunError | null;
+  /** whether hostCall used the direct FFI path (quickjs.ts) */
+  fastPath: boolean;
+  /** false if QuickJS could not be torn down normally (the WebAssembly instance is discarded either way) */
+  disposedCleanly: boolean;
+}
+
+/** `js` must be compile.ts output for `source` (same positions). */
+export async function runInSandbox(js: string, source: string, bridge: Bridge, opts: SandboxOptions = {}): Promise<SandboxReport> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const memoryLimitBytes = opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT;
+  const maxStackBytes = opts.maxStackBytes ?? DEFAULT_MAX_STACK;
+  const qjs: QuickJSWASMModule = await loadQuickJS({ memoryLimitBytes, ...(opts.wasmModule ? { wasmModule: opts.wasmModule } : {}) });
+
+  let stop: 'timeout' | 'cancelled' | 'fatal' | null = null;
+  let outOfMemory = false;
+  const deadline = performance.now() + timeoutMs;
+  const shouldStop = (): boolean => {
+    if (stop) return true;
+    if (bridge.fatal || outOfMemory) stop = 'fatal';
+    else if (opts.signal?.aborted || (opts.cancelFlag && Atomics.load(opts.cancelFlag, 0) !== 0)) stop = 'cancelled';
+    else if (performance.now() > deadline) stop = 'timeout';
+    return stop !== null;
+  };
+
+  const rt: QuickJSRuntime = qjs.newRuntime();
+  rt.setMemoryLimit(memoryLimitBytes);
+  rt.setMaxStackSize(maxStackBytes);
+  rt.setInterruptHandler(shouldStop);
+  const ctx = rt.newContext();
+  const host = installHostCall(ctx, (op, id, line, payload) => bridge.call(op, id, line, payload), () => { outOfMemory = true; });
+
+  const budgetError = (at: Location | null): RunError => {
+    const loc = { line: at?.line ?? null, column: at?.column ?? null };
+    if (stop === 'cancelled') return { kind: 'cancelled', message: 'the run was stopped', ...loc };
+    if (stop === 'timeout') return { kind: 'timeout', message: `time budget exceeded: the scenario ran for more than ${formatSeconds(timeoutMs)}`, ...loc };
+    if (bridge.fatal) {
+      // where the fatal call was made: the error thrown there carries the column too, if it got this far
+      const f = bridge.fatal;
+      const here = at && (f.line === null || at.line === f.line) ? at : null;
+      return { kind: f.kind, message: f.message, line: here?.line ?? f.line, column: here?.column ?? null };
+    }
+    return { kind: 'memory', message: `memory budget exceeded: the scenario used more than ${formatBytes(memoryLimitBytes)}`, ...loc };
+  };
+
+  let error: RunError | null = null;
+  let poisoned = false;
+  try {
+    installPrelude(ctx, host.handle);
+    // Parse first, so that a syntax error is a compile error and not a runtime one.
+    const compiled = ctx.evalCode(js, SCENARIO_FILE, { type: 'global', strict: true, compileOnly: true });
+    if (compiled.error) {
+      const e = describe(ctx, compiled.error, source);
+      compiled.error.dispose();
+      error = { kind: 'compile', message: e.message, line: e.at?.line ?? null, column: e.at?.column ?? null };
+    } else {
+      compiled.value.dispose();
+      let thrown = evaluate(ctx, rt, js);
+      if (thrown) {
+        const e = describe(ctx, thrown, source);
+        thrown.dispose();
+        thrown = undefined;
+        if (shouldStopAfter(stop, bridge, outOfMemory)) error = budgetError(e.at);
+        else if (e.kind) error = { ...budgetFor(e.kind, memoryLimitBytes, maxStackBytes), line: e.at?.line ?? null, column: e.at?.column ?? null };
+        else error = { kind: 'runtime', message: e.message, line: e.at?.line ?? null, column: e.at?.column ?? null };
+      } else if (bridge.fatal || outOfMemory) {
+        // the scenario caught the error of a fatal call and finished anyway: the run still failed
+        error = budgetError(null);
+      }
+    }
+  } catch (e) {
+    // An exception from inside WebAssembly (V8's own stack limit, an emscripten abort): the instance is
+    // unusable. Report it and drop the instance without touching it again.
+    poisoned = isWasmFailure(e);
+    const stackOverflow = e instanceof RangeError && /call stack/i.test(e.message);
+    error = stackOverflow
+      ? { kind: 'memory', message: `stack overflow: the scenario nests too deeply (host stack exhausted)`, line: null, column: null }
+      : { kind: 'runtime', message: `internal error in the sandbox: ${e instanceof Error ? e.message : String(e)}`, line: null, column: null };
+  }
+
+  let disposedCleanly = !poisoned;
+  if (!poisoned) {
+    try {
+      rt.removeInterruptHandler();
+      host.handle.dispose();
+      ctx.dispose();
+      rt.dispose();
+    } catch {
+      disposedCleanly = false;
+    }
+  }
+  return { error, fastPath: host.fast, disposedCleanly };
+}
+
+function shouldStopAfter(stop: string | null, bridge: Bridge, outOfMemory: boolean): boolean {
+  return stop !== null || bridge.fatal !== null || outOfMemory;
+}
+
+function budgetFor(kind: 'memory' | 'stack', memoryLimitBytes: number, maxStackBytes: number): { kind: ErrorKind; message: string } {
+  return kind === 'memory'
+    ? { kind: 'memory', message: `memory budget exceeded: the scenario used more than ${formatBytes(memoryLimitBytes)}` }
+    : { kind: 'memory', message: `stack overflow: recursion deeper than the scenario stack budget (${formatBytes(maxStackBytes)})` };
+}
+
+function installPrelude(ctx: QuickJSContext, hostCall: QuickJSHandle): void {
+  const fn = ctx.unwrapResult(ctx.evalCode(preludeSource(), PRELUDE_FILE, { type: 'global', strict: true }));
+  try {
+    ctx.unwrapResult(ctx.callFunction(fn, ctx.undefined, hostCall)).dispose();
+  } finally {
+    fn.dispose();
+  }
+}
+
+/** Runs the scenario and then its pending promise jobs; returns the uncaught error, if any. */
+function evaluate(ctx: QuickJSContext, rt: QuickJSRuntime, js: string): QuickJSHandle | undefined {
+  const r = ctx.evalCode(js, SCENARIO_FILE, { type: 'global', strict: true });
+  if (r.error) return r.error;
+  r.value.dispose();
+  // async functions and promise callbacks of the scenario run to completion within the same budgets
+  while (rt.hasPendingJob()) {
+    const jobs = rt.executePendingJobs();
+    if (jobs.error) return jobs.error;
+    jobs.dispose();
+  }
+  return undefined;
+}
+
+interface Location {
+  line: number;
+  column: number;
+}
+
+interface Described {
+  message: string;
+  at: Location | null;
+  /** QuickJS's own budget errors */
+  kind?: 'memory' | 'stack';
+}
+
+/** Message and scenario position of an uncaught guest value. */
+function describe(ctx: QuickJSContext, err: QuickJSHandle, source: string): Described {
+  let v: unknown;
+  try {
+    v = ctx.dump(err);
+  } catch {
+    v = '[unprintable value]';
+  }
+  if (v !== null && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string') {
+    const { name, message, stack } = v as { name?: unknown; message: string; stack?: unknown };
+    const at = typeof stack === 'string' ? scenarioFrame(stack, source) : null;
+    if (name === 'InternalError' && message === 'out of memory') return { message, at, kind: 'memory' };
+    if (name === 'InternalError' && message === 'stack overflow') return { message, at, kind: 'stack' };
+    return { message: `${typeof name === 'string' && name ? name : 'Error'}: ${message}`, at };
+  }
+  let text: string;
+  try {
+    text = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return { message: `uncaught exception: ${text}`, at: null };
+}
+
+/** The innermost stack frame in the scenario file, as a position in the original source. */
+export function scenarioFrame(stack: string, source: string): Location | null {
+  const m = new RegExp(`(?:\\(|at )${SCENARIO_FILE}:(\\d+):(\\d+)`).exec(stack);
+  if (!m) return null;
+  const line = Number(m[1]);
+  return { line, column: codePointToUtf16Column(lineText(source, line), Number(m[2])) };
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function formatBytes(n: number): string {
+  if (n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}

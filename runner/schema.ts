@@ -1,0 +1,96 @@
+/**
+ * The scenario API surface as the sandbox boundary sees it (scenario-api.md §2): which classes exist in the
+ * guest, which members each has, and what comes back. The guest prelude (prelude.ts) is generated from this
+ * table and the host dispatcher (bridge.ts) serves it, so the two cannot disagree, and the host only ever
+ * touches members named here — never a property name chosen by the scenario.
+ *
+ * Every member gets a small integer op code (its index in OPS); a guest call is
+ * `hostCall(op, handleId, line, encodedArgs)`.
+ */
+
+export type ClassName = 'Host' | 'Phb' | 'IommuGroup' | 'Process' | 'GroupFd' | 'DeviceFd' | 'Container';
+
+/**
+ * What a member returns:
+ * - 'value': any value; the host encodes it by its runtime type (codec.ts)
+ * - 'ioctl': an IoctlResult (fast path for results without `out`)
+ * - a ClassName: a host object, which the guest sees as a handle of that class
+ */
+export type Returns = 'value' | 'ioctl' | ClassName;
+
+export interface OpSpec {
+  cls: ClassName | 'global';
+  name: string;
+  type: 'method' | 'get' | 'set';
+  returns: Returns;
+  /** how many arguments the guest passes on (missing ones arrive as undefined, like omitted ones) */
+  arity?: 0 | 1 | 2;
+  /**
+   * The fields of an options-object argument that the guest encodes without a generic walk (hot ioctls).
+   * The engine reads exactly these fields, so passing only them changes nothing it can see.
+   */
+  fields?: readonly string[];
+  /**
+   * Inspection: reads emulator state and records no event (scenario-api.md §2 "Inspection"), so the guest
+   * skips the call-site lookup. Everything else may record events and carries its line.
+   */
+  inspect?: boolean;
+}
+
+const m = (name: string, returns: Returns, extra: Partial<OpSpec> = {}) => ({ name, type: 'method' as const, returns, arity: 1 as const, ...extra });
+const m0 = (name: string, returns: Returns, extra: Partial<OpSpec> = {}) => m(name, returns, { arity: 0, ...extra });
+const io = (name: string, fields?: readonly string[]) => m(name, 'ioctl', fields ? { fields } : {});
+const get = (name: string, returns: Returns = 'value') => ({ name, type: 'get' as const, returns, inspect: true });
+const set = (name: string) => ({ name, type: 'set' as const, returns: 'value' as const });
+
+type Member = Omit<OpSpec, 'cls'>;
+
+export const CLASSES: Record<ClassName, Member[]> = {
+  Host: [get('kernel'), get('pageSize'), m('addPhb', 'Phb'), m('spawn', 'Process')],
+  Phb: [get('id'), m('addGroup', 'IommuGroup')],
+  IommuGroup: [get('id'), get('name')],
+  Process: [
+    get('pid'), get('name'), get('lockedVm'), get('lockedVmBytes'),
+    get('memlock'), set('memlock'), get('capIpcLock'), set('capIpcLock'),
+    m('mmap', 'value'), m('munmap', 'value', { arity: 2 }),
+    m('hpa', 'value', { inspect: true }), m('pins', 'value', { inspect: true }), m0('regions', 'value', { inspect: true }),
+    m0('openContainer', 'Container'), m('openGroup', 'GroupFd'),
+    m('adopt', 'Container'), m0('exit', 'value'),
+  ],
+  GroupFd: [
+    // extension (engine/facade.ts): the result of open(); non-zero when the open failed
+    get('ret'), get('errno'),
+    m0('getStatus', 'ioctl'), m('setContainer', 'ioctl'), m0('unsetContainer', 'ioctl'),
+    m('openDevice', 'DeviceFd'), m0('close', 'value'),
+  ],
+  DeviceFd: [get('ret'), get('errno'), m0('close', 'value')],
+  Container: [
+    m0('getApiVersion', 'ioctl'), io('checkExtension'), io('setIommu'), io('getInfo', ['argsz']),
+    m0('enable', 'ioctl'), m0('disable', 'ioctl'),
+    io('mapDma', ['vaddr', 'iova', 'size', 'flags', 'argsz']), io('unmapDma', ['iova', 'size', 'flags', 'argsz']),
+    io('registerMemory', ['vaddr', 'size', 'flags', 'argsz']), io('unregisterMemory', ['vaddr', 'size', 'flags', 'argsz']),
+    io('createWindow', ['pageShift', 'windowSize', 'levels', 'flags', 'argsz']), io('removeWindow', ['startAddr', 'flags', 'argsz']),
+    io('eehPeOp', ['op', 'flags', 'argsz']), m('ioctl', 'ioctl', { arity: 2 }), m0('close', 'value'),
+    get('defaultWindowPending'), m('window', 'value', { inspect: true }), m('tce', 'value', { inspect: true, arity: 2 }),
+  ],
+};
+
+/** Global functions served by the host (the expect functions and log are guest functions calling these). */
+export const OPS: readonly OpSpec[] = [
+  { cls: 'global', name: 'createHost', type: 'method', returns: 'Host', arity: 1 },
+  // expect(kind, actual, expected, label, sameObject) and log(values): see prelude.ts
+  { cls: 'global', name: 'expect', type: 'method', returns: 'value' },
+  { cls: 'global', name: 'log', type: 'method', returns: 'value' },
+  ...Object.entries(CLASSES).flatMap(([cls, members]) => members.map((mm) => ({ cls: cls as ClassName, ...mm }))),
+];
+
+export const OP_CREATE_HOST = 0;
+export const OP_EXPECT = 1;
+export const OP_LOG = 2;
+
+/** The op code of a member (throws on a name that is not in the table: a bug in the runner). */
+export function opOf(cls: ClassName | 'global', name: string, type: OpSpec['type'] = 'method'): number {
+  const i = OPS.findIndex((o) => o.cls === cls && o.name === name && o.type === type);
+  if (i < 0) throw new Error(`no op ${cls}.${name} (${type})`);
+  return i;
+}
