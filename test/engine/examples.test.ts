@@ -1,0 +1,48 @@
+/**
+ * The bundled example scenarios (examples/*.ts) must pass in both kernel profiles: they name no kernel in
+ * createHost(), so the run's --kernel decides, and each branches on host.kernel where the profiles differ.
+ * Each run must record zero failed expectations and at least as many expectations as it has today, so an
+ * example that stops early (an exception, a loop cut short) is caught.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { KernelName } from '../../engine/api.ts';
+import { runDirect } from '../support/direct.ts';
+
+const dir = new URL('../../examples/', import.meta.url);
+const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
+
+/** expectations each example records today (the smaller of the two profiles); other files: at least 10 */
+const MIN_EXPECTATIONS: Record<string, number> = {
+  'qemu-v2-ddw.ts': 62,
+  'qemu-v1.ts': 37,
+  'memlock-default-64k.ts': 18,
+  'unregister-while-mapped.ts': 32,
+  'huge-ddw-1tib.ts': 37,
+};
+const KERNELS: KernelName[] = ['4.2', 'mainline'];
+
+describe('examples', () => {
+  it('has the five bundled examples of product.md §Screens 1', () => {
+    for (const f of Object.keys(MIN_EXPECTATIONS)) expect(files, f).toContain(f);
+  });
+
+  describe.each(files)('%s', (file) => {
+    const source = readFileSync(new URL(file, dir), 'utf8');
+
+    it('says how to run it and follows the run\'s kernel', () => {
+      expect(source).toContain(`npm run -s dmawb -- run examples/${file}`);
+      expect(source).not.toMatch(/createHost\(\{[^}]*\bkernel\s*:/);
+    });
+
+    it.each(KERNELS)('passes under --kernel %s', (kernel) => {
+      const { failures, events, session } = runDirect(source, kernel);
+      const show = failures.map((f) => (f.kind === 'expect' ? `${f.label}: got ${f.actual}, expected ${f.expected}` : ''));
+      expect(show).toEqual([]);
+      expect(session.hosts.length).toBeGreaterThan(0);
+      for (const h of session.hosts) expect(h.kernel).toBe(kernel);
+      const n = events.filter((e) => e.kind === 'expect').length;
+      expect(n).toBeGreaterThanOrEqual(MIN_EXPECTATIONS[file] ?? 10);
+    });
+  });
+});
