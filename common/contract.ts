@@ -155,12 +155,18 @@ export interface Events {
   'run.done': RunSummary;
   /** the engine worker died and was restarted; the user's files are untouched */
   'engine.restarted': { reason: string };
+  /** desktop only: an application-menu item was chosen; `id` is a command id of common/commands.ts */
+  'command.run': { id: string };
 }
 export type EventChannel = keyof Events;
-export const EVENT_CHANNELS: EventChannel[] = ['run.events', 'run.done', 'engine.restarted'];
+export const EVENT_CHANNELS: EventChannel[] = ['run.events', 'run.done', 'engine.restarted', 'command.run'];
 
-/** Reply envelope of every request: a value, or an explicit error (never a thrown exception across IPC). */
-export type Reply<T> = { ok: true; value: T } | { ok: false; error: { code: 'invalid' | 'failed' | 'unknown-channel'; message: string } };
+/**
+ * Reply envelope of every request: a value, or an explicit error (never a thrown exception across IPC).
+ * 'unsupported': the channel exists but not in this mode (browser mode: workspace.choose, file.saveAs,
+ * file.open); the renderer downloads or uploads instead.
+ */
+export type Reply<T> = { ok: true; value: T } | { ok: false; error: { code: 'invalid' | 'failed' | 'unknown-channel' | 'unsupported'; message: string } };
 
 /** Validates a request payload; returns a readable error naming the field, or the parsed value. */
 export function validateRequest<C extends RequestChannel>(channel: C, payload: unknown): { ok: true; value: RequestOf<C> } | { ok: false; message: string } {
