@@ -1,0 +1,307 @@
+/**
+ * The engine side of the contract: answers every request channel that needs the engine (runs, time
+ * travel, inspection, exports, snapshot import) from the sources it holds. No worker_threads and no
+ * Electron here: main/worker.ts wraps it in a thin message loop, and tests drive it in-process.
+ *
+ * Runs execute one at a time, in the order they were started. `run.start` answers at once with the new
+ * source id; the run itself starts on a later macrotask, so the reply leaves before the (synchronous)
+ * QuickJS evaluation can block the thread. Rows stream on 'run.events' in batches of at most 2,000 rows
+ * or 50 ms, and 'run.done' carries the RunSummary.
+ */
+import { createHash } from 'node:crypto';
+import type { EventChannel, EventRow, Events, RequestChannel, RequestOf, Responses, RunSummary } from '../common/contract.ts';
+import type { RunEvent } from '../engine/events.ts';
+import { renderReport } from '../engine/report.ts';
+import { jsonSafe, parseSnapshot, serializeSnapshot, SnapshotError, type SnapshotMeta } from '../engine/snapshot.ts';
+import { entries, findEntry, occupancy, validEntries, type WindowState, type WorldState } from '../engine/state.ts';
+import { runScenario } from '../runner/run.ts';
+import { SourceError, SourceStore, type RunSource, type Source } from './sources.ts';
+import { lockedVmSeries, regionPidOf, toEntryRow, toEventRow, toStateView, windowCsv } from './views.ts';
+
+/** The request channels answered by the engine (the rest are answered by main: files, dialogs, app info). */
+export const ENGINE_CHANNELS = [
+  'run.start', 'run.stop',
+  'inspect.event', 'inspect.rows', 'inspect.state', 'inspect.entries', 'inspect.occupancy', 'inspect.find', 'inspect.lockedVm',
+  'export.snapshot', 'export.report', 'export.csv',
+  'snapshot.import',
+] as const satisfies readonly RequestChannel[];
+export type EngineChannel = (typeof ENGINE_CHANNELS)[number];
+
+export function isEngineChannel(c: string): c is EngineChannel {
+  return (ENGINE_CHANNELS as readonly string[]).includes(c);
+}
+
+/** Number of per-run cancel flags in the shared buffer; run n uses slot n % CANCEL_SLOTS. */
+export const CANCEL_SLOTS = 64;
+
+/** the cancel slot of a run id ("run-7" → 7 % 64), or -1 for anything else */
+export function cancelSlotOf(source: string): number {
+  const m = /^run-(\d+)$/.exec(source);
+  return m ? Number(m[1]) % CANCEL_SLOTS : -1;
+}
+
+/** streaming limits of 'run.events' */
+export const BATCH_ROWS = 2_000;
+export const BATCH_MS = 50;
+
+export interface EngineServiceOptions {
+  /** sends an event to the renderer(s) */
+  emit: <E extends EventChannel>(event: E, payload: Events[E]) => void;
+  /** told when a run really starts executing (the host's Stop watchdog needs to know) */
+  onRunBegin?: (source: string) => void;
+  /** CANCEL_SLOTS Int32 flags shared with the thread that handles Stop (default: a private buffer) */
+  cancel?: Int32Array;
+  appName?: string;
+  appVersion?: string;
+  /** runner budgets (defaults: the runner's) */
+  timeoutMs?: number;
+  memoryLimitBytes?: number;
+  maxEvents?: number;
+  /** the scenario runner (tests may wrap it) */
+  runner?: typeof runScenario;
+  keepRuns?: number;
+}
+
+/** A request the service refuses or cannot answer; the message is meant for the user. */
+export class ServiceError extends Error {
+  override name = 'ServiceError';
+}
+
+export class EngineService {
+  readonly sources: SourceStore;
+  private readonly cancel: Int32Array;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: EngineServiceOptions) {
+    this.cancel = opts.cancel ?? new Int32Array(new SharedArrayBuffer(CANCEL_SLOTS * 4));
+    if (this.cancel.length < CANCEL_SLOTS) throw new Error(`the cancel buffer needs ${CANCEL_SLOTS} slots`);
+    this.sources = new SourceStore(opts.keepRuns);
+  }
+
+  /**
+   * Answers one (already validated) request. Throws ServiceError, SourceError or SnapshotError with a
+   * message for the user when it cannot.
+   */
+  async handle<C extends EngineChannel>(channel: C, req: RequestOf<C>): Promise<Responses[C]> {
+    const h = this.handlers[channel] as (r: RequestOf<C>) => Responses[C] | Promise<Responses[C]>;
+    if (!h) throw new ServiceError(`${channel} is not an engine channel`);
+    return h(req);
+  }
+
+  /** resolves when every run started so far has finished */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private readonly handlers: { [C in EngineChannel]: (req: RequestOf<C>) => Responses[C] | Promise<Responses[C]> } = {
+    'run.start': (r) => {
+      const src = this.sources.addRun({
+        filename: r.filename, kernel: r.kernel, text: r.source, sha256: createHash('sha256').update(r.source).digest('hex'),
+      });
+      Atomics.store(this.flagOf(src.id), 0, 0);
+      // a later macrotask: the reply is posted before the run can block the thread
+      this.queue = this.queue.then(() => new Promise<void>((resolve) => setImmediate(() => void this.execute(src).finally(resolve))));
+      return { source: src.id };
+    },
+    'run.stop': (r) => {
+      const src = this.sources.has(r.source) ? this.sources.get(r.source) : null;
+      if (!src || src.kind !== 'run' || src.status === 'done') return { stopped: false };
+      Atomics.store(this.flagOf(src.id), 0, 1);
+      return { stopped: true };
+    },
+    'inspect.event': (r) => {
+      const e = eventAt(this.sources.get(r.source), r.seq);
+      if (!e) throw new ServiceError(`${r.source} has no event ${r.seq}`);
+      return { event: jsonSafe(e) };
+    },
+    'inspect.rows': (r) => {
+      const evs = this.sources.get(r.source).events;
+      return { rows: evs.slice(r.from, r.from + r.count).map(toEventRow), total: evs.length };
+    },
+    'inspect.state': (r) => {
+      const src = this.sources.get(r.source);
+      return toStateView(this.sources.stateAt(src, r.seq));
+    },
+    'inspect.entries': (r) => {
+      const { state, w } = this.window(r);
+      const pid = regionPidOf(state, w.container);
+      if (r.validOnly) {
+        const v = validEntries(w, r.from, r.count);
+        return { total: v.total, rows: v.rows.map((e) => toEntryRow(state, pid, e)) };
+      }
+      return { total: w.entries, rows: entries(w, r.from, r.count).map((e) => toEntryRow(state, pid, e)) };
+    },
+    'inspect.occupancy': (r) => ({ buckets: occupancy(this.window(r).w, r.buckets) }),
+    'inspect.find': (r) => {
+      if ((r.iova === undefined) === (r.ua === undefined)) throw new ServiceError('inspect.find: give exactly one of iova and ua');
+      const { w } = this.window(r);
+      return { index: findEntry(w, r.iova !== undefined ? { iova: BigInt(r.iova) } : { ua: BigInt(r.ua!) }) };
+    },
+    'inspect.lockedVm': (r) => {
+      const src = this.sources.get(r.source);
+      const last = src.kind === 'snapshot' ? src.state : null;
+      const series = lockedVmSeries(src.events, r.pid, last);
+      if (!series) throw new ServiceError(`${r.source} has no process with pid ${r.pid}`);
+      return series;
+    },
+    'export.snapshot': (r) => {
+      const src = this.sources.get(r.source);
+      const state = this.sources.stateAt(src, r.seq);
+      const text = serializeSnapshot({
+        meta: this.metaOf(src), state,
+        ...(r.includeEvents ? { events: src.events.filter((e) => e.seq <= state.seq) } : {}),
+      });
+      return { suggestedName: `${stemOf(src)}-${state.seq}.snapshot.json`, text };
+    },
+    'export.report': (r) => {
+      const src = this.sources.get(r.source);
+      const state = this.sources.stateAt(src, r.seq);
+      const outcome = this.outcomeOf(src);
+      const text = renderReport({
+        scenario: src.kind === 'run' ? src.filename : src.meta.scenarioName, kernel: src.kind === 'run' ? src.kernel : src.meta.kernel,
+        ...outcome, events: src.events, state,
+      });
+      return { suggestedName: `${stemOf(src)}-${state.seq}.report.md`, text };
+    },
+    'export.csv': (r) => {
+      const { state, w } = this.window(r);
+      let text: string;
+      try {
+        text = windowCsv(state, w);
+      } catch (e) {
+        throw new ServiceError((e as Error).message);
+      }
+      return { suggestedName: `${stemOf(this.sources.get(r.source))}-${state.seq}-container${w.container}-slot${w.slot}.csv`, text };
+    },
+    'snapshot.import': (r) => {
+      const snap = parseSnapshot(r.text); // throws SnapshotError: nothing is created
+      const src = this.sources.addSnapshot({ meta: snap.meta, state: snap.state, events: snap.events ?? [] });
+      return { source: src.id, seq: snap.state.seq, kernel: snap.meta.kernel, scenario: snap.meta.scenarioName, events: src.events.length };
+    },
+  };
+
+  private flagOf(source: string): Int32Array {
+    const slot = cancelSlotOf(source);
+    return new Int32Array(this.cancel.buffer, this.cancel.byteOffset + slot * 4, 1);
+  }
+
+  private window(r: { source: string; seq: number; container: number; slot: number }): { state: WorldState; w: WindowState } {
+    const state = this.sources.stateAt(this.sources.get(r.source), r.seq);
+    const w = state.windows.find((x) => x.container === r.container && x.slot === r.slot);
+    if (!w) throw new ServiceError(`${r.source}: container ${r.container} has no window in slot ${r.slot} after event ${state.seq}`);
+    return { state, w };
+  }
+
+  private metaOf(src: Source): SnapshotMeta {
+    if (src.kind === 'snapshot') return src.meta;
+    return {
+      appName: this.opts.appName ?? 'dma-workbench', appVersion: this.opts.appVersion ?? '0.0.0', kernel: src.kernel,
+      scenarioName: src.filename, scenarioSha256: src.sha256,
+    };
+  }
+
+  private outcomeOf(src: Source): { ok: boolean; expectations: { passed: number; failed: number }; error: RunSummary['error'] } {
+    if (src.kind === 'run' && src.summary) {
+      const s = src.summary;
+      const error = s.error ? { message: s.error.message, ...(s.error.line !== undefined ? { line: s.error.line } : {}), ...(s.error.column !== undefined ? { column: s.error.column } : {}), kind: s.error.kind } : null;
+      return { ok: s.ok, expectations: { ...s.expectations }, error };
+    }
+    const expectations = { passed: 0, failed: 0 };
+    for (const e of src.events) if (e.kind === 'expect') expectations[e.ok ? 'passed' : 'failed']++;
+    const error = src.kind === 'run' ? { message: `the run is still ${src.status}`, kind: 'running' } : null;
+    return { ok: error === null && expectations.failed === 0, expectations, error };
+  }
+
+  private async execute(src: RunSource): Promise<void> {
+    src.status = 'running';
+    this.opts.onRunBegin?.(src.id);
+    const t0 = performance.now();
+    let batch: EventRow[] = [];
+    let last = t0;
+    const flush = (): void => {
+      last = performance.now();
+      if (!batch.length) return;
+      const rows = batch;
+      batch = [];
+      this.opts.emit('run.events', { source: src.id, rows });
+    };
+    const timer = setInterval(flush, BATCH_MS);
+    let summary: RunSummary;
+    try {
+      // stopped while queued: do not start it at all
+      if (Atomics.load(this.flagOf(src.id), 0) !== 0) throw new Cancelled();
+      const r = await (this.opts.runner ?? runScenario)({
+        source: src.text, filename: src.filename, kernel: src.kernel, cancelFlag: this.flagOf(src.id),
+        ...(this.opts.timeoutMs !== undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
+        ...(this.opts.memoryLimitBytes !== undefined ? { memoryLimitBytes: this.opts.memoryLimitBytes } : {}),
+        ...(this.opts.maxEvents !== undefined ? { maxEvents: this.opts.maxEvents } : {}),
+        onEvent: (e: RunEvent) => {
+          src.events.push(e);
+          src.timeline.push(e);
+          batch.push(toEventRow(e));
+          if (batch.length >= BATCH_ROWS || performance.now() - last >= BATCH_MS) flush();
+        },
+      });
+      summary = {
+        source: src.id, ok: r.ok, expectations: { ...r.expectations }, events: src.events.length, peakLockedVm: { ...r.peakLockedVm },
+        error: r.error ? {
+          message: r.error.message, kind: r.error.kind,
+          ...(r.error.line !== null ? { line: r.error.line } : {}), ...(r.error.column !== null ? { column: r.error.column } : {}),
+        } : null,
+        durationMs: Math.round(performance.now() - t0),
+      };
+    } catch (e) {
+      if (e instanceof Cancelled) {
+        summary = {
+          source: src.id, ok: false, expectations: { passed: 0, failed: 0 }, events: 0, peakLockedVm: {},
+          error: { message: 'the run was stopped before it started', kind: 'cancelled' }, durationMs: 0,
+        };
+      } else {
+        // a bug below the runner's own error handling: the run failed, the worker carries on
+        const expectations = { passed: 0, failed: 0 };
+        for (const x of src.events) if (x.kind === 'expect') expectations[x.ok ? 'passed' : 'failed']++;
+        summary = {
+          source: src.id, ok: false, expectations, events: src.events.length, peakLockedVm: {},
+          error: { message: `internal error: ${e instanceof Error ? e.message : String(e)}`, kind: 'internal' },
+          durationMs: Math.round(performance.now() - t0),
+        };
+      }
+    } finally {
+      clearInterval(timer);
+      flush();
+    }
+    src.status = 'done';
+    src.summary = summary;
+    this.opts.emit('run.done', summary);
+  }
+}
+
+class Cancelled extends Error {}
+
+function eventAt(src: Source, seq: number): RunEvent | undefined {
+  const evs = src.events;
+  const guess = evs[seq - 1];
+  if (guess && guess.seq === seq) return guess;
+  let lo = 0;
+  let hi = evs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = evs[mid]!.seq;
+    if (s === seq) return evs[mid];
+    if (s < seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
+/** a file-name-safe stem for exports: the scenario's file name without .ts */
+function stemOf(src: Source): string {
+  const name = src.kind === 'run' ? src.filename : src.meta.scenarioName;
+  const stem = (name.split(/[\\/]/).pop() ?? 'scenario').replace(/\.ts$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
+  return stem || 'scenario';
+}
+
+/** errors whose message is meant for the user (everything else is reported as an internal error) */
+export function isUserError(e: unknown): e is Error {
+  return e instanceof ServiceError || e instanceof SourceError || e instanceof SnapshotError;
+}

@@ -1,0 +1,174 @@
+/**
+ * What the inspector sees: the engine's events and WorldState turned into the contract's wire shapes
+ * (common/contract.ts): EventRow, StateView, EntryRow, LockedVmSeries, and a window's CSV. Pure functions,
+ * no Node or Electron: bigints become "0x…" strings here and nowhere else.
+ *
+ * Events of imported snapshots arrive JSON-safe (bigints already "0x…" strings, engine/snapshot.ts
+ * jsonSafe); every function here accepts both forms.
+ */
+import type { EntryRow, EventRow, LockedVmSeries, StateView, WindowRow } from '../common/contract.ts';
+import { formatRet } from '../engine/errno.ts';
+import type { LockedVmBreakdown, RunEvent } from '../engine/events.ts';
+import { regionOf, validEntries, type Entry, type WindowState, type WorldState } from '../engine/state.ts';
+
+export const hex = (v: bigint | number | string): string =>
+  typeof v === 'string' ? v : '0x' + v.toString(16);
+
+/** a bigint field that may have travelled as a hex (or decimal) string */
+export const big = (v: unknown): bigint => (typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : BigInt(String(v)));
+
+/** decoded arguments as the event log shows them: addresses and sizes (bigints) in hex */
+export function formatArgs(args: Record<string, unknown>): string {
+  return Object.entries(args)
+    .map(([k, v]) => `${k}=${typeof v === 'bigint' ? hex(v) : typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+}
+
+/** one compact row of the event log */
+export function toEventRow(e: RunEvent): EventRow {
+  const base = { seq: e.seq, ...(e.line !== undefined ? { line: e.line } : {}) };
+  switch (e.kind) {
+    case 'ioctl':
+      return {
+        ...base, kind: 'ioctl', pid: e.pid, op: e.op, args: formatArgs(e.args), result: formatRet(e.ret, e.errno),
+        ...(e.errno ? { errno: e.errno } : {}), failed: e.ret < 0, lockedVm: { ...e.lockedVm }, explain: e.explain,
+      };
+    case 'action':
+      return {
+        ...base, kind: 'action', pid: e.pid, op: e.op, args: formatArgs(e.args), result: '', failed: false,
+        lockedVm: { ...e.lockedVm }, explain: e.explain,
+      };
+    case 'expect':
+      return {
+        ...base, kind: 'expect', op: 'expect', args: e.label, result: e.ok ? 'ok' : 'FAILED', failed: !e.ok, lockedVm: {},
+        explain: e.ok ? `got ${e.actual}` : `expected ${e.expected}, got ${e.actual}`,
+      };
+    case 'log':
+      return { ...base, kind: 'log', op: 'log', args: '', result: '', failed: false, lockedVm: {}, explain: e.text };
+  }
+}
+
+export function validCount(w: WindowState): number {
+  let n = 0;
+  for (const r of w.runs) n += r.count;
+  return n;
+}
+
+export function toWindowRow(w: WindowState): WindowRow {
+  return {
+    container: w.container, slot: w.slot, table: w.table, startAddr: hex(w.startAddr), pageShift: w.pageShift,
+    size: hex(w.size), levels: w.levels, entries: w.entries, valid: validCount(w), borrowed: w.borrowed,
+  };
+}
+
+/** the state after an event, without TCE contents (windows carry their valid counts) */
+export function toStateView(s: WorldState): StateView {
+  return {
+    seq: s.seq,
+    hosts: s.hosts.map((h) => ({ ...h })),
+    processes: s.processes.map((p) => ({
+      pid: p.pid, name: p.name, host: p.host, lockedVm: p.lockedVm, memlock: hex(p.memlock), exited: p.exited,
+      breakdown: { ...p.breakdown } as unknown as Record<string, number>,
+    })),
+    regions: s.regions.map((r) => ({
+      pid: r.pid, id: r.id, ua: hex(r.ua), size: hex(r.size), entries: r.entries, used: r.used, mapped: r.mapped,
+      ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}), containers: [...r.containers],
+    })),
+    groups: s.groups.map((g) => ({ id: g.id, name: g.name, phb: g.phb, container: g.container, owner: g.owner })),
+    containers: s.containers.map((c) => ({
+      id: c.id, pid: c.pid, iommu: c.iommu, enabled: c.enabled, defaultWindowPending: c.defaultWindowPending,
+      groups: [...c.groups], mm: c.mm, fdOpen: c.fdOpen,
+    })),
+    windows: s.windows.map(toWindowRow),
+  };
+}
+
+/** the process whose pre-registered regions back a container's TCEs (its mm, else its owner) */
+export function regionPidOf(s: WorldState, container: number): number | null {
+  const c = s.containers.find((x) => x.id === container);
+  return c ? (c.mm ?? c.pid) : null;
+}
+
+export function toEntryRow(s: WorldState, pid: number | null, e: Entry): EntryRow {
+  const region = e.ua === 0n ? undefined : regionOf(s, pid, e.ua);
+  return {
+    index: e.index, iova: hex(e.iova), value: hex(e.value), hpa: hex(e.hpa), perm: e.perm, ua: hex(e.ua),
+    region: region ? region.id : null,
+  };
+}
+
+export const CONTRIBUTORS: (keyof LockedVmBreakdown)[] = ['v1Enable', 'regions', 'tables', 'views', 'leaked'];
+
+/**
+ * locked_vm of one process over the run: one point per event that reports it, stacked by contributor,
+ * with RLIMIT_MEMLOCK in pages (followed through the process deltas, so setrlimit moves the line) and the
+ * seqs of its failed calls and failed expectations (an expectation belongs to the process of the call
+ * before it). Without events (an imported snapshot without its log), one point from the state.
+ */
+export function lockedVmSeries(events: readonly RunEvent[], pid: number, fallback: WorldState | null): LockedVmSeries | null {
+  const out: LockedVmSeries = { pid, limit: [], seq: [], total: [], stacks: {}, failed: [] };
+  for (const c of CONTRIBUTORS) out.stacks[c] = [];
+  const pageShiftOfHost = new Map<number, number>();
+  const hostOfPid = new Map<number, number>();
+  let memlock: bigint | null = null;
+  let lastPid: number | null = null;
+  let seen = false;
+  const pageShift = (): number => Math.log2(pageSizeOr(pageShiftOfHost.get(hostOfPid.get(pid) ?? -1)));
+  for (const e of events) {
+    if (e.kind === 'ioctl' || e.kind === 'action') {
+      for (const h of e.deltas?.hosts ?? []) pageShiftOfHost.set(h.id, h.pageSize);
+      for (const p of e.deltas?.processes ?? []) {
+        hostOfPid.set(p.pid, p.host);
+        if (p.pid === pid) memlock = big(p.memlock);
+      }
+      lastPid = e.pid;
+      if (e.kind === 'ioctl' && e.pid === pid && e.ret < 0) out.failed.push(e.seq);
+      const lv = e.lockedVm[pid];
+      if (lv === undefined) continue;
+      seen = true;
+      const b = e.breakdown[pid];
+      out.seq.push(e.seq);
+      out.total.push(lv);
+      out.limit.push(memlock === null ? 0 : Number(memlock >> BigInt(pageShift())));
+      for (const c of CONTRIBUTORS) out.stacks[c]!.push(b ? b[c] : 0);
+    } else if (e.kind === 'expect' && !e.ok && lastPid === pid) {
+      out.failed.push(e.seq);
+    }
+  }
+  if (seen) return out;
+  const p = fallback?.processes.find((x) => x.pid === pid);
+  if (!p || !fallback) return null;
+  const ps = fallback.hosts.find((h) => h.id === p.host)?.pageSize ?? 65536;
+  out.seq.push(fallback.seq);
+  out.total.push(p.lockedVm);
+  out.limit.push(Number(p.memlock >> BigInt(Math.log2(ps))));
+  for (const c of CONTRIBUTORS) out.stacks[c]!.push(p.breakdown[c]);
+  return out;
+}
+
+function pageSizeOr(v: number | undefined): number {
+  return v ?? 65536;
+}
+
+const PERM = ['', 'R', 'W', 'RW'];
+
+/** largest number of rows export.csv writes (about 90 bytes each); larger windows: export a snapshot */
+export const CSV_MAX_ROWS = 2_000_000;
+
+/** a window's valid entries as CSV: index, iova, tce, hpa, perm, ua, region */
+export function windowCsv(s: WorldState, w: WindowState): string {
+  const total = validCount(w);
+  if (total > CSV_MAX_ROWS) {
+    throw new Error(`the window holds ${total} valid entries, more than the ${CSV_MAX_ROWS} a CSV export writes; export a snapshot instead (it stores them as runs)`);
+  }
+  const pid = regionPidOf(s, w.container);
+  const lines = ['index,iova,tce,hpa,perm,ua,region'];
+  const PAGE = 65536;
+  for (let from = 0; from < total; from += PAGE) {
+    for (const e of validEntries(w, from, PAGE).rows) {
+      const r = e.ua === 0n ? undefined : regionOf(s, pid, e.ua);
+      lines.push(`${e.index},${hex(e.iova)},${hex(e.value)},${hex(e.hpa)},${PERM[e.perm]},${e.ua === 0n ? '' : hex(e.ua)},${r ? r.id : ''}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
