@@ -1,24 +1,31 @@
 /**
- * The host side of the boundary: serves `hostCall(op, handleId, line, encodedArgs)` from the guest
+ * The host side of the boundary: serves `hostCall(op, handleId, encodedArgs, callSite)` from the guest
  * prelude against the engine's Session and its API objects (engine/api.ts).
  *
  * - Host objects never enter the guest: each one gets a small integer id here, the guest gets a handle
  *   holding that id, and a handle passed back (`g1.setContainer(C)`) is replaced by the original object
  *   before the engine sees it.
  * - Only the members listed in schema.ts are ever read, called or assigned.
- * - Before every call that may record events, `session.line` is set to the guest call site's line.
+ * - Before every call that may record events, `session.line` is set to the guest call site's line: the
+ *   first frame of the call site's QuickJS stack that is in the scenario file.
  * - Errors: a ScenarioError (the author's mistake) becomes an ordinary Error thrown at the guest call site,
  *   which the scenario may catch. Anything else (the event budget, a bug in the engine) is fatal: the
  *   guest gets an error too, and the sandbox's interrupt handler ends the run at the next check.
  */
-import { ScenarioError } from '../engine/api.ts';
+import { ScenarioError, type HostOptions } from '../engine/api.ts';
 import { checkEq, checkErrno, checkOk, checkRet, show, type Check } from '../engine/expect.ts';
-import type { Session } from '../engine/session.ts';
 import { Opaque, WireError, decodeArgs, encodeError, encodeIoctl, encodeValue } from './codec.ts';
-import { OPS, OP_CREATE_HOST, OP_EXPECT, OP_LOG, type ClassName } from './schema.ts';
+import { errnoName } from '../engine/errno.ts';
+import { SCENARIO_FILE } from './prelude.ts';
+import { OPS, OP_CREATE_HOST, OP_EXPECT, OP_EXPLAIN, OP_LOG, type ClassName } from './schema.ts';
 
 /** What the bridge needs of a Session (engine/session.ts); tests and benchmarks pass a fake. */
-export type SessionLike = Pick<Session, 'createHost' | 'expect' | 'log'> & { line: number | undefined };
+export interface SessionLike {
+  line: number | undefined;
+  createHost(opts?: HostOptions): object;
+  expect(ok: boolean, label: string, actual: string, expected: string): void;
+  log(text: string): void;
+}
 
 export interface Fatal {
   kind: 'runtime' | 'memory';
@@ -38,19 +45,23 @@ export class Bridge {
   fatal: Fatal | null = null;
   /** number of guest→host calls served (diagnostics, benchmarks) */
   calls = 0;
+  /** `explain` texts of the ioctl results that crossed as numbers, by token - 1 */
+  private readonly explains: string[] = [];
 
   constructor(private readonly session: SessionLike) {}
 
-  call(op: number, id: number, line: number, payload: string | undefined): string | number | undefined {
+  call(op: number, id: number, payload: string, site: string): string | number | undefined {
     this.calls++;
+    const line = site ? lineOf(site) : undefined;
     if (this.fatal) return encodeError(true, 'Error', this.fatal.message);
     const spec = OPS[op];
     if (spec === undefined) return encodeError(false, 'TypeError', 'unknown scenario API operation');
     try {
-      if (!spec.inspect) this.session.line = Number.isInteger(line) && line > 0 ? line : undefined;
-      if (op === OP_EXPECT) return this.expect(payload ?? '');
-      if (op === OP_LOG) return this.log(payload ?? '');
-      const args = decodeArgs(payload ?? '', (h) => this.objectOf(h));
+      if (!spec.inspect) this.session.line = line;
+      if (op === OP_EXPECT) return this.expect(payload);
+      if (op === OP_LOG) return this.log(payload);
+      if (op === OP_EXPLAIN) return encodeValue(this.explains[Number(decodeArgs(payload, () => ({}))[0]) - 1]);
+      const args = decodeArgs(payload, (h) => this.objectOf(h));
       let result: unknown;
       if (op === OP_CREATE_HOST) {
         result = this.session.createHost(args[0] as never);
@@ -61,12 +72,28 @@ export class Bridge {
         else if (spec.type === 'set') target[spec.name] = args[0];
         else result = (target[spec.name] as (...a: unknown[]) => unknown)(...args.slice(0, spec.arity ?? 1));
       }
-      if (spec.returns === 'ioctl') return encodeIoctl(result as never);
+      if (spec.returns === 'ioctl') return this.ioctlResult(result as IoctlResultLike);
       if (spec.returns === 'value') return encodeValue(result);
       return this.handleOf(result, spec.returns);
     } catch (e) {
       return this.error(e, line);
     }
+  }
+
+  /**
+   * An IoctlResult without `out` crosses as one number, token · 2^22 + (ret + 2^21); the guest derives
+   * errno from ret (the same table as engine/errno.ts) and fetches `explain` by token only if it is read.
+   */
+  private ioctlResult(r: IoctlResultLike): string | number {
+    const ret = r?.ret;
+    if (
+      r?.out === undefined && Number.isInteger(ret) && ret >= -RET_BIAS && ret < RET_BIAS && typeof r.explain === 'string' &&
+      r.errno === (ret < 0 ? (errnoName(ret) ?? `E${-ret}`) : undefined)
+    ) {
+      const token = this.explains.push(r.explain);
+      return token * RET_SPAN + (ret + RET_BIAS);
+    }
+    return encodeIoctl(r);
   }
 
   /** the id of a host object, registering it on first sight */
@@ -122,16 +149,35 @@ export class Bridge {
     return new Opaque(`[${cls} ${id}]`);
   }
 
-  private error(e: unknown, line: number): string {
+  private error(e: unknown, line: number | undefined): string {
     if (e instanceof ScenarioError || e instanceof WireError) return encodeError(false, e.name, e.message);
     const err = e instanceof Error ? e : new Error(String(e));
-    const at = Number.isInteger(line) && line > 0 ? line : null;
+    const at = line ?? null;
     if (err.name === 'BudgetError') this.fatal = { kind: 'memory', message: err.message, line: at };
     else if (err instanceof RangeError && /call stack/i.test(err.message)) {
       this.fatal = { kind: 'memory', message: 'stack overflow inside the emulator', line: at };
     } else this.fatal = { kind: 'runtime', message: `internal error in the emulator: ${err.message}`, line: at };
     return encodeError(true, err.name, this.fatal.message);
   }
+}
+
+interface IoctlResultLike {
+  ret: number;
+  errno?: string;
+  out?: unknown;
+  explain?: string;
+}
+
+const RET_BIAS = 2 ** 21;
+const RET_SPAN = 2 ** 22;
+const MARK = ` (${SCENARIO_FILE}:`;
+
+/** the line of the first scenario frame of a QuickJS stack ("    at <eval> (scenario:12:5)") */
+export function lineOf(stack: string): number | undefined {
+  const i = stack.indexOf(MARK);
+  if (i < 0) return undefined;
+  const n = parseInt(stack.slice(i + MARK.length), 10);
+  return n > 0 ? n : undefined;
 }
 
 function isObject(v: unknown): boolean {

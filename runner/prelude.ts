@@ -3,18 +3,22 @@
  * defines the scenario API globals (scenario-api.md §1–§3) as ordinary guest classes and functions whose
  * methods each call ONE host function with primitive arguments:
  *
- *     hostCall(op, handleId, line, encodedArgs)  →  number | undefined | tagged string   (codec.ts)
+ *     hostCall(op, handleId, encodedArgs, callSite)  →  number | undefined | tagged string   (codec.ts)
  *
  * Nothing of the host is reachable from the guest: `hostCall` is a closure variable of the prelude
  * function, handles are frozen guest objects holding only a private id, and the host never reads a
  * property name the guest chose (schema.ts lists every member it serves).
  *
- * `line` is the 1-based line of the call site in the scenario: the first frame of `new Error().stack` that
- * belongs to the scenario file (frames of this prelude are skipped because they carry another file name).
- * Inspection members (no event) skip that lookup.
+ * `callSite` is `new Error().stack` taken in the API method itself: its first frame in the scenario file
+ * is the calling line (the host finds it; frames of this prelude carry another file name). Building a
+ * QuickJS backtrace is the largest part of a call (about 1 µs, more in deep stacks or very long
+ * functions), so inspection members, which record no event, pass '' instead.
+ *
+ * An ioctl result without `out` crosses as one number (ret and a token); its `explain` text is fetched
+ * from the host only when the scenario reads it.
  */
 import { errno } from '../engine/errno.ts';
-import { CLASSES, OPS, opOf, type ClassName, type OpSpec } from './schema.ts';
+import { CLASSES, OPS, OP_EXPLAIN, opOf, type ClassName, type OpSpec } from './schema.ts';
 
 /** File names QuickJS puts in stack frames; the runner maps `SCENARIO_FILE` frames back to the real file. */
 export const SCENARIO_FILE = 'scenario';
@@ -35,13 +39,14 @@ function fieldsEncoder(fields: readonly string[]): string {
 }
 
 function memberSource(op: OpSpec, code: number): string {
-  const line = op.inspect ? '0' : 'line()';
-  if (op.type === 'get') return `get ${op.name}() { return dec(hostCall(${code}, idOf(this), 0, '')); }`;
-  if (op.type === 'set') return `set ${op.name}(v) { dec(hostCall(${code}, idOf(this), ${line}, enc(v))); }`;
+  const site = op.inspect ? `''` : 'new Err().stack';
+  const decode = op.returns === 'ioctl' ? 'decIoctl' : 'dec';
+  if (op.type === 'get') return `get ${op.name}() { return dec(hostCall(${code}, idOf(this), '', '')); }`;
+  if (op.type === 'set') return `set ${op.name}(v) { dec(hostCall(${code}, idOf(this), enc(v), ${site})); }`;
   const arity = op.arity ?? 1;
   const params = ['a', 'b'].slice(0, arity);
   const args = op.fields ? `E${code}(a)` : params.length ? params.map((p) => `enc(${p})`).join(' + ') : `''`;
-  return `${op.name}(${params.join(', ')}) { return dec(hostCall(${code}, idOf(this), ${line}, ${args})); }`;
+  return `${op.name}(${params.join(', ')}) { return ${decode}(hostCall(${code}, idOf(this), ${args}, ${site})); }`;
 }
 
 function classSource(cls: ClassName): string {
@@ -59,16 +64,6 @@ export function preludeSource(): string {
   const G = globalThis, Err = Error, TypeErr = TypeError, Big = BigInt, parse = JSON.parse, keys = Object.keys;
   const isArray = Array.isArray, is = Object.is, freeze = Object.freeze, define = Object.defineProperty;
   const SECRET = {};
-  const MARK = ' (${SCENARIO_FILE}:';
-
-  // ---- call site ----
-  function line() {
-    const s = new Err().stack;
-    const i = s.indexOf(MARK);
-    if (i < 0) return 0;
-    const j = i + MARK.length;
-    return +s.slice(j, s.indexOf(':', j));
-  }
 
   // ---- handles: frozen guest objects with a private id; the same id is always the same object ----
   let idOf, isHandle;
@@ -163,6 +158,34 @@ export function preludeSource(): string {
     throw new TypeErr('malformed result from the emulator');
   }
 
+  // ---- ioctl results (scenario-api.md §2 IoctlResult) ----
+  const ERRNO_NAMES = [];
+  for (const [k, v] of Object.entries(${JSON.stringify(errno)})) ERRNO_NAMES[v] = k;
+  let materialize;
+  /** ret and errno as data properties; explain is read from the host on first use (bridge.ts) */
+  class IoctlResult {
+    #token;
+    constructor(secret, n) {
+      if (secret !== SECRET) throw new TypeErr('Illegal constructor');
+      const ret = (n % 4194304) - 2097152;
+      this.ret = ret;
+      if (ret < 0) this.errno = ERRNO_NAMES[-ret] ?? 'E' + -ret;
+      this.#token = (n - (n % 4194304)) / 4194304;
+    }
+    get explain() {
+      const text = dec(hostCall(${OP_EXPLAIN}, 0, 'd' + this.#token + ';', ''));
+      define(this, 'explain', { value: text, writable: true, enumerable: true, configurable: true });
+      return text;
+    }
+    static {
+      materialize = (r) => { if (r instanceof IoctlResult) void r.explain; return r; };
+    }
+  }
+  freeze(IoctlResult.prototype); freeze(IoctlResult);
+  function decIoctl(r) {
+    return typeof r === 'number' ? new IoctlResult(SECRET, r) : dec(r);
+  }
+
   // ---- scenario-api.md §2: the objects ----
   ${classes.map(classSource).join('\n  ')}
   const CLASSES = { ${classes.join(', ')} };
@@ -174,7 +197,7 @@ export function preludeSource(): string {
     try { return String(v); } catch { return '[unprintable]'; }
   }
   function safeEnc(v) {
-    try { return enc(v); } catch (e) { const d = '[unencodable: ' + safeString(e && e.message) + ']'; return 'x' + d.length + ':' + d; }
+    try { return enc(materialize(v)); } catch (e) { const d = '[unencodable: ' + safeString(e && e.message) + ']'; return 'x' + d.length + ':' + d; }
   }
   /** the part of an ioctl result an expectation looks at (ret and errno), or the value itself */
   function resultPart(r) {
@@ -185,22 +208,21 @@ export function preludeSource(): string {
     } catch {}
     return r;
   }
-  function expect(kind, a, b, label) {
-    const l = line();
+  function expect(kind, a, b, label, site) {
     const same = is(a, b); // the host compares copies: object identity is decided here
     const text = label === undefined ? '' : safeString(label);
-    dec(hostCall(${opOf('global', 'expect')}, 0, l, enc(kind) + safeEnc(a) + safeEnc(b) + enc(text) + enc(same)));
+    dec(hostCall(${opOf('global', 'expect')}, 0, enc(kind) + safeEnc(a) + safeEnc(b) + enc(text) + enc(same), site));
   }
   const api = {
-    createHost(opts) { return dec(hostCall(${opOf('global', 'createHost')}, 0, line(), enc(opts))); },
-    expectOk(r, label) { expect('ok', resultPart(r), undefined, label); },
-    expectErrno(r, name, label) { expect('errno', resultPart(r), name, label); },
-    expectRet(r, ret, label) { expect('ret', resultPart(r), ret, label); },
-    expectEq(actual, expected, label) { expect('eq', actual, expected, label); },
+    createHost(opts) { return dec(hostCall(${opOf('global', 'createHost')}, 0, enc(opts), new Err().stack)); },
+    expectOk(r, label) { expect('ok', resultPart(r), undefined, label, new Err().stack); },
+    expectErrno(r, name, label) { expect('errno', resultPart(r), name, label, new Err().stack); },
+    expectRet(r, ret, label) { expect('ret', resultPart(r), ret, label, new Err().stack); },
+    expectEq(actual, expected, label) { expect('eq', actual, expected, label, new Err().stack); },
     log(...values) {
       let s = '[';
       for (let i = 0; i < values.length; i++) s += safeEnc(values[i]);
-      dec(hostCall(${opOf('global', 'log')}, 0, line(), s + ']'));
+      dec(hostCall(${opOf('global', 'log')}, 0, s + ']', new Err().stack));
     },
     require(name) {
       throw new Err('require(' + JSON.stringify(safeString(name)) + ') is not available: a scenario file can use the scenario API only (scenario-api.md §5)');

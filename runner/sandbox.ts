@@ -77,7 +77,7 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
   rt.setMaxStackSize(maxStackBytes);
   rt.setInterruptHandler(shouldStop);
   const ctx = rt.newContext();
-  const host = installHostCall(ctx, (op, id, line, payload) => bridge.call(op, id, line, payload), () => { outOfMemory = true; });
+  const host = installHostCall(ctx, (op, id, payload, site) => bridge.call(op, id, payload, site), () => { outOfMemory = true; });
 
   const budgetError = (at: Location | null): RunError => {
     const loc = { line: at?.line ?? null, column: at?.column ?? null };

@@ -5,7 +5,7 @@
  * touches members named here — never a property name chosen by the scenario.
  *
  * Every member gets a small integer op code (its index in OPS); a guest call is
- * `hostCall(op, handleId, line, encodedArgs)`.
+ * `hostCall(op, handleId, encodedArgs, callSite)`.
  */
 
 export type ClassName = 'Host' | 'Phb' | 'IommuGroup' | 'Process' | 'GroupFd' | 'DeviceFd' | 'Container';
@@ -81,12 +81,15 @@ export const OPS: readonly OpSpec[] = [
   // expect(kind, actual, expected, label, sameObject) and log(values): see prelude.ts
   { cls: 'global', name: 'expect', type: 'method', returns: 'value' },
   { cls: 'global', name: 'log', type: 'method', returns: 'value' },
+  // explain(token): the `explain` text of an ioctl result that crossed as a number (bridge.ts)
+  { cls: 'global', name: 'explain', type: 'method', returns: 'value', inspect: true },
   ...Object.entries(CLASSES).flatMap(([cls, members]) => members.map((mm) => ({ cls: cls as ClassName, ...mm }))),
 ];
 
 export const OP_CREATE_HOST = 0;
 export const OP_EXPECT = 1;
 export const OP_LOG = 2;
+export const OP_EXPLAIN = 3;
 
 /** The op code of a member (throws on a name that is not in the table: a bug in the runner). */
 export function opOf(cls: ClassName | 'global', name: string, type: OpSpec['type'] = 'method'): number {

@@ -1,0 +1,96 @@
+/**
+ * Cost of one guest→host call through the sandbox boundary (runner/), against trivial host methods.
+ *
+ *   npx tsx bench/runner-calls.ts [iterations]
+ *
+ * Each case runs a scenario loop of N iterations inside QuickJS; the host timestamps the loop with two
+ * log() calls around it, so module load, compile and setup are not counted. Prints the median over
+ * several repetitions, and the same loop with an empty body as the baseline. The last case runs the real
+ * engine (v1 container, MAP_DMA over one slot) for the product budget: >= 100,000 ioctls per second.
+ */
+import type { RunEvent } from '../engine/events.ts';
+import { executeScenario, type RunSession } from '../runner/execute.ts';
+import { runScenario } from '../runner/run.ts';
+
+const N = Number(process.argv[2] ?? 200_000);
+const REPS = 7;
+
+/** A session whose API objects do nothing: what is measured is the boundary. */
+class TrivialSession implements RunSession {
+  events: RunEvent[] = [];
+  line: number | undefined;
+  expectations = { passed: 0, failed: 0 };
+  peakLockedVm = {};
+  marks: number[] = [];
+  lines = new Set<number | undefined>();
+  createHost(): object {
+    const result = { ret: 0, explain: 'mapped' };
+    const tce = { value: 0x100000003n, hpa: 0x100000000n, perm: 3, ua: 0n };
+    const lines = this.lines;
+    const self = this;
+    const container = {
+      mapDma(): unknown {
+        lines.add(self.line);
+        return result;
+      },
+      tce: () => tce,
+    };
+    const proc = { lockedVm: 0, openContainer: () => container };
+    return { spawn: () => proc };
+  }
+  expect(): void {}
+  log(): void {
+    this.marks.push(performance.now());
+  }
+}
+
+const SETUP = `const p = createHost().spawn();\nconst C = p.openContainer();\nconst R = 0x7fff00000000n;\n`;
+const loop = (body: string) => `${SETUP}log('start');\nfor (let i = 0; i < ${N}; i++) {\n  ${body}\n}\nlog('end');\n`;
+
+async function perIteration(source: string): Promise<{ ns: number; lines: number }> {
+  const samples: number[] = [];
+  let lines = 0;
+  for (let r = 0; r < REPS; r++) {
+    const s = new TrivialSession();
+    const res = await executeScenario(s, { source, filename: 'bench.ts' });
+    if (res.error) throw new Error(`bench scenario failed: ${res.error.message}`);
+    samples.push(((s.marks[1]! - s.marks[0]!) * 1e6) / N);
+    lines = s.lines.size;
+  }
+  samples.sort((a, b) => a - b);
+  return { ns: samples[Math.floor(samples.length / 2)]!, lines };
+}
+
+const fmt = (ns: number) => `${ns.toFixed(0).padStart(6)} ns`;
+
+console.log(`runner boundary, ${N} iterations per run, median of ${REPS} runs (Node ${process.version})`);
+const base = await perIteration(loop(''));
+console.log(`  empty loop body                          ${fmt(base.ns)} per iteration (baseline)`);
+const cases: [string, string][] = [
+  ['C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n })', 'C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n });'],
+  ['C.tce(0, i)        (inspection: no line lookup)', 'C.tce(0, i);'],
+  ['p.lockedVm         (getter, number result)', 'p.lockedVm;'],
+];
+for (const [label, body] of cases) {
+  const r = await perIteration(loop(body));
+  console.log(`  ${label.padEnd(40)} ${fmt(r.ns)} per iteration, ${fmt(r.ns - base.ns)} per call over the baseline`);
+}
+
+// the real engine: every call is an ioctl with its event, deltas and locked_vm accounting
+const real = `
+const host = createHost({ kernel: 'mainline' });
+const G = host.addPhb().addGroup();
+const p = host.spawn({ memlock: 16n * GiB });
+const R = p.mmap({ size: 1n * GiB, at: 0x7fff00000000n });
+const C = p.openContainer();
+p.openGroup(G).setContainer(C);
+C.setIommu(VFIO_SPAPR_TCE_IOMMU);
+C.enable();
+for (let i = 0; i < ${N}; i++) C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n });
+`;
+const t0 = performance.now();
+const r = await runScenario({ source: real, filename: 'real.ts', maxEvents: N + 100 });
+const seconds = (performance.now() - t0) / 1000;
+if (r.error) throw new Error(`real-engine scenario failed: ${r.error.message}`);
+const ioctls = r.events.filter((e) => e.kind === 'ioctl').length;
+console.log(`  real engine: ${ioctls} ioctls in ${seconds.toFixed(2)} s (whole run incl. setup) = ${Math.round(ioctls / seconds).toLocaleString('en-US')} ioctls/s`);
