@@ -1,0 +1,4 @@
+// Entry of the `dmawb` command (bin/dmawb.mjs imports this through tsx): runs on import, sets the exit code.
+import { main } from './main.ts';
+
+process.exitCode = await main(process.argv.slice(2), { stdout: (s) => void process.stdout.write(s), stderr: (s) => void process.stderr.write(s) });

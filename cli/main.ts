@@ -1,0 +1,167 @@
+/**
+ * `dmawb` (scenario-api.md §4) as a function: main(argv, io) → exit code. cli/dmawb.ts calls it with
+ * the process's arguments and streams; tests call it in-process.
+ *
+ * Exit codes: 0 the scenario completed and every expectation passed; 1 it completed and an expectation
+ * failed; 2 it could not complete (unreadable file, compile error, exception, time or memory budget,
+ * or an output file that could not be written); 64 usage error.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { KernelName } from '../engine/api.ts';
+import type { RunEvent } from '../engine/events.ts';
+import { renderReport } from '../engine/report.ts';
+import type { Session } from '../engine/session.ts';
+import { snapshotOf } from '../engine/snapshot.ts';
+import { captureState } from '../engine/state.ts';
+import { runScenario, type RunResult } from '../runner/run.ts';
+import { USAGE, parseArgs, type RunArgs } from './args.ts';
+import { writeFileAtomic } from './files.ts';
+import { eventLine, runDocument, summaryText, where } from './output.ts';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const EXIT = { ok: 0, failed: 1, incomplete: 2, usage: 64 } as const;
+
+/** scenario files larger than this are refused (product.md: imports are size-limited) */
+const MAX_SCENARIO_BYTES = 4 * 1024 * 1024;
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(argv);
+  switch (parsed.kind) {
+    case 'help':
+      io.stdout(USAGE);
+      return EXIT.ok;
+    case 'version':
+      io.stdout(`dmawb ${await version()}\n`);
+      return EXIT.ok;
+    case 'usage':
+      io.stderr(`dmawb: ${parsed.message}\n${USAGE}`);
+      return EXIT.usage;
+    case 'run':
+      return run(parsed.args, io);
+  }
+}
+
+async function run(args: RunArgs, io: CliIo): Promise<number> {
+  const kernel: KernelName = args.kernel ?? 'mainline';
+  const outputs = [args.snapshot, args.report].filter((p): p is string => p !== undefined).map((p) => resolve(p));
+  if (outputs.includes(resolve(args.file))) {
+    io.stderr(`dmawb: an output file is the scenario file itself (${args.file})\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (outputs.length === 2 && outputs[0] === outputs[1]) {
+    io.stderr(`dmawb: --snapshot and --report name the same file\n${USAGE}`);
+    return EXIT.usage;
+  }
+
+  // -- read the scenario --
+  let source: string;
+  try {
+    const st = await stat(args.file);
+    if (st.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
+    if (st.size > MAX_SCENARIO_BYTES) throw new Error(`it is larger than ${MAX_SCENARIO_BYTES / (1024 * 1024)} MiB`);
+    source = await readFile(args.file, 'utf8');
+  } catch (e) {
+    const message = `cannot read scenario file '${args.file}': ${readError(e)}`;
+    io.stderr(`dmawb: ${message}\n`);
+    if (args.json) {
+      const doc = runDocument({ scenario: args.file, kernel, ok: false, expectations: { passed: 0, failed: 0 }, events: [], peakLockedVm: {}, error: { message, line: null, column: null } });
+      io.stdout(JSON.stringify(doc) + '\n');
+    }
+    return EXIT.incomplete;
+  }
+
+  // -- run it; the text log streams as events happen --
+  const out = new Buffered(io);
+  const result = await runScenario({
+    source, filename: args.file, kernel,
+    ...(args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {}),
+    ...(args.json ? {} : { onEvent: (e: RunEvent) => out.line(eventLine(e)) }),
+  });
+  out.flush();
+
+  if (args.json) {
+    const doc = runDocument({
+      scenario: args.file, kernel, ok: result.ok, expectations: result.expectations, events: result.events,
+      peakLockedVm: result.peakLockedVm, error: result.error,
+    });
+    io.stdout(JSON.stringify(doc) + '\n');
+  } else {
+    io.stdout(summaryText({ file: args.file, expectations: result.expectations, peakLockedVm: result.peakLockedVm, pageSizes: pageSizes(result.session), error: result.error }));
+  }
+
+  if (result.error) {
+    io.stderr(`dmawb: ${where(args.file, result.error)}: ${result.error.message}\n`);
+    return EXIT.incomplete; // and no --snapshot / --report: the run did not complete
+  }
+
+  // -- outputs, only for a completed run --
+  try {
+    if (args.snapshot !== undefined) {
+      const doc = snapshotOf(result.session, {
+        appName: 'dma-workbench', appVersion: await version(), kernel, scenarioName: args.file,
+        scenarioSha256: createHash('sha256').update(source).digest('hex'),
+      });
+      await writeFileAtomic(args.snapshot, JSON.stringify(doc, null, 1) + '\n');
+    }
+    if (args.report !== undefined) await writeFileAtomic(args.report, reportOf(result, args.file, kernel));
+  } catch (e) {
+    io.stderr(`dmawb: cannot write output: ${readError(e)}\n`);
+    return EXIT.incomplete;
+  }
+  return result.expectations.failed === 0 ? EXIT.ok : EXIT.failed;
+}
+
+function reportOf(r: RunResult<Session>, file: string, kernel: KernelName): string {
+  return renderReport({
+    scenario: file, kernel, ok: r.ok, expectations: r.expectations, error: null, events: r.events,
+    state: captureState(r.session.kernels, r.session.events.length),
+  });
+}
+
+/** system page size per pid, from the session's hosts */
+function pageSizes(session: Session): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of session.kernels) for (const p of k.procs) out[p.pid] = k.pageSize;
+  return out;
+}
+
+function readError(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return e instanceof Error ? e.message : String(e);
+}
+
+let cachedVersion: string | undefined;
+async function version(): Promise<string> {
+  if (cachedVersion === undefined) {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    cachedVersion = pkg.version ?? '0.0.0';
+  }
+  return cachedVersion;
+}
+
+/** collects log lines and writes them in chunks (a run can have a million events) */
+class Buffered {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(private readonly io: CliIo) {}
+  line(s: string): void {
+    this.parts.push(s);
+    this.size += s.length + 1;
+    if (this.size > 64 * 1024) this.flush();
+  }
+  flush(): void {
+    if (this.parts.length === 0) return;
+    this.io.stdout(this.parts.join('\n') + '\n');
+    this.parts = [];
+    this.size = 0;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * What `dmawb run` prints (scenario-api.md §4): a readable log line per event and a summary, or one JSON
+ * document of format "dmawb-run".
+ */
+import { formatRet } from '../engine/errno.ts';
+import type { RunEvent } from '../engine/events.ts';
+import { formatArgs } from '../engine/report.ts';
+import type { RunError } from '../runner/run.ts';
+
+// ---- text ----
+
+/** One log line: seq, scenario line, pid, the call with decoded arguments, its result, locked_vm after. */
+export function eventLine(e: RunEvent): string {
+  const head = `${String(e.seq).padStart(5)} ${(e.line !== undefined ? `L${e.line}` : '').padEnd(6)}`;
+  switch (e.kind) {
+    case 'ioctl': {
+      const lv = e.lockedVm[String(e.pid)];
+      return `${head} pid ${e.pid}  ${e.op}(${formatArgs(e.args)}) = ${formatRet(e.ret, e.errno)}${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
+    }
+    case 'action': {
+      const lv = e.lockedVm[String(e.pid)];
+      return `${head} pid ${e.pid}  ${e.op}(${formatArgs(e.args)})${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
+    }
+    case 'expect':
+      return e.ok
+        ? `${head} expect ok    ${e.label || '(no label)'}`
+        : `${head} expect FAIL  ${e.label || '(no label)'}: expected ${e.expected}, got ${e.actual}`;
+    case 'log':
+      return `${head} log   ${e.text}`;
+  }
+}
+
+export interface SummaryInput {
+  file: string;
+  expectations: { passed: number; failed: number };
+  peakLockedVm: Record<string, number>;
+  /** system page size per pid, when known (for the byte figure) */
+  pageSizes: Record<string, number>;
+  error: RunError | null;
+}
+
+export function summaryText(r: SummaryInput): string {
+  const lines = ['', `expectations: ${r.expectations.passed} passed, ${r.expectations.failed} failed`];
+  const peaks = Object.entries(r.peakLockedVm);
+  if (peaks.length === 0) lines.push('peak locked_vm: no processes');
+  for (const [pid, pages] of peaks) {
+    const ps = r.pageSizes[pid];
+    lines.push(`peak locked_vm: pid ${pid}: ${pages} pages${ps ? ` (${bytes(BigInt(pages) * BigInt(ps))})` : ''}`);
+  }
+  if (r.error) lines.push(`result: could not complete (${r.error.kind}) at ${where(r.file, r.error)}: ${r.error.message}`);
+  else lines.push(`result: ${r.expectations.failed === 0 ? 'passed' : 'failed'}`);
+  return lines.join('\n') + '\n';
+}
+
+/** "file:line:column" as far as known */
+export function where(file: string, e: { line: number | null; column: number | null }): string {
+  if (e.line === null) return file;
+  return e.column === null ? `${file}:${e.line}` : `${file}:${e.line}:${e.column}`;
+}
+
+function bytes(n: bigint): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  let x = Number(n);
+  while (x >= 1024 && u < units.length - 1) {
+    x /= 1024;
+    u++;
+  }
+  return u === 0 ? `${x} bytes` : `${Number.isInteger(x) ? x : x.toFixed(1)} ${units[u]}`;
+}
+
+// ---- JSON ----
+
+export interface RunDocument {
+  format: 'dmawb-run';
+  version: 1;
+  scenario: string;
+  kernel: string;
+  ok: boolean;
+  expectations: { passed: number; failed: number };
+  events: unknown[];
+  peakLockedVm: Record<string, number>;
+  error: { message: string; line: number | null; column: number | null } | null;
+}
+
+export function runDocument(d: Omit<RunDocument, 'format' | 'version' | 'events'> & { events: readonly RunEvent[] }): RunDocument {
+  return {
+    format: 'dmawb-run',
+    version: 1,
+    scenario: d.scenario,
+    kernel: d.kernel,
+    ok: d.ok,
+    expectations: d.expectations,
+    events: d.events.map(jsonEvent),
+    peakLockedVm: d.peakLockedVm,
+    error: d.error && { message: d.error.message, line: d.error.line, column: d.error.column },
+  };
+}
+
+/**
+ * The documented fields of an event, in the documented order (scenario-api.md §4), plus `out` when an
+ * ioctl has output. Deltas, the locked_vm breakdown and the fd are workbench internals and left out.
+ */
+export function jsonEvent(e: RunEvent): unknown {
+  switch (e.kind) {
+    case 'ioctl':
+      return {
+        seq: e.seq, line: e.line, pid: e.pid, kind: e.kind, op: e.op, args: jsonValues(e.args), ret: e.ret, errno: e.errno,
+        ...(e.out !== undefined ? { out: jsonValues(e.out) } : {}), lockedVm: e.lockedVm, explain: e.explain,
+      };
+    case 'action':
+      return { seq: e.seq, line: e.line, pid: e.pid, kind: e.kind, op: e.op, args: jsonValues(e.args), lockedVm: e.lockedVm, explain: e.explain };
+    case 'expect':
+      return { seq: e.seq, line: e.line, kind: e.kind, ok: e.ok, label: e.label, actual: e.actual, expected: e.expected };
+    case 'log':
+      return { seq: e.seq, line: e.line, kind: e.kind, text: e.text };
+  }
+}
+
+/** sizes and counts by name; every other bigint is an address or a bitmap */
+const SIZE_KEY = /(^size|Size|^memlock|Bytes|^count|^entries)$/;
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * bigint → JSON (scenario-api.md §4): addresses as hex strings ("0x800000000000000"); sizes and counts
+ * as numbers, or decimal strings when they exceed 2^53.
+ */
+export function jsonBigint(key: string, v: bigint): string | number {
+  if (SIZE_KEY.test(key)) return v <= SAFE && v >= -SAFE ? Number(v) : v.toString();
+  return v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
+}
+
+export function jsonValues(v: unknown, key = ''): unknown {
+  if (typeof v === 'bigint') return jsonBigint(key, v);
+  if (Array.isArray(v)) return v.map((x) => jsonValues(x, key));
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = jsonValues(x, k);
+    return out;
+  }
+  return v;
+}
