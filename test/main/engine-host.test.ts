@@ -24,7 +24,7 @@ function host(opts: { stopGraceMs?: number } = {}) {
       if (found) return resolve(found.payload as Events[E]);
       const t = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
       const off = h.on((e, p) => {
-        if (e === event && pred(p as Events[E])) {
+        if ((e as EventChannel) === event && pred(p as Events[E])) {
           clearTimeout(t);
           off();
           resolve(p as Events[E]);

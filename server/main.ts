@@ -1,0 +1,92 @@
+/**
+ * `npm run serve [-- --port N] [-- --workspace DIR] [-- --no-build]`: browser mode. Builds the renderer if
+ * needed, starts the engine worker and the server on 127.0.0.1, and prints the URL with its token.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDispatch } from '../main/dispatch.ts';
+import { EngineHost } from '../main/engine-host.ts';
+import { desktopUserDataDir, documentsDir } from '../main/paths.ts';
+import { sourceWorker } from '../main/worker-source.ts';
+import { defaultWorkspaceFolder, loadSettings, seedWorkspace, Workspace } from '../main/workspace.ts';
+import { buildRenderer, rendererStaleness } from './build-renderer.ts';
+import { browserHandlers } from './local.ts';
+import { startServer } from './server.ts';
+
+const t0 = performance.now();
+const root = fileURLToPath(new URL('..', import.meta.url));
+const USAGE = 'usage: npm run serve [-- --port N] [-- --workspace DIR] [-- --no-build]';
+
+interface Args { port: number; workspace: string | null; build: boolean }
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { port: 0, workspace: null, build: true };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) usage(`${k} needs a value`);
+      return v;
+    };
+    if (k === '--port') {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) > 65535) usage(`--port must be a number from 0 to 65535, got ${JSON.stringify(v)}`);
+      a.port = Number(v);
+    } else if (k === '--workspace') a.workspace = value();
+    else if (k === '--no-build') a.build = false;
+    else if (k === '--help' || k === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else usage(`unknown argument ${JSON.stringify(k)}`);
+  }
+  return a;
+}
+
+function usage(message: string): never {
+  console.error(`serve: ${message}\n${USAGE}`);
+  process.exit(64);
+}
+
+const args = parseArgs(process.argv.slice(2));
+const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+if (args.build) {
+  const why = await rendererStaleness(root);
+  if (why) {
+    console.log(`serve: building the renderer (${why})…`);
+    try {
+      const ms = await buildRenderer(root);
+      console.log(`serve: renderer built in ${(ms / 1000).toFixed(1)} s`);
+    } catch (e) {
+      if (!existsSync(join(root, 'out', 'renderer', 'index.html'))) throw e;
+      console.error(`serve: the renderer build failed (${(e as Error).message.split('\n')[0]}); serving the previous build`);
+    }
+  }
+}
+
+// the desktop app's workspace: its setting, else the default under Documents
+const settings = await loadSettings(join(desktopUserDataDir(), 'settings.json'));
+const folder = args.workspace ?? settings.workspace ?? defaultWorkspaceFolder(documentsDir());
+const seeded = await seedWorkspace(folder, join(root, 'examples'));
+const workspace = new Workspace(folder);
+
+const engine = new EngineHost({ factory: sourceWorker(), appVersion: version });
+const dispatch = createDispatch({ engine, local: browserHandlers(workspace, version) });
+const server = await startServer({ port: args.port, rendererDir: join(root, 'out', 'renderer'), dispatch, subscribe: (fn) => engine.on(fn) });
+engine.on((event, payload) => {
+  if (event === 'engine.restarted') console.error(`serve: ${(payload as { reason: string }).reason}`);
+});
+
+console.log(`serve: workspace ${workspace.folder}${seeded.length ? ` (seeded with ${seeded.length} examples)` : ''}`);
+console.log(`serve: ready in ${Math.round(performance.now() - t0)} ms; listening on 127.0.0.1 only. Open:`);
+console.log(server.url);
+
+let closing = false;
+const shutdown = (): void => {
+  if (closing) return;
+  closing = true;
+  void Promise.all([server.close(), engine.dispose()]).finally(() => process.exit(0));
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
