@@ -54,7 +54,10 @@ function classSource(cls: ClassName): string {
   return `class ${cls} extends Handle {\n    ${members}\n  }`;
 }
 
-/** The prelude: an expression evaluating to `function (hostCall) { … }` that installs the globals. */
+/**
+ * The prelude: an expression evaluating to `function (hostCall) { … }` that installs the globals and
+ * returns the runner's formatter for uncaught values that are not Errors.
+ */
 export function preludeSource(): string {
   const classes = (Object.keys(CLASSES) as ClassName[]);
   const fieldEncoders = OPS.map((op, code) => (op.fields ? `const E${code} = ${fieldsEncoder(op.fields)};` : '')).filter(Boolean).join('\n  ');
@@ -63,6 +66,7 @@ export function preludeSource(): string {
   // Builtins captured before the scenario runs, so that a scenario replacing them cannot confuse the API.
   const G = globalThis, Err = Error, TypeErr = TypeError, Big = BigInt, parse = JSON.parse, keys = Object.keys;
   const isArray = Array.isArray, is = Object.is, freeze = Object.freeze, define = Object.defineProperty;
+  const trunc = Math.trunc, RangeErr = RangeError;
   const SECRET = {};
 
   // ---- handles: frozen guest objects with a private id; the same id is always the same object ----
@@ -149,7 +153,7 @@ export function preludeSource(): string {
         return h;
       }
       case 69: { // E<c|f>;<name>;<message>
-        const a = r.indexOf(';', 2);
+        const a = r.indexOf(';', 3);
         const e = new Err(r.slice(a + 1));
         define(e, 'name', { value: r.slice(3, a), writable: true, configurable: true, enumerable: false });
         throw e;
@@ -191,6 +195,25 @@ export function preludeSource(): string {
   const CLASSES = { ${classes.join(', ')} };
   freeze(Handle.prototype); freeze(Handle);
   for (const k of keys(CLASSES)) { freeze(CLASSES[k].prototype); freeze(CLASSES[k]); }
+
+  // ---- QuickJS 2025-09-13 returns -1n from BigInt.asUintN/asIntN whenever the result has its top bit
+  // set (BigInt.asUintN(64, -1n) === -1n); masks of addresses need them, so they are replaced here ----
+  function toBits(bits) {
+    const n = Number(bits);
+    if (!(n >= 0 && n <= 9007199254740991) || n !== trunc(n)) throw new RangeErr('invalid number of bits');
+    return Big(n);
+  }
+  const bigintFns = {
+    asUintN(bits, v) { const b = toBits(bits); return Big(v) & ((1n << b) - 1n); },
+    asIntN(bits, v) {
+      const b = toBits(bits);
+      if (b === 0n) return 0n;
+      const u = Big(v) & ((1n << b) - 1n);
+      return u >= 1n << (b - 1n) ? u - (1n << b) : u;
+    },
+  };
+  define(Big, 'asUintN', { value: bigintFns.asUintN, writable: true, enumerable: false, configurable: true });
+  define(Big, 'asIntN', { value: bigintFns.asIntN, writable: true, enumerable: false, configurable: true });
 
   // ---- scenario-api.md §3: expectations and log (they never throw) ----
   function safeString(v) {
@@ -235,5 +258,17 @@ export function preludeSource(): string {
     console: freeze({ log: api.log, info: api.log, warn: api.log, error: api.log, debug: api.log }),
   };
   for (const k of keys(globals)) define(G, k, { value: globals[k], writable: false, enumerable: false, configurable: true });
+
+  // for the runner: how an uncaught value that is not an Error reads in the run's error message
+  return function describeThrown(v) {
+    try {
+      if (typeof v === 'string') return JSON.stringify(v);
+      if (typeof v === 'bigint') return v + 'n';
+      if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return String(v);
+      return JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? x + 'n' : x)) ?? describe(v);
+    } catch {
+      return describe(v);
+    }
+  };
 })`;
 }

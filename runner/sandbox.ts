@@ -94,19 +94,22 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
 
   let error: RunError | null = null;
   let poisoned = false;
+  let formatter: QuickJSHandle | undefined;
   try {
-    installPrelude(ctx, host.handle);
+    formatter = installPrelude(ctx, host.handle);
+    const fmt = formatter;
+    const describe = (err: QuickJSHandle) => describeThrown(ctx, err, source, fmt);
     // Parse first, so that a syntax error is a compile error and not a runtime one.
     const compiled = ctx.evalCode(js, SCENARIO_FILE, { type: 'global', strict: true, compileOnly: true });
     if (compiled.error) {
-      const e = describe(ctx, compiled.error, source);
+      const e = describe(compiled.error);
       compiled.error.dispose();
       error = { kind: 'compile', message: e.message, line: e.at?.line ?? null, column: e.at?.column ?? null };
     } else {
       compiled.value.dispose();
       let thrown = evaluate(ctx, rt, js);
       if (thrown) {
-        const e = describe(ctx, thrown, source);
+        const e = describe(thrown);
         thrown.dispose();
         thrown = undefined;
         if (shouldStopAfter(stop, bridge, outOfMemory)) error = budgetError(e.at);
@@ -131,6 +134,7 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
   if (!poisoned) {
     try {
       rt.removeInterruptHandler();
+      formatter?.dispose();
       host.handle.dispose();
       ctx.dispose();
       rt.dispose();
@@ -151,10 +155,11 @@ function budgetFor(kind: 'memory' | 'stack', memoryLimitBytes: number, maxStackB
     : { kind: 'memory', message: `stack overflow: recursion deeper than the scenario stack budget (${formatBytes(maxStackBytes)})` };
 }
 
-function installPrelude(ctx: QuickJSContext, hostCall: QuickJSHandle): void {
+/** Installs the API globals; returns the prelude's formatter for thrown values (to be disposed). */
+function installPrelude(ctx: QuickJSContext, hostCall: QuickJSHandle): QuickJSHandle {
   const fn = ctx.unwrapResult(ctx.evalCode(preludeSource(), PRELUDE_FILE, { type: 'global', strict: true }));
   try {
-    ctx.unwrapResult(ctx.callFunction(fn, ctx.undefined, hostCall)).dispose();
+    return ctx.unwrapResult(ctx.callFunction(fn, ctx.undefined, hostCall));
   } finally {
     fn.dispose();
   }
@@ -187,25 +192,32 @@ interface Described {
 }
 
 /** Message and scenario position of an uncaught guest value. */
-function describe(ctx: QuickJSContext, err: QuickJSHandle, source: string): Described {
+function describeThrown(ctx: QuickJSContext, err: QuickJSHandle, source: string, formatter: QuickJSHandle): Described {
   let v: unknown;
   try {
     v = ctx.dump(err);
   } catch {
-    v = '[unprintable value]';
+    v = undefined;
   }
-  if (v !== null && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string') {
-    const { name, message, stack } = v as { name?: unknown; message: string; stack?: unknown };
-    const at = typeof stack === 'string' ? scenarioFrame(stack, source) : null;
+  if (v !== null && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string' && typeof (v as { stack?: unknown }).stack === 'string') {
+    const { name, message, stack } = v as { name?: unknown; message: string; stack: string };
+    const at = scenarioFrame(stack, source);
     if (name === 'InternalError' && message === 'out of memory') return { message, at, kind: 'memory' };
     if (name === 'InternalError' && message === 'stack overflow') return { message, at, kind: 'stack' };
     return { message: `${typeof name === 'string' && name ? name : 'Error'}: ${message}`, at };
   }
-  let text: string;
+  // not an Error: let the prelude say what it is (guest code, still under the interrupt handler)
+  let text = '[unprintable value]';
   try {
-    text = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
+    const r = ctx.callFunction(formatter, ctx.undefined, err);
+    if (r.error) r.error.dispose();
+    else {
+      const t = ctx.dump(r.value);
+      r.value.dispose();
+      if (typeof t === 'string') text = t.length > 1000 ? `${t.slice(0, 1000)}…` : t;
+    }
   } catch {
-    text = String(v);
+    // keep the placeholder
   }
   return { message: `uncaught exception: ${text}`, at: null };
 }
