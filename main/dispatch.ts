@@ -5,7 +5,7 @@
  * are answered by the `local` handlers the caller supplies. Never throws: every outcome is a Reply.
  */
 import { isRequestChannel, validateRequest, type Reply, type RequestChannel, type RequestOf, type Responses } from '../common/contract.ts';
-import { isEngineChannel, type EngineChannel } from './engine-service.ts';
+import { isEngineChannel, type EngineChannel } from './engine-channels.ts';
 
 export type LocalChannel = Exclude<RequestChannel, EngineChannel>;
 

@@ -15,7 +15,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EventChannel, Events, Reply, RunSummary } from '../common/contract.ts';
-import { CANCEL_SLOTS, cancelSlotOf, type EngineChannel } from './engine-service.ts';
+import { CANCEL_SLOTS, cancelSlotOf, type EngineChannel } from './engine-channels.ts';
 import type { EngineWorkerData, HostMessage, WorkerMessage } from './worker-protocol.ts';
 
 export type WorkerFactory = (data: EngineWorkerData) => Worker;

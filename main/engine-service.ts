@@ -9,36 +9,17 @@
  * or 50 ms, and 'run.done' carries the RunSummary.
  */
 import { createHash } from 'node:crypto';
-import type { EventChannel, EventRow, Events, RequestChannel, RequestOf, Responses, RunSummary } from '../common/contract.ts';
+import type { EventChannel, EventRow, Events, RequestOf, Responses, RunSummary } from '../common/contract.ts';
 import type { RunEvent } from '../engine/events.ts';
 import { renderReport } from '../engine/report.ts';
 import { jsonSafe, parseSnapshot, serializeSnapshot, SnapshotError, type SnapshotMeta } from '../engine/snapshot.ts';
 import { entries, findEntry, occupancy, validEntries, type WindowState, type WorldState } from '../engine/state.ts';
 import { runScenario } from '../runner/run.ts';
+import { CANCEL_SLOTS, cancelSlotOf, type EngineChannel } from './engine-channels.ts';
 import { SourceError, SourceStore, type RunSource, type Source } from './sources.ts';
 import { lockedVmSeries, regionPidOf, toEntryRow, toEventRow, toStateView, windowCsv } from './views.ts';
 
-/** The request channels answered by the engine (the rest are answered by main: files, dialogs, app info). */
-export const ENGINE_CHANNELS = [
-  'run.start', 'run.stop',
-  'inspect.event', 'inspect.rows', 'inspect.state', 'inspect.entries', 'inspect.occupancy', 'inspect.find', 'inspect.lockedVm',
-  'export.snapshot', 'export.report', 'export.csv',
-  'snapshot.import',
-] as const satisfies readonly RequestChannel[];
-export type EngineChannel = (typeof ENGINE_CHANNELS)[number];
-
-export function isEngineChannel(c: string): c is EngineChannel {
-  return (ENGINE_CHANNELS as readonly string[]).includes(c);
-}
-
-/** Number of per-run cancel flags in the shared buffer; run n uses slot n % CANCEL_SLOTS. */
-export const CANCEL_SLOTS = 64;
-
-/** the cancel slot of a run id ("run-7" → 7 % 64), or -1 for anything else */
-export function cancelSlotOf(source: string): number {
-  const m = /^run-(\d+)$/.exec(source);
-  return m ? Number(m[1]) % CANCEL_SLOTS : -1;
-}
+export { cancelSlotOf, CANCEL_SLOTS, ENGINE_CHANNELS, isEngineChannel, type EngineChannel } from './engine-channels.ts';
 
 /** streaming limits of 'run.events' */
 export const BATCH_ROWS = 2_000;

@@ -4,7 +4,7 @@
  * events, which travel inside them unchanged.
  */
 import type { EventChannel, Events, Reply } from '../common/contract.ts';
-import type { EngineChannel } from './engine-service.ts';
+import type { EngineChannel } from './engine-channels.ts';
 
 /** what the host passes to a new worker */
 export interface EngineWorkerData {

@@ -29,6 +29,13 @@ export function checkName(name: string): string {
   return name;
 }
 
+/** a suggested export name as a plain file name (no folders, no characters file systems refuse) */
+export function safeFileName(suggested: string): string {
+  const base = suggested.split(/[\\/]/).pop() ?? '';
+  const clean = base.replace(/[\u0000-\u001f<>:"|?*]/g, '_').replace(/^\.+/, '').trim().slice(0, 200);
+  return clean || 'export.txt';
+}
+
 function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }

@@ -1,17 +1,9 @@
 /**
- * The one object the preload exposes to the renderer as `window.dmawb`.
- *
- * Placeholder: the real API is generated from the typed IPC contract. Keep this file free of
- * imports so the renderer's tsconfig can read the type without pulling in Node or Electron.
+ * The one object the preload exposes to the renderer as `window.dmawb`: the typed contract's API
+ * (common/contract.ts), one named function per request channel plus `on(event, fn)`. Type-only imports,
+ * so the renderer's tsconfig can read it without pulling in Node or Electron.
  */
-export interface WorkbenchApi {
-  /** Versions of the runtime the window runs in, for the About box and bug reports. */
-  readonly versions: {
-    readonly electron: string
-    readonly chrome: string
-    readonly node: string
-  }
-}
+export type { DmawbApi } from '../common/contract.ts';
 
-/** The global name under which the preload exposes {@link WorkbenchApi}. */
-export const API_KEY = 'dmawb'
+/** The global name under which the preload exposes the API. */
+export const API_KEY = 'dmawb';

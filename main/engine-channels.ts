@@ -1,0 +1,27 @@
+/**
+ * Which request channels the engine worker answers, and how Stop reaches a run through shared memory.
+ * A leaf module: the main process imports this without loading the engine or the runner.
+ */
+import type { RequestChannel } from '../common/contract.ts';
+
+/** The request channels answered by the engine (the rest are answered by main: files, dialogs, app info). */
+export const ENGINE_CHANNELS = [
+  'run.start', 'run.stop',
+  'inspect.event', 'inspect.rows', 'inspect.state', 'inspect.entries', 'inspect.occupancy', 'inspect.find', 'inspect.lockedVm',
+  'export.snapshot', 'export.report', 'export.csv',
+  'snapshot.import',
+] as const satisfies readonly RequestChannel[];
+export type EngineChannel = (typeof ENGINE_CHANNELS)[number];
+
+export function isEngineChannel(c: string): c is EngineChannel {
+  return (ENGINE_CHANNELS as readonly string[]).includes(c);
+}
+
+/** Number of per-run cancel flags in the shared buffer; run n uses slot n % CANCEL_SLOTS. */
+export const CANCEL_SLOTS = 64;
+
+/** the cancel slot of a run id ("run-7" → 7 % 64), or -1 for anything else */
+export function cancelSlotOf(source: string): number {
+  const m = /^run-(\d+)$/.exec(source);
+  return m ? Number(m[1]) % CANCEL_SLOTS : -1;
+}
