@@ -41,7 +41,7 @@ export async function buildRenderer(root: string): Promise<number> {
   const { resolveConfig } = await import('electron-vite');
   const { build } = await import('vite');
   process.env['NODE_ENV_ELECTRON_VITE'] = 'production';
-  const resolved = await resolveConfig({ root, configFile: join(root, 'electron.vite.config.ts'), logLevel: 'warn' }, 'build', 'production');
+  const resolved = await resolveConfig({ root, configFile: join(root, 'electron.vite.config.ts'), logLevel: 'error' }, 'build', 'production');
   const renderer = resolved.config?.renderer;
   if (!renderer) throw new Error('electron.vite.config.ts has no renderer configuration');
   await build(renderer);

@@ -14,7 +14,6 @@ import { buildRenderer, rendererStaleness } from './build-renderer.ts';
 import { browserHandlers } from './local.ts';
 import { startServer } from './server.ts';
 
-const t0 = performance.now();
 const root = fileURLToPath(new URL('..', import.meta.url));
 const USAGE = 'usage: npm run serve [-- --port N] [-- --workspace DIR] [-- --no-build]';
 
@@ -79,7 +78,8 @@ engine.on((event, payload) => {
 });
 
 console.log(`serve: workspace ${workspace.folder}${seeded.length ? ` (seeded with ${seeded.length} examples)` : ''}`);
-console.log(`serve: ready in ${Math.round(performance.now() - t0)} ms; listening on 127.0.0.1 only. Open:`);
+// performance.now() counts from the start of the process
+console.log(`serve: ready ${Math.round(performance.now())} ms after start; listening on 127.0.0.1 only. Open:`);
 console.log(server.url);
 
 let closing = false;

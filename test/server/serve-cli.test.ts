@@ -34,7 +34,7 @@ describe('npm run serve', () => {
         });
         child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
       });
-      expect(out).toMatch(/serve: ready in \d+ ms; listening on 127\.0\.0\.1 only/);
+      expect(out).toMatch(/serve: ready \d+ ms after start; listening on 127\.0\.0\.1 only/);
       expect(out).toContain(`serve: workspace ${ws} (seeded with `);
       expect((await fetch(url.replace(/\?.*/, ''))).status).toBe(403);
       const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
