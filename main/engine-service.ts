@@ -206,7 +206,10 @@ export class EngineService {
       batch = [];
       this.opts.emit('run.events', { source: src.id, rows });
     };
-    const timer = setInterval(flush, BATCH_MS);
+    // while the runner awaits (between synchronous stretches), a timer sends what has accumulated
+    const timer = setInterval(() => {
+      if (performance.now() - last >= BATCH_MS) flush();
+    }, BATCH_MS / 5);
     let summary: RunSummary;
     try {
       // stopped while queued: do not start it at all
