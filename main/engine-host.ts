@@ -13,7 +13,8 @@
  * Electron-free: used by the desktop main process and by the browser-mode server alike.
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { totalmem } from 'node:os';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { EventChannel, Events, Reply, RunSummary } from '../common/contract.ts';
 import { CANCEL_SLOTS, cancelSlotOf, type EngineChannel } from './engine-channels.ts';
 import type { EngineWorkerData, HostMessage, WorkerMessage } from './worker-protocol.ts';
@@ -22,8 +23,17 @@ export type WorkerFactory = (data: EngineWorkerData) => Worker;
 export type EngineListener = <E extends EventChannel>(event: E, payload: Events[E]) => void;
 
 /** the built worker next to the built main bundle (out/main/worker.js) */
-export function builtWorker(dir: string): WorkerFactory {
-  return (data) => new Worker(join(dir, 'worker.js'), { workerData: data });
+export function builtWorker(dir: string, limits?: ResourceLimits): WorkerFactory {
+  return (data) => new Worker(join(dir, 'worker.js'), { workerData: data, resourceLimits: limits ?? workerLimits() });
+}
+
+/**
+ * Heap limits of the engine worker. With a limit, a worker that runs out of heap is terminated on its own
+ * (ERR_WORKER_OUT_OF_MEMORY) and restarted; without one, V8 would abort the whole process. Half the
+ * machine's memory, at most 4 GiB.
+ */
+export function workerLimits(): ResourceLimits {
+  return { maxOldGenerationSizeMb: Math.max(512, Math.min(4096, Math.floor(totalmem() / 2 / 1024 / 1024))) };
 }
 
 export interface EngineHostOptions {

@@ -41,6 +41,8 @@ export interface EngineServiceOptions {
   /** the scenario runner (tests may wrap it) */
   runner?: typeof runScenario;
   keepRuns?: number;
+  /** events all sources may hold together (see sources.ts KEEP_EVENTS) */
+  keepEvents?: number;
 }
 
 /** A request the service refuses or cannot answer; the message is meant for the user. */
@@ -56,7 +58,7 @@ export class EngineService {
   constructor(private readonly opts: EngineServiceOptions) {
     this.cancel = opts.cancel ?? new Int32Array(new SharedArrayBuffer(CANCEL_SLOTS * 4));
     if (this.cancel.length < CANCEL_SLOTS) throw new Error(`the cancel buffer needs ${CANCEL_SLOTS} slots`);
-    this.sources = new SourceStore(opts.keepRuns);
+    this.sources = new SourceStore(opts.keepRuns, undefined, opts.keepEvents);
   }
 
   /**
@@ -256,6 +258,7 @@ export class EngineService {
     }
     src.status = 'done';
     src.summary = summary;
+    this.sources.trim();
     this.opts.emit('run.done', summary);
   }
 }

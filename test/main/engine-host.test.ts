@@ -13,8 +13,9 @@ afterEach(async () => {
   await Promise.all(hosts.splice(0).map((h) => h.dispose()));
 });
 
-function host(opts: { stopGraceMs?: number } = {}) {
-  const h = new EngineHost({ factory: sourceWorker(), testHooks: true, appVersion: '1.2.3', ...opts });
+function host(opts: { stopGraceMs?: number; heapMb?: number } = {}) {
+  const factory = sourceWorker(opts.heapMb ? { maxOldGenerationSizeMb: opts.heapMb } : undefined);
+  const h = new EngineHost({ factory, testHooks: true, appVersion: '1.2.3', ...(opts.stopGraceMs ? { stopGraceMs: opts.stopGraceMs } : {}) });
   hosts.push(h);
   const seen: { event: EventChannel; payload: unknown }[] = [];
   h.on((event, payload) => seen.push({ event, payload }));
@@ -112,6 +113,17 @@ describe('engine host with a real worker', () => {
     expect(done.error).toMatchObject({ kind: 'crashed', message: expect.stringMatching(/exited with code 1/) });
     expect((await next('engine.restarted')).reason).toMatch(/exited/);
     expect((await h.request('inspect.rows', { source: 'run-1', from: 0, count: 1 })).ok).toBe(false);
+  });
+
+  it('survives a run that exhausts the worker\'s heap: only the worker is restarted', async () => {
+    const { h, next } = host({ heapMb: 64 });
+    await h.request('run.start', { source: 'const p = createHost().spawn({});\nfor (let i = 1; i <= 400000; i++) p.memlock = BigInt(i) * 4096n;', filename: 'big.ts', kernel: 'mainline' });
+    const done = await next('run.done', (d) => d.source === 'run-1', 60_000);
+    expect(done.error).toMatchObject({ kind: 'crashed', message: expect.stringMatching(/memory/) });
+    expect((await next('engine.restarted')).reason).toMatch(/memory limit/);
+    const after = await h.request('run.start', { source: SMALL, filename: 'small.ts', kernel: 'mainline' });
+    expect(after.ok).toBe(true);
+    expect((await next('run.done', (d) => d.ok)).ok).toBe(true);
   });
 
   it('terminates and restarts a worker whose run ignores Stop for 1 s', async () => {

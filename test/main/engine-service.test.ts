@@ -10,7 +10,7 @@ import { EngineService, type EngineChannel } from '../../main/engine-service.ts'
 
 const conformance = (f: string): string => readFileSync(new URL(`../conformance/${f}`, import.meta.url), 'utf8');
 
-function service(opts: { keepRuns?: number } = {}) {
+function service(opts: { keepRuns?: number; keepEvents?: number } = {}) {
   const events: { event: EventChannel; payload: unknown }[] = [];
   const svc = new EngineService({ emit: (event, payload) => events.push({ event, payload }), appVersion: '9.9.9', ...opts });
   const call = <C extends EngineChannel>(c: C, r: RequestOf<C>) => svc.handle(c, r);
@@ -161,6 +161,16 @@ describe('runs and time travel', () => {
     for (let i = 0; i < 3; i++) await run('log("x")');
     await expect(call('inspect.rows', { source: 'run-1', from: 0, count: 1 })).rejects.toThrow(/run-1.*no longer in memory.*last 2 runs/);
     expect((await call('inspect.rows', { source: 'run-3', from: 0, count: 10 })).total).toBe(1);
+  });
+
+  it('drops the oldest runs when all of them together hold too many events', async () => {
+    const { run, call } = service({ keepEvents: 15_000 });
+    const loop = 'const p = createHost().spawn({});\nfor (let i = 1; i <= 10000; i++) p.memlock = BigInt(i) * 4096n;';
+    await run(loop);
+    expect((await call('inspect.rows', { source: 'run-1', from: 0, count: 1 })).total).toBe(10001);
+    await run(loop);
+    await expect(call('inspect.rows', { source: 'run-1', from: 0, count: 1 })).rejects.toThrow(/no longer in memory/);
+    expect((await call('inspect.rows', { source: 'run-2', from: 0, count: 1 })).total).toBe(10001);
   });
 
   it('stops a queued or running run through its cancel flag', async () => {
