@@ -21,7 +21,6 @@
 const GUEST_RAM = 1n * TiB;
 // Host RAM must be >= the window for 4.2 (and a host needs more than 1 TiB to back a 1 TiB guest anyway).
 const host = createHost({ ramSize: 2n * TiB }); // 64 KiB pages; the profile follows --kernel
-const ML = host.kernel === 'mainline';
 function byKernel<T>(v: { '4.2': T; mainline: T }): T {
   return v[host.kernel];
 }
