@@ -5,6 +5,8 @@
  * example that stops early (an exception, a loop cut short) is caught.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import type { KernelName } from '../../engine/api.ts';
 import { runDirect } from '../support/direct.ts';
@@ -25,6 +27,19 @@ const KERNELS: KernelName[] = ['4.2', 'mainline'];
 describe('examples', () => {
   it('has the five bundled examples of product.md §Screens 1', () => {
     for (const f of Object.keys(MIN_EXPECTATIONS)) expect(files, f).toContain(f);
+  });
+
+  it('type-check against the editor\'s declarations (types/scenario.d.ts): no red squiggles when opened', () => {
+    const decl = fileURLToPath(new URL('../../types/scenario.d.ts', import.meta.url));
+    const program = ts.createProgram([decl, ...files.map((f) => fileURLToPath(new URL(f, dir)))], {
+      strict: true, noUnusedLocals: true, noEmit: true, target: ts.ScriptTarget.ES2022, lib: ['lib.es2023.d.ts'],
+      types: [], moduleDetection: ts.ModuleDetectionKind.Force, skipLibCheck: true,
+    });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => {
+      const where = d.file ? `${d.file.fileName.split('/').pop()}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : '';
+      return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    });
+    expect(problems).toEqual([]);
   });
 
   describe.each(files)('%s', (file) => {
