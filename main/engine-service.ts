@@ -228,9 +228,11 @@ export class EngineService {
           if (batch.length >= BATCH_ROWS || performance.now() - last >= BATCH_MS) flush();
         },
       });
+      // Stop that lands while the sandbox is still being set up surfaces as an "interrupted" runtime error
+      const stoppedEarly = r.error?.kind === 'runtime' && /\binterrupted\b/.test(r.error.message) && Atomics.load(this.flagOf(src.id), 0) !== 0;
       summary = {
         source: src.id, ok: r.ok, expectations: { ...r.expectations }, events: src.events.length, peakLockedVm: { ...r.peakLockedVm },
-        error: r.error ? {
+        error: stoppedEarly ? { message: 'the run was stopped', kind: 'cancelled' } : r.error ? {
           message: r.error.message, kind: r.error.kind,
           ...(r.error.line !== null ? { line: r.error.line } : {}), ...(r.error.column !== null ? { column: r.error.column } : {}),
         } : null,

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventChannel, Events, RequestOf, RunSummary } from '../../common/contract.ts';
 import { parseSnapshot, SnapshotError } from '../../engine/snapshot.ts';
 import { EngineService, type EngineChannel } from '../../main/engine-service.ts';
+import { runScenario } from '../../runner/run.ts';
 
 const conformance = (f: string): string => readFileSync(new URL(`../conformance/${f}`, import.meta.url), 'utf8');
 
@@ -147,6 +148,20 @@ describe('runs and time travel', () => {
     expect(batches.flat().length).toBe(10001);
     expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(2000);
     expect(batches.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('reports a Stop that lands while the sandbox is being set up as cancelled', async () => {
+    const done: RunSummary[] = [];
+    const svc: EngineService = new EngineService({
+      emit: (e, p) => void (e === 'run.done' && done.push(p as RunSummary)),
+      runner: (o) => {
+        void svc.handle('run.stop', { source: 'run-1' }); // after the run began, before QuickJS polls
+        return runScenario(o);
+      },
+    });
+    await svc.handle('run.start', { source: 'while (true) {}', filename: 'loop.ts', kernel: 'mainline' });
+    await svc.idle();
+    expect(done[0]!.error).toEqual({ message: 'the run was stopped', kind: 'cancelled' });
   });
 
   it('reports compile errors with their line', async () => {
