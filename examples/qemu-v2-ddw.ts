@@ -152,9 +152,10 @@ const dev = g.openDevice('0001:01:00.0');
 // ---- 11. Guest TCE hypercalls that are not handled in the host kernel ------------------------------------
 // (With KVM the guest TCE table is attached to the group and H_PUT_TCE never leaves the kernel; the
 // effect on TCEs and region counters is the same.) One 4 KiB TCE per call:
-// H_PUT_TCE(ioba, gpa | R | W) -> MAP_DMA(vaddr = R + gpa, iova = ioba, size = 4 KiB, READ|WRITE),
-// H_PUT_TCE(ioba, gpa | R)     -> MAP_DMA(…, READ)   (QEMU always sets READ; WRITE unless read-only),
-// H_PUT_TCE(ioba, 0)           -> UNMAP_DMA(ioba, 4 KiB).
+// H_PUT_TCE(ioba, gpa | TCE_READ | TCE_WRITE) -> MAP_DMA(vaddr = R + gpa, iova = ioba, 4 KiB, READ | WRITE),
+// H_PUT_TCE(ioba, gpa | TCE_READ)             -> MAP_DMA(…, READ) (QEMU always sets READ; WRITE unless
+//                                                 the TCE is read-only),
+// H_PUT_TCE(ioba, 0)                          -> UNMAP_DMA(ioba, 4 KiB).
 // v2 MAP translates through the pre-registered region: no pinning, no locked_vm change; the region's
 // `mapped` counts the TCEs pointing into it. 4 KiB TCEs inside a 64 KiB page keep the in-page offset.
 const rxBuf = 0x3f23000n; // guest physical addresses of two driver buffers
@@ -175,15 +176,15 @@ expectEq(qemu.lockedVm, 65600, '11. locked_vm unchanged by MAP/UNMAP (v2)');
 // ibm,create-pe-dma-window(page_shift 16, window_shift 32): a 4 GiB window of 64 KiB TCEs, expected at
 // dma64_win_addr = 1<<59, which is exactly where PowerNV's second slot lives.
 // 2^16 entries * 8 = 2^19 bytes -> ceil(19 / 24) = 1 level; table 512 KiB = 8 pages (+8 view / x2).
+const DDW = 1n << 59n; // dma64_win_addr
 const ddw = qemuCreateWindow(qemuPageShift(16, HOST_PAGE_SHIFT), GUEST_RAM);
 expectOk(ddw.r, '12. TCE_CREATE(16, 4 GiB, 1) -> 0');
-expectEq(ddw.r.out?.startAddr, 1n << 59n, '12. start_addr 1<<59 = 0x0800000000000000 (slot 1)');
+expectEq(ddw.r.out?.startAddr, DDW, '12. start_addr 1<<59 = 0x0800000000000000 (slot 1)');
 expectEq(qemu.lockedVm, 65616, '12. locked_vm 65616 (+16) = guest RAM + 5 MiB of tables (§10.2)');
 
 // A Linux guest then maps all of its RAM into the new window once, 1:1: iova = (1<<59) + gpa. QEMU
 // issues one MAP_DMA per guest TCE (65536 of them, or none with KVM); one call covering all of guest
 // RAM leaves the same TCEs, so this scenario uses that.
-const DDW = 1n << 59n;
 expectOk(C.mapDma({ vaddr: R, iova: DDW, size: GUEST_RAM, flags: RW }), '12. guest maps all RAM at 1<<59 -> 0');
 expectEq(C.tce(1, 0).value, qemu.hpa(R) | 3n, '12. TCE1[0] = hpa(R) | 3');
 expectEq(C.tce(1, 0x3f2).value, qemu.hpa(R + 0x3f20000n) | 3n, '12. TCE1[0x3f2] = hpa(R + 0x3f20000) | 3');
@@ -193,8 +194,8 @@ expectEq(qemu.lockedVm, 65616, '12. mapping 4 GiB charged nothing: v2 counts gue
 
 // ---- 13. Tear-down when QEMU exits -----------------------------------------------------------------------
 // The device fd goes first. The memory listener then drops each IOMMU section: one big UNMAP of the
-// section, then TCE_REMOVE of its window; the prereg listener UNREGISTERs guest RAM (only possible now
-// that no TCE uses it, see examples/unregister-while-mapped.ts); then UNSET_CONTAINER, close(container),
+// section, then TCE_REMOVE of its window; after that the prereg listener UNREGISTERs guest RAM (after,
+// not before: see examples/unregister-while-mapped.ts); then UNSET_CONTAINER, close(container),
 // close(group). QEMU never calls VFIO_IOMMU_DISABLE (a v1-only ioctl anyway).
 dev.close();
 expectOk(C.unmapDma({ iova: DDW, size: GUEST_RAM }), '13. UNMAP(1<<59, 4 GiB) -> 0');
