@@ -1,6 +1,7 @@
-// The 4 GiB guest of examples/qemu-v2-ddw.ts, this time on the v1 backend (VFIO_SPAPR_TCE_IOMMU):
-// what a VMM that only drives v1 does — QEMU releases from before v2 support, or QEMU after its
-// SET_IOMMU(7) failed (§10.1 step 5) — on the same IODA2 host.
+// The 4 GiB guest of examples/qemu-v2-ddw.ts, this time on the v1 backend (VFIO_SPAPR_TCE_IOMMU), on the
+// same IODA2 host: what a VMM that only drives v1 gets — QEMU releases from before v2 support, or QEMU
+// falling back after SET_IOMMU(7) failed (§10.1 step 5; on this host v2 would work, so this shows what
+// v1 costs in comparison).
 //
 // What it shows:
 //   * ENABLE charges the whole 2 GiB 32-bit window (32768 pages) per container, whatever the guest's size
