@@ -1,9 +1,10 @@
 // The classic failure: QEMU started with the default RLIMIT_MEMLOCK of 64 KiB — one 64 KiB page — tries
 // the v2 start-up of examples/qemu-v2-ddw.ts for a 4 GiB guest. Which call fails, and with what, depends
 // on the kernel:
-//   * 4.2: SET_IOMMU(7) itself fails with ENOMEM — attaching the group creates the default 2 GiB window,
-//     whose 64-page table (and 64-page view) is charged at once. QEMU's fallback SET_IOMMU(2) fails the
-//     same way (the v1 default table is 64 pages too). Nothing about guest RAM has happened yet.
+//   * 4.2: SET_IOMMU(7) itself fails with ENOMEM — attaching the group creates the default 2 GiB window
+//     and charges it at once: 128 pages (a 64-page table, then a 64-page userspace view); the table alone
+//     is over the 1-page limit. QEMU's fallback SET_IOMMU(2) fails the same way (the v1 default table is
+//     64 pages too). Nothing about guest RAM has happened yet.
 //   * mainline: SET_IOMMU(7) charges nothing (the default window is only pending); REGISTER_MEMORY of
 //     guest RAM fails with ENOMEM (65536 pages) — QEMU's "Memory registering failed".
 // Then the limit is computed from the §5 arithmetic, as the peak locked_vm the sequence reaches, and
