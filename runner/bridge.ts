@@ -6,8 +6,8 @@
  *   holding that id, and a handle passed back (`g1.setContainer(C)`) is replaced by the original object
  *   before the engine sees it.
  * - Only the members listed in schema.ts are ever read, called or assigned.
- * - Before every call that may record events, `session.line` is set to the guest call site's line: the
- *   first frame of the call site's QuickJS stack that is in the scenario file.
+ * - Before every call that may record events, `session.line` is set to the guest call site's line (the
+ *   number from instrument.ts's marks, or the first scenario frame of the call's QuickJS stack).
  * - Errors: a ScenarioError (the author's mistake) becomes an ordinary Error thrown at the guest call site,
  *   which the scenario may catch. Anything else (the event budget, a bug in the engine) is fatal: the
  *   guest gets an error too, and the sandbox's interrupt handler ends the run at the next check.
@@ -50,9 +50,9 @@ export class Bridge {
 
   constructor(private readonly session: SessionLike) {}
 
-  call(op: number, id: number, payload: string, site: string): string | number | undefined {
+  call(op: number, id: number, payload: string, site: string | number): string | number | undefined {
     this.calls++;
-    const line = site ? lineOf(site) : undefined;
+    const line = typeof site === 'number' ? (site > 0 ? site : undefined) : site ? lineOf(site) : undefined;
     if (this.fatal) return encodeError(true, 'Error', this.fatal.message);
     const spec = OPS[op];
     if (spec === undefined) return encodeError(false, 'TypeError', 'unknown scenario API operation');

@@ -17,6 +17,7 @@
  */
 import amaro from 'amaro';
 import { displayToUtf16Column, lineText, positionOfOffset } from './positions.ts';
+import { tokenize } from './tokens.ts';
 
 export interface CompileError {
   message: string;
@@ -72,125 +73,24 @@ const MODULE_MESSAGES = {
 
 type ModuleSyntax = keyof typeof MODULE_MESSAGES;
 
-/** keywords after which a '/' starts a regular expression rather than a division */
-const REGEX_AFTER_WORD = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await']);
-
 /**
- * The first `import`/`export` keyword in JavaScript text, skipping comments, strings, template literals
- * and regular expressions. A small scanner, not a parser: `x.import`, `{ import: 1 }` are recognised as
- * property names; a method literally named `import` in a class or object literal would be reported.
+ * The first `import`/`export` keyword in JavaScript text (tokens.ts skips comments, strings, templates
+ * and regular expressions). `x.import` and `{ import: 1 }` are property names; a method literally named
+ * `import` in a class or object literal would be reported.
  */
 export function findModuleSyntax(js: string): { what: ModuleSyntax; offset: number } | null {
-  const n = js.length;
-  const braces: ('code' | 'template')[] = [];
-  // what came before, for the regex-or-division decision and for `.import`
-  let prev: string = '';
-  let i = 0;
-
-  const skipTemplate = (from: number): number => {
-    // from: just after '`' or after the '}' closing a substitution; returns index after the closing '`'
-    // or after '${' (pushing a template marker)
-    let j = from;
-    while (j < n) {
-      const c = js[j];
-      if (c === '\\') j += 2;
-      else if (c === '`') return j + 1;
-      else if (c === '$' && js[j + 1] === '{') {
-        braces.push('template');
-        return j + 2;
-      } else j++;
-    }
-    return n;
-  };
-
-  while (i < n) {
-    const c = js[i]!;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v') {
-      i++;
-      continue;
-    }
-    if (c === '/' && js[i + 1] === '/') {
-      const nl = js.indexOf('\n', i);
-      i = nl < 0 ? n : nl;
-      continue;
-    }
-    if (c === '/' && js[i + 1] === '*') {
-      const end = js.indexOf('*/', i + 2);
-      i = end < 0 ? n : end + 2;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      let j = i + 1;
-      while (j < n && js[j] !== c && js[j] !== '\n') j += js[j] === '\\' ? 2 : 1;
-      i = j + 1;
-      prev = 'value';
-      continue;
-    }
-    if (c === '`') {
-      i = skipTemplate(i + 1);
-      prev = 'value';
-      continue;
-    }
-    if (c === '{') {
-      braces.push('code');
-      prev = c;
-      i++;
-      continue;
-    }
-    if (c === '}') {
-      if (braces.pop() === 'template') {
-        i = skipTemplate(i + 1);
-        prev = 'value';
-      } else {
-        prev = c;
-        i++;
-      }
-      continue;
-    }
-    if (c === '/') {
-      const regex = prev === '' || prev === '}' || '(,=:[!&|?;{+-*%<>~^'.includes(prev) || REGEX_AFTER_WORD.has(prev);
-      if (regex) {
-        let j = i + 1;
-        let inClass = false;
-        while (j < n && js[j] !== '\n') {
-          const d = js[j];
-          if (d === '\\') j++;
-          else if (d === '[') inClass = true;
-          else if (d === ']') inClass = false;
-          else if (d === '/' && !inClass) break;
-          j++;
-        }
-        i = j + 1;
-        while (i < n && /[\w$]/.test(js[i]!)) i++; // flags
-        prev = 'value';
-      } else {
-        prev = c;
-        i++;
-      }
-      continue;
-    }
-    if (/[\w$\u0080-\uffff]/.test(c)) {
-      let j = i + 1;
-      while (j < n && /[\w$\u0080-\uffff]/.test(js[j]!)) j++;
-      const word = js.slice(i, j);
-      if ((word === 'import' || word === 'export') && prev !== '.') {
-        let k = j;
-        while (k < n && /\s/.test(js[k]!)) k++;
-        const next = js[k];
-        if (next !== ':') {
-          if (word === 'export') return { what: 'export', offset: i };
-          if (next === '(') return { what: 'dynamic-import', offset: i };
-          if (next === '.') return { what: 'import-meta', offset: i };
-          return { what: 'import', offset: i };
-        }
-      }
-      prev = /^\d/.test(word) ? 'value' : word;
-      i = j;
-      continue;
-    }
-    // `?.` is member access like `.`
-    prev = c === '?' && js[i + 1] === '.' ? '.' : c;
-    i += c === '?' && js[i + 1] === '.' ? 2 : 1;
+  const tokens = tokenize(js);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type !== 'word' || (t.value !== 'import' && t.value !== 'export')) continue;
+    const prev = tokens[i - 1];
+    if (prev?.type === 'punct' && (prev.value === '.' || prev.value === '?.')) continue;
+    const next = tokens[i + 1];
+    if (next?.type === 'punct' && next.value === ':') continue;
+    if (t.value === 'export') return { what: 'export', offset: t.start };
+    if (next?.type === 'punct' && next.value === '(') return { what: 'dynamic-import', offset: t.start };
+    if (next?.type === 'punct' && next.value === '.') return { what: 'import-meta', offset: t.start };
+    return { what: 'import', offset: t.start };
   }
   return null;
 }

@@ -9,15 +9,17 @@
  * function, handles are frozen guest objects holding only a private id, and the host never reads a
  * property name the guest chose (schema.ts lists every member it serves).
  *
- * `callSite` is `new Error().stack` taken in the API method itself: its first frame in the scenario file
- * is the calling line (the host finds it; frames of this prelude carry another file name). Building a
- * QuickJS backtrace is the largest part of a call (about 1 µs, more in deep stacks or very long
- * functions), so inspection members, which record no event, pass '' instead.
+ * `callSite` says which scenario line made the call. Normally it is the line number stored by the marks
+ * instrument.ts puts on every call in the scenario. When the marked scenario does not compile (a misread
+ * of the marking pass), the runner falls back to `new Error().stack` taken in the API method itself: the
+ * host finds its first frame in the scenario file (frames of this prelude carry another file name). That
+ * costs 1 µs or more per call, so either way inspection members, which record no event, pass ''.
  *
  * An ioctl result without `out` crosses as one number (ret and a token); its `explain` text is fetched
  * from the host only when the scenario reads it.
  */
 import { errno } from '../engine/errno.ts';
+import { EMPTY_MARK, LINE_MARK } from './instrument.ts';
 import { CLASSES, OPS, OP_EXPLAIN, opOf, type ClassName, type OpSpec } from './schema.ts';
 
 /** File names QuickJS puts in stack frames; the runner maps `SCENARIO_FILE` frames back to the real file. */
@@ -39,7 +41,8 @@ function fieldsEncoder(fields: readonly string[]): string {
 }
 
 function memberSource(op: OpSpec, code: number): string {
-  const site = op.inspect ? `''` : 'new Err().stack';
+  // setters are not written as calls, so instrument.ts cannot mark them: they always use the stack
+  const site = op.inspect ? `''` : op.type === 'set' ? 'new Err().stack' : 'SITE()';
   const decode = op.returns === 'ioctl' ? 'decIoctl' : 'dec';
   if (op.type === 'get') return `get ${op.name}() { return dec(hostCall(${code}, idOf(this), '', '')); }`;
   if (op.type === 'set') return `set ${op.name}(v) { dec(hostCall(${code}, idOf(this), enc(v), ${site})); }`;
@@ -58,16 +61,22 @@ function classSource(cls: ClassName): string {
  * The prelude: an expression evaluating to `function (hostCall) { … }` that installs the globals and
  * returns the runner's formatter for uncaught values that are not Errors.
  */
-export function preludeSource(): string {
+export function preludeSource(opts: { lineMarks: boolean }): string {
   const classes = (Object.keys(CLASSES) as ClassName[]);
   const fieldEncoders = OPS.map((op, code) => (op.fields ? `const E${code} = ${fieldsEncoder(op.fields)};` : '')).filter(Boolean).join('\n  ');
-  return `(function (hostCall) {
+  const source = `(function (hostCall) {
   'use strict';
   // Builtins captured before the scenario runs, so that a scenario replacing them cannot confuse the API.
   const G = globalThis, Err = Error, TypeErr = TypeError, Big = BigInt, parse = JSON.parse, keys = Object.keys;
   const isArray = Array.isArray, is = Object.is, freeze = Object.freeze, define = Object.defineProperty;
   const trunc = Math.trunc, RangeErr = RangeError;
   const SECRET = {};
+
+  // ---- the call site: the line stored by instrument.ts's marks, or the stack of this call ----
+  ${opts.lineMarks ? `let line = 0;
+  const EMPTY = freeze([]);
+  define(G, '${LINE_MARK}', { value: (v, n) => { line = n; return v; }, writable: false, enumerable: false, configurable: false });
+  define(G, '${EMPTY_MARK}', { value: (n) => { line = n; return EMPTY; }, writable: false, enumerable: false, configurable: false });` : ''}
 
   // ---- handles: frozen guest objects with a private id; the same id is always the same object ----
   let idOf, isHandle;
@@ -237,15 +246,15 @@ export function preludeSource(): string {
     dec(hostCall(${opOf('global', 'expect')}, 0, enc(kind) + safeEnc(a) + safeEnc(b) + enc(text) + enc(same), site));
   }
   const api = {
-    createHost(opts) { return dec(hostCall(${opOf('global', 'createHost')}, 0, enc(opts), new Err().stack)); },
-    expectOk(r, label) { expect('ok', resultPart(r), undefined, label, new Err().stack); },
-    expectErrno(r, name, label) { expect('errno', resultPart(r), name, label, new Err().stack); },
-    expectRet(r, ret, label) { expect('ret', resultPart(r), ret, label, new Err().stack); },
-    expectEq(actual, expected, label) { expect('eq', actual, expected, label, new Err().stack); },
+    createHost(opts) { return dec(hostCall(${opOf('global', 'createHost')}, 0, enc(opts), SITE())); },
+    expectOk(r, label) { expect('ok', resultPart(r), undefined, label, SITE()); },
+    expectErrno(r, name, label) { expect('errno', resultPart(r), name, label, SITE()); },
+    expectRet(r, ret, label) { expect('ret', resultPart(r), ret, label, SITE()); },
+    expectEq(actual, expected, label) { expect('eq', actual, expected, label, SITE()); },
     log(...values) {
       let s = '[';
       for (let i = 0; i < values.length; i++) s += safeEnc(values[i]);
-      dec(hostCall(${opOf('global', 'log')}, 0, s + ']', new Err().stack));
+      dec(hostCall(${opOf('global', 'log')}, 0, s + ']', SITE()));
     },
     require(name) {
       throw new Err('require(' + JSON.stringify(safeString(name)) + ') is not available: a scenario file can use the scenario API only (scenario-api.md §5)');
@@ -271,4 +280,5 @@ export function preludeSource(): string {
     }
   };
 })`;
+  return source.replaceAll('SITE()', opts.lineMarks ? 'line' : 'new Err().stack');
 }

@@ -50,8 +50,11 @@ export async function loadQuickJS(opts: LoadOptions): Promise<QuickJSWASMModule>
   }));
 }
 
-/** The host function the prelude calls: `hostCall(op, handleId, payload, callSite)` (prelude.ts). */
-export type HostCall = (op: number, id: number, payload: string, site: string) => string | number | undefined;
+/**
+ * The host function the prelude calls: `hostCall(op, handleId, payload, callSite)` (prelude.ts); the call
+ * site is a line number or a stack trace.
+ */
+export type HostCall = (op: number, id: number, payload: string, site: string | number) => string | number | undefined;
 
 export interface InstalledHostCall {
   handle: QuickJSHandle;
@@ -62,7 +65,7 @@ export interface InstalledHostCall {
 /**
  * Creates the guest function `hostCall`. quickjs-emscripten's generic path wraps every argument and
  * result in a Lifetime object inside a generator-based scope: about 2.4 µs per call, measured. This
- * function serves the same calls straight from the FFI (read 2 doubles and 2 strings, return one value):
+ * function serves the same calls straight from the FFI (read 3 doubles and 1-2 strings, return one value):
  * about 0.2 µs. It hooks the context's C→host callback table, which is internal to the library (pinned
  * at 0.32.0 in package.json); if that table is not where it is expected, the generic path is used and
  * everything still works, only slower (test/runner/sandbox.test.ts checks that the fast path is on).
@@ -71,7 +74,8 @@ export interface InstalledHostCall {
  */
 export function installHostCall(ctx: QuickJSContext, fn: HostCall, onOutOfMemory: () => void): InstalledHostCall {
   const generic = function (this: unknown, opH: QuickJSHandle, idH: QuickJSHandle, payloadH: QuickJSHandle, siteH: QuickJSHandle): QuickJSHandle | undefined {
-    const r = safe(fn, ctx.getNumber(opH), ctx.getNumber(idH), ctx.getString(payloadH), ctx.getString(siteH));
+    const site = ctx.typeof(siteH) === 'number' ? ctx.getNumber(siteH) : ctx.getString(siteH);
+    const r = safe(fn, ctx.getNumber(opH), ctx.getNumber(idH), ctx.getString(payloadH), site);
     if (r === undefined) return undefined;
     return typeof r === 'number' ? ctx.newNumber(r) : ctx.newString(r);
   };
@@ -113,7 +117,10 @@ export function installHostCall(ctx: QuickJSContext, fn: HostCall, onOutOfMemory
   cbs.callFunction = (c: number, thisPtr: number, argc: number, argvPtr: number, fnId: number): number => {
     if (c !== ctxPtr || refs.get(fnId) !== generic) return original(c, thisPtr, argc, argvPtr, fnId);
     // QuickJS pads the arguments to the function's length (4), so argv[0..3] always exist.
-    const r = safe(fn, getFloat(ctxPtr, argv(argvPtr, 0)), getFloat(ctxPtr, argv(argvPtr, 1)), text(argv(argvPtr, 2)), text(argv(argvPtr, 3)));
+    // The call site is a number (a line) or a stack string, which reads as NaN here.
+    const sitePtr = argv(argvPtr, 3);
+    const line = getFloat(ctxPtr, sitePtr);
+    const r = safe(fn, getFloat(ctxPtr, argv(argvPtr, 0)), getFloat(ctxPtr, argv(argvPtr, 1)), text(argv(argvPtr, 2)), line === line ? line : text(sitePtr));
     if (r === undefined) return 0; // the C side turns a null result into undefined
     if (typeof r === 'number') return newFloat(ctxPtr, r);
     const size = mod.lengthBytesUTF8(r) + 1;
@@ -131,7 +138,7 @@ export function installHostCall(ctx: QuickJSContext, fn: HostCall, onOutOfMemory
 }
 
 /** The host function must never throw into WebAssembly: an exception there would skip C cleanup. */
-function safe(fn: HostCall, op: number, id: number, payload: string, site: string): string | number | undefined {
+function safe(fn: HostCall, op: number, id: number, payload: string, site: string | number): string | number | undefined {
   try {
     return fn(op, id, payload, site);
   } catch (e) {

@@ -15,6 +15,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten-core';
 import type { Bridge } from './bridge.ts';
 import { codePointToUtf16Column, lineText } from './positions.ts';
+import { instrument } from './instrument.ts';
 import { PRELUDE_FILE, SCENARIO_FILE, preludeSource } from './prelude.ts';
 import { installHostCall, isWasmFailure, loadQuickJS } from './quickjs.ts';
 
@@ -40,6 +41,8 @@ export interface SandboxOptions {
   cancelFlag?: Int32Array;
   /** a precompiled QuickJS .wasm module (see quickjs.ts) */
   wasmModule?: WebAssembly.Module;
+  /** call-site lines from instrument.ts's marks (default) or, when false, from stack traces */
+  lineMarks?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -52,6 +55,8 @@ export interface SandboxReport {
   fastPath: boolean;
   /** false if QuickJS could not be torn down normally (the WebAssembly instance is discarded either way) */
   disposedCleanly: boolean;
+  /** where call-site lines came from (instrument.ts marks, or stack traces as the fallback) */
+  lines: 'marks' | 'stack';
 }
 
 /** `js` must be compile.ts output for `source` (same positions). */
@@ -63,7 +68,8 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
 
   let stop: 'timeout' | 'cancelled' | 'fatal' | null = null;
   let outOfMemory = false;
-  const deadline = performance.now() + timeoutMs;
+  // the budget is the scenario's: the clock starts when it starts running (after compiling and setup)
+  let deadline = Infinity;
   const shouldStop = (): boolean => {
     if (stop) return true;
     if (bridge.fatal || outOfMemory) stop = 'fatal';
@@ -95,23 +101,19 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
   let error: RunError | null = null;
   let poisoned = false;
   let formatter: QuickJSHandle | undefined;
+  let lines: 'marks' | 'stack' = 'stack';
   try {
-    formatter = installPrelude(ctx, host.handle);
-    const fmt = formatter;
-    const describe = (err: QuickJSHandle) => describeThrown(ctx, err, source, fmt);
-    // Parse first, so that a syntax error is a compile error and not a runtime one.
-    const compiled = ctx.evalCode(js, SCENARIO_FILE, { type: 'global', strict: true, compileOnly: true });
-    if (compiled.error) {
-      const e = describe(compiled.error);
-      compiled.error.dispose();
-      error = { kind: 'compile', message: e.message, line: e.at?.line ?? null, column: e.at?.column ?? null };
+    const plan = planRun(ctx, js, source, opts.lineMarks !== false);
+    if ('error' in plan) {
+      error = plan.error;
     } else {
-      compiled.value.dispose();
-      let thrown = evaluate(ctx, rt, js);
+      lines = plan.marks ? 'marks' : 'stack';
+      formatter = installPrelude(ctx, host.handle, plan.marks);
+      deadline = performance.now() + timeoutMs;
+      const thrown = evaluate(ctx, rt, plan.js);
       if (thrown) {
-        const e = describe(thrown);
+        const e = describeThrown(ctx, thrown, plan.position, formatter);
         thrown.dispose();
-        thrown = undefined;
         if (shouldStopAfter(stop, bridge, outOfMemory)) error = budgetError(e.at);
         else if (e.kind) error = { ...budgetFor(e.kind, memoryLimitBytes, maxStackBytes), line: e.at?.line ?? null, column: e.at?.column ?? null };
         else error = { kind: 'runtime', message: e.message, line: e.at?.line ?? null, column: e.at?.column ?? null };
@@ -142,7 +144,39 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
       disposedCleanly = false;
     }
   }
-  return { error, fastPath: host.fast, disposedCleanly };
+  return { error, fastPath: host.fast, disposedCleanly, lines };
+}
+
+/** QuickJS position (line, code-point column) → original source position */
+type PositionMap = (line: number, codePointColumn: number) => Location;
+
+/**
+ * What to run: the scenario with call-site marks (instrument.ts) when that compiles, else the scenario
+ * as written, with call sites from the stack. A syntax error of the scenario itself is a compile error
+ * (parsed before anything runs, so it is never reported as a runtime error).
+ */
+function planRun(ctx: QuickJSContext, js: string, source: string, useMarks: boolean): { js: string; marks: boolean; position: PositionMap } | { error: RunError } {
+  if (useMarks) {
+    const marked = instrument(js);
+    const r = ctx.evalCode(marked.js, SCENARIO_FILE, { type: 'global', strict: true, compileOnly: true });
+    if (!r.error) {
+      r.value.dispose();
+      return {
+        js: marked.js, marks: true,
+        position: (line, col) => ({ line, column: marked.map.toOriginal(line, codePointToUtf16Column(lineText(marked.js, line), col)) }),
+      };
+    }
+    r.error.dispose();
+  }
+  const position: PositionMap = (line, col) => ({ line, column: codePointToUtf16Column(lineText(source, line), col) });
+  const r = ctx.evalCode(js, SCENARIO_FILE, { type: 'global', strict: true, compileOnly: true });
+  if (r.error) {
+    const e = describeThrown(ctx, r.error, position);
+    r.error.dispose();
+    return { error: { kind: 'compile', message: e.message, line: e.at?.line ?? null, column: e.at?.column ?? null } };
+  }
+  r.value.dispose();
+  return { js, marks: false, position };
 }
 
 function shouldStopAfter(stop: string | null, bridge: Bridge, outOfMemory: boolean): boolean {
@@ -156,8 +190,8 @@ function budgetFor(kind: 'memory' | 'stack', memoryLimitBytes: number, maxStackB
 }
 
 /** Installs the API globals; returns the prelude's formatter for thrown values (to be disposed). */
-function installPrelude(ctx: QuickJSContext, hostCall: QuickJSHandle): QuickJSHandle {
-  const fn = ctx.unwrapResult(ctx.evalCode(preludeSource(), PRELUDE_FILE, { type: 'global', strict: true }));
+function installPrelude(ctx: QuickJSContext, hostCall: QuickJSHandle, lineMarks: boolean): QuickJSHandle {
+  const fn = ctx.unwrapResult(ctx.evalCode(preludeSource({ lineMarks }), PRELUDE_FILE, { type: 'global', strict: true }));
   try {
     return ctx.unwrapResult(ctx.callFunction(fn, ctx.undefined, hostCall));
   } finally {
@@ -192,7 +226,7 @@ interface Described {
 }
 
 /** Message and scenario position of an uncaught guest value. */
-function describeThrown(ctx: QuickJSContext, err: QuickJSHandle, source: string, formatter: QuickJSHandle): Described {
+function describeThrown(ctx: QuickJSContext, err: QuickJSHandle, position: PositionMap, formatter?: QuickJSHandle): Described {
   let v: unknown;
   try {
     v = ctx.dump(err);
@@ -201,7 +235,7 @@ function describeThrown(ctx: QuickJSContext, err: QuickJSHandle, source: string,
   }
   if (v !== null && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string' && typeof (v as { stack?: unknown }).stack === 'string') {
     const { name, message, stack } = v as { name?: unknown; message: string; stack: string };
-    const at = scenarioFrame(stack, source);
+    const at = scenarioFrame(stack, position);
     if (name === 'InternalError' && message === 'out of memory') return { message, at, kind: 'memory' };
     if (name === 'InternalError' && message === 'stack overflow') return { message, at, kind: 'stack' };
     return { message: `${typeof name === 'string' && name ? name : 'Error'}: ${message}`, at };
@@ -209,6 +243,7 @@ function describeThrown(ctx: QuickJSContext, err: QuickJSHandle, source: string,
   // not an Error: let the prelude say what it is (guest code, still under the interrupt handler)
   let text = '[unprintable value]';
   try {
+    if (!formatter) throw new Error('no formatter');
     const r = ctx.callFunction(formatter, ctx.undefined, err);
     if (r.error) r.error.dispose();
     else {
@@ -223,11 +258,9 @@ function describeThrown(ctx: QuickJSContext, err: QuickJSHandle, source: string,
 }
 
 /** The innermost stack frame in the scenario file, as a position in the original source. */
-export function scenarioFrame(stack: string, source: string): Location | null {
+function scenarioFrame(stack: string, position: PositionMap): Location | null {
   const m = new RegExp(`(?:\\(|at )${SCENARIO_FILE}:(\\d+):(\\d+)`).exec(stack);
-  if (!m) return null;
-  const line = Number(m[1]);
-  return { line, column: codePointToUtf16Column(lineText(source, line), Number(m[2])) };
+  return m ? position(Number(m[1]), Number(m[2])) : null;
 }
 
 function formatSeconds(ms: number): string {

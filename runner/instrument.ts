@@ -1,0 +1,165 @@
+/**
+ * Call-site lines without stack traces. Every engine call must know the scenario line it came from. Asking
+ * QuickJS (`new Error().stack` in the API method) costs about 1.3 µs per call, more per extra frame, and
+ * grows with the size of the calling function (7 µs from the end of a 1,000-line script: QuickJS decodes
+ * the line table from the function's start). This pass instead marks every call in the scenario:
+ *
+ *     C.mapDma({ vaddr: R })      →   C.mapDma(__dmawbL({ vaddr: R }, 12))
+ *     C.enable()                  →   C.enable(...__dmawbE(13))
+ *
+ * `__dmawbL(value, line)` stores the line and returns the value, so the mark runs after every other
+ * argument and right before the call: nested calls on other lines have already run, and calls made inside
+ * helper functions mark their own lines. `__dmawbE(line)` returns an empty array, so a call without
+ * arguments keeps its arity. The API methods read the stored line (prelude.ts); about 30 ns per call.
+ *
+ * Only characters are inserted, never line breaks, so lines stay the same and ColumnMap maps columns back
+ * for error positions. The pass finds calls with tokens.ts: a `(` after a name (not a keyword), `)`, `]`
+ * or `?.`, whose `)` is not followed by `{` or `=>` (definitions and arrow functions). If its output does
+ * not compile, the runner falls back to stack-based lines (sandbox.ts), so a misread never changes what a
+ * scenario does. Calls not written as calls (setters, tagged templates) are not marked: setters look up
+ * their line on the stack (prelude.ts).
+ */
+import { matchBrackets, tokenize, type Token } from './tokens.ts';
+
+export const LINE_MARK = '__dmawbL';
+export const EMPTY_MARK = '__dmawbE';
+
+/** words that put `(` in a non-call position: `if (`, `return (`, `typeof (` … */
+const KEYWORDS = new Set([
+  'if', 'for', 'while', 'switch', 'catch', 'with', 'return', 'typeof', 'void', 'delete', 'in', 'of', 'instanceof',
+  'new', 'function', 'do', 'else', 'case', 'throw', 'yield', 'await', 'class', 'extends', 'const', 'let', 'var',
+]);
+
+interface Insertion {
+  offset: number;
+  text: string;
+  /** at equal offsets, closing marks go before opening ones */
+  order: 0 | 1;
+}
+
+export interface Instrumented {
+  js: string;
+  map: ColumnMap;
+  calls: number;
+}
+
+export function instrument(js: string): Instrumented {
+  const tokens = tokenize(js);
+  const match = matchBrackets(tokens);
+  const lineStarts = [0];
+  for (let i = js.indexOf('\n'); i >= 0; i = js.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const lineOf = (offset: number): number => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+
+  const insertions: Insertion[] = [];
+  let calls = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (!isPunct(t, '(') || match[i]! < 0 || !isCallee(tokens, i)) continue;
+    const close = match[i]!;
+    const after = tokens[close + 1];
+    if (after && (isPunct(after, '{') || isPunct(after, '=>'))) continue;
+    const line = lineOf(t.start);
+    calls++;
+    const arg = lastArgument(tokens, match, i, close);
+    if (!arg) {
+      insertions.push({ offset: t.end, text: `...${EMPTY_MARK}(${line})`, order: 1 });
+      continue;
+    }
+    const first = isPunct(tokens[arg.first]!, '...') ? arg.first + 1 : arg.first;
+    if (first > arg.last) continue; // `f(...)` alone: nothing to wrap
+    insertions.push({ offset: tokens[first]!.start, text: `${LINE_MARK}(`, order: 1 });
+    insertions.push({ offset: tokens[arg.last]!.end, text: `, ${line})`, order: 0 });
+  }
+
+  insertions.sort((a, b) => a.offset - b.offset || a.order - b.order);
+  let out = '';
+  let at = 0;
+  for (const ins of insertions) {
+    out += js.slice(at, ins.offset) + ins.text;
+    at = ins.offset;
+  }
+  out += js.slice(at);
+  return { js: out, map: new ColumnMap(js, lineStarts, insertions), calls };
+}
+
+function isPunct(t: Token, v: string): boolean {
+  return t.type === 'punct' && t.value === v;
+}
+
+/** is the `(` at i the argument list of a call? */
+function isCallee(tokens: readonly Token[], i: number): boolean {
+  const prev = tokens[i - 1];
+  if (!prev) return false;
+  if (prev.type === 'word') {
+    const beforePrev = tokens[i - 2];
+    const isMember = beforePrev !== undefined && (isPunct(beforePrev, '.') || isPunct(beforePrev, '?.'));
+    return isMember || !KEYWORDS.has(prev.value);
+  }
+  if (prev.type === 'punct') return prev.value === ')' || prev.value === ']' || prev.value === '?.';
+  return prev.type === 'template' || prev.type === 'template-tail';
+}
+
+/** token range of the last argument between `(` at open and `)` at close, or null for no arguments */
+function lastArgument(tokens: readonly Token[], match: Int32Array, open: number, close: number): { first: number; last: number } | null {
+  const segments: { first: number; last: number }[] = [];
+  let first = open + 1;
+  for (let j = open + 1; j < close; j++) {
+    const t = tokens[j]!;
+    if (match[j]! > j) {
+      j = match[j]!; // skip a nested bracket or template substitution
+      continue;
+    }
+    if (isPunct(t, ',')) {
+      segments.push({ first, last: j - 1 });
+      first = j + 1;
+    }
+  }
+  segments.push({ first, last: close - 1 });
+  for (let k = segments.length - 1; k >= 0; k--) if (segments[k]!.first <= segments[k]!.last) return segments[k]!;
+  return null;
+}
+
+/** Maps columns of the instrumented text back to the original (lines are the same in both). */
+export class ColumnMap {
+  /** per line (1-based): insertions as [original column (0-based UTF-16), length] in order */
+  private readonly byLine = new Map<number, [number, number][]>();
+
+  constructor(private readonly original: string, lineStarts: readonly number[], insertions: readonly Insertion[]) {
+    let line = 1;
+    for (const ins of insertions) {
+      while (line < lineStarts.length && lineStarts[line]! <= ins.offset) line++;
+      let list = this.byLine.get(line);
+      if (!list) this.byLine.set(line, (list = []));
+      list.push([ins.offset - lineStarts[line - 1]!, ins.text.length]);
+    }
+  }
+
+  /** 1-based UTF-16 column of the instrumented line → 1-based UTF-16 column of the original line */
+  toOriginal(line: number, column: number): number {
+    const list = this.byLine.get(line);
+    if (!list) return column;
+    const g = column - 1;
+    let shift = 0;
+    for (const [col, len] of list) {
+      const start = col + shift;
+      if (g < start) break;
+      if (g < start + len) return col + 1; // inside a mark: the position it was inserted at
+      shift += len;
+    }
+    return g - shift + 1;
+  }
+
+  /** the original source (for converting code-point columns) */
+  get source(): string {
+    return this.original;
+  }
+}
