@@ -249,6 +249,7 @@ export class ProcessFacade implements ProcessApi {
   adopt(container: ContainerApi): ContainerApi {
     this.alive('adopt');
     if (!(container instanceof ContainerFacade) || container.host !== this.host) throw new ScenarioError('adopt: not a container of this host');
+    if (!container.f.open) throw new ScenarioError(`adopt: container ${container.f.container.id}'s fd is closed in pid ${container.proc.pid}; only an open fd can be passed`);
     const f = this.k.adopt(this.p, container.f);
     this.host.rec.action(this.k, this.p, 'adopt', { container: f.container.id, from: container.proc.pid },
       `pid ${this.p.pid} received container ${f.container.id}'s fd from pid ${container.proc.pid} (fd passing)`);

@@ -442,7 +442,7 @@ export class Kernel {
   exit(p: Proc): void {
     if (this.profile.accountTo === 'current') {
       // 4.2: exit_mm before exit_files; registered regions are freed by the mm teardown hook without accounting
-      for (const r of p.mm.regions) this.releaseRegionMemory(r);
+      for (const r of [...p.mm.regions]) this.releaseRegionMemory(r); // it removes r from the list
       p.mm.regions = [];
       p.mm.alive = false;
     }
@@ -600,7 +600,8 @@ export class Kernel {
       flags: ddw ? 1 : 0,
       dma32WindowStart: g.tce32Start,
       dma32WindowSize: g.tce32Size,
-      ddw: ddw
+      // the ddw block is copied out only when argsz covers it (§4.3): a shorter buffer keeps zeros
+      ddw: ddw && argsz >= 32
         ? { pgsizes: g.pgsizes, maxDynamicWindowsSupported: g.maxDynamicWindows, levels: g.maxLevels }
         : { pgsizes: 0n, maxDynamicWindowsSupported: 0, levels: 0 },
     };
