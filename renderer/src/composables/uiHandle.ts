@@ -36,6 +36,7 @@ export function installUiHandle(): () => void {
       pids: [...run.pids],
     }),
     settled: async () => {
+      await run.whenLoaded()
       await sel.whenReady()
       await nextTick()
       await new Promise((r) => requestAnimationFrame(() => r(null)))

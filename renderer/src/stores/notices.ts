@@ -16,10 +16,14 @@ export const useNoticesStore = defineStore('notices', () => {
   const items = ref<Notice[]>([])
   let next = 1
 
+  /** info notices go away by themselves after this long; warnings and errors stay until dismissed */
+  const INFO_MS = 6000
+
   function push(kind: Notice['kind'], text: string, key?: string): number {
     if (key) items.value = items.value.filter((n) => n.key !== key)
     const id = next++
     items.value.push({ id, kind, text, ...(key ? { key } : {}) })
+    if (kind === 'info') setTimeout(() => dismiss(id), INFO_MS)
     return id
   }
   function dismiss(idOrKey: number | string): void {

@@ -235,11 +235,17 @@ export const useRunStore = defineStore('run', () => {
     await afterLoad(lastSeq.value)
   }
 
+  let loaded: Promise<void> = Promise.resolve()
+
   /** locked_vm series, then the default selection (the end of the run) */
-  async function afterLoad(seq: number): Promise<void> {
-    const id = source.value
-    await Promise.all([loadLockedVm(), useSelectionStore().selectDefault(seq)])
-    if (id !== source.value) return
+  function afterLoad(seq: number): Promise<void> {
+    loaded = Promise.all([loadLockedVm(), useSelectionStore().selectDefault(seq)]).then(() => undefined)
+    return loaded
+  }
+
+  /** resolves when the finished run's (or import's) graph and default selection are loaded */
+  function whenLoaded(): Promise<void> {
+    return loaded
   }
 
   async function loadLockedVm(): Promise<void> {
@@ -300,7 +306,7 @@ export const useRunStore = defineStore('run', () => {
 
   return {
     status, source, origin, rows, rowsVersion, summary, startError, problems, problemSeqs, pids, lockedVm, lockedVmError,
-    kernel, running, lastSeq, maxSeq, init, start, stop, importSnapshot, rowBySeq, loadLockedVm,
+    kernel, running, lastSeq, maxSeq, whenLoaded, init, start, stop, importSnapshot, rowBySeq, loadLockedVm,
     /** for tests */
     _append: append,
   }
