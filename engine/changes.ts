@@ -1,17 +1,27 @@
 /**
  * Collects what one event changed, so that the event can carry deltas (events.ts) from which the state
- * after any event can be rebuilt. The kernel objects call touch*() as they change; the facade drains the
- * collector once per event.
+ * after any event can be rebuilt. The kernel objects call touch*() with themselves as they change; the
+ * recorder drains the collector once per event. References, not ids, so draining needs no lookups.
  */
 import type { TceRun } from './events.ts';
+import type { Region } from './memory.ts';
+import type { Group } from './platform.ts';
+
+/** what the collector needs of a container (kernel.ts Container) */
+export interface ContainerLike {
+  readonly id: number;
+}
 
 export class Changes {
   tces: TceRun[] = [];
-  readonly windows = new Set<string>(); // `${container}:${slot}`
-  readonly regions = new Set<string>(); // `${pid}:${id}`
-  readonly containers = new Set<number>();
-  readonly groups = new Set<number>();
+  /** windows by container and slot */
+  readonly windows = new Map<number, { container: ContainerLike; slot: number }>();
+  readonly regions = new Set<Region>();
+  readonly containers = new Set<ContainerLike>();
+  readonly groups = new Set<Group>();
   readonly processes = new Set<number>();
+  /** bumped whenever any locked_vm counter may have changed */
+  accountingVersion = 0;
 
   /** records that slots [start, start+count) of a table now hold value + i*step / ua + i*step */
   tceRun(container: number, slot: number, table: number, start: number, count: number, value: number, ua: number, step: number): void {
@@ -19,14 +29,13 @@ export class Changes {
     const last = this.tces[this.tces.length - 1];
     if (
       last && last.container === container && last.slot === slot && last.table === table &&
-      last.start + last.count === start && last.step === step &&
-      last.value + BigInt(last.count * step) === BigInt(value) &&
-      (last.ua === 0n && ua === 0 ? true : last.ua + BigInt(last.count * step) === BigInt(ua))
+      last.start + last.count === start && last.step === step && last.value + last.count * step === value &&
+      (last.ua === 0 && ua === 0 ? true : last.ua + last.count * step === ua)
     ) {
       last.count += count;
       return;
     }
-    this.tces.push({ container, slot, table, start, count, value: BigInt(value), ua: BigInt(ua), step });
+    this.tces.push({ container, slot, table, start, count, value, ua, step });
   }
 
   /** records that slots [start, start+count) were cleared */
@@ -34,31 +43,32 @@ export class Changes {
     if (count <= 0) return;
     const last = this.tces[this.tces.length - 1];
     if (last && last.container === container && last.slot === slot && last.table === table &&
-      last.value === 0n && last.start + last.count === start) {
+      last.value === 0 && last.start + last.count === start) {
       last.count += count;
       return;
     }
-    this.tces.push({ container, slot, table, start, count, value: 0n, ua: 0n, step: 0 });
+    this.tces.push({ container, slot, table, start, count, value: 0, ua: 0, step: 0 });
   }
 
-  touchWindow(container: number, slot: number): void {
-    this.windows.add(`${container}:${slot}`);
+  touchWindow(container: ContainerLike, slot: number): void {
+    this.windows.set(container.id * 2 + slot, { container, slot });
   }
 
-  touchRegion(pid: number, id: number): void {
-    this.regions.add(`${pid}:${id}`);
+  touchRegion(r: Region): void {
+    this.regions.add(r);
   }
 
-  touchContainer(id: number): void {
-    this.containers.add(id);
+  touchContainer(c: ContainerLike): void {
+    this.containers.add(c);
   }
 
-  touchGroup(id: number): void {
-    this.groups.add(id);
+  touchGroup(g: Group): void {
+    this.groups.add(g);
   }
 
   touchProcess(pid: number): void {
     this.processes.add(pid);
+    this.accountingVersion++;
   }
 
   get empty(): boolean {
@@ -67,7 +77,7 @@ export class Changes {
   }
 
   clear(): void {
-    this.tces = [];
+    if (this.tces.length) this.tces = [];
     this.windows.clear();
     this.regions.clear();
     this.containers.clear();

@@ -30,10 +30,10 @@ export interface TceRun {
   /** first slot index (entry - it_offset) */
   start: number;
   count: number;
-  /** TCE value of the first slot (0n: cleared); slot start+i holds value + i*step (perm bits kept). */
-  value: bigint;
-  /** userspace address (it_userspace) of the first slot, 0n if none; advances by step like value. */
-  ua: bigint;
+  /** TCE value of the first slot (0: cleared); slot start+i holds value + i*step (perm bits kept). Below 2^53. */
+  value: number;
+  /** userspace address (it_userspace) of the first slot, 0 if none; advances by step like value */
+  ua: number;
   /** bytes between consecutive slots' hpa/ua (the IOMMU page size), 0 for a cleared run */
   step: number;
 }

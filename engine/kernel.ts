@@ -166,7 +166,7 @@ export class Kernel {
     const g = new Group(this.ids.next('group'), phb, phb.groups.length, devices, kernelDma);
     phb.groups.push(g);
     this.groups.push(g);
-    this.changes.touchGroup(g.id);
+    this.changes.touchGroup(g);
     return g;
   }
 
@@ -275,7 +275,7 @@ export class Kernel {
     c.files = 1;
     const f = new ContainerFile(p, c);
     p.fds.push(f);
-    this.changes.touchContainer(c.id);
+    this.changes.touchContainer(c);
     return f;
   }
 
@@ -283,7 +283,7 @@ export class Kernel {
     const f = new ContainerFile(p, from.container);
     from.container.files++;
     p.fds.push(f);
-    this.changes.touchContainer(from.container.id);
+    this.changes.touchContainer(from.container);
     return f;
   }
 
@@ -306,7 +306,7 @@ export class Kernel {
     if (type !== 2 && type !== 7) return fail('ENODEV', `VFIO_SET_IOMMU: no IOMMU driver claims type ${type} (§3 item 2)`);
     c.driver = 'spapr';
     c.v2 = type === 7;
-    this.changes.touchContainer(c.id);
+    this.changes.touchContainer(c);
     // attach every group already in the container, in list order (newest first)
     const done: Group[] = [];
     for (const g of [...c.groups]) {
@@ -328,7 +328,7 @@ export class Kernel {
     g.fdOpen = true;
     const f = new GroupFile(p, g);
     p.fds.push(f);
-    this.changes.touchGroup(g.id);
+    this.changes.touchGroup(g);
     return f;
   }
 
@@ -350,8 +350,8 @@ export class Kernel {
     }
     g.container = c.id;
     c.groups.unshift(g);
-    this.changes.touchGroup(g.id);
-    this.changes.touchContainer(c.id);
+    this.changes.touchGroup(g);
+    this.changes.touchContainer(c);
     if (c.driver) {
       const r = this.driverAttach(caller, c, g);
       if (r.ret !== 0) {
@@ -382,7 +382,7 @@ export class Kernel {
     g.devicesOpen++;
     const f = new DeviceFile(p, g, dev);
     p.fds.push(f);
-    this.changes.touchGroup(g.id);
+    this.changes.touchGroup(g);
     return f;
   }
 
@@ -393,16 +393,16 @@ export class Kernel {
     if (f.kind === 'container') {
       const c = f.container;
       c.files--;
-      this.changes.touchContainer(c.id);
+      this.changes.touchContainer(c);
       // §3 item 5: closing the fd only drops a reference while groups are attached
       if (c.files === 0 && c.groups.length === 0) this.destroyContainer(c);
     } else if (f.kind === 'group') {
       f.group.fdOpen = false;
-      this.changes.touchGroup(f.group.id);
+      this.changes.touchGroup(f.group);
       this.maybeDissolve(caller, f.group);
     } else {
       f.group.devicesOpen--;
-      this.changes.touchGroup(f.group.id);
+      this.changes.touchGroup(f.group);
       this.maybeDissolve(caller, f.group);
     }
   }
@@ -419,8 +419,8 @@ export class Kernel {
     c.groups.splice(c.groups.indexOf(g), 1);
     g.container = null;
     if (this.profile.ownershipTakenAt === 'set-container') g.owner = 'kernel'; // core releases DMA ownership
-    this.changes.touchGroup(g.id);
-    this.changes.touchContainer(c.id);
+    this.changes.touchGroup(g);
+    this.changes.touchContainer(c);
     if (c.groups.length === 0) {
       if (c.driver) this.driverRelease(caller, c);
       if (c.files === 0) this.destroyContainer(c);
@@ -429,7 +429,7 @@ export class Kernel {
 
   private destroyContainer(c: Container): void {
     c.dead = true;
-    this.changes.touchContainer(c.id);
+    this.changes.touchContainer(c);
   }
 
   containerById(id: number): Container {
@@ -484,7 +484,7 @@ export class Kernel {
         g.borrowed = t;
         g.owner = 'vfio';
         c.tables[0] = t;
-        this.changes.touchWindow(c.id, 0);
+        this.changes.touchWindow(c, 0);
       } else {
         g.owner = 'vfio'; // platform take: bypass off, kernel window 0 removed (§1.1)
         if (c.attached.length === 0 && !c.tables[0]) {
@@ -507,8 +507,8 @@ export class Kernel {
       if (c.attached.length === 0 && !c.tables[0]) c.defWindowPending = true; // item 8: nothing charged
     }
     c.attached.unshift(g);
-    this.changes.touchGroup(g.id);
-    this.changes.touchContainer(c.id);
+    this.changes.touchGroup(g);
+    this.changes.touchContainer(c);
     return ok('attached');
   }
 
@@ -525,7 +525,7 @@ export class Kernel {
         this.clearTable(caller, c, 0, t);
         this.uncharge(caller, c, t.viewPages, 'views');
         c.tables[0] = null;
-        this.changes.touchWindow(c.id, 0);
+        this.changes.touchWindow(c, 0);
       }
       g.borrowed = null;
       g.owner = 'kernel';
@@ -542,8 +542,8 @@ export class Kernel {
       g.owner = 'kernel';
     }
     c.attached.splice(c.attached.indexOf(g), 1);
-    this.changes.touchGroup(g.id);
-    this.changes.touchContainer(c.id);
+    this.changes.touchGroup(g);
+    this.changes.touchContainer(c);
   }
 
   /** driver release: the last group left (§4.13, §5.6) */
@@ -567,7 +567,7 @@ export class Kernel {
     c.lockedPages = 0;
     c.defWindowPending = false;
     c.mm = null;
-    this.changes.touchContainer(c.id);
+    this.changes.touchContainer(c);
   }
 
   // ---- sPAPR driver ioctls ----------------------------------------------------------------------
@@ -585,7 +585,7 @@ export class Kernel {
     if (this.profile.accountTo !== 'container') return null;
     if (c.mm) return c.mm === caller.mm ? null : fail('EPERM', `the container already belongs to pid ${c.mm.pid}'s mm (§1.3)`);
     c.mm = caller.mm;
-    this.changes.touchContainer(c.id);
+    this.changes.touchContainer(c);
     return null;
   }
 
@@ -626,7 +626,7 @@ export class Kernel {
     if (e) return e;
     c.lockedPages = pages;
     c.enabled = true;
-    this.changes.touchContainer(c.id);
+    this.changes.touchContainer(c);
     return ok(`VFIO_IOMMU_ENABLE: charged the whole 32-bit window of ${g.name}, ${hex(g.tce32Size)} bytes = ${pages} pages, regardless of what will be mapped (§4.4, §5.3)`);
   }
 
@@ -639,7 +639,7 @@ export class Kernel {
     this.uncharge(caller, c, c.lockedPages, 'v1Enable');
     const pages = c.lockedPages;
     c.lockedPages = 0;
-    this.changes.touchContainer(c.id);
+    this.changes.touchContainer(c);
     return ok(`VFIO_IOMMU_DISABLE: ${pages} pages un-charged; existing TCEs and their pins stay (§4.5, Q11)`);
   }
 
@@ -651,7 +651,7 @@ export class Kernel {
     const r = this.createWindow(caller, c, g, 12, g.tce32Size, 1, 'default window');
     if (r.ret !== 0) return { ret: r.ret, explain: `creating the pending default window failed: ${r.explain}` };
     c.defWindowPending = false;
-    this.changes.touchContainer(c.id);
+    this.changes.touchContainer(c);
     return null;
   }
 
@@ -782,7 +782,7 @@ export class Kernel {
           replaced += this.writeV2Run(caller, c, slot, t, index0 + i, k, phys + perm, ua, ps);
           r.mapped += k;
           regionsUsed.add(r);
-          this.changes.touchRegion(r.mm.pid, r.id);
+          this.changes.touchRegion(r);
           i += k;
           continue;
         }
@@ -849,7 +849,7 @@ export class Kernel {
     const r = mm?.lookup(ua, t.pageSize);
     if (r && r.mapped > 1) {
       r.mapped--;
-      this.changes.touchRegion(r.mm.pid, r.id);
+      this.changes.touchRegion(r);
     }
   }
 
@@ -864,7 +864,7 @@ export class Kernel {
     const flush = (): void => {
       if (region && pendingDec) {
         region.mapped = Math.max(1, region.mapped - pendingDec);
-        this.changes.touchRegion(region.mm.pid, region.id);
+        this.changes.touchRegion(region);
       }
       pendingDec = 0;
     };
@@ -973,7 +973,7 @@ export class Kernel {
       for (const r of mm.regions) {
         if (r.ua === vaddr && r.entries === entries) {
           r.used++;
-          this.changes.touchRegion(mm.pid, r.id);
+          this.changes.touchRegion(r);
           this.enableV2(c);
           return ok(`VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} is already registered in this process: used ${r.used}, nothing charged or pinned again (§4.8, §5.4)`);
         }
@@ -1003,7 +1003,7 @@ export class Kernel {
       found.used++;
       c.prereg.add(found);
       found.containers.add(c.id);
-      this.changes.touchRegion(mm.pid, found.id);
+      this.changes.touchRegion(found);
       this.enableV2(c);
       return ok(`VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} already exists in this mm${found.containers.size === 1 ? ' (orphaned, now re-adopted)' : ' (registered through another container)'}: reference taken, used ${found.used}, nothing charged (§4.8, §4.9, §5.4)`);
     }
@@ -1034,13 +1034,13 @@ export class Kernel {
 
   private enableV2(c: Container): void {
     c.enabled = true;
-    this.changes.touchContainer(c.id);
+    this.changes.touchContainer(c);
   }
 
   private newRegion(mm: Mm, ua: number, entries: number, size: number, extents: Extent[], pageShift: number | undefined): Region {
     const r = new Region(this.ids.next('region'), mm, ua, entries, size, extents, pageShift);
     mm.regions.unshift(r);
-    this.changes.touchRegion(mm.pid, r.id);
+    this.changes.touchRegion(r);
     return r;
   }
 
@@ -1051,13 +1051,13 @@ export class Kernel {
     r.released = true;
     const i = r.mm.regions.indexOf(r);
     if (i >= 0) r.mm.regions.splice(i, 1);
-    this.changes.touchRegion(r.mm.pid, r.id);
+    this.changes.touchRegion(r);
   }
 
   /** mm_iommu_put (mainline): drop one reference; release when it was the last and nothing is mapped */
   private putRegion(caller: Proc, c: Container, r: Region): 'released' | 'kept' | 'busy' {
     r.used--;
-    this.changes.touchRegion(r.mm.pid, r.id);
+    this.changes.touchRegion(r);
     if (r.used > 0) return 'kept';
     if (r.mapped !== 1) {
       r.used++; // the release is refused, the reference restored (§4.9)
@@ -1090,7 +1090,7 @@ export class Kernel {
     }
     if (P.unregister === '4.2') {
       r.used--;
-      this.changes.touchRegion(r.mm.pid, r.id);
+      this.changes.touchRegion(r);
       if (r.used > 0) return ok(`VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label}: one reference dropped, used ${r.used}; the region stays registered and charged (§4.9)`);
       if (r.mapped !== 1) {
         r.used++;
@@ -1195,8 +1195,8 @@ export class Kernel {
     c.tables[slot] = t;
     for (const a of c.attached) a.programmed[slot] = t.id;
     if (!c.attached.includes(g)) g.programmed[slot] = t.id; // the group being attached right now
-    this.changes.touchWindow(c.id, slot);
-    this.changes.touchContainer(c.id);
+    this.changes.touchWindow(c, slot);
+    this.changes.touchContainer(c);
     return ok(`${what}: slot ${slot} at ${hex(bus)}, ${hex(windowSize)} bytes of 2^${pageShift}-byte pages, ${levels} level(s); table ${tablePages} pages${vp ? ` + view ${vp} pages` : ''} charged (§4.10, §5.2)`, { startAddr: bus, slot });
   }
 
@@ -1227,8 +1227,8 @@ export class Kernel {
       if (t.viewPages) this.uncharge(caller, c, t.viewPages, 'views');
     }
     c.tables[slot] = null;
-    this.changes.touchWindow(c.id, slot);
-    this.changes.touchContainer(c.id);
+    this.changes.touchWindow(c, slot);
+    this.changes.touchContainer(c);
     return cleared;
   }
 
@@ -1244,7 +1244,7 @@ export class Kernel {
     if (a.flags !== 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: flags ${hex(a.flags)} must be 0 (§4.11)`);
     if (c.defWindowPending && a.startAddr === 0n) {
       c.defWindowPending = false;
-      this.changes.touchContainer(c.id);
+      this.changes.touchContainer(c);
       return ok('VFIO_IOMMU_SPAPR_TCE_REMOVE(0): the default window was still pending; the pending flag is dropped, nothing was created or charged (§4.11, Q8)');
     }
     let slot = -1;

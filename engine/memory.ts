@@ -36,6 +36,9 @@ export class Region {
   /** containers whose prereg_list holds a reference (mainline only; empty = orphaned, §4.9) */
   readonly containers = new Set<number>();
   released = false;
+  /** ua and size as bigints, made once for the events */
+  readonly uaBig: bigint;
+  readonly sizeBig: bigint;
 
   constructor(
     readonly id: number,
@@ -47,7 +50,10 @@ export class Region {
     readonly extents: Extent[],
     /** mainline mem->pageshift; undefined in 4.2 */
     readonly pageShift: number | undefined,
-  ) {}
+  ) {
+    this.uaBig = BigInt(ua);
+    this.sizeBig = BigInt(size);
+  }
 
   get end(): number {
     return this.ua + this.size;

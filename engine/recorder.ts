@@ -6,7 +6,7 @@ import type { IoctlResult } from './api.ts';
 import type { Changes } from './changes.ts';
 import { errnoName } from './errno.ts';
 import type { ActionEvent, IoctlEvent, LockedVmBreakdown, RunEvent, StateDeltas } from './events.ts';
-import type { Kernel, Proc, Res } from './kernel.ts';
+import type { Container, Kernel, Proc, Res } from './kernel.ts';
 
 export class BudgetError extends Error {
   override name = 'BudgetError';
@@ -22,6 +22,7 @@ export class Recorder {
   seq = 0;
   /** hosts already announced in an event's deltas */
   private announced = 0;
+  private readonly accountingCache = new Map<Kernel, { version: number; procs: number; lockedVm: Record<string, number>; breakdown: Record<string, LockedVmBreakdown> }>();
   constructor(readonly changes: Changes, private readonly hooks: RecorderHooks) {}
 
   ioctl<Out>(k: Kernel, p: Proc, fd: IoctlEvent['fd'], op: string, args: IoctlEvent['args'], r: Res<Out>, result: IoctlResult<Out>): IoctlResult<Out> {
@@ -47,14 +48,19 @@ export class Recorder {
     return e;
   }
 
+  /** locked_vm per pid and its breakdown; the previous objects are reused while nothing was charged */
   private accounting(k: Kernel): { lockedVm: Record<string, number>; breakdown: Record<string, LockedVmBreakdown> } {
+    const cached = this.accountingCache.get(k);
+    if (cached && cached.version === this.changes.accountingVersion && cached.procs === k.procs.length) return cached;
     const lockedVm: Record<string, number> = {};
     const breakdown: Record<string, LockedVmBreakdown> = {};
     for (const q of k.procs) {
       lockedVm[q.pid] = q.mm.lockedVm;
       breakdown[q.pid] = { ...q.mm.breakdown };
     }
-    return { lockedVm, breakdown };
+    const fresh = { version: this.changes.accountingVersion, procs: k.procs.length, lockedVm, breakdown };
+    this.accountingCache.set(k, fresh);
+    return fresh;
   }
 
   /** the deltas of everything touched since the last event */
@@ -67,60 +73,44 @@ export class Recorder {
     }
     if (ch.empty) return d;
     if (ch.tces.length) d.tces = ch.tces;
-    for (const key of ch.windows) {
-      const [cid, slot] = key.split(':').map(Number) as [number, number];
-      const c = this.findContainer(cid);
-      const t = c?.tables[slot] ?? null;
+    for (const { container, slot } of ch.windows.values()) {
+      const t = (container as Container).tables[slot] ?? null;
       (d.windows ??= []).push({
-        container: cid, slot, table: t ? t.id : 0,
+        container: container.id, slot, table: t ? t.id : 0,
         window: t ? {
           startAddr: t.startAddr, pageShift: t.pageShift, size: t.windowSize, levels: t.levels, entries: t.size,
           offset: t.offset, borrowed: t.borrowed,
         } : null,
       });
     }
-    for (const key of ch.regions) {
-      const [pid, id] = key.split(':').map(Number) as [number, number];
-      const r = this.findProc(pid)?.mm.regions.find((x) => x.id === id);
+    for (const r of ch.regions) {
       (d.regions ??= []).push({
-        pid, id,
-        region: r ? {
-          ua: BigInt(r.ua), size: BigInt(r.size), entries: r.entries, used: r.used, mapped: r.mapped,
+        pid: r.mm.pid, id: r.id,
+        region: r.released ? null : {
+          ua: r.uaBig, size: r.sizeBig, entries: r.entries, used: r.used, mapped: r.mapped,
           ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}), containers: [...r.containers],
-        } : null,
+        },
       });
     }
-    for (const id of ch.containers) {
-      const c = this.findContainer(id);
-      if (!c) continue;
-      const owner = this.kernels.flatMap((k) => k.procs).find((q) => q.fds.some((f) => f.kind === 'container' && f.container === c));
+    for (const cl of ch.containers) {
+      const c = cl as Container;
+      const owner = c.dead ? undefined : this.kernels.flatMap((k) => k.procs).find((q) => q.fds.some((f) => f.kind === 'container' && f.container === c));
       (d.containers ??= []).push({
-        id,
+        id: c.id,
         state: c.dead ? null : {
           pid: owner?.pid ?? null, fdOpen: c.files > 0, iommu: c.driver ? (c.v2 ? 'v2' : 'v1') : 'none', enabled: c.enabled,
           defaultWindowPending: c.defWindowPending, groups: c.groups.map((g) => g.id), mm: c.mm ? c.mm.pid : null,
         },
       });
     }
-    for (const id of ch.groups) {
-      const g = this.kernels.flatMap((k) => k.groups).find((x) => x.id === id);
-      if (g) (d.groups ??= []).push({ id, name: g.name, phb: g.phb.id, container: g.container, owner: g.owner });
-    }
+    for (const g of ch.groups) (d.groups ??= []).push({ id: g.id, name: g.name, phb: g.phb.id, container: g.container, owner: g.owner });
     for (const pid of ch.processes) {
       const p = this.findProc(pid);
-      const k = this.kernels.find((x) => x.procs.includes(p!));
+      const k = p && this.kernels.find((x) => x.procs.includes(p));
       if (p && k) (d.processes ??= []).push({ pid, host: k.hostId, name: p.name, memlock: p.memlock, capIpcLock: p.capIpcLock, exited: p.exited });
     }
     ch.clear();
     return d;
-  }
-
-  private findContainer(id: number) {
-    for (const k of this.kernels) {
-      const c = k.containers.find((x) => x.id === id);
-      if (c) return c;
-    }
-    return undefined;
   }
 
   private findProc(pid: number): Proc | undefined {

@@ -121,9 +121,9 @@ function cut(runs: Run[], start: number, count: number): Run[] {
 /** applies one event's TCE run (a write or a clear) to a window's runs */
 export function applyRun(runs: Run[], t: TceRun): Run[] {
   const rest = cut(runs, t.start, t.count);
-  if (t.value === 0n) return rest;
+  if (!t.value) return rest;
   const i = rest.findIndex((r) => r.start > t.start);
-  const next = { start: t.start, count: t.count, value: t.value, ua: t.ua, step: t.step };
+  const next = { start: t.start, count: t.count, value: BigInt(t.value), ua: BigInt(t.ua), step: t.step };
   if (i < 0) rest.push(next);
   else rest.splice(i, 0, next);
   return normalizeRuns(rest);

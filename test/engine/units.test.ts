@@ -617,13 +617,13 @@ describe('event deltas (events.ts)', () => {
     const map = lastIoctl(s);
     expect(map.deltas.tces).toEqual([{
       container: cid, slot: 0, table: expect.any(Number), start: 5, count: 3,
-      value: p.hpa(R + 0x3000n) | 3n, ua: R + 0x3000n, step: 4096,
+      value: Number(p.hpa(R + 0x3000n) | 3n), ua: Number(R + 0x3000n), step: 4096,
     }]);
     expect(map.deltas.regions?.[0]).toMatchObject({ id: regionId, region: { mapped: 4 } });
     if (kernel === 'mainline') expect(map.deltas.windows?.[0]).toMatchObject({ slot: 0, window: { startAddr: 0n, pageShift: 12, entries: 524288 } });
 
     expect(C.unmapDma({ iova: 0x5000n, size: 0x2000n }).ret).toBe(0);
-    expect(lastIoctl(s).deltas.tces).toEqual([expect.objectContaining({ start: 5, count: 2, value: 0n, ua: 0n, step: 0 })]);
+    expect(lastIoctl(s).deltas.tces).toEqual([expect.objectContaining({ start: 5, count: 2, value: 0, ua: 0, step: 0 })]);
     expect(lastIoctl(s).deltas.regions?.[0]).toMatchObject({ id: regionId, region: { mapped: 2 } });
 
     expect(C.unmapDma({ iova: 0x7000n, size: 0x1000n }).ret).toBe(0);
