@@ -47,12 +47,12 @@ class TrivialSession implements RunSession {
 const SETUP = `const p = createHost().spawn();\nconst C = p.openContainer();\nconst R = 0x7fff00000000n;\n`;
 const loop = (body: string) => `${SETUP}log('start');\nfor (let i = 0; i < ${N}; i++) {\n  ${body}\n}\nlog('end');\n`;
 
-async function perIteration(source: string): Promise<{ ns: number; lines: number }> {
+async function perIteration(source: string, lineMarks = true): Promise<{ ns: number; lines: number }> {
   const samples: number[] = [];
   let lines = 0;
   for (let r = 0; r < REPS; r++) {
     const s = new TrivialSession();
-    const res = await executeScenario(s, { source, filename: 'bench.ts' });
+    const res = await executeScenario(s, { source, filename: 'bench.ts', lineMarks });
     if (res.error) throw new Error(`bench scenario failed: ${res.error.message}`);
     samples.push(((s.marks[1]! - s.marks[0]!) * 1e6) / N);
     lines = s.lines.size;
@@ -65,15 +65,16 @@ const fmt = (ns: number) => `${ns.toFixed(0).padStart(6)} ns`;
 
 console.log(`runner boundary, ${N} iterations per run, median of ${REPS} runs (Node ${process.version})`);
 const base = await perIteration(loop(''));
-console.log(`  empty loop body                          ${fmt(base.ns)} per iteration (baseline)`);
-const cases: [string, string][] = [
-  ['C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n })', 'C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n });'],
-  ['C.tce(0, i)        (inspection: no line lookup)', 'C.tce(0, i);'],
-  ['p.lockedVm         (getter, number result)', 'p.lockedVm;'],
+console.log(`  ${'empty loop body'.padEnd(52)} ${fmt(base.ns)} per iteration (baseline)`);
+const cases: [string, string, boolean][] = [
+  ['C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n })', 'C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n });', true],
+  ['  the same, call-site lines from stack traces', 'C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n });', false],
+  ['C.tce(0, i)        (inspection, JSON result)', 'C.tce(0, i);', true],
+  ['p.lockedVm         (getter, number result)', 'p.lockedVm;', true],
 ];
-for (const [label, body] of cases) {
-  const r = await perIteration(loop(body));
-  console.log(`  ${label.padEnd(40)} ${fmt(r.ns)} per iteration, ${fmt(r.ns - base.ns)} per call over the baseline`);
+for (const [label, body, lineMarks] of cases) {
+  const r = await perIteration(loop(body), lineMarks);
+  console.log(`  ${label.padEnd(52)} ${fmt(r.ns)} per iteration, ${fmt(r.ns - base.ns)} over the baseline`);
 }
 
 // the real engine: every call is an ioctl with its event, deltas and locked_vm accounting
@@ -91,6 +92,9 @@ for (let i = 0; i < ${N}; i++) C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n });
 const t0 = performance.now();
 const r = await runScenario({ source: real, filename: 'real.ts', maxEvents: N + 100 });
 const seconds = (performance.now() - t0) / 1000;
-if (r.error) throw new Error(`real-engine scenario failed: ${r.error.message}`);
+if (r.error) {
+  console.log(`  real engine: the scenario failed: ${r.error.message}`);
+  process.exit(1);
+}
 const ioctls = r.events.filter((e) => e.kind === 'ioctl').length;
 console.log(`  real engine: ${ioctls} ioctls in ${seconds.toFixed(2)} s (whole run incl. setup) = ${Math.round(ioctls / seconds).toLocaleString('en-US')} ioctls/s`);

@@ -50,7 +50,7 @@ export class Bridge {
 
   constructor(private readonly session: SessionLike) {}
 
-  call(op: number, id: number, payload: string, site: string | number): string | number | undefined {
+  call(op: number, id: number, payload: string | number, site: string | number, fields?: unknown[]): string | number | undefined {
     this.calls++;
     const line = typeof site === 'number' ? (site > 0 ? site : undefined) : site ? lineOf(site) : undefined;
     if (this.fatal) return encodeError(true, 'Error', this.fatal.message);
@@ -58,10 +58,11 @@ export class Bridge {
     if (spec === undefined) return encodeError(false, 'TypeError', 'unknown scenario API operation');
     try {
       if (!spec.inspect) this.session.line = line;
+      if (typeof payload === 'number') payload = ''; // 0: no payload; field kinds: the values are in `fields`
       if (op === OP_EXPECT) return this.expect(payload);
       if (op === OP_LOG) return this.log(payload);
       if (op === OP_EXPLAIN) return encodeValue(this.explains[Number(decodeArgs(payload, () => ({}))[0]) - 1]);
-      const args = decodeArgs(payload, (h) => this.objectOf(h));
+      const args = fields && spec.fields ? [fieldsObject(spec.fields, fields)] : decodeArgs(payload, (h) => this.objectOf(h));
       let result: unknown;
       if (op === OP_CREATE_HOST) {
         result = this.session.createHost(args[0] as never);
@@ -178,6 +179,13 @@ export function lineOf(stack: string): number | undefined {
   if (i < 0) return undefined;
   const n = parseInt(stack.slice(i + MARK.length), 10);
   return n > 0 ? n : undefined;
+}
+
+/** the options object of a call whose fields came as raw values (prelude.ts fieldsMethod) */
+function fieldsObject(names: readonly string[], values: readonly unknown[]): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < values.length; i++) if (values[i] !== undefined) o[names[i]!] = values[i];
+  return o;
 }
 
 function isObject(v: unknown): boolean {

@@ -51,10 +51,23 @@ export async function loadQuickJS(opts: LoadOptions): Promise<QuickJSWASMModule>
 }
 
 /**
- * The host function the prelude calls: `hostCall(op, handleId, payload, callSite)` (prelude.ts); the call
- * site is a line number or a stack trace.
+ * The host function the prelude calls: `hostCall(op, handleId, payload, callSite, ...fields)`
+ * (prelude.ts). The payload is an encoded string, or a number: 0 for none, or the kinds of the field
+ * values that follow as raw arguments (3 bits each: 0 absent, 1 bigint, 2 number). The call site is a
+ * line number or a stack trace.
  */
-export type HostCall = (op: number, id: number, payload: string, site: string | number) => string | number | undefined;
+export type HostCall = (op: number, id: number, payload: string | number, site: string | number, fields: unknown[] | undefined) => string | number | undefined;
+
+/** the field values of a numeric payload, read with `num(i)` / `big(i)` for argument i */
+function readFields(kinds: number, argc: number, num: (i: number) => number, big: (i: number) => bigint): unknown[] | undefined {
+  if (kinds < 0x40000000) return undefined;
+  const out: unknown[] = [];
+  for (let i = 0; i < 6 && 4 + i < argc; i++) {
+    const k = (kinds >>> (3 * i)) & 7;
+    out.push(k === 1 ? big(4 + i) : k === 2 ? num(4 + i) : undefined);
+  }
+  return out;
+}
 
 export interface InstalledHostCall {
   handle: QuickJSHandle;
@@ -65,7 +78,7 @@ export interface InstalledHostCall {
 /**
  * Creates the guest function `hostCall`. quickjs-emscripten's generic path wraps every argument and
  * result in a Lifetime object inside a generator-based scope: about 2.4 µs per call, measured. This
- * function serves the same calls straight from the FFI (read 3 doubles and 1-2 strings, return one value):
+ * function serves the same calls straight from the FFI (read a few doubles and strings, return one value):
  * about 0.2 µs. It hooks the context's C→host callback table, which is internal to the library (pinned
  * at 0.32.0 in package.json); if that table is not where it is expected, the generic path is used and
  * everything still works, only slower (test/runner/sandbox.test.ts checks that the fast path is on).
@@ -73,9 +86,11 @@ export interface InstalledHostCall {
  * `onOutOfMemory` is called when a result cannot be allocated in the guest heap.
  */
 export function installHostCall(ctx: QuickJSContext, fn: HostCall, onOutOfMemory: () => void): InstalledHostCall {
-  const generic = function (this: unknown, opH: QuickJSHandle, idH: QuickJSHandle, payloadH: QuickJSHandle, siteH: QuickJSHandle): QuickJSHandle | undefined {
+  const generic = function (this: unknown, opH: QuickJSHandle, idH: QuickJSHandle, payloadH: QuickJSHandle, siteH: QuickJSHandle, ...rest: QuickJSHandle[]): QuickJSHandle | undefined {
     const site = ctx.typeof(siteH) === 'number' ? ctx.getNumber(siteH) : ctx.getString(siteH);
-    const r = safe(fn, ctx.getNumber(opH), ctx.getNumber(idH), ctx.getString(payloadH), site);
+    const payload = ctx.typeof(payloadH) === 'number' ? ctx.getNumber(payloadH) : ctx.getString(payloadH);
+    const fields = typeof payload === 'number' ? readFields(payload, 4 + rest.length, (i) => ctx.getNumber(rest[i - 4]!), (i) => ctx.getBigInt(rest[i - 4]!)) : undefined;
+    const r = safe(fn, ctx.getNumber(opH), ctx.getNumber(idH), payload, site, fields);
     if (r === undefined) return undefined;
     return typeof r === 'number' ? ctx.newNumber(r) : ctx.newString(r);
   };
@@ -116,11 +131,15 @@ export function installHostCall(ctx: QuickJSContext, fn: HostCall, onOutOfMemory
   };
   cbs.callFunction = (c: number, thisPtr: number, argc: number, argvPtr: number, fnId: number): number => {
     if (c !== ctxPtr || refs.get(fnId) !== generic) return original(c, thisPtr, argc, argvPtr, fnId);
-    // QuickJS pads the arguments to the function's length (4), so argv[0..3] always exist.
-    // The call site is a number (a line) or a stack string, which reads as NaN here.
+    // QuickJS pads the arguments to the function's length (4), so argv[0..3] always exist. The payload
+    // and the call site are numbers or strings; a string here reads as NaN (none of ours is numeric,
+    // and '' reads as 0, "no payload").
+    const payloadPtr = argv(argvPtr, 2);
     const sitePtr = argv(argvPtr, 3);
+    const kinds = getFloat(ctxPtr, payloadPtr);
     const line = getFloat(ctxPtr, sitePtr);
-    const r = safe(fn, getFloat(ctxPtr, argv(argvPtr, 0)), getFloat(ctxPtr, argv(argvPtr, 1)), text(argv(argvPtr, 2)), line === line ? line : text(sitePtr));
+    const fields = kinds === kinds ? readFields(kinds, argc, (i) => getFloat(ctxPtr, argv(argvPtr, i)), (i) => BigInt(text(argv(argvPtr, i)))) : undefined;
+    const r = safe(fn, getFloat(ctxPtr, argv(argvPtr, 0)), getFloat(ctxPtr, argv(argvPtr, 1)), kinds === kinds ? kinds : text(payloadPtr), line === line ? line : text(sitePtr), fields);
     if (r === undefined) return 0; // the C side turns a null result into undefined
     if (typeof r === 'number') return newFloat(ctxPtr, r);
     const size = mod.lengthBytesUTF8(r) + 1;
@@ -138,9 +157,9 @@ export function installHostCall(ctx: QuickJSContext, fn: HostCall, onOutOfMemory
 }
 
 /** The host function must never throw into WebAssembly: an exception there would skip C cleanup. */
-function safe(fn: HostCall, op: number, id: number, payload: string, site: string | number): string | number | undefined {
+function safe(fn: HostCall, op: number, id: number, payload: string | number, site: string | number, fields: unknown[] | undefined): string | number | undefined {
   try {
-    return fn(op, id, payload, site);
+    return fn(op, id, payload, site, fields);
   } catch (e) {
     return `Ef;InternalError;internal error in the runner: ${e instanceof Error ? e.message : String(e)}`;
   }

@@ -83,7 +83,7 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
   rt.setMaxStackSize(maxStackBytes);
   rt.setInterruptHandler(shouldStop);
   const ctx = rt.newContext();
-  const host = installHostCall(ctx, (op, id, payload, site) => bridge.call(op, id, payload, site), () => { outOfMemory = true; });
+  const host = installHostCall(ctx, (op, id, payload, site, fields) => bridge.call(op, id, payload, site, fields), () => { outOfMemory = true; });
 
   const budgetError = (at: Location | null): RunError => {
     const loc = { line: at?.line ?? null, column: at?.column ?? null };
@@ -100,7 +100,7 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
 
   let error: RunError | null = null;
   let poisoned = false;
-  let formatter: QuickJSHandle | undefined;
+  let prelude: Prelude | undefined;
   let lines: 'marks' | 'stack' = 'stack';
   try {
     const plan = planRun(ctx, js, source, opts.lineMarks !== false);
@@ -108,13 +108,13 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
       error = plan.error;
     } else {
       lines = plan.marks ? 'marks' : 'stack';
-      formatter = installPrelude(ctx, host.handle, plan.marks);
+      prelude = installPrelude(ctx, host.handle, plan.marks);
       deadline = performance.now() + timeoutMs;
       const thrown = evaluate(ctx, rt, plan.js);
       if (thrown) {
-        const e = describeThrown(ctx, thrown, plan.position, formatter);
+        const e = describeThrown(ctx, thrown, plan.position, prelude.formatter);
         thrown.dispose();
-        if (shouldStopAfter(stop, bridge, outOfMemory)) error = budgetError(e.at);
+        if (shouldStopAfter(stop, bridge, outOfMemory)) error = budgetError(stoppedAt(ctx, e.at, prelude));
         else if (e.kind) error = { ...budgetFor(e.kind, memoryLimitBytes, maxStackBytes), line: e.at?.line ?? null, column: e.at?.column ?? null };
         else error = { kind: 'runtime', message: e.message, line: e.at?.line ?? null, column: e.at?.column ?? null };
       } else if (bridge.fatal || outOfMemory) {
@@ -136,7 +136,8 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
   if (!poisoned) {
     try {
       rt.removeInterruptHandler();
-      formatter?.dispose();
+      prelude?.formatter.dispose();
+      prelude?.state.dispose();
       host.handle.dispose();
       ctx.dispose();
       rt.dispose();
@@ -189,14 +190,37 @@ function budgetFor(kind: 'memory' | 'stack', memoryLimitBytes: number, maxStackB
     : { kind: 'memory', message: `stack overflow: recursion deeper than the scenario stack budget (${formatBytes(maxStackBytes)})` };
 }
 
-/** Installs the API globals; returns the prelude's formatter for thrown values (to be disposed). */
-function installPrelude(ctx: QuickJSContext, hostCall: QuickJSHandle, lineMarks: boolean): QuickJSHandle {
+interface Prelude {
+  /** describes a thrown value that is not an Error */
+  formatter: QuickJSHandle;
+  /** { line }: the line of the last marked call */
+  state: QuickJSHandle;
+}
+
+/** Installs the API globals; returns the prelude's handles for the runner (to be disposed). */
+function installPrelude(ctx: QuickJSContext, hostCall: QuickJSHandle, lineMarks: boolean): Prelude {
   const fn = ctx.unwrapResult(ctx.evalCode(preludeSource({ lineMarks }), PRELUDE_FILE, { type: 'global', strict: true }));
   try {
-    return ctx.unwrapResult(ctx.callFunction(fn, ctx.undefined, hostCall));
+    const pair = ctx.unwrapResult(ctx.callFunction(fn, ctx.undefined, hostCall));
+    const out = { formatter: ctx.getProp(pair, 0), state: ctx.getProp(pair, 1) };
+    pair.dispose();
+    return out;
   } finally {
     fn.dispose();
   }
+}
+
+/**
+ * Where a stopped scenario was. QuickJS knows the position of calls and property accesses; stopped at
+ * a loop's back edge it reports the start of the script (1:1). Then the line of the last marked call
+ * is the better answer (no column: it is the line of a call, not of the loop).
+ */
+function stoppedAt(ctx: QuickJSContext, at: Location | null, prelude: Prelude): Location | null {
+  if (at && !(at.line === 1 && at.column === 1)) return at;
+  const h = ctx.getProp(prelude.state, 'line');
+  const last = ctx.typeof(h) === 'number' ? ctx.getNumber(h) : 0;
+  h.dispose();
+  return last > 0 ? { line: last, column: null } : at;
 }
 
 /** Runs the scenario and then its pending promise jobs; returns the uncaught error, if any. */
@@ -215,7 +239,7 @@ function evaluate(ctx: QuickJSContext, rt: QuickJSRuntime, js: string): QuickJSH
 
 interface Location {
   line: number;
-  column: number;
+  column: number | null;
 }
 
 interface Described {
