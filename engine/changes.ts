@@ -77,11 +77,12 @@ export class Changes {
   }
 
   clear(): void {
+    // most events touch one or two collections: clearing empty ones costs more than the test
     if (this.tces.length) this.tces = [];
-    this.windows.clear();
-    this.regions.clear();
-    this.containers.clear();
-    this.groups.clear();
-    this.processes.clear();
+    if (this.windows.size) this.windows.clear();
+    if (this.regions.size) this.regions.clear();
+    if (this.containers.size) this.containers.clear();
+    if (this.groups.size) this.groups.clear();
+    if (this.processes.size) this.processes.clear();
   }
 }
