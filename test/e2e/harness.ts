@@ -20,6 +20,8 @@ export function chromiumMissing(): string | null {
 }
 
 export interface Served {
+  /** Date.now() when `npm run serve` was spawned */
+  spawnedAt: number
   url: string
   origin: string
   workspace: string
@@ -31,6 +33,7 @@ export interface Served {
 export async function startServe(opts: { workspace?: string; timeoutMs?: number } = {}): Promise<Served> {
   const scratch = opts.workspace ? null : mkdtempSync(join(tmpdir(), 'dmawb-e2e-'))
   const workspace = opts.workspace ?? join(scratch!, 'scenarios')
+  const spawnedAt = Date.now()
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'scripts', 'serve.mjs'), '--port', '0', '--workspace', workspace], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,6 +57,7 @@ export async function startServe(opts: { workspace?: string; timeoutMs?: number 
     })
   })
   return {
+    spawnedAt,
     url,
     origin: new URL(url).origin,
     workspace,
@@ -80,6 +84,8 @@ export async function launchChromium(): Promise<Browser> {
 
 /** Opens the app and waits until it is usable (workspace loaded, editor mounted); returns ms taken. */
 export async function openApp(page: Page, url: string): Promise<number> {
+  // tsx (esbuild keepNames) wraps named functions in __name(); functions sent to page.evaluate need it
+  await page.addInitScript({ content: 'globalThis.__name = globalThis.__name || ((f) => f);' })
   const t0 = Date.now()
   await page.goto(url)
   await page.waitForFunction(() => window.dmawbUi?.state().ready === true, null, { timeout: 30_000 })
