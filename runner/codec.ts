@@ -15,6 +15,7 @@
  *
  *   S<string>   B<bigint, decimal>   T / F / N (true, false, null)   H<class>:<id>
  *   R<ret>;<errno>;<explain>     an IoctlResult without `out` (the common case, no JSON)
+ *   K<key>\x01<tagged value>\x01…   a flat record of primitives (see flatRecord)
  *   J<json>      anything structured; bigints are "\u0000n<decimal>", strings starting with U+0000 are
  *                escaped as "\u0000s<string>"
  *   E<c|f>;<name>;<message>     an error to throw at the guest call site; f = fatal (the run stops)
@@ -123,8 +124,39 @@ export function encodeValue(v: unknown): string | number | undefined {
     case 'boolean': return v ? 'T' : 'F';
     default:
       if (v === null) return 'N';
-      return 'J' + encodeJson(v);
+      return flatRecord(v) ?? 'J' + encodeJson(v);
   }
+}
+
+/**
+ * K<key>\x01<value>\x01…: a plain object of primitives (tce(), window()), which the guest splits
+ * instead of JSON-parsing and walking for bigints (7 µs → about 1 µs for a TCE). Values carry a tag:
+ * n bigint, d number, s string, t / f, z null. Anything else: undefined (then JSON is used).
+ */
+function flatRecord(v: object): string | undefined {
+  if (Object.getPrototypeOf(v) !== Object.prototype) return undefined;
+  let out = 'K';
+  let first = true;
+  for (const [k, x] of Object.entries(v)) {
+    let t: string;
+    switch (typeof x) {
+      case 'bigint': t = 'n' + x; break;
+      case 'number': t = 'd' + x; break;
+      case 'boolean': t = x ? 't' : 'f'; break;
+      case 'undefined': continue;
+      case 'string':
+        if (x.includes('\x01') || x.includes('\0')) return undefined;
+        t = 's' + x;
+        break;
+      default:
+        if (x !== null) return undefined;
+        t = 'z';
+    }
+    if (k.includes('\x01') || k.includes('\0')) return undefined;
+    out += (first ? '' : '\x01') + k + '\x01' + t;
+    first = false;
+  }
+  return first ? undefined : out;
 }
 
 /** An IoctlResult: the compact R form when there is no `out`, JSON otherwise. */

@@ -172,6 +172,15 @@ export function preludeSource(opts: { lineMarks: boolean }): string {
       case 70: return false;
       case 78: return null;
       case 74: return revive(parse(r.slice(1)));
+      case 75: { // K<key>\x01<tagged value>\x01…
+        const p = r.slice(1).split('\x01');
+        const o = {};
+        for (let i = 0; i < p.length; i += 2) {
+          const v = p[i + 1], t = v.charCodeAt(0);
+          o[p[i]] = t === 110 ? Big(v.slice(1)) : t === 100 ? +v.slice(1) : t === 115 ? v.slice(1) : t === 116 ? true : t === 102 ? false : null;
+        }
+        return o;
+      }
       case 72: { // H<class>:<id>
         const c = r.indexOf(':');
         const id = +r.slice(c + 1);
