@@ -85,6 +85,17 @@ if (missing) {
       await screenshot(page, '02-type-error')
     })
 
+    it("puts the run's runtime error on its line in the editor", async () => {
+      const before = await page.locator('[data-testid="scenario-editor"] .squiggly-error').count()
+      await page.click('[data-testid="run"]')
+      const s = await waitRunEnd(page)
+      expect((s.problems as { error: { kind: string; line: number } | null }).error).toMatchObject({ kind: 'runtime', line: 3 })
+      expect(await page.locator('[data-testid="run-error"]').innerText()).toMatch(/runtime error at line 3/)
+      await expect.poll(() => page.locator('[data-testid="scenario-editor"] .squiggly-error').count()).toBeGreaterThan(before)
+      expect(await page.locator('[data-testid="problems"]').innerText()).toContain('runtime error')
+      await screenshot(page, '02b-runtime-error')
+    })
+
     it('Run fills the event log, the inspector and the graph', async () => {
       await page.click('[data-testid="scenario-list"] >> text=qemu-v2-ddw')
       await page.waitForFunction(() => window.dmawbUi!.state().openFile === 'qemu-v2-ddw.ts')
@@ -103,7 +114,17 @@ if (missing) {
       // the graph draws (uPlot's canvas) for the QEMU process
       await expect.poll(() => page.locator('[data-testid="lockedvm-graph"] canvas').count()).toBeGreaterThan(0)
       expect(await page.locator('[data-testid="lockedvm-graph"]').innerText()).toContain('qemu-system-ppc64')
+      // hovering the graph names the event under the cursor; clicking selects it
+      const over = page.locator('[data-testid="lockedvm-graph"] .u-over')
+      const box = (await over.boundingBox())!
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2)
+      await expect.poll(() => page.locator('[data-testid="lockedvm-graph"] .tip').innerText()).toMatch(/seq \d+/)
+      const hovered = Number(/seq (\d+)/.exec(await page.locator('[data-testid="lockedvm-graph"] .tip').innerText())![1])
       await screenshot(page, '03-run')
+      await page.mouse.click(box.x + box.width * 0.3, box.y + box.height / 2)
+      await page.evaluate(() => window.dmawbUi!.settled())
+      expect((await uiState(page)).seq).toBe(hovered)
+      await expect.poll(() => page.locator('[data-testid="event-row"].selected').getAttribute('data-seq')).toBe(String(hovered))
     })
 
     it('selecting an event shows the state after it in the inspector', async () => {

@@ -11,6 +11,7 @@ import { useEventLogStore } from '../stores/eventLog'
 import { useInspectorStore } from '../stores/inspector'
 import { useRunStore } from '../stores/run'
 import { useSelectionStore } from '../stores/selection'
+import { useSettingsStore } from '../stores/settings'
 import { useWorkspaceStore } from '../stores/workspace'
 
 export function registerAppCommands(): () => void {
@@ -20,6 +21,7 @@ export function registerAppCommands(): () => void {
   const insp = useInspectorStore()
   const ws = useWorkspaceStore()
   const app = useAppStore()
+  const settings = useSettingsStore()
   const notices = useNoticesStore()
   const hasSource = () => !!run.source && !run.running
   const step = (dir: 1 | -1) => {
@@ -94,6 +96,10 @@ export function registerAppCommands(): () => void {
     { id: 'compare-profiles', aliases: ['compare.profiles'], title: 'Compare kernel profiles', category: 'Run', run: () => notices.push('info', 'Comparing profiles side by side is not available yet: run the scenario under each profile (kernel selector) and compare the problems and the graph.', 'compare') },
 
     { id: 'open-palette', title: 'Command palette', category: 'View', keys: ['Mod+Shift+P', 'F1'], run: () => void (paletteOpen.value = true) },
+    { id: 'toggle-snapshot-events', title: 'Settings: exported snapshots include the event log (on/off)', category: 'Settings', run: () => void (settings.snapshotIncludesEvents = !settings.snapshotIncludesEvents) },
+    { id: 'editor-font-bigger', title: 'Settings: larger editor font', category: 'Settings', run: () => void (settings.editorFontSize = Math.min(24, settings.editorFontSize + 1)) },
+    { id: 'editor-font-smaller', title: 'Settings: smaller editor font', category: 'Settings', run: () => void (settings.editorFontSize = Math.max(9, settings.editorFontSize - 1)) },
+    { id: 'reset-settings', title: 'Settings: reset to defaults', category: 'Settings', run: () => settings.reset() },
     { id: 'focus-editor', title: 'Focus editor', category: 'View', keys: ['Mod+E'], run: () => focusTestId('scenario-editor') },
   ])
 }
