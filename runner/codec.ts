@@ -124,7 +124,7 @@ export function encodeValue(v: unknown): string | number | undefined {
     case 'boolean': return v ? 'T' : 'F';
     default:
       if (v === null) return 'N';
-      return flatRecord(v) ?? 'J' + encodeJson(v);
+      return flatRecord(v as object) ?? 'J' + encodeJson(v);
   }
 }
 
