@@ -15,8 +15,8 @@
  * Only characters are inserted, never line breaks, so lines stay the same and ColumnMap maps columns back
  * for error positions. The pass finds calls with tokens.ts: a `(` after a name (not a keyword), `)`, `]`
  * or `?.`, whose `)` is not followed by `{` or `=>` (definitions and arrow functions). If its output does
- * not compile, the runner falls back to stack-based lines (sandbox.ts), so a misread never changes what a
- * scenario does. Calls not written as calls (setters, tagged templates) are not marked: setters look up
+ * not compile, or the scenario uses the mark names itself, the runner falls back to stack-based lines
+ * (sandbox.ts), so a misread never changes what a scenario does. Calls not written as calls (setters, tagged templates) are not marked: setters look up
  * their line on the stack (prelude.ts).
  */
 import { matchBrackets, tokenize, type Token } from './tokens.ts';
@@ -43,8 +43,10 @@ export interface Instrumented {
   calls: number;
 }
 
-export function instrument(js: string): Instrumented {
+/** null when the scenario itself uses the mark names (then the runner uses stack-based lines) */
+export function instrument(js: string): Instrumented | null {
   const tokens = tokenize(js);
+  if (tokens.some((t) => t.type === 'word' && (t.value === LINE_MARK || t.value === EMPTY_MARK))) return null;
   const match = matchBrackets(tokens);
   const lineStarts = [0];
   for (let i = js.indexOf('\n'); i >= 0; i = js.indexOf('\n', i + 1)) lineStarts.push(i + 1);

@@ -157,8 +157,8 @@ type PositionMap = (line: number, codePointColumn: number) => Location;
  * (parsed before anything runs, so it is never reported as a runtime error).
  */
 function planRun(ctx: QuickJSContext, js: string, source: string, useMarks: boolean): { js: string; marks: boolean; position: PositionMap } | { error: RunError } {
-  if (useMarks) {
-    const marked = instrument(js);
+  const marked = useMarks ? instrument(js) : null;
+  if (marked) {
     const r = ctx.evalCode(marked.js, SCENARIO_FILE, { type: 'global', strict: true, compileOnly: true });
     if (!r.error) {
       r.value.dispose();

@@ -9,7 +9,7 @@ import { FakeSession } from './fake-engine.ts';
 
 vi.mock('../../runner/instrument.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../runner/instrument.ts')>();
-  return { ...real, instrument: (js: string) => ({ ...real.instrument(js), js: `${js}\n)(` }) };
+  return { ...real, instrument: (js: string) => ({ ...real.instrument(js)!, js: `${js}\n)(` }) };
 });
 
 describe('fallback to stack lines', () => {

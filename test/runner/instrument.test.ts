@@ -3,7 +3,7 @@ import { instrument } from '../../runner/instrument.ts';
 import { executeScenario } from '../../runner/execute.ts';
 import { FakeSession } from './fake-engine.ts';
 
-const marked = (js: string) => instrument(js).js;
+const marked = (js: string) => instrument(js)!.js;
 
 describe('instrument: call-site marks', () => {
   it('reads a / after the parenthesis of if or while as a regular expression, and after a call as a division', () => {
@@ -47,7 +47,7 @@ describe('instrument: call-site marks', () => {
   });
 
   it('maps columns of the marked text back to the original', () => {
-    const { js, map } = instrument('  f(a, g(b), c); h()');
+    const { js, map } = instrument('  f(a, g(b), c); h()')!;
     // "c" is at original column 14 (1-based); find it in the marked text
     const at = js.indexOf('c, 1)') + 1;
     expect(map.toOriginal(1, at)).toBe(14);
@@ -61,6 +61,15 @@ describe('instrument: call-site marks', () => {
 });
 
 describe('instrumented runs', () => {
+  it('are not used when the scenario names a mark itself', async () => {
+    expect(instrument('const __dmawbL = 1; f(x)')).toBeNull();
+    const s = new FakeSession();
+    const r = await executeScenario(s, { source: 'const __dmawbL = 1;\nconst C = createHost().spawn().openContainer();\nC.setIommu(7);' });
+    expect(r.error).toBeNull();
+    expect(r.sandbox.lines).toBe('stack');
+    expect(s.received.map((x) => x.line)).toEqual([2, 2, 2, 3]);
+  });
+
   it('use marks for lines, and report runtime columns in the original source', async () => {
     const s = new FakeSession();
     const r = await executeScenario(s, { source: 'const C = createHost().spawn().openContainer();\nC.setIommu(7); C.mapDma(null);' });
