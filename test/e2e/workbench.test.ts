@@ -86,12 +86,13 @@ if (missing) {
     })
 
     it("puts the run's runtime error on its line in the editor", async () => {
-      const before = await page.locator('[data-testid="scenario-editor"] .squiggly-error').count()
       await page.click('[data-testid="run"]')
       const s = await waitRunEnd(page)
       expect((s.problems as { error: { kind: string; line: number } | null }).error).toMatchObject({ kind: 'runtime', line: 3 })
       expect(await page.locator('[data-testid="run-error"]').innerText()).toMatch(/runtime error at line 3/)
-      await expect.poll(() => page.locator('[data-testid="scenario-editor"] .squiggly-error').count()).toBeGreaterThan(before)
+      // the marker is on line 3: hovering there shows the run's message
+      await page.locator('[data-testid="scenario-editor"] .view-line').nth(2).locator('text=model').hover()
+      await expect.poll(() => page.locator('.monaco-hover', { hasText: 'runtime error' }).count(), { timeout: 10_000 }).toBeGreaterThan(0)
       expect(await page.locator('[data-testid="problems"]').innerText()).toContain('runtime error')
       await screenshot(page, '02b-runtime-error')
     })
