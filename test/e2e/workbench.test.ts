@@ -35,6 +35,7 @@ async function tceTexts(page: Page): Promise<string[]> {
 }
 
 if (missing) {
+  console.warn(`browser end-to-end tests: ${missing}`)
   describe('workbench in Chromium (browser mode)', () => {
     it.skip(`skipped: ${missing}`, () => {})
   })
