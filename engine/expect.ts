@@ -45,7 +45,8 @@ export function checkErrno(r: unknown, name: unknown): Check {
   if (n === undefined) return { ok: false, actual: x ? x.text : show(r), expected: `${show(name)} (not an errno name this emulator knows)` };
   const expected = formatRet(-n, name as string);
   if (!x) return { ok: false, actual: `not an ioctl result: ${show(r)}`, expected };
-  return { ok: x.ret === -n, actual: x.text, expected };
+  // the errno name must agree too (results from the engine always do; hand-made objects may not)
+  return { ok: x.ret === -n && (r as ResultLike).errno === name, actual: x.text, expected };
 }
 
 export function checkRet(r: unknown, ret: unknown): Check {
