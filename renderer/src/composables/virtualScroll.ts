@@ -57,17 +57,21 @@ export function useVirtualScroll(opts: VirtualScrollOptions) {
     return Math.max(0, Math.min(maxPos.value, p))
   }
 
-  /** Moves to a fractional row position and syncs the scrollbar. */
+  /** Moves the scrollbar to `pos` (after the DOM has the spacer height that position needs). */
+  function syncScrollTop(): void {
+    const e = el.value
+    if (!e) return
+    const top = Math.round(topFor(pos.value))
+    if (Math.abs(e.scrollTop - top) >= 1) {
+      lastSetTop = top
+      e.scrollTop = top
+    }
+  }
+
+  /** Moves to a fractional row position; the rows follow at once, the scrollbar after the render. */
   function setPos(p: number): void {
     pos.value = clamp(p)
-    const e = el.value
-    if (e) {
-      const top = Math.round(topFor(pos.value))
-      if (Math.abs(e.scrollTop - top) >= 1) {
-        lastSetTop = top
-        e.scrollTop = top
-      }
-    }
+    void nextTick(syncScrollTop)
   }
 
   /** Scrolls so that row `i` is in view (`center`, `start`, or `nearest`: only if it is not). */
