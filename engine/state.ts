@@ -87,46 +87,68 @@ export function normalizeRuns(runs: Run[]): Run[] {
   for (const r of runs) {
     if (r.count <= 0) continue;
     const last = out[out.length - 1];
-    if (last && last.start + last.count === r.start && last.step === r.step &&
-      last.value + BigInt(last.count * last.step) === r.value &&
-      (last.ua === 0n && r.ua === 0n || last.ua !== 0n && last.ua + BigInt(last.count * last.step) === r.ua)) {
-      out.push({ ...out.pop()!, count: last.count + r.count });
-    } else out.push({ ...r });
+    if (last && joins(last, r)) out[out.length - 1] = { ...last, count: last.count + r.count };
+    else out.push({ ...r });
   }
   return out;
 }
 
-/** cuts [start, start+count) out of sorted runs */
-function cut(runs: Run[], start: number, count: number): Run[] {
-  const end = start + count;
-  const out: Run[] = [];
-  for (const r of runs) {
-    const rEnd = r.start + r.count;
-    if (rEnd <= start || r.start >= end) {
-      out.push(r);
-      continue;
-    }
-    if (r.start < start) out.push({ ...r, count: start - r.start });
-    if (rEnd > end) {
-      const skip = end - r.start;
-      out.push({
-        start: end, count: rEnd - end, step: r.step,
-        value: r.value + BigInt(skip * r.step), ua: r.ua === 0n ? 0n : r.ua + BigInt(skip * r.step),
-      });
-    }
-  }
-  return out;
+/** two runs that continue each other linearly can be one */
+function joins(a: Run, b: Run): boolean {
+  return a.start + a.count === b.start && a.step === b.step && a.value + BigInt(a.count * a.step) === b.value &&
+    (a.ua === 0n && b.ua === 0n || a.ua !== 0n && a.ua + BigInt(a.count * a.step) === b.ua);
 }
 
-/** applies one event's TCE run (a write or a clear) to a window's runs */
+/** index of the first run ending after `index` (binary search over sorted, disjoint runs) */
+function firstEndingAfter(runs: Run[], index: number): number {
+  let lo = 0;
+  let hi = runs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const r = runs[mid]!;
+    if (r.start + r.count <= index) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Applies one event's TCE run (a write or a clear) to a window's runs, in place: the runs overlapping
+ * the range are replaced by their uncovered remainders and the new run, and only the neighbours of the
+ * change are merged. Run objects themselves are never mutated, so a shallow copy of the array is a
+ * snapshot (Timeline checkpoints rely on that). O(log R) plus one splice.
+ */
 export function applyRun(runs: Run[], t: TceRun): Run[] {
-  const rest = cut(runs, t.start, t.count);
-  if (!t.value) return rest;
-  const i = rest.findIndex((r) => r.start > t.start);
-  const next = { start: t.start, count: t.count, value: BigInt(t.value), ua: BigInt(t.ua), step: t.step };
-  if (i < 0) rest.push(next);
-  else rest.splice(i, 0, next);
-  return normalizeRuns(rest);
+  const start = t.start;
+  const end = t.start + t.count;
+  const i = firstEndingAfter(runs, start);
+  let j = i;
+  while (j < runs.length && runs[j]!.start < end) j++;
+  const pieces: Run[] = [];
+  const first = runs[i];
+  if (first && i < j && first.start < start) pieces.push({ ...first, count: start - first.start });
+  if (t.value) pieces.push({ start, count: t.count, value: BigInt(t.value), ua: BigInt(t.ua), step: t.step });
+  const last = runs[j - 1];
+  if (last && i < j && last.start + last.count > end) {
+    const skip = end - last.start;
+    pieces.push({
+      start: end, count: last.start + last.count - end, step: last.step,
+      value: last.value + BigInt(skip * last.step), ua: last.ua === 0n ? 0n : last.ua + BigInt(skip * last.step),
+    });
+  }
+  runs.splice(i, j - i, ...pieces);
+  // merge across the edges of what changed
+  let k = Math.max(0, i - 1);
+  let stop = i + pieces.length; // the run just after the new pieces
+  while (k < stop && k + 1 < runs.length) {
+    const a = runs[k]!;
+    const b = runs[k + 1]!;
+    if (joins(a, b)) {
+      runs.splice(k, 2, { ...a, count: a.count + b.count });
+      stop--;
+    } else k++;
+  }
+  return runs;
 }
 
 /** the runs of a live table, scanning only allocated chunks */
@@ -224,7 +246,7 @@ function cloneState(s: WorldState): WorldState {
     regions: s.regions.map((r) => ({ ...r, containers: [...r.containers] })),
     groups: s.groups.map((g) => ({ ...g })),
     containers: s.containers.map((c) => ({ ...c, groups: [...c.groups] })),
-    windows: s.windows.map((w) => ({ ...w, runs: w.runs })), // runs arrays are replaced, never mutated
+    windows: s.windows.map((w) => ({ ...w, runs: w.runs.slice() })), // runs are spliced in place; Run objects never change
   };
 }
 
@@ -288,9 +310,9 @@ export function applyEvent(s: WorldState, e: RunEvent): void {
   }
   for (const t of d.tces ?? []) {
     const w = s.windows.find((x) => x.table === t.table);
-    if (w) w.runs = applyRun(w.runs, t);
+    if (w) applyRun(w.runs, t);
   }
-  sortState(s);
+  if (d.hosts || d.processes || d.regions || d.groups || d.containers || d.windows) sortState(s);
 }
 
 /**
