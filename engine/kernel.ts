@@ -1257,6 +1257,10 @@ export class Kernel {
     }
     if (slot < 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: ${hex(a.startAddr)} is in no window (${this.windowsText(c)})${c.defWindowPending ? '; the default window is pending and only REMOVE(0) drops it' : ''} (§4.11)`);
     const t = c.tables[slot]!;
+    // 4.2: each attached PE must be able to unset the window; groups without table-group ops (IODA1,
+    // VFIO borrowing the kernel's table) cannot (§4.11)
+    const noOps = c.attached.find((g) => !g.hasOps(P));
+    if (noOps) return fail('EPERM', `VFIO_IOMMU_SPAPR_TCE_REMOVE: ${noOps.name} has no table-group ops to unset a window; its 32-bit window is the kernel's own table, borrowed (§4.11)`);
     const pages = t.tablePages + t.viewPages;
     const cleared = this.freeWindow(caller, c, slot, t);
     return ok(`VFIO_IOMMU_SPAPR_TCE_REMOVE: window slot ${slot} at ${hex(t.startAddr)} removed${cleared ? `, ${cleared} live TCEs torn down` : ''}; ${pages} table pages un-charged (§4.11)`);
