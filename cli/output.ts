@@ -15,7 +15,9 @@ export function eventLine(e: RunEvent): string {
   switch (e.kind) {
     case 'ioctl': {
       const lv = e.lockedVm[String(e.pid)];
-      return `${head} pid ${e.pid}  ${e.op}(${formatArgs(e.args)}) = ${formatRet(e.ret, e.errno)}${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
+      const line = `${head} pid ${e.pid}  ${e.op}(${formatArgs(e.args)}) = ${formatRet(e.ret, e.errno)}${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
+      // a call that did not simply succeed says why, right under it (the rule and its §)
+      return e.ret !== 0 ? `${line}\n${' '.repeat(head.length + 1)}  why: ${e.explain}` : line;
     }
     case 'action': {
       const lv = e.lockedVm[String(e.pid)];
