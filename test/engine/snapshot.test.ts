@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { snapshotJsonSchema } from '../../engine/snapshot-schema.ts';
-import { diffStates, jsonSafe, parseSnapshot, serializeSnapshot, SnapshotError, SNAPSHOT_MAX_BYTES, snapshotOf } from '../../engine/snapshot.ts';
+import { diffStates, tceRangeLines, jsonSafe, parseSnapshot, serializeSnapshot, SnapshotError, SNAPSHOT_MAX_BYTES, snapshotOf } from '../../engine/snapshot.ts';
 import { captureState, Timeline } from '../../engine/state.ts';
 import { runDirect } from '../support/direct.ts';
 
@@ -110,5 +110,22 @@ describe('comparing snapshots', () => {
     expect(d.lines.some((l) => l.startsWith('~ window') && l.includes('65536 valid TCEs'))).toBe(true);
     expect(d.lines.some((l) => l.startsWith('~ region') && l.includes('mapped 65539'))).toBe(true);
     expect(diffStates(captureState(r.session.kernels, 1), captureState(r.session.kernels, 1)).lines).toEqual([]);
+  });
+
+  it('names the TCE ranges a window gained, lost or had rewritten, capped per window', () => {
+    const w = (runs: { start: number; count: number; value: bigint; ua: bigint; step: number }[]) => ({
+      container: 1, slot: 0, table: 1, startAddr: 0n, pageShift: 12, size: 1n << 30n, levels: 1, entries: 262144, offset: 0, borrowed: false, runs,
+    });
+    const a = w([{ start: 0, count: 4, value: 0x1003n, ua: 0x7000n, step: 4096 }, { start: 10, count: 2, value: 0x9003n, ua: 0x9000n, step: 4096 }]);
+    const b = w([{ start: 0, count: 2, value: 0x1003n, ua: 0x7000n, step: 4096 }, { start: 2, count: 2, value: 0x5003n, ua: 0x5000n, step: 4096 }, { start: 20, count: 1, value: 0xa003n, ua: 0xa000n, step: 4096 }]);
+    expect(tceRangeLines(a, b)).toEqual([
+      'TCE 2..3 (iova 0x2000..0x3fff, 2 entries): rewritten',
+      'TCE 10..11 (iova 0xa000..0xbfff, 2 entries): cleared',
+      'TCE 20 (iova 0x14000..0x14fff, 1 entry): mapped',
+    ]);
+    expect(tceRangeLines(a, a)).toEqual([]);
+    expect(tceRangeLines(a, b, 1)).toEqual(['TCE 2..3 (iova 0x2000..0x3fff, 2 entries): rewritten', '… and 2 more changed ranges']);
+    const s0 = { seq: 1, hosts: [], processes: [], regions: [], groups: [], containers: [], windows: [a] };
+    expect(diffStates(s0, { ...s0, windows: [b] }).lines.slice(1)).toEqual(tceRangeLines(a, b).map((l) => `    ${l}`));
   });
 });
