@@ -22,6 +22,8 @@ const kernel = v.picklist(['4.2', 'mainline']);
 /** a source of inspectable state: a run (by id) or an imported snapshot (by id) */
 const source = v.strictObject({ source: id });
 const windowRef = v.strictObject({ source: id, seq, container: count, slot: v.picklist([0, 1]) });
+/** one step of a source: the state after event `seq` (an imported snapshot has one step) */
+const step = v.strictObject({ source: id, seq });
 
 /** One compact row per event, enough for the event log, the problems summary and the graph. */
 export const EventRow = v.object({
@@ -95,6 +97,13 @@ export const requests = {
   'file.open': v.strictObject({}),
   /** imports a snapshot's text; validated strictly; returns a source id to inspect it like a run */
   'snapshot.import': v.strictObject({ text: v.pipe(v.string(), v.maxLength(64 * 1024 * 1024, 'is larger than the 64 MiB import limit')) }),
+  /** what changed from step a to step b (product.md workflow 6): engine/snapshot.ts diffStates lines */
+  'inspect.compare': v.strictObject({ a: step, b: step }),
+  /**
+   * runs a scenario under 4.2 and under mainline (queued behind other runs, not streamed) and aligns
+   * their ioctl calls by index (product.md workflow 7): where the results diverge
+   */
+  'run.compare': v.strictObject({ source: text, filename: name }),
 } as const;
 
 export type RequestChannel = keyof typeof requests;
@@ -124,6 +133,65 @@ export interface LockedVmSeries {
   failed: number[];
 }
 
+/** inspect.compare: one side's label and the counts of the diff's lines */
+export interface CompareSummary {
+  /** "qemu-v2-ddw.ts · mainline · after seq 12" */
+  a: string;
+  b: string;
+  added: number;
+  removed: number;
+  changed: number;
+  /** no differences */
+  identical: boolean;
+}
+
+/** run.compare: one profile's ioctl call at an aligned index */
+export interface ProfileCall {
+  seq: number;
+  line?: number;
+  pid: number;
+  op: string;
+  args: string;
+  /** "0", "-12 ENOMEM" */
+  result: string;
+  errno: string | null;
+  /** locked_vm of the calling process after the call (pages) */
+  lockedVm: number | null;
+}
+export type ProfileName = '4.2' | 'mainline';
+export interface ProfileCompareRow {
+  /** 0-based index among the ioctl calls of each run */
+  index: number;
+  /** null: this run made fewer calls */
+  calls: Record<ProfileName, ProfileCall | null>;
+  /** fields that differ: op, args, result, lockedVm, or "missing" */
+  differs: string[];
+}
+export interface ProfileRunSummary {
+  kernel: ProfileName;
+  ok: boolean;
+  expectations: { passed: number; failed: number };
+  events: number;
+  ioctls: number;
+  failedCalls: number;
+  peakLockedVm: Record<string, number>;
+  error: { message: string; line?: number; column?: number; kind: string } | null;
+}
+export interface ProfileComparison {
+  filename: string;
+  /** aligned rows: every row when there are at most ROWS_MAX (engine/profile-compare.ts), else the differing ones */
+  rows: ProfileCompareRow[];
+  /** number of aligned indexes (the longer run's ioctl count) */
+  total: number;
+  /** how many indexes differ */
+  differing: number;
+  /** index of the first differing row, null when the runs agree call for call */
+  firstDivergence: number | null;
+  /** aligned rows left out of `rows` */
+  omitted: number;
+  summaries: Record<ProfileName, ProfileRunSummary>;
+}
+
 export interface Responses {
   'app.info': { name: string; version: string; mode: 'electron' | 'browser'; workspace: string };
   'workspace.list': { folder: string; files: { name: string; size: number }[] };
@@ -146,6 +214,8 @@ export interface Responses {
   'file.saveAs': { path: string } | { cancelled: true };
   'file.open': { name: string; text: string } | { cancelled: true };
   'snapshot.import': { source: string; seq: number; kernel: string; scenario: string; events: number };
+  'inspect.compare': { lines: string[]; summary: CompareSummary };
+  'run.compare': ProfileComparison;
 }
 
 /** Event channels (host → renderer). */

@@ -10,6 +10,7 @@ export const ENGINE_CHANNELS = [
   'inspect.event', 'inspect.rows', 'inspect.state', 'inspect.entries', 'inspect.occupancy', 'inspect.find', 'inspect.lockedVm',
   'export.snapshot', 'export.report', 'export.csv',
   'snapshot.import',
+  'inspect.compare', 'run.compare',
 ] as const satisfies readonly RequestChannel[];
 export type EngineChannel = (typeof ENGINE_CHANNELS)[number];
 

@@ -9,10 +9,11 @@
  * or 50 ms, and 'run.done' carries the RunSummary.
  */
 import { createHash } from 'node:crypto';
-import type { EventChannel, EventRow, Events, RequestOf, Responses, RunSummary } from '../common/contract.ts';
+import type { EventChannel, EventRow, Events, ProfileName, RequestOf, Responses, RunSummary } from '../common/contract.ts';
 import type { RunEvent } from '../engine/events.ts';
 import { renderReport } from '../engine/report.ts';
-import { jsonSafe, parseSnapshot, serializeSnapshot, SnapshotError, type SnapshotMeta } from '../engine/snapshot.ts';
+import { compareProfiles, PROFILES, type ProfileRunInput } from '../engine/profile-compare.ts';
+import { diffStates, jsonSafe, parseSnapshot, serializeSnapshot, SnapshotError, type SnapshotMeta } from '../engine/snapshot.ts';
 import { entries, findEntry, occupancy, validEntries, type WindowState, type WorldState } from '../engine/state.ts';
 import { runScenario } from '../runner/run.ts';
 import { CANCEL_SLOTS, cancelSlotOf, type EngineChannel } from './engine-channels.ts';
@@ -161,7 +162,42 @@ export class EngineService {
       const src = this.sources.addSnapshot({ meta: snap.meta, state: snap.state, events: snap.events ?? [] });
       return { source: src.id, seq: snap.state.seq, kernel: snap.meta.kernel, scenario: snap.meta.scenarioName, events: src.events.length };
     },
+    'inspect.compare': (r) => {
+      const side = (x: { source: string; seq: number }) => {
+        const src = this.sources.get(x.source);
+        const state = this.sources.stateAt(src, x.seq);
+        const name = src.kind === 'run' ? src.filename : `snapshot of ${src.meta.scenarioName}`;
+        const kernel = src.kind === 'run' ? src.kernel : src.meta.kernel;
+        return { state, label: `${name} · ${kernel} · after seq ${state.seq}` };
+      };
+      const a = side(r.a);
+      const b = side(r.b);
+      const { lines } = diffStates(a.state, b.state);
+      const count = (c: string) => lines.filter((l) => l.startsWith(`${c} `)).length;
+      return { lines, summary: { a: a.label, b: b.label, added: count('+'), removed: count('-'), changed: count('~'), identical: lines.length === 0 } };
+    },
+    'run.compare': (r) => {
+      // behind every run started so far, and ahead of any started later: runs execute one at a time
+      const job = this.queue.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.compareRuns(r.source, r.filename));
+      this.queue = job.then(() => undefined, () => undefined);
+      return job;
+    },
   };
+
+  /** run.compare: the scenario under each profile (not streamed, not kept as sources), then aligned */
+  private async compareRuns(source: string, filename: string): Promise<Responses['run.compare']> {
+    const runs = {} as Record<ProfileName, ProfileRunInput>;
+    for (const kernel of PROFILES) {
+      const r = await (this.opts.runner ?? runScenario)({
+        source, filename, kernel,
+        ...(this.opts.timeoutMs !== undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
+        ...(this.opts.memoryLimitBytes !== undefined ? { memoryLimitBytes: this.opts.memoryLimitBytes } : {}),
+        ...(this.opts.maxEvents !== undefined ? { maxEvents: this.opts.maxEvents } : {}),
+      });
+      runs[kernel] = r;
+    }
+    return compareProfiles(filename, runs);
+  }
 
   private flagOf(source: string): Int32Array {
     const slot = cancelSlotOf(source);

@@ -33,7 +33,7 @@ interface Pending {
   frame: string | null
 }
 
-const SLOW = new Set<string>(['export.snapshot', 'export.report', 'export.csv', 'snapshot.import', 'file.saveAs', 'file.open', 'workspace.choose'])
+const SLOW = new Set<string>(['run.compare', 'export.snapshot', 'export.report', 'export.csv', 'snapshot.import', 'file.saveAs', 'file.open', 'workspace.choose'])
 
 /** `ws://host/ws?token=…` for the page this renderer was served from (token from the page URL). */
 export function wsUrlFromLocation(loc: { href: string }): string {
