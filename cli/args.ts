@@ -4,23 +4,31 @@
  */
 import type { KernelName } from '../engine/api.ts';
 
-export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|mainline] [--json] [--snapshot <out.json>] [--report <out.md>] [--timeout <seconds>]
+export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|mainline|both] [--json] [--snapshot <out.json>] [--report <out.md>] [--timeout <seconds>]
+       dmawb diff <a.snapshot.json> <b.snapshot.json>
        dmawb --help | --version
 
   run <scenario.ts>     run a scenario file in the sandbox against the emulated kernel
   --kernel 4.2|mainline profile for createHost() calls that name none (default: mainline)
+  --kernel both         run under 4.2 and under mainline and print where their ioctl calls diverge
+                        (not with --json, --snapshot or --report; exit code: the worse of the two runs)
   --json                print exactly one JSON document (format "dmawb-run") instead of the log
   --snapshot <file>     write the final state as a snapshot (only when the scenario completes)
   --report <file>       write a Markdown report of the run (only when the scenario completes)
   --timeout <seconds>   CPU budget of the run (default 30)
 
+  diff <a> <b>          print what changed from snapshot a to snapshot b (files written by --snapshot
+                        or the workbench's Export snapshot)
+
 exit codes: 0 completed, all expectations passed; 1 completed, an expectation failed;
             2 could not complete (compile error, exception, time or memory budget); 64 usage error
+diff:       0 no differences; 1 differences; 2 a file cannot be read or is not a valid snapshot; 64 usage error
 `;
 
 export interface RunArgs {
   file: string;
-  kernel: KernelName | undefined;
+  /** 'both': run under each profile and print where they diverge */
+  kernel: KernelName | 'both' | undefined;
   json: boolean;
   snapshot: string | undefined;
   report: string | undefined;
@@ -31,6 +39,7 @@ export type Parsed =
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'run'; args: RunArgs }
+  | { kind: 'diff'; a: string; b: string }
   | { kind: 'usage'; message: string };
 
 const VALUE_FLAGS = new Set(['--kernel', '--snapshot', '--report', '--timeout']);
@@ -77,13 +86,24 @@ export function parseArgs(argv: readonly string[]): Parsed {
     values.set(name, value);
   }
 
-  if (positional.length === 0) return usage('missing command (run)');
+  if (positional.length === 0) return usage('missing command (run or diff)');
+  if (positional[0] === 'diff') {
+    const given = [...values.keys(), ...(json ? ['--json'] : [])];
+    if (given.length) return usage(`diff takes no options, got '${given[0]}'`);
+    if (positional.length < 3) return usage(positional.length < 2 ? 'missing snapshot files to compare' : 'missing the second snapshot file');
+    if (positional.length > 3) return usage(`unexpected argument '${positional[3]}'`);
+    return { kind: 'diff', a: positional[1]!, b: positional[2]! };
+  }
   if (positional[0] !== 'run') return usage(`unknown command '${positional[0]}'`);
   if (positional.length < 2) return usage('missing scenario file');
   if (positional.length > 2) return usage(`unexpected argument '${positional[2]}'`);
 
   const kernel = values.get('--kernel');
-  if (kernel !== undefined && kernel !== '4.2' && kernel !== 'mainline') return usage(`--kernel must be 4.2 or mainline, got '${kernel}'`);
+  if (kernel !== undefined && kernel !== '4.2' && kernel !== 'mainline' && kernel !== 'both') return usage(`--kernel must be 4.2 or mainline, got '${kernel}'`);
+  if (kernel === 'both') {
+    const other = json ? '--json' : values.has('--snapshot') ? '--snapshot' : values.has('--report') ? '--report' : null;
+    if (other) return usage(`--kernel both cannot be combined with ${other}`);
+  }
   const timeout = values.get('--timeout');
   let timeoutSeconds: number | undefined;
   if (timeout !== undefined) {
@@ -96,7 +116,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
     kind: 'run',
     args: {
       file: positional[1]!,
-      kernel: kernel as KernelName | undefined,
+      kernel: kernel as KernelName | 'both' | undefined,
       json,
       snapshot: values.get('--snapshot'),
       report: values.get('--report'),

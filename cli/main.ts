@@ -4,7 +4,8 @@
  *
  * Exit codes: 0 the scenario completed and every expectation passed; 1 it completed and an expectation
  * failed; 2 it could not complete (unreadable file, compile error, exception, time or memory budget,
- * or an output file that could not be written); 64 usage error.
+ * or an output file that could not be written); 64 usage error. `diff`: 0 no differences, 1 differences,
+ * 2 a file that cannot be read or is not a valid snapshot, 64 usage error.
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -13,7 +14,8 @@ import type { KernelName } from '../engine/api.ts';
 import type { RunEvent } from '../engine/events.ts';
 import { renderReport } from '../engine/report.ts';
 import type { Session } from '../engine/session.ts';
-import { snapshotOf } from '../engine/snapshot.ts';
+import { compareProfiles, PROFILES, profileComparisonText, type ProfileRunInput } from '../engine/profile-compare.ts';
+import { diffStates, parseSnapshot, SnapshotError, SNAPSHOT_MAX_BYTES, snapshotOf, type Snapshot } from '../engine/snapshot.ts';
 import { captureState } from '../engine/state.ts';
 import { runScenario, type RunResult } from '../runner/run.ts';
 import { USAGE, parseArgs, type RunArgs } from './args.ts';
@@ -43,12 +45,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stderr(`dmawb: ${parsed.message}\n${USAGE}`);
       return EXIT.usage;
     case 'run':
-      return run(parsed.args, io);
+      return parsed.args.kernel === 'both' ? runBoth(parsed.args, io) : run(parsed.args, io);
+    case 'diff':
+      return diff(parsed.a, parsed.b, io);
   }
 }
 
 async function run(args: RunArgs, io: CliIo): Promise<number> {
-  const kernel: KernelName = args.kernel ?? 'mainline';
+  const kernel: KernelName = args.kernel === 'both' ? 'mainline' : (args.kernel ?? 'mainline');
   const outputs = [args.snapshot, args.report].filter((p): p is string => p !== undefined).map((p) => resolve(p));
   if (outputs.includes(resolve(args.file))) {
     io.stderr(`dmawb: an output file is the scenario file itself (${args.file})\n${USAGE}`);
@@ -62,10 +66,7 @@ async function run(args: RunArgs, io: CliIo): Promise<number> {
   // -- read the scenario --
   let source: string;
   try {
-    const st = await stat(args.file);
-    if (st.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
-    if (st.size > MAX_SCENARIO_BYTES) throw new Error(`it is larger than ${MAX_SCENARIO_BYTES / (1024 * 1024)} MiB`);
-    source = await readFile(args.file, 'utf8');
+    source = await readLimited(args.file, MAX_SCENARIO_BYTES);
   } catch (e) {
     const message = `cannot read scenario file '${args.file}': ${readError(e)}`;
     io.stderr(`dmawb: ${message}\n`);
@@ -115,6 +116,70 @@ async function run(args: RunArgs, io: CliIo): Promise<number> {
     return EXIT.incomplete;
   }
   return result.expectations.failed === 0 ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * `run <file> --kernel both`: the scenario under 4.2 and under mainline, then where their ioctl calls
+ * diverge (engine/profile-compare.ts). Exit code: the worse of the two runs' codes.
+ */
+async function runBoth(args: RunArgs, io: CliIo): Promise<number> {
+  let source: string;
+  try {
+    source = await readLimited(args.file, MAX_SCENARIO_BYTES);
+  } catch (e) {
+    io.stderr(`dmawb: cannot read scenario file '${args.file}': ${readError(e)}\n`);
+    return EXIT.incomplete;
+  }
+  const runs = {} as Record<KernelName, ProfileRunInput>;
+  let code: number = EXIT.ok;
+  for (const kernel of PROFILES) {
+    const r = await runScenario({
+      source, filename: args.file, kernel,
+      ...(args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {}),
+    });
+    runs[kernel] = r;
+    if (r.error) io.stderr(`dmawb: ${kernel}: ${where(args.file, r.error)}: ${r.error.message}\n`);
+    code = Math.max(code, r.error ? EXIT.incomplete : r.expectations.failed > 0 ? EXIT.failed : EXIT.ok);
+  }
+  io.stdout(profileComparisonText(compareProfiles(args.file, runs)).join('\n') + '\n');
+  return code;
+}
+
+/** `diff <a> <b>`: what changed from snapshot a to snapshot b; 0 none, 1 differences, 2 a bad file */
+async function diff(a: string, b: string, io: CliIo): Promise<number> {
+  const snaps: Snapshot[] = [];
+  for (const f of [a, b]) {
+    let text: string;
+    try {
+      text = await readLimited(f, SNAPSHOT_MAX_BYTES);
+    } catch (e) {
+      io.stderr(`dmawb: cannot read snapshot file '${f}': ${readError(e)}\n`);
+      return EXIT.incomplete;
+    }
+    try {
+      snaps.push(parseSnapshot(text));
+    } catch (e) {
+      io.stderr(`dmawb: ${f}: ${e instanceof SnapshotError ? e.message : String(e)}\n`);
+      return EXIT.incomplete;
+    }
+  }
+  const [x, y] = snaps as [Snapshot, Snapshot];
+  const { lines } = diffStates(x.state, y.state);
+  const label = (f: string, s: Snapshot) => `${f} (${s.meta.scenarioName} · ${s.meta.kernel} · after seq ${s.state.seq})`;
+  if (lines.length === 0) {
+    io.stdout(`no differences: ${label(a, x)} and ${label(b, y)}\n`);
+    return EXIT.ok;
+  }
+  io.stdout([`--- ${label(a, x)}`, `+++ ${label(b, y)}`, ...lines].join('\n') + '\n');
+  return EXIT.failed;
+}
+
+/** a file's text, refused when it is a directory or larger than `max` bytes */
+async function readLimited(file: string, max: number): Promise<string> {
+  const st = await stat(file);
+  if (st.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
+  if (st.size > max) throw new Error(`it is larger than ${max / (1024 * 1024)} MiB`);
+  return readFile(file, 'utf8');
 }
 
 function reportOf(r: RunResult<Session>, file: string, kernel: KernelName): string {

@@ -96,7 +96,7 @@ describe('exit codes', () => {
   });
 
   it.each([
-    [[], 'missing command (run)'],
+    [[], 'missing command (run or diff)'],
     [['go', 'x.ts'], "unknown command 'go'"],
     [['run'], 'missing scenario file'],
     [['run', 'a.ts', 'b.ts'], "unexpected argument 'b.ts'"],
@@ -228,5 +228,105 @@ describe('the launcher', () => {
     const p = spawnSync(process.execPath, [join(root, 'bin', 'dmawb.mjs'), 'run', FAILING, '--json'], { cwd: dir, encoding: 'utf8' });
     expect(p.status).toBe(1);
     expect(JSON.parse(p.stdout)).toMatchObject({ format: 'dmawb-run', ok: false, expectations: { passed: 1, failed: 1 } });
+  });
+});
+
+describe('diff <a> <b>', () => {
+  const MEMLOCK = fileURLToPath(new URL('../../examples/memlock-default-64k.ts', import.meta.url));
+  const snap = async (name: string, kernel: '4.2' | 'mainline', scenario = PASSING) => {
+    const out = join(dir, name);
+    expect((await cli('run', scenario, '--kernel', kernel, '--snapshot', out)).code).toBeLessThan(2);
+    return out;
+  };
+
+  it('0: no differences between two snapshots of the same state', async () => {
+    const a = await snap('same-a.json', 'mainline');
+    const b = await snap('same-b.json', 'mainline');
+    const r = await cli('diff', a, b);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toMatch(/^no differences: .*same-a\.json \(.*pass\.ts · mainline · after seq \d+\) and .*same-b\.json/);
+  });
+
+  it('1: prints what changed from a to b', async () => {
+    const a = await snap('ml.json', 'mainline', MEMLOCK);
+    const b = await snap('old.json', '4.2', MEMLOCK);
+    const r = await cli('diff', a, b);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('');
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^--- .*ml\.json \(.*memlock-default-64k\.ts · mainline · after seq \d+\)$/);
+    expect(lines[1]).toMatch(/^\+\+\+ .*old\.json \(.*memlock-default-64k\.ts · 4\.2 · after seq \d+\)$/);
+    expect(lines).toContain('~ process 100 (qemu-system-ppc64) locked_vm 0 → 100 (qemu-system-ppc64) locked_vm 0');
+    expect(lines).toContain('    memlock: 0x100500000 → 0x100800000');
+  });
+
+  it('2: a bad or missing file, with parseSnapshot\'s message', async () => {
+    const good = await snap('good.json', 'mainline');
+    const bad = file('bad.json', '{"format":"dmawb-snapshot","version":1');
+    const r = await cli('diff', good, bad);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(new RegExp(`^dmawb: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: snapshot: not valid JSON .*the file may be truncated\\n$`));
+    const wrong = file('wrong.json', '{"format":"other"}');
+    expect((await cli('diff', wrong, good)).err).toContain('snapshot: format is "other", expected "dmawb-snapshot"');
+    const missing = join(dir, 'nope.json');
+    const m = await cli('diff', good, missing);
+    expect(m.code).toBe(2);
+    expect(m.err).toBe(`dmawb: cannot read snapshot file '${missing}': no such file or directory\n`);
+  });
+
+  it.each([
+    [['diff'], 'missing snapshot files to compare'],
+    [['diff', 'a.json'], 'missing the second snapshot file'],
+    [['diff', 'a.json', 'b.json', 'c.json'], "unexpected argument 'c.json'"],
+    [['diff', 'a.json', 'b.json', '--json'], "diff takes no options, got '--json'"],
+    [['diff', 'a.json', 'b.json', '--kernel', '4.2'], "diff takes no options, got '--kernel'"],
+  ])('64: usage error %j', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(64);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n')[0]).toBe(`dmawb: ${message}`);
+  });
+
+  it('is in --help', async () => {
+    const h = await cli('--help');
+    expect(h.out).toContain('dmawb diff <a.snapshot.json> <b.snapshot.json>');
+    expect(h.out).toContain('diff:       0 no differences; 1 differences; 2 a file cannot be read or is not a valid snapshot; 64 usage error');
+  });
+});
+
+describe('run <file> --kernel both', () => {
+  const MEMLOCK = fileURLToPath(new URL('../../examples/memlock-default-64k.ts', import.meta.url));
+
+  it('prints both runs and where their ioctl calls diverge', async () => {
+    const r = await cli('run', MEMLOCK, '--kernel', 'both');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^4\.2 +13 ioctls, 3 failed; expectations 18 passed, 0 failed; peak locked_vm pid 100 65664$/);
+    expect(lines[1]).toMatch(/^mainline 17 ioctls, 2 failed; .*peak locked_vm pid 100 65616$/);
+    expect(lines[2]).toBe('15 of 17 ioctl calls differ; first divergence at call #2');
+    expect(lines.slice(3, 6)).toEqual([
+      '#2 (first divergence) differs in result',
+      '  4.2       VFIO_SET_IOMMU(type=7) = -12 ENOMEM  locked_vm 0  L52',
+      '  mainline  VFIO_SET_IOMMU(type=7) = 0  locked_vm 0  L52',
+    ]);
+    expect(lines[8]).toContain('mainline  VFIO_IOMMU_SPAPR_REGISTER_MEMORY(');
+  });
+
+  it('exits with the worse of the two codes, and names each failing run', async () => {
+    const fails42 = file('fails-42.ts', 'const host = createHost();\nexpectEq(host.kernel, "mainline", "kernel");\n');
+    expect((await cli('run', fails42, '--kernel', 'both')).code).toBe(1);
+    const r = await cli('run', THROWING, '--kernel', 'both');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`dmawb: 4.2: ${THROWING}:3:`);
+    expect(r.err).toContain(`dmawb: mainline: ${THROWING}:3:`);
+    expect(r.out).toContain('the two profiles agree on all 0 ioctl calls');
+  });
+
+  it.each(['--json', '--snapshot', '--report'])('64: cannot be combined with %s', async (flag) => {
+    const r = await cli('run', PASSING, '--kernel', 'both', flag, ...(flag === '--json' ? [] : [join(dir, 'x.out')]));
+    expect(r.code).toBe(64);
+    expect(r.err.split('\n')[0]).toBe(`dmawb: --kernel both cannot be combined with ${flag}`);
   });
 });
