@@ -8,7 +8,7 @@
  * stopped; `throw` makes a runtime error at that line; `@compile-error` a compile error there;
  * `@events N` sets the number of events.
  */
-import type { DmawbApi, EntryRow, EventChannel, EventRow, Events, LockedVmSeries, Reply, RequestChannel, RequestOf, Responses, RunSummary, StateView } from '../../../common/contract'
+import type { DmawbApi, EntryRow, EventChannel, EventRow, Events, LockedVmSeries, ProfileCall, ProfileCompareRow, ProfileRunSummary, Reply, RequestChannel, RequestOf, Responses, RunSummary, StateView } from '../../../common/contract'
 import type { Bridge } from './api'
 
 export interface FakeOptions {
@@ -343,6 +343,38 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
       for (let s = 1; s <= (json.events ? seq : 0); s++) run.rows.push(rowAt(run, s))
       runs.set(id, run)
       return ok({ source: id, seq, kernel: run.kernel, scenario: 'fake', events: run.rows.length })
+    },
+    'inspect.compare': ({ a, b }) => {
+      const ra = runs.get(a.source)
+      const rb = runs.get(b.source)
+      if (!ra || !rb) return fail(`inspect.compare: unknown source ${!ra ? a.source : b.source}`)
+      const at = (r: FakeRun, seq: number) => (r.imported ? seq : Math.min(seq, r.rows.length))
+      const x = stateAt(ra, at(ra, a.seq))
+      const y = stateAt(rb, at(rb, b.seq))
+      const lines: string[] = []
+      const px = x.processes[0]!
+      const py = y.processes[0]!
+      if (px.lockedVm !== py.lockedVm) lines.push(`~ process 1 (qemu) locked_vm ${px.lockedVm} → 1 (qemu) locked_vm ${py.lockedVm}`, `    lockedVm: ${px.lockedVm} → ${py.lockedVm}`)
+      const [gx, gy] = [x.regions[0], y.regions[0]]
+      if (gy && !gx) lines.push(`+ region pid 1 ${gy.ua}+${gy.size} used ${gy.used} mapped ${gy.mapped}`)
+      else if (gx && gy && gx.mapped !== gy.mapped) lines.push(`~ region pid 1 ${gx.ua}+${gx.size} used 1 mapped ${gx.mapped} → pid 1 ${gy.ua}+${gy.size} used 1 mapped ${gy.mapped}`)
+      const [wx, wy] = [x.windows.find((w) => w.slot === 1), y.windows.find((w) => w.slot === 1)]
+      if (wy && !wx) lines.push(`+ window container 0 slot 1 ${wy.startAddr} 2^16 × ${wy.entries}: ${wy.valid} valid TCEs`)
+      else if (wx && wy && wx.valid !== wy.valid) lines.push(`~ window container 0 slot 1 ${wx.startAddr} 2^16 × ${wx.entries}: ${wx.valid} valid TCEs → ${wy.valid} valid TCEs`)
+      const count = (c: string) => lines.filter((l) => l.startsWith(`${c} `)).length
+      const label = (r: FakeRun, s: number) => `${r.imported ? 'snapshot of fake' : 'fake.ts'} · ${r.kernel} · after seq ${s}`
+      return ok({ lines, summary: { a: label(ra, x.seq), b: label(rb, y.seq), added: count('+'), removed: count('-'), changed: count('~'), identical: lines.length === 0 } })
+    },
+    'run.compare': ({ filename }) => {
+      const call = (seq: number, op: string, args: string, result: string, lockedVm: number): ProfileCall => ({ seq, line: seq, pid: 1, op, args, result, errno: result.startsWith('-') ? result.split(' ')[1]! : null, lockedVm })
+      const rows: ProfileCompareRow[] = [
+        { index: 0, calls: { '4.2': call(1, 'VFIO_GROUP_SET_CONTAINER', 'container=1', '0', 0), mainline: call(1, 'VFIO_GROUP_SET_CONTAINER', 'container=1', '0', 0) }, differs: [] },
+        { index: 1, calls: { '4.2': call(2, 'VFIO_SET_IOMMU', 'type=7', '-12 ENOMEM', 0), mainline: call(2, 'VFIO_SET_IOMMU', 'type=7', '0', 0) }, differs: ['result'] },
+        { index: 2, calls: { '4.2': call(3, 'VFIO_SET_IOMMU', 'type=2', '-12 ENOMEM', 0), mainline: call(3, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', 'vaddr=0x7fff00000000 size=0x100000000', '-12 ENOMEM', 0) }, differs: ['op', 'args'] },
+        { index: 3, calls: { '4.2': null, mainline: call(4, 'VFIO_IOMMU_SPAPR_TCE_CREATE', 'pageShift=16', '0', 16) }, differs: ['missing'] },
+      ]
+      const summary = (kernel: '4.2' | 'mainline', ioctls: number, failedCalls: number): ProfileRunSummary => ({ kernel, ok: true, expectations: { passed: 3, failed: 0 }, events: ioctls + 2, ioctls, failedCalls, peakLockedVm: { '1': kernel === '4.2' ? 128 : 16 }, error: null })
+      return ok({ filename, rows, total: 4, differing: 3, firstDivergence: 1, omitted: 0, summaries: { '4.2': summary('4.2', 3, 2), mainline: summary('mainline', 4, 1) } })
     },
   }
 

@@ -7,6 +7,7 @@ import { call, errorMessage, tryCall } from '../bridge/api'
 import { useAppStore } from '../stores/app'
 import { useNoticesStore } from '../stores/notices'
 import { focusTestId, namingScenario, paletteOpen } from './ui'
+import { useCompareStore, type StepRef } from '../stores/compare'
 import { useEventLogStore } from '../stores/eventLog'
 import { useInspectorStore } from '../stores/inspector'
 import { useRunStore } from '../stores/run'
@@ -23,6 +24,8 @@ export function registerAppCommands(): () => void {
   const app = useAppStore()
   const settings = useSettingsStore()
   const notices = useNoticesStore()
+  const cmp = useCompareStore()
+  const untrack = cmp.track()
   const hasSource = () => !!run.source && !run.running
   const step = (dir: 1 | -1) => {
     const next = log.neighbour(sel.seq, dir)
@@ -61,7 +64,7 @@ export function registerAppCommands(): () => void {
     }
   }
 
-  return defineCommands([
+  const offCommands = defineCommands([
     { id: 'run', aliases: ['run.start'], title: 'Run scenario', category: 'Run', keys: ['F5', 'Mod+Enter'], enabled: () => !run.running && !!ws.current, run: () => run.start() },
     { id: 'stop', aliases: ['run.stop'], title: 'Stop run', category: 'Run', keys: ['Shift+F5', 'Mod+.'], enabled: () => run.running, run: () => run.stop() },
     { id: 'kernel-4.2', aliases: ['kernel.4.2'], title: 'Kernel profile: 4.2', category: 'Run', run: () => void (run.kernel = '4.2') },
@@ -93,7 +96,13 @@ export function registerAppCommands(): () => void {
     { id: 'open-scenario-file', aliases: ['file.open'], title: 'Open scenario file…', category: 'File', run: () => openScenarioFile() },
     { id: 'choose-workspace', aliases: ['workspace.choose'], title: 'Choose workspace folder…', category: 'File', enabled: () => app.info?.mode !== 'browser', run: () => chooseWorkspace() },
     { id: 'about', aliases: ['help.about'], title: 'About DMA Workbench', category: 'Help', run: () => notices.push('info', app.info ? `${app.info.name} ${app.info.version} (${app.info.mode}) · workspace ${app.info.workspace}` : 'DMA Workbench', 'about') },
-    { id: 'compare-profiles', aliases: ['compare.profiles'], title: 'Compare kernel profiles', category: 'Run', run: () => notices.push('info', 'Comparing profiles side by side is not available yet: run the scenario under each profile (kernel selector) and compare the problems and the graph.', 'compare') },
+    { id: 'compare', title: 'Compare… (the selected step with the previous event, or another step)', category: 'Compare', enabled: hasSource, run: () => cmp.compareWithPrevious() },
+    { id: 'compare-steps', title: 'Compare two steps', category: 'Compare', needsArg: true, enabled: () => !!run.source, run: (arg) => {
+      const { a, b } = arg as { a: StepRef; b: StepRef }
+      return cmp.compare(a, b)
+    } },
+    { id: 'compare-profiles', aliases: ['compare.profiles'], title: 'Compare kernel profiles (run under 4.2 and mainline)', category: 'Compare', enabled: () => !!ws.current && !cmp.profilesRunning, run: () => cmp.compareProfiles() },
+    { id: 'close-compare', title: 'Close the comparison', category: 'Compare', enabled: () => cmp.view !== null, run: () => cmp.close() },
 
     { id: 'open-palette', title: 'Command palette', category: 'View', keys: ['Mod+Shift+P', 'F1'], run: () => void (paletteOpen.value = true) },
     { id: 'toggle-snapshot-events', title: 'Settings: exported snapshots include the event log (on/off)', category: 'Settings', run: () => void (settings.snapshotIncludesEvents = !settings.snapshotIncludesEvents) },
@@ -102,4 +111,8 @@ export function registerAppCommands(): () => void {
     { id: 'reset-settings', title: 'Settings: reset to defaults', category: 'Settings', run: () => settings.reset() },
     { id: 'focus-editor', title: 'Focus editor', category: 'View', keys: ['Mod+E'], run: () => focusTestId('scenario-editor') },
   ])
+  return () => {
+    offCommands()
+    untrack()
+  }
 }

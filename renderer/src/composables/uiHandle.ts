@@ -9,6 +9,7 @@ import { useRunStore } from '../stores/run'
 import { useSelectionStore } from '../stores/selection'
 import { useWorkspaceStore } from '../stores/workspace'
 import { useAppStore } from '../stores/app'
+import { useCompareStore } from '../stores/compare'
 
 export function installUiHandle(): () => void {
   const run = useRunStore()
@@ -16,6 +17,7 @@ export function installUiHandle(): () => void {
   const insp = useInspectorStore()
   const ws = useWorkspaceStore()
   const app = useAppStore()
+  const cmp = useCompareStore()
   const handle: CommandHandle = {
     run: (id, arg) => runCommand(id, arg),
     list: () => commandList.value.map((c) => ({ id: c.id, title: c.title, keys: c.keys ?? [] })),
@@ -34,6 +36,7 @@ export function installUiHandle(): () => void {
       total: insp.total,
       validOnly: insp.validOnly,
       pids: [...run.pids],
+      compare: { view: cmp.view, loading: cmp.loading || cmp.profilesRunning, lines: cmp.lines.length, firstDivergence: cmp.profiles?.firstDivergence ?? null },
     }),
     settled: async () => {
       await run.whenLoaded()
