@@ -467,9 +467,8 @@ export class ContainerFacade implements ContainerApi {
       default: {
         // group/device ioctls and unknown numbers reach the IOMMU driver, which answers ENOTTY (§3 item 6)
         const label = typeof request === 'number' ? `0x${request.toString(16)}` : request;
-        return this.call((name ?? 'VFIO_UNKNOWN') as IoctlName, { request: label }, true, () => ({
-          ret: -25, explain: `request ${label} is not a container ioctl the sPAPR driver knows: ENOTTY (§3 item 6)`,
-        }));
+        return this.call((name ?? 'VFIO_UNKNOWN') as IoctlName, { request: label }, true, () =>
+          this.k.unknownIoctl(this.proc.p, this.f.container, label));
       }
     }
   }

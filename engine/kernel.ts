@@ -303,7 +303,10 @@ export class Kernel {
     // §3 item 2
     if (c.groups.length === 0) return fail('EINVAL', 'VFIO_SET_IOMMU: the container has no group yet (§3 item 2)');
     if (c.driver) return fail('EINVAL', 'VFIO_SET_IOMMU: the container already has an IOMMU driver (§3 item 2)');
-    if (type !== 2 && type !== 7) return fail('ENODEV', `VFIO_SET_IOMMU: no IOMMU driver claims type ${type} (§3 item 2)`);
+    // only drivers answering CHECK_EXTENSION(type) > 0 are tried; the sPAPR driver's open then accepts
+    // only types 2 and 7 (so VFIO_EEH = 5 on an EEH host reaches open and fails there with EINVAL)
+    if (this.checkExtension(type).ret <= 0) return fail('ENODEV', `VFIO_SET_IOMMU: no IOMMU driver claims type ${type} (§3 item 2)`);
+    if (type !== 2 && type !== 7) return fail('EINVAL', `VFIO_SET_IOMMU: the sPAPR driver answers CHECK_EXTENSION(${type}) but its open accepts only types 2 and 7 (§3 item 2)`);
     c.driver = 'spapr';
     c.v2 = type === 7;
     this.changes.touchContainer(c);
@@ -1264,6 +1267,13 @@ export class Kernel {
     const pages = t.tablePages + t.viewPages;
     const cleared = this.freeWindow(caller, c, slot, t);
     return ok(`VFIO_IOMMU_SPAPR_TCE_REMOVE: window slot ${slot} at ${hex(t.startAddr)} removed${cleared ? `, ${cleared} live TCEs torn down` : ''}; ${pages} table pages un-charged (§4.11)`);
+  }
+
+  /** a request the sPAPR driver does not know: ENOTTY, after mainline's cross-mm check (§3 items 6, 7) */
+  unknownIoctl(caller: Proc, c: Container, label: string): Res {
+    const x = this.crossMm(caller, c);
+    if (x) return x;
+    return fail('ENOTTY', `request ${label} is not a container ioctl the sPAPR driver knows: ENOTTY (§3 item 6)`);
   }
 
   // ---- EEH (§4.12) -----------------------------------------------------------------------------

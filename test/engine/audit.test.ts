@@ -4,8 +4,8 @@
  * mostly check ORDER: calls where two different errors could apply, and the side effects (locked_vm, the
  * pending default window, container->mm, pins, `mapped`) of calls that fail.
  *
- * Tests marked `it.fails` document engine bugs: the comment above each says the rule, what the spec
- * expects and what the engine does. They pass (as expected failures) until the engine is fixed.
+ * Two engine bugs this audit found (SET_IOMMU(5) on an EEH host, the cross-mm check before ENOTTY) are
+ * fixed; their tests say so in a comment.
  */
 import { describe, expect, it } from 'vitest';
 import type { ContainerApi, GroupFdApi, IommuGroupApi, IoctlResult, KernelName, ProcessApi } from '../../engine/api.ts';
@@ -116,11 +116,11 @@ describe('§3 VFIO core rules', () => {
     expectRes(C.setIommu(5), 'ENODEV');
   });
 
-  // ENGINE BUG (§3 item 2 with §4.1): the core tries every driver whose CHECK_EXTENSION(type) > 0. With EEH
-  // enabled the sPAPR driver answers CHECK_EXTENSION(VFIO_EEH = 5) with 1, so its open(5) runs and refuses
-  // the type with EINVAL ("The sPAPR driver's open accepts only types 2 and 7 (EINVAL otherwise)"); the
-  // result is that last error, EINVAL. Kernel.setIommu returns ENODEV for every type other than 2 and 7.
-  it.fails.each(KERNELS)('§3 item 2: SET_IOMMU(5) on an EEH host -> EINVAL (driver claims it, open() refuses) (%s)', (kernel) => {
+  // §3 item 2 with §4.1: the core tries every driver whose CHECK_EXTENSION(type) > 0. With EEH enabled the
+  // sPAPR driver answers CHECK_EXTENSION(VFIO_EEH = 5) with 1, so its open(5) runs and refuses the type
+  // with EINVAL ("The sPAPR driver's open accepts only types 2 and 7 (EINVAL otherwise)"); the result is
+  // that last error, EINVAL. (Found by this audit; the engine answered ENODEV before.)
+  it.each(KERNELS)('§3 item 2: SET_IOMMU(5) on an EEH host -> EINVAL (driver claims it, open() refuses) (%s)', (kernel) => {
     const { p, G1 } = world(kernel);
     const { C } = attach(p, G1);
     expectRes(C.setIommu(5), 'EINVAL');
@@ -205,10 +205,9 @@ describe('§3 VFIO core rules', () => {
       expectRes(Cq.removeWindow({ startAddr: 0n }), 'EPERM');
     });
 
-    // ENGINE BUG (§3 item 7, §3 item 6): tce_iommu_ioctl returns EPERM for a foreign mm before its switch,
-    // so a request the driver does not know reaches "return -ENOTTY" only from the owner. ContainerFacade.ioctl
-    // answers unknown requests with ENOTTY itself (the `default:` branch) without the cross-mm check.
-    it.fails('§3 item 7: an unknown request from another process -> EPERM (the cross-mm check precedes the ENOTTY fall-through)', () => {
+    // §3 item 7, §3 item 6: tce_iommu_ioctl returns EPERM for a foreign mm before its switch, so a request
+    // the driver does not know reaches "return -ENOTTY" only from the owner. (Found by this audit.)
+    it('§3 item 7: an unknown request from another process -> EPERM (the cross-mm check precedes the ENOTTY fall-through)', () => {
       const { Cq } = owned();
       expectRes(Cq.ioctl(0x20003b82), 'EPERM');
     });

@@ -655,7 +655,7 @@ function folded(events: readonly RunEvent[]) {
   return st;
 }
 
-describe('engine bugs (these fail until the engine is fixed)', () => {
+describe('engine bugs found by the property tests (fixed; kept as regression tests)', () => {
   it('4.2 process exit: every region released by the mm teardown is in the exit event\'s deltas (§5.6; events.ts fold contract)', () => {
     // kernel.ts exit() iterates p.mm.regions while releaseRegionMemory() splices it: every other region
     // is skipped, gets no delta, and stays in the folded state (time travel, snapshots) after the exit.
