@@ -5,8 +5,7 @@
  *
  *   node --expose-gc --import tsx bench/engine.ts [--reps N]
  */
-import { Session } from '../engine/session.ts';
-import { median, printTable } from './util.ts';
+import { median, printTable, v2HostWithGuest } from './util.ts';
 
 const TiB = 1n << 40n;
 const PAGE = 0x10000;
@@ -34,15 +33,7 @@ function baseline(): { write: number; writeBoth: number; writeClear: number } {
 }
 
 function engine(): { total: number; map: number; unmap: number; bytesPerEntry: number } {
-  const s = new Session({ kernel: 'mainline' });
-  const host = s.createHost({ ramSize: 2n * TiB });
-  const g = host.addPhb().addGroup();
-  const p = host.spawn({ memlock: 2n * TiB });
-  const R = p.mmap({ size: TiB });
-  const C = p.openContainer();
-  p.openGroup(g).setContainer(C);
-  C.setIommu(7);
-  C.removeWindow({ startAddr: 0n }); // the DDW window then takes slot 0 at bus address 0
+  const { C, R } = v2HostWithGuest(TiB); // the DDW window will take slot 0 at bus address 0
   gc();
   const before = process.memoryUsage().arrayBuffers;
   const t0 = performance.now();

@@ -4,21 +4,12 @@
  * (what a naive per-entry export would at least cost).
  */
 import { serializeSnapshot, parseSnapshot } from '../engine/snapshot.ts';
-import { Session } from '../engine/session.ts';
 import { captureState } from '../engine/state.ts';
-import { median, printTable } from './util.ts';
+import { median, printTable, v2HostWithGuest } from './util.ts';
 
 const TiB = 1n << 40n;
-const s = new Session({ kernel: 'mainline' });
-const host = s.createHost({ ramSize: 2n * TiB });
-const g = host.addPhb().addGroup();
-const p = host.spawn({ memlock: 2n * TiB });
-const R = p.mmap({ size: TiB });
-const C = p.openContainer();
-p.openGroup(g).setContainer(C);
-C.setIommu(7);
+const { session: s, C, R } = v2HostWithGuest(TiB);
 C.registerMemory({ vaddr: R, size: TiB });
-C.removeWindow({ startAddr: 0n });
 C.createWindow({ pageShift: 16, windowSize: TiB, levels: 2 });
 const map = C.mapDma({ vaddr: R, iova: 0n, size: TiB });
 if (map.ret !== 0) throw new Error(map.explain);

@@ -7,7 +7,7 @@
  *   - parseSnapshot(): from a snapshot file (snapshot.ts).
  * so the inspector, the reports and the snapshot writer work on one shape.
  */
-import type { ContainerDelta, GroupDelta, LockedVmBreakdown, RunEvent, TceRun } from './events.ts';
+import type { ContainerDelta, GroupDelta, LockedVmBreakdown, RegionDelta, RunEvent, TceRun, WindowDelta } from './events.ts';
 import type { Kernel } from './kernel.ts';
 import { emptyBreakdown } from './memory.ts';
 import { CHUNK_SIZE, type TceTable } from './tce-table.ts';
@@ -21,19 +21,8 @@ export interface Run {
   step: number;
 }
 
-export interface WindowState {
-  container: number;
-  slot: number;
-  table: number;
-  startAddr: bigint;
-  pageShift: number;
-  size: bigint;
-  levels: number;
-  entries: number;
-  offset: number;
-  borrowed: boolean;
-  runs: Run[];
-}
+/** a window as its event delta describes it, plus its contents */
+export type WindowState = { container: number; slot: number; table: number } & NonNullable<WindowDelta['window']> & { runs: Run[] };
 
 export interface ProcessState {
   pid: number;
@@ -46,17 +35,8 @@ export interface ProcessState {
   breakdown: LockedVmBreakdown;
 }
 
-export interface RegionState {
-  pid: number;
-  id: number;
-  ua: bigint;
-  size: bigint;
-  entries: number;
-  used: number;
-  mapped: number;
-  pageShift?: number;
-  containers: number[];
-}
+/** a region as its event delta describes it */
+export type RegionState = { pid: number; id: number } & NonNullable<RegionDelta['region']>;
 
 export type ContainerState = NonNullable<ContainerDelta['state']> & { id: number };
 export type GroupState = GroupDelta;
