@@ -41,4 +41,24 @@ describe('layering', () => {
       for (const m of imports) expect(m[1] === 'type ' || m[2] === 'valibot' || m[2]!.startsWith('./'), `${f}: ${m[0]}`).toBe(true);
     }
   });
+
+  it('keeps the engine pure: nothing from Node, Electron or the DOM, only its own modules and valibot', () => {
+    const allowed = new Set(['valibot', '@valibot/to-json-schema']);
+    for (const f of sources('engine')) {
+      const text = read(f);
+      for (const m of text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]/gm)) {
+        expect(m[1]!.startsWith('./') || allowed.has(m[1]!), `${f}: ${m[0].trim()}`).toBe(true);
+      }
+      const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      expect(code, f).not.toMatch(/\brequire\(|(?<![\w.])process\.(?:env|argv|exit|cwd|versions|platform|memoryUsage|nextTick|hrtime)\b|\b(?:window|document|navigator)\.|\bglobalThis\.process\b/);
+    }
+  });
+
+  it('keeps the renderer away from main, server and Node', () => {
+    for (const f of sources('renderer')) {
+      for (const m of read(f).matchAll(/from\s+['"]([^'"]+)['"]/g)) {
+        expect(/(^|\/)(main|server)\//.test(m[1]!) || m[1]!.startsWith('node:'), `${f}: ${m[0]}`).toBe(false);
+      }
+    }
+  });
 });
