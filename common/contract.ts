@@ -206,7 +206,11 @@ export interface Responses {
   'inspect.state': StateView;
   'inspect.entries': { total: number; rows: EntryRow[] };
   'inspect.occupancy': { buckets: number[] };
-  'inspect.find': { index: number };
+  /**
+   * `index`: the slot of the entry, -1 if none. `validIndex`: its position in the valid-only list
+   * (inspect.entries with validOnly), -1 if the entry is empty or there is none.
+   */
+  'inspect.find': { index: number; validIndex: number };
   'inspect.lockedVm': LockedVmSeries;
   'export.snapshot': { suggestedName: string; text: string };
   'export.report': { suggestedName: string; text: string };

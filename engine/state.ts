@@ -435,6 +435,19 @@ export function findEntry(w: WindowState, q: { iova?: bigint; ua?: bigint }): nu
   return -1;
 }
 
+/**
+ * Position of slot `index` in the valid-only list of a window (the entries of its runs, in slot order),
+ * or -1 if that entry is empty. O(runs): a binary search for the run, then the sizes of the runs before it.
+ */
+export function validIndexOf(w: WindowState, index: number): number {
+  if (index < 0) return -1;
+  const i = runAt(w.runs, index);
+  if (i < 0) return -1;
+  let before = 0;
+  for (let k = 0; k < i; k++) before += w.runs[k]!.count;
+  return before + (index - w.runs[i]!.start);
+}
+
 /** the region (of any process) whose range contains ua */
 export function regionOf(s: WorldState, pid: number | null, ua: bigint): RegionState | undefined {
   return s.regions.find((r) => (pid === null || r.pid === pid) && ua >= r.ua && ua < r.ua + r.size);

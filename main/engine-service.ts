@@ -14,7 +14,7 @@ import type { RunEvent } from '../engine/events.ts';
 import { renderReport } from '../engine/report.ts';
 import { compareProfiles, PROFILES, type ProfileRunInput } from '../engine/profile-compare.ts';
 import { diffStates, jsonSafe, parseSnapshot, serializeSnapshot, SnapshotError, type SnapshotMeta } from '../engine/snapshot.ts';
-import { entries, findEntry, occupancy, validEntries, type WindowState, type WorldState } from '../engine/state.ts';
+import { entries, findEntry, occupancy, validEntries, validIndexOf, type WindowState, type WorldState } from '../engine/state.ts';
 import { runScenario } from '../runner/run.ts';
 import { CANCEL_SLOTS, cancelSlotOf, type EngineChannel } from './engine-channels.ts';
 import { SourceError, SourceStore, type RunSource, type Source } from './sources.ts';
@@ -119,7 +119,8 @@ export class EngineService {
     'inspect.find': (r) => {
       if ((r.iova === undefined) === (r.ua === undefined)) throw new ServiceError('inspect.find: give exactly one of iova and ua');
       const { w } = this.window(r);
-      return { index: findEntry(w, r.iova !== undefined ? { iova: BigInt(r.iova) } : { ua: BigInt(r.ua!) }) };
+      const index = findEntry(w, r.iova !== undefined ? { iova: BigInt(r.iova) } : { ua: BigInt(r.ua!) });
+      return { index, validIndex: validIndexOf(w, index) };
     },
     'inspect.lockedVm': (r) => {
       const src = this.sources.get(r.source);

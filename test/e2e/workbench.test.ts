@@ -161,6 +161,14 @@ if (missing) {
       await page.fill('[data-testid="tce-jump"]', '0x0800000000f00000')
       await page.press('[data-testid="tce-jump"]', 'Enter')
       await expect.poll(() => page.locator('[data-testid="tce-row"][data-index="240"]').count(), { timeout: 5000 }).toBe(1)
+      // valid-only stays on across a jump to a valid entry
+      await command(page, 'toggle-valid-only')
+      await expect.poll(() => page.isChecked('[data-testid="valid-only"]')).toBe(true)
+      await page.fill('[data-testid="tce-jump"]', '0x0800000000e00000')
+      await page.press('[data-testid="tce-jump"]', 'Enter')
+      await expect.poll(() => page.locator('[data-testid="tce-row"][data-index="224"].jumped').count(), { timeout: 5000 }).toBe(1)
+      expect(await page.isChecked('[data-testid="valid-only"]')).toBe(true)
+      await command(page, 'toggle-valid-only')
       await command(page, 'clear-filters')
     })
 

@@ -85,13 +85,51 @@ describe('runs and time travel', () => {
     expect(all.rows[0]!.region).toBeNull();
     const occ = await call('inspect.occupancy', { source: id, seq, container: c, slot: 1, buckets: 4 });
     expect(occ.buckets).toEqual([1, 1, 1, 1]);
-    expect((await call('inspect.find', { source: id, seq, container: c, slot: 1, iova: '0x800000000010000' })).index).toBe(1);
+    expect(await call('inspect.find', { source: id, seq, container: c, slot: 1, iova: '0x800000000010000' })).toEqual({ index: 1, validIndex: 1 });
     expect((await call('inspect.find', { source: id, seq, container: c, slot: 1, ua: '0x7fff00020005' })).index).toBe(2);
     expect((await call('inspect.find', { source: id, seq, container: c, slot: 1, ua: '0x1000' })).index).toBe(-1);
     await expect(call('inspect.find', { source: id, seq, container: c, slot: 1 })).rejects.toThrow(/exactly one of iova and ua/);
     await expect(call('inspect.entries', { source: id, seq: 1, container: c, slot: 1, from: 0, count: 1, validOnly: true }))
       .rejects.toThrow(/has no window in slot 1 after event 1/);
     expect(done.events).toBeGreaterThan(seq);
+  });
+
+  it("find gives the entry's position among the valid entries (validIndex), -1 for an empty entry", async () => {
+    const { run, call } = service();
+    const { id, done } = await run(`
+      const host = createHost({ kernel: 'mainline' });
+      const G = host.addPhb().addGroup();
+      const p = host.spawn({ memlock: 4n * GiB });
+      const R = p.mmap({ size: 1n * GiB, at: 0x7fff00000000n });
+      const C = p.openContainer();
+      expectOk(p.openGroup(G).setContainer(C));
+      expectOk(C.setIommu(VFIO_SPAPR_TCE_v2_IOMMU));
+      expectOk(C.registerMemory({ vaddr: R, size: 1n * GiB }));
+      expectOk(C.removeWindow({ startAddr: 0n }));
+      expectOk(C.createWindow({ pageShift: 12, windowSize: 1n * GiB, levels: 1 }));
+      expectOk(C.mapDma({ vaddr: R + 0x100000n, iova: 0x100000n, size: 0x2000n, flags: RW }));  // slots 256, 257
+      expectOk(C.mapDma({ vaddr: R + 0x5000n, iova: 0x5000n, size: 0x1000n, flags: RW }));      // slot 5
+      expectOk(C.mapDma({ vaddr: R + 0x20000n, iova: 0x10000n, size: 0x3000n, flags: RW }));    // slots 16..18
+    `);
+    expect(done.ok).toBe(true);
+    const seq = done.events;
+    const w = (await call('inspect.state', { source: id, seq })).windows.find((x) => x.startAddr === '0x0')!;
+    expect(w.valid).toBe(6);
+    const find = (q: { iova: string } | { ua: string }) => call('inspect.find', { source: id, seq, container: w.container, slot: w.slot as 0 | 1, ...q });
+    expect(await find({ iova: '0x5000' })).toEqual({ index: 5, validIndex: 0 });
+    expect(await find({ iova: '0x11000' })).toEqual({ index: 17, validIndex: 2 });
+    expect(await find({ iova: '0x101fff' })).toEqual({ index: 257, validIndex: 5 });
+    expect(await find({ iova: '0x6000' })).toEqual({ index: 6, validIndex: -1 });
+    expect(await find({ ua: '0x7fff00022000' })).toEqual({ index: 18, validIndex: 3 });
+    expect(await find({ ua: '0x7fff00030000' })).toEqual({ index: -1, validIndex: -1 });
+    expect(await find({ iova: '0x40000000' })).toEqual({ index: -1, validIndex: -1 }); // past the window
+    // the valid-only page at validIndex starts with that entry
+    const page = await call('inspect.entries', { source: id, seq, container: w.container, slot: w.slot as 0 | 1, from: 2, count: 2, validOnly: true });
+    expect(page.rows.map((r) => r.index)).toEqual([17, 18]);
+    // before the last MAP, slot 257 was the third valid entry
+    const rows = (await call('inspect.rows', { source: id, from: 0, count: 1000 })).rows;
+    const lastMap = rows.filter((r) => r.op === 'VFIO_IOMMU_MAP_DMA').at(-1)!;
+    expect((await call('inspect.find', { source: id, seq: lastMap.seq - 1, container: w.container, slot: w.slot as 0 | 1, iova: '0x101000' })).validIndex).toBe(2);
   });
 
   it('plots locked_vm per process stacked by contributor against RLIMIT_MEMLOCK in pages', async () => {

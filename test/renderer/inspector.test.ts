@@ -115,11 +115,36 @@ describe('inspector', () => {
     expect(await insp.jump('0xdead00000000000')).toMatch(/neither a bus address/)
   })
 
-  it('a jump leaves valid-only mode (it has no random access by slot)', async () => {
+  it('a jump in valid-only mode stays valid-only and scrolls to the position among the valid entries', async () => {
     const insp = useInspectorStore()
     insp.setValidOnly(true)
+    // the fake's event k+3 maps slots [k*4096, (k+1)*4096); event 7 (k = 4) failed, so slots 16384..20479 are empty
+    const stride = 4096
+    const ddw = BigInt(insp.window!.startAddr)
+    const iovaOf = (slot: number) => `0x${(ddw + (BigInt(slot) << 16n)).toString(16)}`
+    expect(await insp.jump(iovaOf(5 * stride + 7))).toBeNull()
+    expect(insp.validOnly).toBe(true)
+    expect(insp.jumped).toBe(5 * stride + 7)
+    expect(insp.scrollTarget?.position).toBe(4 * stride + 7)
+    await insp.ensure(insp.scrollTarget!.position, 1)
+    expect(insp.rowAt(insp.scrollTarget!.position)?.index).toBe(5 * stride + 7)
+    // by userspace address and by slot index
+    expect(await insp.jump(`ua:0x${(0x7fff00000000n + (BigInt(6 * stride) << 16n)).toString(16)}`)).toBeNull()
+    expect(insp.scrollTarget?.position).toBe(5 * stride)
     expect(await insp.jump('#77')).toBeNull()
+    expect(insp.validOnly).toBe(true)
+    expect(insp.scrollTarget?.position).toBe(77)
+    const finds = fake.calls.filter((c) => c.channel === 'inspect.find')
+    expect(finds.length).toBe(3)
+  })
+
+  it('a jump to an empty entry leaves valid-only mode (the valid-only list does not show it)', async () => {
+    const insp = useInspectorStore()
+    insp.setValidOnly(true)
+    expect(await insp.jump('#16400')).toBeNull()
     expect(insp.validOnly).toBe(false)
+    expect(insp.scrollTarget?.position).toBe(16400)
+    expect(insp.jumped).toBe(16400)
   })
 
   it('keeps a window the user chose while it exists', async () => {

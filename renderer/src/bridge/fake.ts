@@ -284,16 +284,28 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
       const start = slot === 1 ? WINDOW_START : 0n
       const shift = slot === 1 ? 16n : 12n
       const n = BigInt(slot === 1 ? windowEntries : 1 << 18)
+      /** position in the valid-only list (slot 0 of the fake has no valid entries) */
+      const found = (index: number) => {
+        let before = 0
+        if (slot === 1 && index >= 0) {
+          for (const r of runsAt(run, seq)) {
+            if (index < r.start) break
+            if (index < r.start + r.count) return ok({ index, validIndex: before + index - r.start })
+            before += r.count
+          }
+        }
+        return ok({ index, validIndex: -1 })
+      }
       if (iova !== undefined) {
         const rel = (BigInt(iova) - start) >> shift
-        return ok({ index: BigInt(iova) >= start && rel < n ? Number(rel) : -1 })
+        return found(BigInt(iova) >= start && rel < n ? Number(rel) : -1)
       }
       if (ua !== undefined && slot === 1) {
         const rel = (BigInt(ua) - UA_BASE) >> 16n
         const idx = Number(rel)
-        return ok({ index: rel >= 0n && rel < n && runsAt(run, seq).some((r) => idx >= r.start && idx < r.start + r.count) ? idx : -1 })
+        return found(rel >= 0n && rel < n && runsAt(run, seq).some((r) => idx >= r.start && idx < r.start + r.count) ? idx : -1)
       }
-      return ok({ index: -1 })
+      return found(-1)
     },
     'inspect.lockedVm': ({ source, pid }) => {
       const run = runs.get(source)

@@ -197,8 +197,9 @@ export const useInspectorStore = defineStore('inspector', () => {
 
   /**
    * Jumps to an IOVA, a userspace address or a slot index. Addresses inside another window's bus range
-   * switch to that window. The valid-only view has no random access by slot, so a jump leaves it.
-   * Returns an error message, or null on success.
+   * switch to that window. In valid-only mode the view scrolls to the entry's position in the valid-only
+   * list (inspect.find's validIndex) and stays valid-only; only a jump to an empty entry, which that list
+   * does not show, leaves it. Returns an error message, or null on success.
    */
   async function jump(text: string): Promise<string | null> {
     const q = parseJump(text)
@@ -209,9 +210,20 @@ export const useInspectorStore = defineStore('inspector', () => {
     if (!w || seq === null || !source) return 'no window to jump in'
     let target: WindowRow = w
     let index = -1
+    let validIndex = -1
     if (q.kind === 'index') {
       if (q.index >= w.entries) return `slot index ${q.index} is outside this window (${w.entries} entries)`
       index = q.index
+      if (validOnly.value && w.valid > 0) {
+        // the slot's position among the valid entries: ask by the slot's bus address
+        const iova = BigInt(w.startAddr) + (BigInt(q.index) << BigInt(w.pageShift))
+        try {
+          const r = await call('inspect.find', { source, seq, container: w.container, slot: w.slot as 0 | 1, iova: `0x${iova.toString(16)}` })
+          if (r.index === q.index) validIndex = r.validIndex
+        } catch (e) {
+          return errorMessage(e)
+        }
+      }
     } else {
       const inRange = (x: WindowRow) => {
         const start = BigInt(x.startAddr)
@@ -227,6 +239,7 @@ export const useInspectorStore = defineStore('inspector', () => {
             if (r.index >= 0) {
               target = byIova
               index = r.index
+              validIndex = r.validIndex
             }
           }
         }
@@ -237,6 +250,7 @@ export const useInspectorStore = defineStore('inspector', () => {
             if (r.index >= 0) {
               target = x
               index = r.index
+              validIndex = r.validIndex
               break
             }
           }
@@ -247,9 +261,9 @@ export const useInspectorStore = defineStore('inspector', () => {
       if (index < 0) return `${hexValue} is neither a bus address of a window nor a mapped userspace address at seq ${seq}`
     }
     if (target !== w) chosen.value = { container: target.container, slot: target.slot, auto: false }
-    if (validOnly.value) setValidOnly(false)
+    if (validOnly.value && validIndex < 0) setValidOnly(false)
     jumped.value = index
-    scrollTo(index)
+    scrollTo(validOnly.value ? validIndex : index)
     return null
   }
 
