@@ -41,6 +41,8 @@ export const EventRow = v.object({
   /** locked_vm per pid after the event (pages) */
   lockedVm: v.record(v.string(), v.number()),
   explain: v.string(),
+  /** RLIMIT_MEMLOCK in pages of each pid whose limit this event set or changed (spawn, setrlimit) */
+  memlockPages: v.optional(v.record(v.string(), v.number())),
 });
 export type EventRow = v.InferOutput<typeof EventRow>;
 

@@ -18,7 +18,7 @@ import { entries, findEntry, occupancy, validEntries, validIndexOf, type WindowS
 import { runScenario } from '../runner/run.ts';
 import { CANCEL_SLOTS, cancelSlotOf, type EngineChannel } from './engine-channels.ts';
 import { SourceError, SourceStore, type RunSource, type Source } from './sources.ts';
-import { lockedVmSeries, regionPidOf, toEntryRow, toEventRow, toStateView, windowCsv } from './views.ts';
+import { EventRows, lockedVmSeries, regionPidOf, toEntryRow, toStateView, windowCsv } from './views.ts';
 
 export { cancelSlotOf, CANCEL_SLOTS, ENGINE_CHANNELS, isEngineChannel, type EngineChannel } from './engine-channels.ts';
 
@@ -100,7 +100,11 @@ export class EngineService {
     },
     'inspect.rows': (r) => {
       const evs = this.sources.get(r.source).events;
-      return { rows: evs.slice(r.from, r.from + r.count).map(toEventRow), total: evs.length };
+      // the limits rows carry depend on the events before them
+      const conv = new EventRows();
+      const from = Math.min(r.from, evs.length);
+      for (let i = 0; i < from; i++) conv.skip(evs[i]!);
+      return { rows: evs.slice(from, r.from + r.count).map((e) => conv.row(e)), total: evs.length };
     },
     'inspect.state': (r) => {
       const src = this.sources.get(r.source);
@@ -237,6 +241,7 @@ export class EngineService {
     this.opts.onRunBegin?.(src.id);
     const t0 = performance.now();
     let batch: EventRow[] = [];
+    const conv = new EventRows();
     let last = t0;
     const flush = (): void => {
       last = performance.now();
@@ -261,7 +266,7 @@ export class EngineService {
         onEvent: (e: RunEvent) => {
           src.events.push(e);
           src.timeline.push(e);
-          batch.push(toEventRow(e));
+          batch.push(conv.row(e));
           if (batch.length >= BATCH_ROWS || performance.now() - last >= BATCH_MS) flush();
         },
       });

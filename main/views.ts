@@ -48,6 +48,40 @@ export function toEventRow(e: RunEvent): EventRow {
   }
 }
 
+/**
+ * Event rows with `memlockPages` (RLIMIT_MEMLOCK in pages of each process whose limit the event set or
+ * changed), so a streaming view can draw the limit line before the run ends. Follows the host and
+ * process deltas the way lockedVmSeries does; feed it every event in order (skip() for events whose row
+ * is not needed).
+ */
+export class EventRows {
+  private readonly pageSizeOfHost = new Map<number, number>();
+  private readonly hostOfPid = new Map<number, number>();
+  private readonly pagesOfPid = new Map<number, number>();
+
+  /** follows the event's deltas; returns the limits it changed, or null */
+  skip(e: RunEvent): Record<string, number> | null {
+    if (e.kind !== 'ioctl' && e.kind !== 'action') return null;
+    for (const h of e.deltas?.hosts ?? []) this.pageSizeOfHost.set(h.id, h.pageSize);
+    let out: Record<string, number> | null = null;
+    for (const p of e.deltas?.processes ?? []) {
+      this.hostOfPid.set(p.pid, p.host);
+      const shift = BigInt(Math.log2(pageSizeOr(this.pageSizeOfHost.get(p.host))));
+      const pages = Number(big(p.memlock) >> shift);
+      if (this.pagesOfPid.get(p.pid) === pages) continue;
+      this.pagesOfPid.set(p.pid, pages);
+      (out ??= {})[String(p.pid)] = pages;
+    }
+    return out;
+  }
+
+  row(e: RunEvent): EventRow {
+    const limits = this.skip(e);
+    const row = toEventRow(e);
+    return limits ? { ...row, memlockPages: limits } : row;
+  }
+}
+
 export function validCount(w: WindowState): number {
   let n = 0;
   for (const r of w.runs) n += r.count;

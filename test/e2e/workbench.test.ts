@@ -226,6 +226,37 @@ if (missing) {
       await screenshot(page, '05-imported')
     })
 
+    it('draws locked_vm live while a run streams, the stacked series when it ends', async () => {
+      await newScenario(page, 'live-lockedvm', [
+        'const host = createHost();',
+        'const G = host.addPhb().addGroup();',
+        "const p = host.spawn({ name: 'qemu', memlock: 3n * GiB });",
+        'const R = p.mmap({ size: 4n * GiB, at: 0x7fff00000000n });',
+        'const C = p.openContainer();',
+        'p.openGroup(G).setContainer(C);',
+        'C.setIommu(VFIO_SPAPR_TCE_v2_IOMMU);',
+        'for (let i = 0; ; i++) {',
+        '  const k = BigInt(i % 64);',
+        '  C.registerMemory({ vaddr: R + k * 64n * MiB, size: 64n * MiB });',
+        '  if (i % 64 === 63) for (let j = 0n; j < 64n; j++) C.unregisterMemory({ vaddr: R + j * 64n * MiB, size: 64n * MiB });',
+        '}',
+        '',
+      ].join('\n'))
+      await page.click('[data-testid="run"]')
+      await page.waitForFunction(() => window.dmawbUi!.state().status === 'running')
+      const graph = page.locator('[data-testid="lockedvm-graph"]')
+      await expect.poll(() => graph.locator('canvas').count(), { timeout: 5000 }).toBeGreaterThan(0)
+      await expect.poll(() => graph.locator('.key.live').count()).toBe(1)
+      expect(await graph.innerText()).toMatch(/limit 49,152 pages/)
+      await page.waitForTimeout(600)
+      expect((await uiState(page)).status).toBe('running')
+      await screenshot(page, '06a-live-lockedvm')
+      await page.click('[data-testid="stop"]')
+      await waitRunEnd(page, 10_000)
+      await expect.poll(() => graph.locator('.key.live').count()).toBe(0)
+      expect(await graph.innerText()).toContain('pre-registered')
+    })
+
     it('Stop ends a runaway while(true){} run and the UI stays responsive', async () => {
       await newScenario(page, 'runaway', "const host = createHost();\nlog('spinning');\nwhile (true) {}\n")
       await page.click('[data-testid="run"]')

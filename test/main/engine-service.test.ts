@@ -148,7 +148,7 @@ describe('runs and time travel', () => {
 
   it('follows setrlimit in the limit line and marks failed calls', async () => {
     const { run, call } = service();
-    const { id } = await run(`
+    const { id, batches } = await run(`
       const host = createHost({ kernel: 'mainline' });
       const G = host.addPhb().addGroup();
       const p = host.spawn({ memlock: 64n * KiB });
@@ -164,6 +164,11 @@ describe('runs and time travel', () => {
     expect(s.limit[0]).toBe(1);
     expect(s.limit[s.limit.length - 1]).toBe(32768);
     const rows = (await call('inspect.rows', { source: id, from: 0, count: 1000 })).rows;
+    // rows state the limit in pages where it is set or changed, streamed and paged alike
+    expect(rows.filter((r) => r.memlockPages).map((r) => [r.op, r.memlockPages])).toEqual([['spawn', { 100: 1 }], ['setrlimit', { 100: 32768 }]]);
+    expect(batches.flat()).toEqual(rows);
+    const tail = (await call('inspect.rows', { source: id, from: rows.length - 3, count: 3 })).rows;
+    expect(tail).toEqual(rows.slice(-3));
     const failedIoctl = rows.find((r) => r.kind === 'ioctl' && r.failed)!;
     expect(failedIoctl.result).toBe('-12 ENOMEM');
     expect(failedIoctl.errno).toBe('ENOMEM');

@@ -79,7 +79,7 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
   /** the synthetic event at seq (1-based) */
   function rowAt(run: FakeRun, seq: number): EventRow {
     const lv = (n: number) => ({ '1': n })
-    if (seq === 1) return { seq, line: 1, kind: 'ioctl', pid: 1, op: 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', args: `vaddr=${hex(UA_BASE)} size=0x100000000`, result: '0', failed: false, lockedVm: lv(65536), explain: 'pins and charges 65536 pages (§4.8)' }
+    if (seq === 1) return { seq, line: 1, kind: 'ioctl', pid: 1, op: 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', args: `vaddr=${hex(UA_BASE)} size=0x100000000`, result: '0', failed: false, lockedVm: lv(65536), explain: 'pins and charges 65536 pages (§4.8)', memlockPages: { '1': 65792 } }
     if (seq === 2) return { seq, line: 2, kind: 'ioctl', pid: 1, op: 'VFIO_IOMMU_SPAPR_TCE_CREATE', args: `page_shift=16 window_size=0x10000000000 levels=2`, result: '0', failed: false, lockedVm: lv(65536 + 2048), explain: 'creates a 16M-entry window at 1<<59 (§4.10)' }
     const locked = lv(65536 + 2048)
     if (seq % 7 === 0) return { seq, line: 3, kind: 'ioctl', pid: 1, op: 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', args: `vaddr=${hex(UA_BASE)} size=0x100000000`, result: '-16 EBUSY', errno: 'EBUSY', failed: true, lockedVm: locked, explain: 'region still has TCEs pointing into it (§4.9)' }

@@ -5,11 +5,16 @@
  * Rows live in one non-reactive array (100,000 rows must not become 100,000 proxies); `rowsVersion`
  * ticks when it grows, and views depend on that. Events of a run can arrive before the reply to
  * run.start (the host streams as soon as it starts): they are held until the reply names their source.
+ *
+ * While a run streams, `liveLockedVm` is its locked_vm per process built from the rows (total only, with
+ * the limit once a row states it), published at most every 250 ms; `lockedVm` (inspect.lockedVm, stacked
+ * by contributor) replaces it when the run ends.
  */
 import { defineStore } from 'pinia'
 import { computed, markRaw, ref, shallowRef } from 'vue'
 import type { EventRow, Events, LockedVmSeries, RunSummary } from '../../../common/contract'
 import { call, errorMessage, getBridge } from '../bridge/api'
+import { LiveLockedVm, throttle } from '../composables/liveLockedVm'
 import { useNoticesStore } from './notices'
 import { useSettingsStore, type Kernel } from './settings'
 import { useWorkspaceStore } from './workspace'
@@ -49,6 +54,10 @@ export const useRunStore = defineStore('run', () => {
   const pids = ref<number[]>([])
   const lockedVm = shallowRef<Record<number, LockedVmSeries>>({})
   const lockedVmError = ref<string | null>(null)
+  /** locked_vm per process from the streamed rows of the running run (see composables/liveLockedVm.ts) */
+  const liveLockedVm = shallowRef<Record<number, LockedVmSeries>>({})
+  let live = new LiveLockedVm()
+  const livePublish = throttle(() => (liveLockedVm.value = live.series()))
 
   let early = new Map<string, { rows: EventRow[][]; done?: RunSummary }>()
   let awaitingStart = false
@@ -81,6 +90,9 @@ export const useRunStore = defineStore('run', () => {
     pids.value = []
     lockedVm.value = {}
     lockedVmError.value = null
+    live = new LiveLockedVm()
+    livePublish.cancel()
+    liveLockedVm.value = {}
   }
 
   function append(batch: EventRow[]): void {
@@ -110,6 +122,10 @@ export const useRunStore = defineStore('run', () => {
     }
     if (newPid) pids.value = [...known].sort((a, b) => a - b)
     rowsVersion.value++
+    if (running.value) {
+      live.add(batch)
+      livePublish.poke()
+    }
   }
 
   /** row of an event by seq (rows are contiguous from seq 1, but do not rely on it) */
@@ -230,6 +246,7 @@ export const useRunStore = defineStore('run', () => {
 
   async function finish(p: RunSummary): Promise<void> {
     clearStopTimer()
+    livePublish.flush()
     summary.value = p
     status.value = 'done'
     await afterLoad(lastSeq.value)
@@ -305,7 +322,7 @@ export const useRunStore = defineStore('run', () => {
   }
 
   return {
-    status, source, origin, rows, rowsVersion, summary, startError, problems, problemSeqs, pids, lockedVm, lockedVmError,
+    status, source, origin, rows, rowsVersion, summary, startError, problems, problemSeqs, pids, lockedVm, lockedVmError, liveLockedVm,
     kernel, running, lastSeq, maxSeq, whenLoaded, init, start, stop, importSnapshot, rowBySeq, loadLockedVm,
     /** for tests */
     _append: append,
