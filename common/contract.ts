@@ -103,7 +103,7 @@ export const requests = {
   'inspect.compare': v.strictObject({ a: step, b: step }),
   /**
    * runs a scenario under 4.2 and under mainline (queued behind other runs, not streamed) and aligns
-   * their ioctl calls by index (product.md workflow 7): where the results diverge
+   * their ioctl calls as a diff (engine/profile-compare.ts; product.md workflow 7): where the results diverge
    */
   'run.compare': v.strictObject({ source: text, filename: name }),
 } as const;
@@ -147,7 +147,7 @@ export interface CompareSummary {
   identical: boolean;
 }
 
-/** run.compare: one profile's ioctl call at an aligned index */
+/** run.compare: one profile's ioctl call in an aligned row */
 export interface ProfileCall {
   seq: number;
   line?: number;
@@ -162,9 +162,9 @@ export interface ProfileCall {
 }
 export type ProfileName = '4.2' | 'mainline';
 export interface ProfileCompareRow {
-  /** 0-based index among the ioctl calls of each run */
+  /** 0-based position of the row in the alignment (with index alignment, also the call's index in each run) */
   index: number;
-  /** null: this run made fewer calls */
+  /** null: this run made no call here (an extra call of the other run, or fewer calls) */
   calls: Record<ProfileName, ProfileCall | null>;
   /** fields that differ: op, args, result, lockedVm, or "missing" */
   differs: string[];
@@ -183,15 +183,21 @@ export interface ProfileComparison {
   filename: string;
   /** aligned rows: every row when there are at most ROWS_MAX (engine/profile-compare.ts), else the differing ones */
   rows: ProfileCompareRow[];
-  /** number of aligned indexes (the longer run's ioctl count) */
+  /** number of aligned rows */
   total: number;
-  /** how many indexes differ */
+  /** how many rows differ */
   differing: number;
-  /** index of the first differing row, null when the runs agree call for call */
+  /** index of the first row whose results, locked_vm or presence differ; null when the runs agree call for call */
   firstDivergence: number | null;
   /** aligned rows left out of `rows` */
   omitted: number;
   summaries: Record<ProfileName, ProfileRunSummary>;
+  /**
+   * how calls were aligned: `diff` pairs calls with the same op, arguments and scenario line (a shortest
+   * edit script); `index` pairs the n-th call of each run (huge or wildly different runs; `note` says
+   * why). `paired`: rows with a call on both sides; `only`: calls each run made that the other did not.
+   */
+  alignment?: { method: 'diff' | 'index'; paired: number; only: Record<ProfileName, number>; note?: string };
 }
 
 export interface Responses {

@@ -382,11 +382,15 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
       const rows: ProfileCompareRow[] = [
         { index: 0, calls: { '4.2': call(1, 'VFIO_GROUP_SET_CONTAINER', 'container=1', '0', 0), mainline: call(1, 'VFIO_GROUP_SET_CONTAINER', 'container=1', '0', 0) }, differs: [] },
         { index: 1, calls: { '4.2': call(2, 'VFIO_SET_IOMMU', 'type=7', '-12 ENOMEM', 0), mainline: call(2, 'VFIO_SET_IOMMU', 'type=7', '0', 0) }, differs: ['result'] },
-        { index: 2, calls: { '4.2': call(3, 'VFIO_SET_IOMMU', 'type=2', '-12 ENOMEM', 0), mainline: call(3, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', 'vaddr=0x7fff00000000 size=0x100000000', '-12 ENOMEM', 0) }, differs: ['op', 'args'] },
-        { index: 3, calls: { '4.2': null, mainline: call(4, 'VFIO_IOMMU_SPAPR_TCE_CREATE', 'pageShift=16', '0', 16) }, differs: ['missing'] },
+        { index: 2, calls: { '4.2': call(3, 'VFIO_SET_IOMMU', 'type=2', '-12 ENOMEM', 0), mainline: null }, differs: ['missing'] },
+        { index: 3, calls: { '4.2': null, mainline: call(3, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', 'vaddr=0x7fff00000000 size=0x100000000', '-12 ENOMEM', 0) }, differs: ['missing'] },
+        { index: 4, calls: { '4.2': null, mainline: call(4, 'VFIO_IOMMU_SPAPR_TCE_CREATE', 'pageShift=16', '0', 16) }, differs: ['missing'] },
       ]
       const summary = (kernel: '4.2' | 'mainline', ioctls: number, failedCalls: number): ProfileRunSummary => ({ kernel, ok: true, expectations: { passed: 3, failed: 0 }, events: ioctls + 2, ioctls, failedCalls, peakLockedVm: { '1': kernel === '4.2' ? 128 : 16 }, error: null })
-      return ok({ filename, rows, total: 4, differing: 3, firstDivergence: 1, omitted: 0, summaries: { '4.2': summary('4.2', 3, 2), mainline: summary('mainline', 4, 1) } })
+      return ok({
+        filename, rows, total: 5, differing: 4, firstDivergence: 1, omitted: 0, summaries: { '4.2': summary('4.2', 3, 2), mainline: summary('mainline', 4, 1) },
+        alignment: { method: 'diff', paired: 2, only: { '4.2': 1, mainline: 2 } },
+      })
     },
   }
 

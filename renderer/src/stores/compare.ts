@@ -3,8 +3,8 @@
  *   - steps: what changed from one step to another — two steps of a run ("compare with previous event":
  *     the selected event against the state before it), or an imported snapshot against a run's step
  *     (inspect.compare, engine/snapshot.ts diffStates lines);
- *   - profiles: the open scenario run under 4.2 and mainline, its ioctl calls aligned by index, with the
- *     rows where they diverge (run.compare).
+ *   - profiles: the open scenario run under 4.2 and mainline, its ioctl calls aligned as a diff (calls
+ *     both make pair up, extra calls are one-sided rows), with the rows where they diverge (run.compare).
  * It remembers the last few sources shown (runs and imports) with the step last selected in each, so a
  * comparison can reach back to the run before an import.
  */
