@@ -9,7 +9,7 @@
 import { Changes } from './changes.ts';
 import { errno, type ErrnoName } from './errno.ts';
 import { Mm, Region, type Contributor, type Extent } from './memory.ts';
-import { Group, Phb, SLOT1_BUS_ADDR, type PhbModel } from './platform.ts';
+import { Group, Phb, type PhbModel } from './platform.ts';
 import type { Profile } from './profile.ts';
 import { getTableSize, platformAcceptsLevels, tableGeometry, viewPages } from './table-size.ts';
 import { CHUNK_SIZE, TceTable } from './tce-table.ts';
@@ -1307,4 +1307,3 @@ function ctz(x: bigint): number {
   return n;
 }
 
-export { SLOT1_BUS_ADDR };

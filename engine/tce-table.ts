@@ -113,14 +113,4 @@ export class TceTable {
   allocatedChunks(): [number, TceChunk][] {
     return [...this.chunks.entries()].sort((a, b) => a[0] - b[0]).map(([k, c]) => [k * CHUNK_SIZE, c]);
   }
-
-  /** drop chunks that became empty, so freed windows and cleared ranges give their memory back */
-  compact(): void {
-    for (const [k, c] of this.chunks) if (c.valid === 0) this.chunks.delete(k);
-  }
-
-  /** bytes held by allocated chunks (for the memory benchmark and the inspector) */
-  get residentBytes(): number {
-    return this.chunks.size * CHUNK_SIZE * 16;
-  }
 }
