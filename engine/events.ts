@@ -6,6 +6,7 @@
  *
  * Everything here is plain JSON-safe data except bigint fields, which the JSON writers encode as strings.
  */
+import type { RegionInfo, WindowInfo } from './api.ts';
 
 /** locked_vm of one process split by contributor (product.md §5, kernel-model.md §5.1), in system pages. */
 export interface LockedVmBreakdown {
@@ -43,17 +44,12 @@ export interface WindowDelta {
   slot: number;
   table: number;
   /** null: the window was removed/freed */
-  window: {
-    startAddr: bigint;
-    pageShift: number;
-    size: bigint;
-    levels: number;
-    entries: number;
+  window: (Omit<WindowInfo, 'slot'> & {
     /** it_offset: absolute number of the first entry */
     offset: number;
     /** borrowed kernel table of an IODA1 group (4.2) rather than a VFIO-created one */
     borrowed: boolean;
-  } | null;
+  }) | null;
 }
 
 export interface RegionDelta {
@@ -61,16 +57,10 @@ export interface RegionDelta {
   /** stable id of the region within the run */
   id: number;
   /** null: the region was released */
-  region: {
-    ua: bigint;
-    size: bigint;
-    entries: number;
-    used: number;
-    mapped: number;
-    pageShift?: number;
+  region: (RegionInfo & {
     /** containers whose prereg_list holds it (mainline); empty when orphaned (§4.9) */
     containers: number[];
-  } | null;
+  }) | null;
 }
 
 export interface ContainerDelta {
