@@ -1,6 +1,6 @@
-import { resolve } from 'node:path'
-import { defineConfig } from 'electron-vite'
-import vue from '@vitejs/plugin-vue'
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+import vue from '@vitejs/plugin-vue';
 
 // Layout and traps: see the toolchain notes. Vite 8 is Rolldown-based: `rolldownOptions`, not
 // `rollupOptions`. Every entry is explicit because electron-vite's defaults look under `src/`.
@@ -45,4 +45,4 @@ export default defineConfig({
       },
     },
   },
-})
+});

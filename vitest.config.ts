@@ -1,5 +1,5 @@
-import { defineConfig } from 'vitest/config'
-import vue from '@vitejs/plugin-vue'
+import { defineConfig } from 'vitest/config';
+import vue from '@vitejs/plugin-vue';
 
 export default defineConfig({
   plugins: [vue()],
@@ -12,4 +12,4 @@ export default defineConfig({
     // sandboxes stay isolated, and a crashing file cannot take the runner down with it.
     pool: 'forks',
   },
-})
+});

@@ -47,7 +47,8 @@ function engine(): { total: number; map: number; unmap: number; bytesPerEntry: n
   const t3 = performance.now();
   const unreg = C.unregisterMemory({ vaddr: R, size: TiB });
   const t4 = performance.now();
-  for (const r of [reg, create, map, unmap, unreg]) if (r.ret !== 0) throw new Error(`engine bench: ${r.explain}`);
+  for (const r of [reg, create, map, unmap, unreg])
+    if (r.ret !== 0) throw new Error(`engine bench: ${r.explain}`);
   return { total: t4 - t0, map: t2 - t1, unmap: t3 - t2, bytesPerEntry: mem / N };
 }
 
@@ -64,10 +65,16 @@ const bWC = median(base.map((b) => b.writeClear));
 const eT = median(eng.map((e) => e.total));
 printTable('engine: 1 TiB through a 64 KiB DDW window (16,777,216 TCEs), medians of ' + reps, [
   ['baseline: typed-array loop writing the TCE values', `${bW.toFixed(1)} ms`],
-  ['baseline: writing TCE values + user addresses (it_userspace)', `${median(base.map((b) => b.writeBoth)).toFixed(1)} ms`],
+  [
+    'baseline: writing TCE values + user addresses (it_userspace)',
+    `${median(base.map((b) => b.writeBoth)).toFixed(1)} ms`,
+  ],
   ['baseline: writing TCE values + user addresses, then clearing both', `${bWC.toFixed(1)} ms`],
   ['engine: REGISTER + CREATE + MAP + UNMAP + UNREGISTER', `${eT.toFixed(1)} ms`],
-  ['  of which MAP / UNMAP', `${median(eng.map((e) => e.map)).toFixed(1)} / ${median(eng.map((e) => e.unmap)).toFixed(1)} ms`],
+  [
+    '  of which MAP / UNMAP',
+    `${median(eng.map((e) => e.map)).toFixed(1)} / ${median(eng.map((e) => e.unmap)).toFixed(1)} ms`,
+  ],
   ['ratio engine / write-only baseline (budget ≤ 3)', (eT / bW).toFixed(2)],
   ['ratio engine / TCE+ua write baseline', (eT / median(base.map((b) => b.writeBoth))).toFixed(2)],
   ['ratio engine / write+clear baseline', (eT / bWC).toFixed(2)],

@@ -8,10 +8,16 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
-const benches = ['engine.ts', 'runner-calls.ts', 'snapshot.ts', 'renderer/run.ts'].filter((f) => existsSync(here(f)));
+const benches = ['engine.ts', 'runner-calls.ts', 'snapshot.ts', 'renderer/run.ts'].filter((f) =>
+  existsSync(here(f)),
+);
 let failed = 0;
 for (const b of benches) {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', here(b), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', here(b), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   if (r.status !== 0) {
     failed++;
     console.error(`bench ${b} exited with ${r.status}`);

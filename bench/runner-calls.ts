@@ -45,7 +45,8 @@ class TrivialSession implements RunSession {
 }
 
 const SETUP = `const p = createHost().spawn();\nconst C = p.openContainer();\nconst R = 0x7fff00000000n;\n`;
-const loop = (body: string) => `${SETUP}log('start');\nfor (let i = 0; i < ${N}; i++) {\n  ${body}\n}\nlog('end');\n`;
+const loop = (body: string) =>
+  `${SETUP}log('start');\nfor (let i = 0; i < ${N}; i++) {\n  ${body}\n}\nlog('end');\n`;
 
 async function perIteration(source: string, lineMarks = true): Promise<{ ns: number; lines: number }> {
   const samples: number[] = [];
@@ -67,8 +68,16 @@ console.log(`runner boundary, ${N} iterations per run, median of ${REPS} runs (N
 const base = await perIteration(loop(''));
 console.log(`  ${'empty loop body'.padEnd(52)} ${fmt(base.ns)} per iteration (baseline)`);
 const cases: [string, string, boolean][] = [
-  ['C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n })', 'C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n });', true],
-  ['  the same, call-site lines from stack traces', 'C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n });', false],
+  [
+    'C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n })',
+    'C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n });',
+    true,
+  ],
+  [
+    '  the same, call-site lines from stack traces',
+    'C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n });',
+    false,
+  ],
   ['C.tce(0, i)        (inspection, JSON result)', 'C.tce(0, i);', true],
   ['p.lockedVm         (getter, number result)', 'p.lockedVm;', true],
 ];
@@ -97,7 +106,9 @@ if (r.error) {
   process.exit(1);
 }
 const ioctls = r.events.filter((e) => e.kind === 'ioctl').length;
-console.log(`  real engine: ${ioctls} ioctls in ${seconds.toFixed(2)} s (whole run incl. setup) = ${Math.round(ioctls / seconds).toLocaleString('en-US')} ioctls/s`);
+console.log(
+  `  real engine: ${ioctls} ioctls in ${seconds.toFixed(2)} s (whole run incl. setup) = ${Math.round(ioctls / seconds).toLocaleString('en-US')} ioctls/s`,
+);
 
 // baseline for the same work in the same process: the identical loop calling the engine directly, no sandbox
 {
@@ -114,6 +125,10 @@ console.log(`  real engine: ${ioctls} ioctls in ${seconds.toFixed(2)} s (whole r
   C.enable();
   for (let i = 0; i < N; i++) C.mapDma({ vaddr: R, iova: 0n, size: 0x10000n });
   const direct = (performance.now() - t1) / 1000;
-  console.log(`  baseline, the same loop calling the engine directly: ${Math.round(N / direct).toLocaleString('en-US')} ioctls/s`);
-  console.log(`  ratio sandboxed run / direct loop: ${(seconds / direct).toFixed(2)} (budget: at least 100,000 ioctls/s sandboxed)`);
+  console.log(
+    `  baseline, the same loop calling the engine directly: ${Math.round(N / direct).toLocaleString('en-US')} ioctls/s`,
+  );
+  console.log(
+    `  ratio sandboxed run / direct loop: ${(seconds / direct).toFixed(2)} (budget: at least 100,000 ioctls/s sandboxed)`,
+  );
 }

@@ -14,7 +14,13 @@ C.createWindow({ pageShift: 16, windowSize: TiB, levels: 2 });
 const map = C.mapDma({ vaddr: R, iova: 0n, size: TiB });
 if (map.ret !== 0) throw new Error(map.explain);
 
-const meta = { appName: 'dma-workbench', appVersion: '0.1.0', kernel: 'mainline' as const, scenarioName: 'bench', scenarioSha256: null };
+const meta = {
+  appName: 'dma-workbench',
+  appVersion: '0.1.0',
+  kernel: 'mainline' as const,
+  scenarioName: 'bench',
+  scenarioSha256: null,
+};
 const times: number[] = [];
 const parseTimes: number[] = [];
 let size = 0;
@@ -37,6 +43,9 @@ printTable('snapshot of a fully mapped 16,777,216-entry window, medians of 5', [
   ['snapshot (capture + serialize), budget < 1000 ms', `${median(times).toFixed(1)} ms`],
   ['import (parse + validate)', `${median(parseTimes).toFixed(1)} ms`],
   ['snapshot size, budget < 100 KB', `${(size / 1024).toFixed(1)} KB`],
-  ['baseline: JSON.stringify of one number per entry', `${base.toFixed(0)} ms, ${(naiveLen / 1048576).toFixed(0)} MB`],
+  [
+    'baseline: JSON.stringify of one number per entry',
+    `${base.toFixed(0)} ms, ${(naiveLen / 1048576).toFixed(0)} MB`,
+  ],
   ['ratio snapshot / baseline time', (median(times) / base).toFixed(3)],
 ]);

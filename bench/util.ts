@@ -18,7 +18,12 @@ export function printTable(title: string, rows: [string, string][]): void {
  * A mainline host with one process that has mmap'd `size` bytes and a v2 container whose default window
  * was dropped (REMOVE(0)), so that the next TCE_CREATE takes slot 0 at bus address 0.
  */
-export function v2HostWithGuest(size: bigint): { session: Session; p: ProcessApi; C: ContainerApi; R: bigint } {
+export function v2HostWithGuest(size: bigint): {
+  session: Session;
+  p: ProcessApi;
+  C: ContainerApi;
+  R: bigint;
+} {
   const session = new Session({ kernel: 'mainline' });
   const host = session.createHost({ ramSize: 2n * size });
   const g = host.addPhb().addGroup();

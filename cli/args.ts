@@ -90,7 +90,10 @@ export function parseArgs(argv: readonly string[]): Parsed {
   if (positional[0] === 'diff') {
     const given = [...values.keys(), ...(json ? ['--json'] : [])];
     if (given.length) return usage(`diff takes no options, got '${given[0]}'`);
-    if (positional.length < 3) return usage(positional.length < 2 ? 'missing snapshot files to compare' : 'missing the second snapshot file');
+    if (positional.length < 3)
+      return usage(
+        positional.length < 2 ? 'missing snapshot files to compare' : 'missing the second snapshot file',
+      );
     if (positional.length > 3) return usage(`unexpected argument '${positional[3]}'`);
     return { kind: 'diff', a: positional[1]!, b: positional[2]! };
   }
@@ -99,9 +102,16 @@ export function parseArgs(argv: readonly string[]): Parsed {
   if (positional.length > 2) return usage(`unexpected argument '${positional[2]}'`);
 
   const kernel = values.get('--kernel');
-  if (kernel !== undefined && kernel !== '4.2' && kernel !== 'mainline' && kernel !== 'both') return usage(`--kernel must be 4.2 or mainline, got '${kernel}'`);
+  if (kernel !== undefined && kernel !== '4.2' && kernel !== 'mainline' && kernel !== 'both')
+    return usage(`--kernel must be 4.2 or mainline, got '${kernel}'`);
   if (kernel === 'both') {
-    const other = json ? '--json' : values.has('--snapshot') ? '--snapshot' : values.has('--report') ? '--report' : null;
+    const other = json
+      ? '--json'
+      : values.has('--snapshot')
+        ? '--snapshot'
+        : values.has('--report')
+          ? '--report'
+          : null;
     if (other) return usage(`--kernel both cannot be combined with ${other}`);
   }
   const timeout = values.get('--timeout');

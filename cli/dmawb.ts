@@ -2,5 +2,10 @@
 import { main } from './main.ts';
 
 // `dmawb run x.ts | head`: a reader that goes away early is not an error of the run
-process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
-process.exitCode = await main(process.argv.slice(2), { stdout: (s) => void process.stdout.write(s), stderr: (s) => void process.stderr.write(s) });
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+});
+process.exitCode = await main(process.argv.slice(2), {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+});

@@ -9,7 +9,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const target = resolve(path);
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   try {
     await writeFile(tmp, text, { flag: 'wx' });
     await rename(tmp, target);

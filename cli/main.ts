@@ -14,8 +14,20 @@ import type { KernelName } from '../engine/api.ts';
 import type { RunEvent } from '../engine/events.ts';
 import { renderReport } from '../engine/report.ts';
 import type { Session } from '../engine/session.ts';
-import { compareProfiles, PROFILES, profileComparisonText, type ProfileRunInput } from '../engine/profile-compare.ts';
-import { diffStates, parseSnapshot, SnapshotError, SNAPSHOT_MAX_BYTES, snapshotOf, type Snapshot } from '../engine/snapshot.ts';
+import {
+  compareProfiles,
+  PROFILES,
+  profileComparisonText,
+  type ProfileRunInput,
+} from '../engine/profile-compare.ts';
+import {
+  diffStates,
+  parseSnapshot,
+  SnapshotError,
+  SNAPSHOT_MAX_BYTES,
+  snapshotOf,
+  type Snapshot,
+} from '../engine/snapshot.ts';
 import { captureState } from '../engine/state.ts';
 import { runScenario, type RunResult } from '../runner/run.ts';
 import { USAGE, parseArgs, type RunArgs } from './args.ts';
@@ -53,7 +65,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 async function run(args: RunArgs, io: CliIo): Promise<number> {
   const kernel: KernelName = args.kernel === 'both' ? 'mainline' : (args.kernel ?? 'mainline');
-  const outputs = [args.snapshot, args.report].filter((p): p is string => p !== undefined).map((p) => resolve(p));
+  const outputs = [args.snapshot, args.report]
+    .filter((p): p is string => p !== undefined)
+    .map((p) => resolve(p));
   if (outputs.includes(resolve(args.file))) {
     io.stderr(`dmawb: an output file is the scenario file itself (${args.file})\n${USAGE}`);
     return EXIT.usage;
@@ -71,7 +85,15 @@ async function run(args: RunArgs, io: CliIo): Promise<number> {
     const message = `cannot read scenario file '${args.file}': ${readError(e)}`;
     io.stderr(`dmawb: ${message}\n`);
     if (args.json) {
-      const doc = runDocument({ scenario: args.file, kernel, ok: false, expectations: { passed: 0, failed: 0 }, events: [], peakLockedVm: {}, error: { message, line: null, column: null } });
+      const doc = runDocument({
+        scenario: args.file,
+        kernel,
+        ok: false,
+        expectations: { passed: 0, failed: 0 },
+        events: [],
+        peakLockedVm: {},
+        error: { message, line: null, column: null },
+      });
       io.stdout(JSON.stringify(doc) + '\n');
     }
     return EXIT.incomplete;
@@ -80,7 +102,9 @@ async function run(args: RunArgs, io: CliIo): Promise<number> {
   // -- run it; the text log streams as events happen --
   const out = new Buffered(io);
   const result = await runScenario({
-    source, filename: args.file, kernel,
+    source,
+    filename: args.file,
+    kernel,
     ...(args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {}),
     ...(args.json ? {} : { onEvent: (e: RunEvent) => out.line(eventLine(e)) }),
   });
@@ -88,12 +112,25 @@ async function run(args: RunArgs, io: CliIo): Promise<number> {
 
   if (args.json) {
     const doc = runDocument({
-      scenario: args.file, kernel, ok: result.ok, expectations: result.expectations, events: result.events,
-      peakLockedVm: result.peakLockedVm, error: result.error,
+      scenario: args.file,
+      kernel,
+      ok: result.ok,
+      expectations: result.expectations,
+      events: result.events,
+      peakLockedVm: result.peakLockedVm,
+      error: result.error,
     });
     io.stdout(JSON.stringify(doc) + '\n');
   } else {
-    io.stdout(summaryText({ file: args.file, expectations: result.expectations, peakLockedVm: result.peakLockedVm, pageSizes: pageSizes(result.session), error: result.error }));
+    io.stdout(
+      summaryText({
+        file: args.file,
+        expectations: result.expectations,
+        peakLockedVm: result.peakLockedVm,
+        pageSizes: pageSizes(result.session),
+        error: result.error,
+      }),
+    );
   }
 
   if (result.error) {
@@ -105,7 +142,10 @@ async function run(args: RunArgs, io: CliIo): Promise<number> {
   try {
     if (args.snapshot !== undefined) {
       const doc = snapshotOf(result.session, {
-        appName: 'dma-workbench', appVersion: await version(), kernel, scenarioName: args.file,
+        appName: 'dma-workbench',
+        appVersion: await version(),
+        kernel,
+        scenarioName: args.file,
         scenarioSha256: createHash('sha256').update(source).digest('hex'),
       });
       await writeFileAtomic(args.snapshot, JSON.stringify(doc, null, 1) + '\n');
@@ -134,7 +174,9 @@ async function runBoth(args: RunArgs, io: CliIo): Promise<number> {
   let code: number = EXIT.ok;
   for (const kernel of PROFILES) {
     const r = await runScenario({
-      source, filename: args.file, kernel,
+      source,
+      filename: args.file,
+      kernel,
       ...(args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {}),
     });
     runs[kernel] = r;
@@ -165,7 +207,8 @@ async function diff(a: string, b: string, io: CliIo): Promise<number> {
   }
   const [x, y] = snaps as [Snapshot, Snapshot];
   const { lines } = diffStates(x.state, y.state);
-  const label = (f: string, s: Snapshot) => `${f} (${s.meta.scenarioName} · ${s.meta.kernel} · after seq ${s.state.seq})`;
+  const label = (f: string, s: Snapshot) =>
+    `${f} (${s.meta.scenarioName} · ${s.meta.kernel} · after seq ${s.state.seq})`;
   if (lines.length === 0) {
     io.stdout(`no differences: ${label(a, x)} and ${label(b, y)}\n`);
     return EXIT.ok;
@@ -184,7 +227,12 @@ async function readLimited(file: string, max: number): Promise<string> {
 
 function reportOf(r: RunResult<Session>, file: string, kernel: KernelName): string {
   return renderReport({
-    scenario: file, kernel, ok: r.ok, expectations: r.expectations, error: null, events: r.events,
+    scenario: file,
+    kernel,
+    ok: r.ok,
+    expectations: r.expectations,
+    error: null,
+    events: r.events,
     state: captureState(r.session.kernels, r.session.events.length),
   });
 }
@@ -207,7 +255,9 @@ function readError(e: unknown): string {
 let cachedVersion: string | undefined;
 async function version(): Promise<string> {
   if (cachedVersion === undefined) {
-    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     cachedVersion = pkg.version ?? '0.0.0';
   }
   return cachedVersion;

@@ -47,9 +47,14 @@ export function summaryText(r: SummaryInput): string {
   if (peaks.length === 0) lines.push('peak locked_vm: no processes');
   for (const [pid, pages] of peaks) {
     const ps = r.pageSizes[pid];
-    lines.push(`peak locked_vm: pid ${pid}: ${pages} pages${ps ? ` (${bytes(BigInt(pages) * BigInt(ps))})` : ''}`);
+    lines.push(
+      `peak locked_vm: pid ${pid}: ${pages} pages${ps ? ` (${bytes(BigInt(pages) * BigInt(ps))})` : ''}`,
+    );
   }
-  if (r.error) lines.push(`result: could not complete (${r.error.kind}) at ${where(r.file, r.error)}: ${r.error.message}`);
+  if (r.error)
+    lines.push(
+      `result: could not complete (${r.error.kind}) at ${where(r.file, r.error)}: ${r.error.message}`,
+    );
   else lines.push(`result: ${r.expectations.failed === 0 ? 'passed' : 'failed'}`);
   return lines.join('\n') + '\n';
 }
@@ -85,7 +90,9 @@ export interface RunDocument {
   error: { message: string; line: number | null; column: number | null } | null;
 }
 
-export function runDocument(d: Omit<RunDocument, 'format' | 'version' | 'events'> & { events: readonly RunEvent[] }): RunDocument {
+export function runDocument(
+  d: Omit<RunDocument, 'format' | 'version' | 'events'> & { events: readonly RunEvent[] },
+): RunDocument {
   return {
     format: 'dmawb-run',
     version: 1,
@@ -107,13 +114,39 @@ export function jsonEvent(e: RunEvent): unknown {
   switch (e.kind) {
     case 'ioctl':
       return {
-        seq: e.seq, line: e.line, pid: e.pid, kind: e.kind, op: e.op, args: jsonValues(e.args), ret: e.ret, errno: e.errno,
-        ...(e.out !== undefined ? { out: jsonValues(e.out) } : {}), lockedVm: e.lockedVm, explain: e.explain,
+        seq: e.seq,
+        line: e.line,
+        pid: e.pid,
+        kind: e.kind,
+        op: e.op,
+        args: jsonValues(e.args),
+        ret: e.ret,
+        errno: e.errno,
+        ...(e.out !== undefined ? { out: jsonValues(e.out) } : {}),
+        lockedVm: e.lockedVm,
+        explain: e.explain,
       };
     case 'action':
-      return { seq: e.seq, line: e.line, pid: e.pid, kind: e.kind, op: e.op, args: jsonValues(e.args), lockedVm: e.lockedVm, explain: e.explain };
+      return {
+        seq: e.seq,
+        line: e.line,
+        pid: e.pid,
+        kind: e.kind,
+        op: e.op,
+        args: jsonValues(e.args),
+        lockedVm: e.lockedVm,
+        explain: e.explain,
+      };
     case 'expect':
-      return { seq: e.seq, line: e.line, kind: e.kind, ok: e.ok, label: e.label, actual: e.actual, expected: e.expected };
+      return {
+        seq: e.seq,
+        line: e.line,
+        kind: e.kind,
+        ok: e.ok,
+        label: e.label,
+        actual: e.actual,
+        expected: e.expected,
+      };
     case 'log':
       return { seq: e.seq, line: e.line, kind: e.kind, text: e.text };
   }

@@ -11,12 +11,20 @@ import * as v from 'valibot';
 
 export const CHANNEL_PREFIX = 'dmawb:';
 
-const name = v.pipe(v.string(), v.minLength(1), v.maxLength(200), v.regex(/^[^/\\\0]+\.ts$/, 'must be a file name ending in .ts, without folders'));
+const name = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(200),
+  v.regex(/^[^/\\\0]+\.ts$/, 'must be a file name ending in .ts, without folders'),
+);
 const text = v.pipe(v.string(), v.maxLength(2 * 1024 * 1024, 'is larger than 2 MiB'));
 const id = v.pipe(v.string(), v.regex(/^[a-z]+-[0-9]+$/, 'must be an id such as "run-3"'), v.maxLength(40));
 const seq = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100_000_000));
 const count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
-const hex = v.pipe(v.string(), v.regex(/^0x[0-9a-f]{1,16}$/, 'must be a hex string such as "0x800000000000000"'));
+const hex = v.pipe(
+  v.string(),
+  v.regex(/^0x[0-9a-f]{1,16}$/, 'must be a hex string such as "0x800000000000000"'),
+);
 const kernel = v.picklist(['4.2', 'mainline']);
 
 /** a source of inspectable state: a run (by id) or an imported snapshot (by id) */
@@ -52,7 +60,9 @@ export const RunSummary = v.object({
   expectations: v.object({ passed: count, failed: count }),
   events: count,
   peakLockedVm: v.record(v.string(), v.number()),
-  error: v.nullable(v.object({ message: v.string(), line: v.optional(count), column: v.optional(count), kind: v.string() })),
+  error: v.nullable(
+    v.object({ message: v.string(), line: v.optional(count), column: v.optional(count), kind: v.string() }),
+  ),
   durationMs: v.number(),
 });
 export type RunSummary = v.InferOutput<typeof RunSummary>;
@@ -83,8 +93,16 @@ export const requests = {
   /** the state after an event: processes, regions, groups, containers, windows (without TCE contents) */
   'inspect.state': v.strictObject({ source: id, seq }),
   /** a page of a window's entries; validOnly pages through valid entries */
-  'inspect.entries': v.strictObject({ ...windowRef.entries, from: count, count: v.pipe(count, v.maxValue(10_000)), validOnly: v.boolean() }),
-  'inspect.occupancy': v.strictObject({ ...windowRef.entries, buckets: v.pipe(count, v.minValue(1), v.maxValue(4096)) }),
+  'inspect.entries': v.strictObject({
+    ...windowRef.entries,
+    from: count,
+    count: v.pipe(count, v.maxValue(10_000)),
+    validOnly: v.boolean(),
+  }),
+  'inspect.occupancy': v.strictObject({
+    ...windowRef.entries,
+    buckets: v.pipe(count, v.minValue(1), v.maxValue(4096)),
+  }),
   /** slot index of an IOVA or user address, -1 if none */
   'inspect.find': v.strictObject({ ...windowRef.entries, iova: v.optional(hex), ua: v.optional(hex) }),
   /** locked_vm over the run per process, stacked by contributor, with the limit and failed calls */
@@ -94,11 +112,16 @@ export const requests = {
   'export.report': v.strictObject({ source: id, seq }),
   'export.csv': v.strictObject({ ...windowRef.entries }),
   /** desktop: save dialog + atomic write; nothing is overwritten unless the user chose the file */
-  'file.saveAs': v.strictObject({ suggestedName: v.pipe(v.string(), v.maxLength(200)), text: v.pipe(v.string(), v.maxLength(256 * 1024 * 1024)) }),
+  'file.saveAs': v.strictObject({
+    suggestedName: v.pipe(v.string(), v.maxLength(200)),
+    text: v.pipe(v.string(), v.maxLength(256 * 1024 * 1024)),
+  }),
   /** desktop: open dialog, returns the chosen file's text (size-limited) */
   'file.open': v.strictObject({}),
   /** imports a snapshot's text; validated strictly; returns a source id to inspect it like a run */
-  'snapshot.import': v.strictObject({ text: v.pipe(v.string(), v.maxLength(64 * 1024 * 1024, 'is larger than the 64 MiB import limit')) }),
+  'snapshot.import': v.strictObject({
+    text: v.pipe(v.string(), v.maxLength(64 * 1024 * 1024, 'is larger than the 64 MiB import limit')),
+  }),
   /** what changed from step a to step b (product.md workflow 6): engine/snapshot.ts diffStates lines */
   'inspect.compare': v.strictObject({ a: step, b: step }),
   /**
@@ -111,18 +134,64 @@ export const requests = {
 export type RequestChannel = keyof typeof requests;
 export type RequestOf<C extends RequestChannel> = v.InferInput<(typeof requests)[C]>;
 
-export interface ProcessRow { pid: number; name: string; host: number; lockedVm: number; memlock: string; exited: boolean; breakdown: Record<string, number> }
-export interface WindowRow { container: number; slot: number; table: number; startAddr: string; pageShift: number; size: string; levels: number; entries: number; valid: number; borrowed: boolean }
+export interface ProcessRow {
+  pid: number;
+  name: string;
+  host: number;
+  lockedVm: number;
+  memlock: string;
+  exited: boolean;
+  breakdown: Record<string, number>;
+}
+export interface WindowRow {
+  container: number;
+  slot: number;
+  table: number;
+  startAddr: string;
+  pageShift: number;
+  size: string;
+  levels: number;
+  entries: number;
+  valid: number;
+  borrowed: boolean;
+}
 export interface StateView {
   seq: number;
   hosts: { id: number; kernel: string; pageSize: number }[];
   processes: ProcessRow[];
-  regions: { pid: number; id: number; ua: string; size: string; entries: number; used: number; mapped: number; pageShift?: number; containers: number[] }[];
+  regions: {
+    pid: number;
+    id: number;
+    ua: string;
+    size: string;
+    entries: number;
+    used: number;
+    mapped: number;
+    pageShift?: number;
+    containers: number[];
+  }[];
   groups: { id: number; name: string; phb: number; container: number | null; owner: string }[];
-  containers: { id: number; pid: number | null; iommu: string; enabled: boolean; defaultWindowPending: boolean; groups: number[]; mm: number | null; fdOpen: boolean }[];
+  containers: {
+    id: number;
+    pid: number | null;
+    iommu: string;
+    enabled: boolean;
+    defaultWindowPending: boolean;
+    groups: number[];
+    mm: number | null;
+    fdOpen: boolean;
+  }[];
   windows: WindowRow[];
 }
-export interface EntryRow { index: number; iova: string; value: string; hpa: string; perm: number; ua: string; region: number | null }
+export interface EntryRow {
+  index: number;
+  iova: string;
+  value: string;
+  hpa: string;
+  perm: number;
+  ua: string;
+  region: number | null;
+}
 export interface LockedVmSeries {
   pid: number;
   /** RLIMIT_MEMLOCK in pages at each point (it can be changed by the scenario) */
@@ -248,10 +317,15 @@ export const EVENT_CHANNELS: EventChannel[] = ['run.events', 'run.done', 'engine
  * 'unsupported': the channel exists but not in this mode (browser mode: workspace.choose, file.saveAs,
  * file.open); the renderer downloads or uploads instead.
  */
-export type Reply<T> = { ok: true; value: T } | { ok: false; error: { code: 'invalid' | 'failed' | 'unknown-channel' | 'unsupported'; message: string } };
+export type Reply<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: { code: 'invalid' | 'failed' | 'unknown-channel' | 'unsupported'; message: string } };
 
 /** Validates a request payload; returns a readable error naming the field, or the parsed value. */
-export function validateRequest<C extends RequestChannel>(channel: C, payload: unknown): { ok: true; value: RequestOf<C> } | { ok: false; message: string } {
+export function validateRequest<C extends RequestChannel>(
+  channel: C,
+  payload: unknown,
+): { ok: true; value: RequestOf<C> } | { ok: false; message: string } {
   const schema = requests[channel];
   if (!schema) return { ok: false, message: `unknown channel ${String(channel)}` };
   const r = v.safeParse(schema, payload);

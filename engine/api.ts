@@ -108,12 +108,42 @@ export interface InfoOut {
   ddw: { pgsizes: bigint; maxDynamicWindowsSupported: number; levels: number };
 }
 
-export interface MapArgs { vaddr: BigIntLike; iova: BigIntLike; size: BigIntLike; flags?: number; argsz?: number }
-export interface UnmapArgs { iova: BigIntLike; size: BigIntLike; flags?: number; argsz?: number }
-export interface RegisterArgs { vaddr: BigIntLike; size: BigIntLike; flags?: number; argsz?: number }
-export interface CreateArgs { pageShift: number; windowSize: BigIntLike; levels: number; flags?: number; argsz?: number }
-export interface RemoveArgs { startAddr: BigIntLike; flags?: number; argsz?: number }
-export interface EehArgs { op: number; flags?: number; argsz?: number }
+export interface MapArgs {
+  vaddr: BigIntLike;
+  iova: BigIntLike;
+  size: BigIntLike;
+  flags?: number;
+  argsz?: number;
+}
+export interface UnmapArgs {
+  iova: BigIntLike;
+  size: BigIntLike;
+  flags?: number;
+  argsz?: number;
+}
+export interface RegisterArgs {
+  vaddr: BigIntLike;
+  size: BigIntLike;
+  flags?: number;
+  argsz?: number;
+}
+export interface CreateArgs {
+  pageShift: number;
+  windowSize: BigIntLike;
+  levels: number;
+  flags?: number;
+  argsz?: number;
+}
+export interface RemoveArgs {
+  startAddr: BigIntLike;
+  flags?: number;
+  argsz?: number;
+}
+export interface EehArgs {
+  op: number;
+  flags?: number;
+  argsz?: number;
+}
 
 export interface ContainerApi {
   getApiVersion(): IoctlResult;

@@ -24,12 +24,26 @@ export class Changes {
   accountingVersion = 0;
 
   /** records that slots [start, start+count) of a table now hold value + i*step / ua + i*step */
-  tceRun(container: number, slot: number, table: number, start: number, count: number, value: number, ua: number, step: number): void {
+  tceRun(
+    container: number,
+    slot: number,
+    table: number,
+    start: number,
+    count: number,
+    value: number,
+    ua: number,
+    step: number,
+  ): void {
     if (count <= 0) return;
     const last = this.tces[this.tces.length - 1];
     if (
-      last && last.container === container && last.slot === slot && last.table === table &&
-      last.start + last.count === start && last.step === step && last.value + last.count * step === value &&
+      last &&
+      last.container === container &&
+      last.slot === slot &&
+      last.table === table &&
+      last.start + last.count === start &&
+      last.step === step &&
+      last.value + last.count * step === value &&
       (last.ua === 0 && ua === 0 ? true : last.ua + last.count * step === ua)
     ) {
       last.count += count;
@@ -42,8 +56,14 @@ export class Changes {
   tceClear(container: number, slot: number, table: number, start: number, count: number): void {
     if (count <= 0) return;
     const last = this.tces[this.tces.length - 1];
-    if (last && last.container === container && last.slot === slot && last.table === table &&
-      last.value === 0 && last.start + last.count === start) {
+    if (
+      last &&
+      last.container === container &&
+      last.slot === slot &&
+      last.table === table &&
+      last.value === 0 &&
+      last.start + last.count === start
+    ) {
       last.count += count;
       return;
     }
@@ -72,8 +92,14 @@ export class Changes {
   }
 
   get empty(): boolean {
-    return this.tces.length === 0 && this.windows.size === 0 && this.regions.size === 0 &&
-      this.containers.size === 0 && this.groups.size === 0 && this.processes.size === 0;
+    return (
+      this.tces.length === 0 &&
+      this.windows.size === 0 &&
+      this.regions.size === 0 &&
+      this.containers.size === 0 &&
+      this.groups.size === 0 &&
+      this.processes.size === 0
+    );
   }
 
   clear(): void {

@@ -44,12 +44,14 @@ export interface WindowDelta {
   slot: number;
   table: number;
   /** null: the window was removed/freed */
-  window: (Omit<WindowInfo, 'slot'> & {
-    /** it_offset: absolute number of the first entry */
-    offset: number;
-    /** borrowed kernel table of an IODA1 group (4.2) rather than a VFIO-created one */
-    borrowed: boolean;
-  }) | null;
+  window:
+    | (Omit<WindowInfo, 'slot'> & {
+        /** it_offset: absolute number of the first entry */
+        offset: number;
+        /** borrowed kernel table of an IODA1 group (4.2) rather than a VFIO-created one */
+        borrowed: boolean;
+      })
+    | null;
 }
 
 export interface RegionDelta {
@@ -57,10 +59,12 @@ export interface RegionDelta {
   /** stable id of the region within the run */
   id: number;
   /** null: the region was released */
-  region: (RegionInfo & {
-    /** containers whose prereg_list holds it (mainline); empty when orphaned (§4.9) */
-    containers: number[];
-  }) | null;
+  region:
+    | (RegionInfo & {
+        /** containers whose prereg_list holds it (mainline); empty when orphaned (§4.9) */
+        containers: number[];
+      })
+    | null;
 }
 
 export interface ContainerDelta {
@@ -144,5 +148,12 @@ export interface StateDeltas {
   groups?: GroupDelta[];
   /** host-level facts a fold needs: hosts and processes created */
   hosts?: { id: number; kernel: string; pageSize: number }[];
-  processes?: { pid: number; host: number; name: string; memlock: bigint; capIpcLock: boolean; exited: boolean }[];
+  processes?: {
+    pid: number;
+    host: number;
+    name: string;
+    memlock: bigint;
+    capIpcLock: boolean;
+    exited: boolean;
+  }[];
 }

@@ -17,7 +17,8 @@ interface ResultLike {
 
 /** how a value reads in an expectation message: bigints in hex when large, results as "-16 EBUSY" */
 export function show(v: unknown): string {
-  if (typeof v === 'bigint') return v >= 0n && v < 1024n ? `${v}n` : `${v < 0n ? '-' : ''}0x${(v < 0n ? -v : v).toString(16)}n`;
+  if (typeof v === 'bigint')
+    return v >= 0n && v < 1024n ? `${v}n` : `${v < 0n ? '-' : ''}0x${(v < 0n ? -v : v).toString(16)}n`;
   if (typeof v === 'string') return JSON.stringify(v);
   if (v === null || v === undefined || typeof v !== 'object') return String(v);
   try {
@@ -30,7 +31,10 @@ export function show(v: unknown): string {
 function retOf(r: unknown): { ret: number; text: string } | null {
   if (r === null || typeof r !== 'object' || typeof (r as ResultLike).ret !== 'number') return null;
   const x = r as ResultLike;
-  return { ret: x.ret as number, text: formatRet(x.ret as number, typeof x.errno === 'string' ? x.errno : null) };
+  return {
+    ret: x.ret as number,
+    text: formatRet(x.ret as number, typeof x.errno === 'string' ? x.errno : null),
+  };
 }
 
 export function checkOk(r: unknown): Check {
@@ -42,7 +46,12 @@ export function checkOk(r: unknown): Check {
 export function checkErrno(r: unknown, name: unknown): Check {
   const n = typeof name === 'string' ? (ERRNO as Record<string, number>)[name] : undefined;
   const x = retOf(r);
-  if (n === undefined) return { ok: false, actual: x ? x.text : show(r), expected: `${show(name)} (not an errno name this emulator knows)` };
+  if (n === undefined)
+    return {
+      ok: false,
+      actual: x ? x.text : show(r),
+      expected: `${show(name)} (not an errno name this emulator knows)`,
+    };
   const expected = formatRet(-n, name as string);
   if (!x) return { ok: false, actual: `not an ioctl result: ${show(r)}`, expected };
   // the errno name must agree too (results from the engine always do; hand-made objects may not)
@@ -61,7 +70,8 @@ export function checkEq(actual: unknown, expected: unknown): Check {
   let ok: boolean;
   const num = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
   if (num(actual) && num(expected)) {
-    if (typeof actual === typeof expected) ok = actual === expected || (Number.isNaN(actual) && Number.isNaN(expected));
+    if (typeof actual === typeof expected)
+      ok = actual === expected || (Number.isNaN(actual) && Number.isNaN(expected));
     else {
       const n = typeof actual === 'number' ? actual : (expected as number);
       const b = typeof actual === 'bigint' ? actual : (expected as bigint);

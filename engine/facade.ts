@@ -5,10 +5,29 @@
  */
 import {
   ScenarioError,
-  type BigIntLike, type ContainerApi, type CreateArgs, type DeviceFdApi, type EehArgs, type GroupFdApi, type HostApi,
-  type InfoOut, type IoctlResult, type IommuGroupApi, type KernelName, type MapArgs, type MmapOptions, type PhbApi,
-  type PhbOptions, type ProcessApi, type RegionInfo, type RegisterArgs, type RemoveArgs, type SpawnOptions, type TceInfo,
-  type UnmapArgs, type WindowInfo,
+  type BigIntLike,
+  type ContainerApi,
+  type CreateArgs,
+  type DeviceFdApi,
+  type EehArgs,
+  type GroupFdApi,
+  type HostApi,
+  type InfoOut,
+  type IoctlResult,
+  type IommuGroupApi,
+  type KernelName,
+  type MapArgs,
+  type MmapOptions,
+  type PhbApi,
+  type PhbOptions,
+  type ProcessApi,
+  type RegionInfo,
+  type RegisterArgs,
+  type RemoveArgs,
+  type SpawnOptions,
+  type TceInfo,
+  type UnmapArgs,
+  type WindowInfo,
 } from './api.ts';
 import { errnoName } from './errno.ts';
 import type { ActionEvent, IoctlEvent, LockedVmBreakdown } from './events.ts';
@@ -27,12 +46,16 @@ export function toBig(v: unknown, what: string): bigint {
   }
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) {
-      throw new ScenarioError(`${what} = ${v} is not a safe integer: write it as a bigint literal (e.g. 0x${Number.isFinite(v) ? Math.trunc(v).toString(16) : '800000000000000'}n)`);
+      throw new ScenarioError(
+        `${what} = ${v} is not a safe integer: write it as a bigint literal (e.g. 0x${Number.isFinite(v) ? Math.trunc(v).toString(16) : '800000000000000'}n)`,
+      );
     }
     if (v < 0) throw new ScenarioError(`${what} = ${v} is negative`);
     return BigInt(v);
   }
-  throw new ScenarioError(`${what} must be a bigint (or a safe integer number), got ${v === null ? 'null' : typeof v}`);
+  throw new ScenarioError(
+    `${what} must be a bigint (or a safe integer number), got ${v === null ? 'null' : typeof v}`,
+  );
 }
 
 /** u32 fields (flags, argsz, page shift, levels, op) */
@@ -40,13 +63,16 @@ function toU32(v: unknown, what: string, dflt?: number): number {
   if (v === undefined && dflt !== undefined) return dflt;
   if (typeof v === 'bigint') v = Number(v);
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-    throw new ScenarioError(`${what} must be an integer from 0 to 2^32-1, got ${typeof v === 'number' ? v : typeof v}`);
+    throw new ScenarioError(
+      `${what} must be an integer from 0 to 2^32-1, got ${typeof v === 'number' ? v : typeof v}`,
+    );
   }
   return v;
 }
 
 function need(args: unknown, what: string): Record<string, unknown> {
-  if (args === null || typeof args !== 'object') throw new ScenarioError(`${what}: the argument must be an object`);
+  if (args === null || typeof args !== 'object')
+    throw new ScenarioError(`${what}: the argument must be an object`);
   return args as Record<string, unknown>;
 }
 
@@ -66,7 +92,10 @@ function toResult<Out>(r: Res<Out>): IoctlResult<Out> {
 
 export class HostFacade implements HostApi {
   readonly pageSize: number;
-  constructor(readonly k: Kernel, readonly rec: Recorder) {
+  constructor(
+    readonly k: Kernel,
+    readonly rec: Recorder,
+  ) {
     this.pageSize = k.pageSize;
   }
 
@@ -77,11 +106,14 @@ export class HostFacade implements HostApi {
   addPhb(opts: PhbOptions = {}): PhbApi {
     const o = need(opts, 'addPhb');
     const model = o.model ?? 'IODA2';
-    if (model !== 'IODA2' && model !== 'IODA1') throw new ScenarioError(`addPhb: model must be 'IODA2' or 'IODA1', got ${String(model)}`);
+    if (model !== 'IODA2' && model !== 'IODA1')
+      throw new ScenarioError(`addPhb: model must be 'IODA2' or 'IODA1', got ${String(model)}`);
     const tce32Start = o.tce32Start === undefined ? 0n : toBig(o.tce32Start, 'addPhb: tce32Start');
     const tce32Size = o.tce32Size === undefined ? 0x80000000n : toBig(o.tce32Size, 'addPhb: tce32Size');
-    if (tce32Start + tce32Size > 1n << 32n) throw new ScenarioError('addPhb: the 32-bit window must end below 4 GiB');
-    if (tce32Start % 4096n !== 0n || tce32Size % 4096n !== 0n) throw new ScenarioError('addPhb: tce32Start and tce32Size must be 4 KiB aligned');
+    if (tce32Start + tce32Size > 1n << 32n)
+      throw new ScenarioError('addPhb: the 32-bit window must end below 4 GiB');
+    if (tce32Start % 4096n !== 0n || tce32Size % 4096n !== 0n)
+      throw new ScenarioError('addPhb: tce32Start and tce32Size must be 4 KiB aligned');
     const pgsizes = o.pgsizes === undefined ? undefined : toBig(o.pgsizes, 'addPhb: pgsizes');
     const phb = this.k.addPhb(model, tce32Start, tce32Size, pgsizes);
     return new PhbFacade(this, phb);
@@ -94,13 +126,22 @@ export class HostFacade implements HostApi {
     const name = o.name === undefined ? `proc${this.k.procs.length + 1}` : String(o.name);
     const p = this.k.spawn(name, memlock, cap);
     const f = new ProcessFacade(this, p);
-    this.rec.action(this.k, p, 'spawn', { name, memlock, capIpcLock: cap }, `process ${p.pid} (${name}) started with RLIMIT_MEMLOCK ${memlock} bytes${cap ? ' and CAP_IPC_LOCK' : ''}`);
+    this.rec.action(
+      this.k,
+      p,
+      'spawn',
+      { name, memlock, capIpcLock: cap },
+      `process ${p.pid} (${name}) started with RLIMIT_MEMLOCK ${memlock} bytes${cap ? ' and CAP_IPC_LOCK' : ''}`,
+    );
     return f;
   }
 }
 
 export class PhbFacade implements PhbApi {
-  constructor(readonly host: HostFacade, readonly phb: Phb) {}
+  constructor(
+    readonly host: HostFacade,
+    readonly phb: Phb,
+  ) {}
   get id(): number {
     return this.phb.id;
   }
@@ -109,20 +150,28 @@ export class PhbFacade implements PhbApi {
     let devices: string[];
     if (o.devices === undefined) devices = [`000${this.phb.id}:0${this.phb.groups.length + 1}:00.0`];
     else {
-      if (!Array.isArray(o.devices) || o.devices.length === 0 || !o.devices.every((d) => typeof d === 'string')) {
+      if (
+        !Array.isArray(o.devices) ||
+        o.devices.length === 0 ||
+        !o.devices.every((d) => typeof d === 'string')
+      ) {
         throw new ScenarioError('addGroup: devices must be a non-empty array of PCI address strings');
       }
       devices = [...o.devices] as string[];
     }
     const kernelDma = Boolean(o.kernelDma);
-    if (kernelDma && this.phb.model !== 'IODA1') throw new ScenarioError('addGroup: kernelDma applies to IODA1 groups only');
+    if (kernelDma && this.phb.model !== 'IODA1')
+      throw new ScenarioError('addGroup: kernelDma applies to IODA1 groups only');
     const g = this.host.k.addGroup(this.phb, devices, kernelDma);
     return new GroupRef(this.host, g);
   }
 }
 
 export class GroupRef implements IommuGroupApi {
-  constructor(readonly host: HostFacade, readonly group: Group) {}
+  constructor(
+    readonly host: HostFacade,
+    readonly group: Group,
+  ) {}
   get id(): number {
     return this.group.id;
   }
@@ -134,7 +183,10 @@ export class GroupRef implements IommuGroupApi {
 // ------------------------------------------------------------------------------------------------
 
 export class ProcessFacade implements ProcessApi {
-  constructor(readonly host: HostFacade, readonly p: Proc) {}
+  constructor(
+    readonly host: HostFacade,
+    readonly p: Proc,
+  ) {}
 
   private get k(): Kernel {
     return this.host.k;
@@ -164,7 +216,13 @@ export class ProcessFacade implements ProcessApi {
     const b = toBig(v, 'memlock');
     this.p.memlock = b;
     this.k.changes.touchProcess(this.p.pid);
-    this.host.rec.action(this.k, this.p, 'setrlimit', { memlock: b }, `RLIMIT_MEMLOCK of pid ${this.p.pid} set to ${b} bytes (${b >> BigInt(this.k.pageShift)} pages)`);
+    this.host.rec.action(
+      this.k,
+      this.p,
+      'setrlimit',
+      { memlock: b },
+      `RLIMIT_MEMLOCK of pid ${this.p.pid} set to ${b} bytes (${b >> BigInt(this.k.pageShift)} pages)`,
+    );
   }
   get capIpcLock(): boolean {
     return this.p.capIpcLock;
@@ -173,7 +231,13 @@ export class ProcessFacade implements ProcessApi {
     this.alive('capIpcLock');
     this.p.capIpcLock = Boolean(v);
     this.k.changes.touchProcess(this.p.pid);
-    this.host.rec.action(this.k, this.p, 'capset', { capIpcLock: this.p.capIpcLock }, `pid ${this.p.pid} ${this.p.capIpcLock ? 'has' : 'lacks'} CAP_IPC_LOCK now`);
+    this.host.rec.action(
+      this.k,
+      this.p,
+      'capset',
+      { capIpcLock: this.p.capIpcLock },
+      `pid ${this.p.pid} ${this.p.capIpcLock ? 'has' : 'lacks'} CAP_IPC_LOCK now`,
+    );
   }
 
   mmap(opts: MmapOptions): bigint {
@@ -182,15 +246,31 @@ export class ProcessFacade implements ProcessApi {
     const size = req(o, 'size', 'mmap');
     const at = o.at === undefined ? undefined : toBig(o.at, 'mmap: at');
     const prot = o.prot ?? 'rw';
-    if (prot !== 'rw' && prot !== 'r') throw new ScenarioError(`mmap: prot must be 'rw' or 'r', got ${String(prot)}`);
-    if (o.hugepage !== undefined && o.hugepage !== '16M') throw new ScenarioError(`mmap: hugepage must be '16M', got ${String(o.hugepage)}`);
+    if (prot !== 'rw' && prot !== 'r')
+      throw new ScenarioError(`mmap: prot must be 'rw' or 'r', got ${String(prot)}`);
+    if (o.hugepage !== undefined && o.hugepage !== '16M')
+      throw new ScenarioError(`mmap: hugepage must be '16M', got ${String(o.hugepage)}`);
     if (size > 1n << 52n) throw new ScenarioError(`mmap: size ${size} is larger than the user address space`);
-    if (at !== undefined && at >= 1n << 52n) throw new ScenarioError(`mmap: address 0x${at.toString(16)} is beyond the user address space (0x10000000000000)`);
-    const r = this.k.mmap(this.p, Number(size), at === undefined ? undefined : Number(at), prot === 'rw', o.hugepage === '16M');
+    if (at !== undefined && at >= 1n << 52n)
+      throw new ScenarioError(
+        `mmap: address 0x${at.toString(16)} is beyond the user address space (0x10000000000000)`,
+      );
+    const r = this.k.mmap(
+      this.p,
+      Number(size),
+      at === undefined ? undefined : Number(at),
+      prot === 'rw',
+      o.hugepage === '16M',
+    );
     if (typeof r === 'string') throw new ScenarioError(r);
     const addr = BigInt(r);
-    this.host.rec.action(this.k, this.p, 'mmap', { addr, size, prot, hugepage: o.hugepage === '16M' ? '16M' : 'no' },
-      `anonymous ${prot === 'r' ? 'read-only' : 'read-write'} mapping of ${size} bytes at 0x${addr.toString(16)}${o.hugepage ? ' backed by 16 MiB hugetlb pages' : ''}`);
+    this.host.rec.action(
+      this.k,
+      this.p,
+      'mmap',
+      { addr, size, prot, hugepage: o.hugepage === '16M' ? '16M' : 'no' },
+      `anonymous ${prot === 'r' ? 'read-only' : 'read-write'} mapping of ${size} bytes at 0x${addr.toString(16)}${o.hugepage ? ' backed by 16 MiB hugetlb pages' : ''}`,
+    );
     return addr;
   }
 
@@ -198,10 +278,17 @@ export class ProcessFacade implements ProcessApi {
     this.alive('munmap');
     const v = toBig(vaddr, 'munmap: vaddr');
     const s = toBig(size, 'munmap: size');
-    if (v >= 1n << 52n || s > 1n << 52n) throw new ScenarioError('munmap: range is beyond the user address space');
+    if (v >= 1n << 52n || s > 1n << 52n)
+      throw new ScenarioError('munmap: range is beyond the user address space');
     const e = this.k.munmap(this.p, Number(v), Number(s));
     if (e) throw new ScenarioError(e);
-    this.host.rec.action(this.k, this.p, 'munmap', { vaddr: v, size: s }, `unmapped ${s} bytes at 0x${v.toString(16)}; pages pinned by registrations stay pinned`);
+    this.host.rec.action(
+      this.k,
+      this.p,
+      'munmap',
+      { vaddr: v, size: s },
+      `unmapped ${s} bytes at 0x${v.toString(16)}; pages pinned by registrations stay pinned`,
+    );
   }
 
   hpa(vaddr: BigIntLike): bigint {
@@ -218,7 +305,13 @@ export class ProcessFacade implements ProcessApi {
 
   regions(): RegionInfo[] {
     return this.p.mm.regions.map((r) => {
-      const info: RegionInfo = { ua: BigInt(r.ua), size: BigInt(r.size), entries: r.entries, used: r.used, mapped: r.mapped };
+      const info: RegionInfo = {
+        ua: BigInt(r.ua),
+        size: BigInt(r.size),
+        entries: r.entries,
+        used: r.used,
+        mapped: r.mapped,
+      };
       if (r.pageShift !== undefined) info.pageShift = r.pageShift;
       return info;
     });
@@ -227,17 +320,29 @@ export class ProcessFacade implements ProcessApi {
   openContainer(): ContainerApi {
     this.alive('openContainer');
     const f = this.k.openContainer(this.p);
-    this.host.rec.action(this.k, this.p, 'open', { path: '/dev/vfio/vfio', container: f.container.id }, `container ${f.container.id} opened (no IOMMU driver yet)`);
+    this.host.rec.action(
+      this.k,
+      this.p,
+      'open',
+      { path: '/dev/vfio/vfio', container: f.container.id },
+      `container ${f.container.id} opened (no IOMMU driver yet)`,
+    );
     return new ContainerFacade(this.host, this, f);
   }
 
   openGroup(group: IommuGroupApi): GroupFdApi {
     this.alive('openGroup');
-    if (!(group instanceof GroupRef) || group.host !== this.host) throw new ScenarioError('openGroup: not an IOMMU group of this host (use phb.addGroup())');
+    if (!(group instanceof GroupRef) || group.host !== this.host)
+      throw new ScenarioError('openGroup: not an IOMMU group of this host (use phb.addGroup())');
     const r = this.k.openGroup(this.p, group.group);
     const fd = new GroupFdFacade(this.host, this, group.group, r instanceof GroupFile ? r : null);
-    const ev = this.host.rec.action(this.k, this.p, 'open', { path: `/dev/vfio/${group.group.id}` },
-      r instanceof GroupFile ? `group ${group.group.name} opened` : r.explain);
+    const ev = this.host.rec.action(
+      this.k,
+      this.p,
+      'open',
+      { path: `/dev/vfio/${group.group.id}` },
+      r instanceof GroupFile ? `group ${group.group.name} opened` : r.explain,
+    );
     if (!(r instanceof GroupFile)) {
       fd.ret = r.ret;
       fd.errno = errnoName(r.ret);
@@ -248,20 +353,35 @@ export class ProcessFacade implements ProcessApi {
 
   adopt(container: ContainerApi): ContainerApi {
     this.alive('adopt');
-    if (!(container instanceof ContainerFacade) || container.host !== this.host) throw new ScenarioError('adopt: not a container of this host');
-    if (!container.f.open) throw new ScenarioError(`adopt: container ${container.f.container.id}'s fd is closed in pid ${container.proc.pid}; only an open fd can be passed`);
+    if (!(container instanceof ContainerFacade) || container.host !== this.host)
+      throw new ScenarioError('adopt: not a container of this host');
+    if (!container.f.open)
+      throw new ScenarioError(
+        `adopt: container ${container.f.container.id}'s fd is closed in pid ${container.proc.pid}; only an open fd can be passed`,
+      );
     const f = this.k.adopt(this.p, container.f);
-    this.host.rec.action(this.k, this.p, 'adopt', { container: f.container.id, from: container.proc.pid },
-      `pid ${this.p.pid} received container ${f.container.id}'s fd from pid ${container.proc.pid} (fd passing)`);
+    this.host.rec.action(
+      this.k,
+      this.p,
+      'adopt',
+      { container: f.container.id, from: container.proc.pid },
+      `pid ${this.p.pid} received container ${f.container.id}'s fd from pid ${container.proc.pid} (fd passing)`,
+    );
     return new ContainerFacade(this.host, this, f);
   }
 
   exit(): void {
     this.alive('exit');
     this.k.exit(this.p);
-    this.host.rec.action(this.k, this.p, 'exit', {}, this.k.profile.accountTo === 'current'
-      ? `process ${this.p.pid} exited: mm torn down first (regions freed without accounting), then its fds were closed with no current->mm (§5.6)`
-      : `process ${this.p.pid} exited: its fds were closed; containers un-charge through their own mm reference (§5.6)`);
+    this.host.rec.action(
+      this.k,
+      this.p,
+      'exit',
+      {},
+      this.k.profile.accountTo === 'current'
+        ? `process ${this.p.pid} exited: mm torn down first (regions freed without accounting), then its fds were closed with no current->mm (§5.6)`
+        : `process ${this.p.pid} exited: its fds were closed; containers un-charge through their own mm reference (§5.6)`,
+    );
   }
 }
 
@@ -271,13 +391,27 @@ export class GroupFdFacade implements GroupFdApi {
   /** extension: the result of open(), non-zero when the open failed (e.g. EBUSY: already open) */
   ret = 0;
   errno: string | undefined;
-  constructor(readonly host: HostFacade, readonly proc: ProcessFacade, readonly group: Group, readonly f: GroupFile | null) {}
+  constructor(
+    readonly host: HostFacade,
+    readonly proc: ProcessFacade,
+    readonly group: Group,
+    readonly f: GroupFile | null,
+  ) {}
 
   private call<Out>(op: IoctlName, args: IoctlEvent['args'], fn: () => Res<Out>): IoctlResult<Out> {
     const p = this.proc.p;
     if (p.exited) throw new ScenarioError(`${op}: process ${p.pid} has exited`);
-    const r: Res<Out> = this.f && this.f.open ? fn() : { ret: -9, explain: `${op}: the group fd is not open (EBADF)` };
-    return this.host.rec.ioctl(this.host.k, p, { type: 'group', id: this.group.id }, op, args, r, toResult(r));
+    const r: Res<Out> =
+      this.f && this.f.open ? fn() : { ret: -9, explain: `${op}: the group fd is not open (EBADF)` };
+    return this.host.rec.ioctl(
+      this.host.k,
+      p,
+      { type: 'group', id: this.group.id },
+      op,
+      args,
+      r,
+      toResult(r),
+    );
   }
 
   getStatus(): IoctlResult<{ flags: number }> {
@@ -285,23 +419,35 @@ export class GroupFdFacade implements GroupFdApi {
   }
 
   setContainer(container: ContainerApi): IoctlResult {
-    if (!(container instanceof ContainerFacade) || container.host !== this.host) throw new ScenarioError('setContainer: not a container of this host');
+    if (!(container instanceof ContainerFacade) || container.host !== this.host)
+      throw new ScenarioError('setContainer: not a container of this host');
     return this.call('VFIO_GROUP_SET_CONTAINER', { container: container.f.container.id }, () =>
-      this.host.k.setContainer(this.proc.p, this.group, container.f.proc === this.proc.p ? container.f : null));
+      this.host.k.setContainer(
+        this.proc.p,
+        this.group,
+        container.f.proc === this.proc.p ? container.f : null,
+      ),
+    );
   }
 
   unsetContainer(): IoctlResult {
-    return this.call('VFIO_GROUP_UNSET_CONTAINER', {}, () => this.host.k.unsetContainer(this.proc.p, this.group));
+    return this.call('VFIO_GROUP_UNSET_CONTAINER', {}, () =>
+      this.host.k.unsetContainer(this.proc.p, this.group),
+    );
   }
 
   openDevice(name?: string): DeviceFdApi {
-    if (name !== undefined && typeof name !== 'string') throw new ScenarioError('openDevice: name must be a string');
+    if (name !== undefined && typeof name !== 'string')
+      throw new ScenarioError('openDevice: name must be a string');
     let dev: DeviceFile | null = null;
     const res = this.call('VFIO_GROUP_GET_DEVICE_FD', { name: name ?? this.group.devices[0]! }, () => {
       const r = this.host.k.openDevice(this.proc.p, this.group, name);
       if (r instanceof DeviceFile) {
         dev = r;
-        return { ret: 0, explain: `device ${r.device} of ${this.group.name} opened; the group cannot leave its container while it is open (§3 item 4)` };
+        return {
+          ret: 0,
+          explain: `device ${r.device} of ${this.group.name} opened; the group cannot leave its container while it is open (§3 item 4)`,
+        };
       }
       return r;
     });
@@ -315,15 +461,25 @@ export class GroupFdFacade implements GroupFdApi {
     const wasIn = this.group.container;
     this.host.k.close(p, this.f);
     const left = wasIn !== null && this.group.container === null;
-    this.host.rec.action(this.host.k, p, 'close', { group: this.group.id },
-      `group ${this.group.name} fd closed${left ? `; it left container ${wasIn} (as UNSET_CONTAINER, §3 item 4)` : this.group.devicesOpen ? '; device fds keep it in its container' : ''}`);
+    this.host.rec.action(
+      this.host.k,
+      p,
+      'close',
+      { group: this.group.id },
+      `group ${this.group.name} fd closed${left ? `; it left container ${wasIn} (as UNSET_CONTAINER, §3 item 4)` : this.group.devicesOpen ? '; device fds keep it in its container' : ''}`,
+    );
   }
 }
 
 export class DeviceFdFacade implements DeviceFdApi {
   readonly ret: number;
   readonly errno: string | undefined;
-  constructor(readonly host: HostFacade, readonly proc: ProcessFacade, readonly f: DeviceFile | null, res: IoctlResult<unknown>) {
+  constructor(
+    readonly host: HostFacade,
+    readonly proc: ProcessFacade,
+    readonly f: DeviceFile | null,
+    res: IoctlResult<unknown>,
+  ) {
     this.ret = res.ret;
     this.errno = res.errno;
   }
@@ -334,8 +490,13 @@ export class DeviceFdFacade implements DeviceFdApi {
     const g = this.f.group;
     const wasIn = g.container;
     this.host.k.close(p, this.f);
-    this.host.rec.action(this.host.k, p, 'close', { device: this.f.device },
-      `device ${this.f.device} closed${wasIn !== null && g.container === null ? `; ${g.name} left container ${wasIn}` : ''}`);
+    this.host.rec.action(
+      this.host.k,
+      p,
+      'close',
+      { device: this.f.device },
+      `device ${this.f.device} closed${wasIn !== null && g.container === null ? `; ${g.name} left container ${wasIn}` : ''}`,
+    );
   }
 }
 
@@ -344,20 +505,33 @@ export class DeviceFdFacade implements DeviceFdApi {
 type Args = Record<string, unknown>;
 
 export class ContainerFacade implements ContainerApi {
-  constructor(readonly host: HostFacade, readonly proc: ProcessFacade, readonly f: ContainerFile) {}
+  constructor(
+    readonly host: HostFacade,
+    readonly proc: ProcessFacade,
+    readonly f: ContainerFile,
+  ) {}
 
   private get k(): Kernel {
     return this.host.k;
   }
 
   /** VFIO core dispatch (§3): closed fd → EBADF; no driver → EINVAL for driver ioctls */
-  private call<Out>(op: IoctlName, args: IoctlEvent['args'], driverIoctl: boolean, fn: () => Res<Out>): IoctlResult<Out> {
+  private call<Out>(
+    op: IoctlName,
+    args: IoctlEvent['args'],
+    driverIoctl: boolean,
+    fn: () => Res<Out>,
+  ): IoctlResult<Out> {
     const p = this.proc.p;
     if (p.exited) throw new ScenarioError(`${op}: process ${p.pid} has exited`);
     const c = this.f.container;
     let r: Res<Out>;
     if (!this.f.open) r = { ret: -9, explain: `${op}: the container fd is closed (EBADF)` };
-    else if (driverIoctl && !c.driver) r = { ret: -22, explain: `${op}: the container has no IOMMU driver yet (VFIO_SET_IOMMU), the VFIO core answers EINVAL (§3 item 1)` };
+    else if (driverIoctl && !c.driver)
+      r = {
+        ret: -22,
+        explain: `${op}: the container has no IOMMU driver yet (VFIO_SET_IOMMU), the VFIO core answers EINVAL (§3 item 1)`,
+      };
     else r = fn();
     return this.host.rec.ioctl(this.k, p, { type: 'container', id: c.id }, op, args, r, toResult(r));
   }
@@ -373,13 +547,17 @@ export class ContainerFacade implements ContainerApi {
 
   setIommu(type: number): IoctlResult {
     const t = toU32(type, 'setIommu: type');
-    return this.call('VFIO_SET_IOMMU', { type: t }, false, () => this.k.setIommu(this.proc.p, this.f.container, t));
+    return this.call('VFIO_SET_IOMMU', { type: t }, false, () =>
+      this.k.setIommu(this.proc.p, this.f.container, t),
+    );
   }
 
   getInfo(args: { argsz?: number } = {}): IoctlResult<InfoOut> {
     const a = need(args, 'getInfo');
     const argsz = toU32(a.argsz, 'getInfo: argsz', 32);
-    return this.call('VFIO_IOMMU_SPAPR_TCE_GET_INFO', { argsz }, true, () => this.k.getInfo(this.proc.p, this.f.container, argsz));
+    return this.call('VFIO_IOMMU_SPAPR_TCE_GET_INFO', { argsz }, true, () =>
+      this.k.getInfo(this.proc.p, this.f.container, argsz),
+    );
   }
 
   enable(): IoctlResult {
@@ -393,31 +571,53 @@ export class ContainerFacade implements ContainerApi {
   mapDma(args: MapArgs): IoctlResult {
     const a = need(args, 'mapDma') as Args;
     const m = {
-      argsz: toU32(a.argsz, 'mapDma: argsz', 32), flags: toU32(a.flags, 'mapDma: flags', 3),
-      vaddr: req(a, 'vaddr', 'mapDma'), iova: req(a, 'iova', 'mapDma'), size: req(a, 'size', 'mapDma'),
+      argsz: toU32(a.argsz, 'mapDma: argsz', 32),
+      flags: toU32(a.flags, 'mapDma: flags', 3),
+      vaddr: req(a, 'vaddr', 'mapDma'),
+      iova: req(a, 'iova', 'mapDma'),
+      size: req(a, 'size', 'mapDma'),
     };
     return this.call('VFIO_IOMMU_MAP_DMA', m, true, () => this.k.mapDma(this.proc.p, this.f.container, m));
   }
 
   unmapDma(args: UnmapArgs): IoctlResult {
     const a = need(args, 'unmapDma') as Args;
-    const m = { argsz: toU32(a.argsz, 'unmapDma: argsz', 24), flags: toU32(a.flags, 'unmapDma: flags', 0), iova: req(a, 'iova', 'unmapDma'), size: req(a, 'size', 'unmapDma') };
-    return this.call('VFIO_IOMMU_UNMAP_DMA', m, true, () => this.k.unmapDma(this.proc.p, this.f.container, m));
+    const m = {
+      argsz: toU32(a.argsz, 'unmapDma: argsz', 24),
+      flags: toU32(a.flags, 'unmapDma: flags', 0),
+      iova: req(a, 'iova', 'unmapDma'),
+      size: req(a, 'size', 'unmapDma'),
+    };
+    return this.call('VFIO_IOMMU_UNMAP_DMA', m, true, () =>
+      this.k.unmapDma(this.proc.p, this.f.container, m),
+    );
   }
 
   registerMemory(args: RegisterArgs): IoctlResult {
     const m = this.regArgs(args, 'registerMemory');
-    return this.call('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', m, true, () => this.k.registerMemory(this.proc.p, this.f.container, m));
+    return this.call('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', m, true, () =>
+      this.k.registerMemory(this.proc.p, this.f.container, m),
+    );
   }
 
   unregisterMemory(args: RegisterArgs): IoctlResult {
     const m = this.regArgs(args, 'unregisterMemory');
-    return this.call('VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', m, true, () => this.k.unregisterMemory(this.proc.p, this.f.container, m));
+    return this.call('VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', m, true, () =>
+      this.k.unregisterMemory(this.proc.p, this.f.container, m),
+    );
   }
 
-  private regArgs(args: RegisterArgs, op: string): { argsz: number; flags: number; vaddr: bigint; size: bigint } {
+  private regArgs(
+    args: RegisterArgs,
+    op: string,
+  ): { argsz: number; flags: number; vaddr: bigint; size: bigint } {
     const a = need(args, op) as Args;
-    return { argsz: toU32(a.argsz, `${op}: argsz`, 24), flags: toU32(a.flags, `${op}: flags`, 0), vaddr: req(a, 'vaddr', op), size: req(a, 'size', op) };
+    return {
+      argsz: toU32(a.argsz, `${op}: argsz`, 24),
+      flags: toU32(a.flags, `${op}: flags`, 0),
+      vaddr: req(a, 'vaddr', op),
+      size: req(a, 'size', op),
+    };
   }
 
   createWindow(args: CreateArgs): IoctlResult<{ startAddr: bigint }> {
@@ -425,50 +625,79 @@ export class ContainerFacade implements ContainerApi {
     if (a.pageShift === undefined) throw new ScenarioError('createWindow: missing pageShift');
     if (a.levels === undefined) throw new ScenarioError('createWindow: missing levels');
     const m = {
-      argsz: toU32(a.argsz, 'createWindow: argsz', 40), flags: toU32(a.flags, 'createWindow: flags', 0),
-      pageShift: toU32(a.pageShift, 'createWindow: pageShift'), windowSize: req(a, 'windowSize', 'createWindow'),
+      argsz: toU32(a.argsz, 'createWindow: argsz', 40),
+      flags: toU32(a.flags, 'createWindow: flags', 0),
+      pageShift: toU32(a.pageShift, 'createWindow: pageShift'),
+      windowSize: req(a, 'windowSize', 'createWindow'),
       levels: toU32(a.levels, 'createWindow: levels'),
     };
-    return this.call('VFIO_IOMMU_SPAPR_TCE_CREATE', m, true, () => this.k.createWindowIoctl(this.proc.p, this.f.container, m));
+    return this.call('VFIO_IOMMU_SPAPR_TCE_CREATE', m, true, () =>
+      this.k.createWindowIoctl(this.proc.p, this.f.container, m),
+    );
   }
 
   removeWindow(args: RemoveArgs): IoctlResult {
     const a = need(args, 'removeWindow') as Args;
-    const m = { argsz: toU32(a.argsz, 'removeWindow: argsz', 16), flags: toU32(a.flags, 'removeWindow: flags', 0), startAddr: req(a, 'startAddr', 'removeWindow') };
-    return this.call('VFIO_IOMMU_SPAPR_TCE_REMOVE', m, true, () => this.k.removeWindow(this.proc.p, this.f.container, m));
+    const m = {
+      argsz: toU32(a.argsz, 'removeWindow: argsz', 16),
+      flags: toU32(a.flags, 'removeWindow: flags', 0),
+      startAddr: req(a, 'startAddr', 'removeWindow'),
+    };
+    return this.call('VFIO_IOMMU_SPAPR_TCE_REMOVE', m, true, () =>
+      this.k.removeWindow(this.proc.p, this.f.container, m),
+    );
   }
 
   eehPeOp(args: EehArgs): IoctlResult {
     const a = need(args, 'eehPeOp') as Args;
     if (a.op === undefined) throw new ScenarioError('eehPeOp: missing op');
-    const m = { argsz: toU32(a.argsz, 'eehPeOp: argsz', 40), flags: toU32(a.flags, 'eehPeOp: flags', 0), op: toU32(a.op, 'eehPeOp: op') };
+    const m = {
+      argsz: toU32(a.argsz, 'eehPeOp: argsz', 40),
+      flags: toU32(a.flags, 'eehPeOp: flags', 0),
+      op: toU32(a.op, 'eehPeOp: op'),
+    };
     return this.call('VFIO_EEH_PE_OP', m, true, () => this.k.eehPeOp(this.proc.p, this.f.container, m));
   }
 
   /** raw form: uAPI name or request number (generic or powerpc encoding), same argument objects */
   ioctl(request: string | number, args: Record<string, unknown> = {}): IoctlResult<unknown> {
-    if (typeof request !== 'string' && typeof request !== 'number') throw new ScenarioError('ioctl: request must be a uAPI name or a number');
+    if (typeof request !== 'string' && typeof request !== 'number')
+      throw new ScenarioError('ioctl: request must be a uAPI name or a number');
     const name = ioctlByRequest(request);
     const a = need(args, 'ioctl');
     switch (name) {
-      case 'VFIO_GET_API_VERSION': return this.getApiVersion();
-      case 'VFIO_CHECK_EXTENSION': return this.checkExtension((a.ext ?? a.arg) as number);
-      case 'VFIO_SET_IOMMU': return this.setIommu((a.type ?? a.arg) as number);
-      case 'VFIO_IOMMU_SPAPR_TCE_GET_INFO': return this.getInfo(a as { argsz?: number });
-      case 'VFIO_IOMMU_ENABLE': return this.enable();
-      case 'VFIO_IOMMU_DISABLE': return this.disable();
-      case 'VFIO_IOMMU_MAP_DMA': return this.mapDma(a as unknown as MapArgs);
-      case 'VFIO_IOMMU_UNMAP_DMA': return this.unmapDma(a as unknown as UnmapArgs);
-      case 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY': return this.registerMemory(a as unknown as RegisterArgs);
-      case 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY': return this.unregisterMemory(a as unknown as RegisterArgs);
-      case 'VFIO_IOMMU_SPAPR_TCE_CREATE': return this.createWindow(a as unknown as CreateArgs);
-      case 'VFIO_IOMMU_SPAPR_TCE_REMOVE': return this.removeWindow(a as unknown as RemoveArgs);
-      case 'VFIO_EEH_PE_OP': return this.eehPeOp(a as unknown as EehArgs);
+      case 'VFIO_GET_API_VERSION':
+        return this.getApiVersion();
+      case 'VFIO_CHECK_EXTENSION':
+        return this.checkExtension((a.ext ?? a.arg) as number);
+      case 'VFIO_SET_IOMMU':
+        return this.setIommu((a.type ?? a.arg) as number);
+      case 'VFIO_IOMMU_SPAPR_TCE_GET_INFO':
+        return this.getInfo(a as { argsz?: number });
+      case 'VFIO_IOMMU_ENABLE':
+        return this.enable();
+      case 'VFIO_IOMMU_DISABLE':
+        return this.disable();
+      case 'VFIO_IOMMU_MAP_DMA':
+        return this.mapDma(a as unknown as MapArgs);
+      case 'VFIO_IOMMU_UNMAP_DMA':
+        return this.unmapDma(a as unknown as UnmapArgs);
+      case 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY':
+        return this.registerMemory(a as unknown as RegisterArgs);
+      case 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY':
+        return this.unregisterMemory(a as unknown as RegisterArgs);
+      case 'VFIO_IOMMU_SPAPR_TCE_CREATE':
+        return this.createWindow(a as unknown as CreateArgs);
+      case 'VFIO_IOMMU_SPAPR_TCE_REMOVE':
+        return this.removeWindow(a as unknown as RemoveArgs);
+      case 'VFIO_EEH_PE_OP':
+        return this.eehPeOp(a as unknown as EehArgs);
       default: {
         // group/device ioctls and unknown numbers reach the IOMMU driver, which answers ENOTTY (§3 item 6)
         const label = typeof request === 'number' ? `0x${request.toString(16)}` : request;
         return this.call((name ?? 'VFIO_UNKNOWN') as IoctlName, { request: label }, true, () =>
-          this.k.unknownIoctl(this.proc.p, this.f.container, label));
+          this.k.unknownIoctl(this.proc.p, this.f.container, label),
+        );
       }
     }
   }
@@ -479,10 +708,17 @@ export class ContainerFacade implements ContainerApi {
     if (!this.f.open) return;
     const c = this.f.container;
     this.k.close(p, this.f);
-    this.host.rec.action(this.k, p, 'close', { container: c.id }, c.dead
-      ? `container ${c.id} closed and released`
-      : c.files > 0 ? `container ${c.id} fd closed; another fd keeps it open`
-        : `container ${c.id} fd closed; ${c.groups.length} attached group(s) keep its IOMMU state (windows, TCEs, registrations, accounting) alive (§3 item 5)`);
+    this.host.rec.action(
+      this.k,
+      p,
+      'close',
+      { container: c.id },
+      c.dead
+        ? `container ${c.id} closed and released`
+        : c.files > 0
+          ? `container ${c.id} fd closed; another fd keeps it open`
+          : `container ${c.id} fd closed; ${c.groups.length} attached group(s) keep its IOMMU state (windows, TCEs, registrations, accounting) alive (§3 item 5)`,
+    );
   }
 
   // ---- inspection: reads state, issues no ioctl, records no event ----
@@ -495,7 +731,14 @@ export class ContainerFacade implements ContainerApi {
     if (slot !== 0 && slot !== 1) throw new ScenarioError(`window: slot must be 0 or 1, got ${String(slot)}`);
     const t = this.f.container.tables[slot];
     if (!t) return null;
-    return { slot, startAddr: t.startAddr, pageShift: t.pageShift, size: t.windowSize, levels: t.levels, entries: t.size };
+    return {
+      slot,
+      startAddr: t.startAddr,
+      pageShift: t.pageShift,
+      size: t.windowSize,
+      levels: t.levels,
+      entries: t.size,
+    };
   }
 
   tce(slot: 0 | 1, index: number): TceInfo {
@@ -503,7 +746,9 @@ export class ContainerFacade implements ContainerApi {
     const t = this.f.container.tables[slot];
     if (!t) return { value: 0n, hpa: 0n, perm: 0, ua: 0n }; // no window: no TCE
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= t.size) {
-      throw new ScenarioError(`tce: index ${String(index)} is outside window slot ${slot} (0 .. ${t.size - 1})`);
+      throw new ScenarioError(
+        `tce: index ${String(index)} is outside window slot ${slot} (0 .. ${t.size - 1})`,
+      );
     }
     const { value, ua } = t.get(index);
     const v = BigInt(value);

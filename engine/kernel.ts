@@ -60,19 +60,29 @@ export type Fd = ContainerFile | GroupFile | DeviceFile;
 export class ContainerFile {
   readonly kind = 'container';
   open = true;
-  constructor(readonly proc: Proc, readonly container: Container) {}
+  constructor(
+    readonly proc: Proc,
+    readonly container: Container,
+  ) {}
 }
 
 export class GroupFile {
   readonly kind = 'group';
   open = true;
-  constructor(readonly proc: Proc, readonly group: Group) {}
+  constructor(
+    readonly proc: Proc,
+    readonly group: Group,
+  ) {}
 }
 
 export class DeviceFile {
   readonly kind = 'device';
   open = true;
-  constructor(readonly proc: Proc, readonly group: Group, readonly device: string) {}
+  constructor(
+    readonly proc: Proc,
+    readonly group: Group,
+    readonly device: string,
+  ) {}
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -188,8 +198,10 @@ export class Kernel {
     let start: number;
     if (at !== undefined) {
       if (at % align !== 0) return `mmap: address ${hex(at)} is not aligned to ${hex(align)}`;
-      if (at + len > USER_VA_LIMIT) return `mmap: [${hex(at)}, ${hex(at + len)}) is beyond the user address space (${hex(USER_VA_LIMIT)})`;
-      if (p.mm.overlapsMapping(at, at + len)) return `mmap: [${hex(at)}, ${hex(at + len)}) overlaps an existing mapping (munmap it first)`;
+      if (at + len > USER_VA_LIMIT)
+        return `mmap: [${hex(at)}, ${hex(at + len)}) is beyond the user address space (${hex(USER_VA_LIMIT)})`;
+      if (p.mm.overlapsMapping(at, at + len))
+        return `mmap: [${hex(at)}, ${hex(at + len)}) overlaps an existing mapping (munmap it first)`;
       start = at;
     } else {
       // top-down below DEFAULT_MMAP_TOP, like the kernel's mmap_base allocator
@@ -202,7 +214,14 @@ export class Kernel {
     this.nextPhys = Math.ceil(this.nextPhys / align) * align;
     const phys = this.nextPhys;
     this.nextPhys += len;
-    p.mm.addMapping({ start, end: start + len, phys, backingShift: huge ? 24 : this.pageShift, writable, hugetlb: huge });
+    p.mm.addMapping({
+      start,
+      end: start + len,
+      phys,
+      backingShift: huge ? 24 : this.pageShift,
+      writable,
+      hugetlb: huge,
+    });
     return start;
   }
 
@@ -253,8 +272,11 @@ export class Kernel {
     const owner = this.procs.find((q) => q.mm === mm) ?? caller;
     const limit = mm.tryCharge(n, what, owner.memlock, owner.capIpcLock);
     if (limit !== null) {
-      return fail('ENOMEM', `${label}: locked_vm ${mm.lockedVm} + ${n} pages would exceed RLIMIT_MEMLOCK ` +
-        `(${limit} pages = ${owner.memlock} bytes) and the process lacks CAP_IPC_LOCK (§1.5, §5.1)`);
+      return fail(
+        'ENOMEM',
+        `${label}: locked_vm ${mm.lockedVm} + ${n} pages would exceed RLIMIT_MEMLOCK ` +
+          `(${limit} pages = ${owner.memlock} bytes) and the process lacks CAP_IPC_LOCK (§1.5, §5.1)`,
+      );
     }
     this.changes.touchProcess(mm.pid);
     return null;
@@ -295,18 +317,29 @@ export class Kernel {
     // §4.1: answered by the sPAPR driver, before any cross-mm check; never an error
     if (ext === 2) return { ret: 1, explain: 'VFIO_SPAPR_TCE_IOMMU (v1) is supported (§4.1)' };
     if (ext === 7) return { ret: 1, explain: 'VFIO_SPAPR_TCE_v2_IOMMU is supported since 4.2 (§4.1)' };
-    if (ext === 5) return { ret: this.eeh ? 1 : 0, explain: `VFIO_EEH: the host has EEH ${this.eeh ? 'enabled' : 'disabled'} (§4.1)` };
+    if (ext === 5)
+      return {
+        ret: this.eeh ? 1 : 0,
+        explain: `VFIO_EEH: the host has EEH ${this.eeh ? 'enabled' : 'disabled'} (§4.1)`,
+      };
     return ok(`extension ${ext} is not offered by the sPAPR TCE driver (§4.1)`);
   }
 
   setIommu(caller: Proc, c: Container, type: number): Res {
     // §3 item 2
-    if (c.groups.length === 0) return fail('EINVAL', 'VFIO_SET_IOMMU: the container has no group yet (§3 item 2)');
-    if (c.driver) return fail('EINVAL', 'VFIO_SET_IOMMU: the container already has an IOMMU driver (§3 item 2)');
+    if (c.groups.length === 0)
+      return fail('EINVAL', 'VFIO_SET_IOMMU: the container has no group yet (§3 item 2)');
+    if (c.driver)
+      return fail('EINVAL', 'VFIO_SET_IOMMU: the container already has an IOMMU driver (§3 item 2)');
     // only drivers answering CHECK_EXTENSION(type) > 0 are tried; the sPAPR driver's open then accepts
     // only types 2 and 7 (so VFIO_EEH = 5 on an EEH host reaches open and fails there with EINVAL)
-    if (this.checkExtension(type).ret <= 0) return fail('ENODEV', `VFIO_SET_IOMMU: no IOMMU driver claims type ${type} (§3 item 2)`);
-    if (type !== 2 && type !== 7) return fail('EINVAL', `VFIO_SET_IOMMU: the sPAPR driver answers CHECK_EXTENSION(${type}) but its open accepts only types 2 and 7 (§3 item 2)`);
+    if (this.checkExtension(type).ret <= 0)
+      return fail('ENODEV', `VFIO_SET_IOMMU: no IOMMU driver claims type ${type} (§3 item 2)`);
+    if (type !== 2 && type !== 7)
+      return fail(
+        'EINVAL',
+        `VFIO_SET_IOMMU: the sPAPR driver answers CHECK_EXTENSION(${type}) but its open accepts only types 2 and 7 (§3 item 2)`,
+      );
     c.driver = 'spapr';
     c.v2 = type === 7;
     this.changes.touchContainer(c);
@@ -321,7 +354,9 @@ export class Kernel {
       }
       done.push(g);
     }
-    return ok(`VFIO_SET_IOMMU(${type}): sPAPR TCE ${c.v2 ? 'v2' : 'v1'} driver attached to ${done.map((g) => g.name).join(', ')} (§3 item 2, §4.2)`);
+    return ok(
+      `VFIO_SET_IOMMU(${type}): sPAPR TCE ${c.v2 ? 'v2' : 'v1'} driver attached to ${done.map((g) => g.name).join(', ')} (§3 item 2, §4.2)`,
+    );
   }
 
   // ---- VFIO core: group fd (§3 items 3, 4) ------------------------------------------------------
@@ -341,13 +376,24 @@ export class Kernel {
   }
 
   setContainer(caller: Proc, g: Group, cf: ContainerFile | null): Res {
-    if (!cf || !cf.open || cf.proc !== caller) return fail('EBADF', 'VFIO_GROUP_SET_CONTAINER: the fd is not an open file of this process (§3 item 3)');
+    if (!cf || !cf.open || cf.proc !== caller)
+      return fail(
+        'EBADF',
+        'VFIO_GROUP_SET_CONTAINER: the fd is not an open file of this process (§3 item 3)',
+      );
     const c = cf.container;
-    if (g.container !== null) return fail('EINVAL', `VFIO_GROUP_SET_CONTAINER: ${g.name} is already in container ${g.container} (§3 item 3)`);
+    if (g.container !== null)
+      return fail(
+        'EINVAL',
+        `VFIO_GROUP_SET_CONTAINER: ${g.name} is already in container ${g.container} (§3 item 3)`,
+      );
     if (this.profile.ownershipTakenAt === 'set-container') {
       // mainline: the IOMMU core claims DMA ownership now (§3 item 3, §7.1)
       if (g.phb.model === 'IODA1' && g.kernelDma) {
-        return fail('EBUSY', `VFIO_GROUP_SET_CONTAINER: ${g.name}'s kernel table still has DMA mappings, the platform refuses to give it up (§7.1) [derived]`);
+        return fail(
+          'EBUSY',
+          `VFIO_GROUP_SET_CONTAINER: ${g.name}'s kernel table still has DMA mappings, the platform refuses to give it up (§7.1) [derived]`,
+        );
       }
       g.owner = 'vfio';
     }
@@ -361,19 +407,33 @@ export class Kernel {
         c.groups.splice(c.groups.indexOf(g), 1);
         g.container = null;
         if (this.profile.ownershipTakenAt === 'set-container') g.owner = 'kernel';
-        return { ret: r.ret, explain: `VFIO_GROUP_SET_CONTAINER: the driver refused ${g.name}: ${r.explain}` };
+        return {
+          ret: r.ret,
+          explain: `VFIO_GROUP_SET_CONTAINER: the driver refused ${g.name}: ${r.explain}`,
+        };
       }
-      return ok(`VFIO_GROUP_SET_CONTAINER: ${g.name} joined container ${c.id} and was attached to its sPAPR driver (§3 item 3)`);
+      return ok(
+        `VFIO_GROUP_SET_CONTAINER: ${g.name} joined container ${c.id} and was attached to its sPAPR driver (§3 item 3)`,
+      );
     }
-    return ok(`VFIO_GROUP_SET_CONTAINER: ${g.name} is in container ${c.id}${this.profile.ownershipTakenAt === 'set-container' ? '; the PE was taken from the host kernel (§7.1)' : ''} (§3 item 3)`);
+    return ok(
+      `VFIO_GROUP_SET_CONTAINER: ${g.name} is in container ${c.id}${this.profile.ownershipTakenAt === 'set-container' ? '; the PE was taken from the host kernel (§7.1)' : ''} (§3 item 3)`,
+    );
   }
 
   unsetContainer(caller: Proc, g: Group): Res {
-    if (g.container === null) return fail('EINVAL', `VFIO_GROUP_UNSET_CONTAINER: ${g.name} is not in a container (§3 item 4)`);
-    if (g.devicesOpen > 0) return fail('EBUSY', `VFIO_GROUP_UNSET_CONTAINER: ${g.devicesOpen} device fd(s) of ${g.name} are still open (§3 item 4)`);
+    if (g.container === null)
+      return fail('EINVAL', `VFIO_GROUP_UNSET_CONTAINER: ${g.name} is not in a container (§3 item 4)`);
+    if (g.devicesOpen > 0)
+      return fail(
+        'EBUSY',
+        `VFIO_GROUP_UNSET_CONTAINER: ${g.devicesOpen} device fd(s) of ${g.name} are still open (§3 item 4)`,
+      );
     const c = this.containerById(g.container);
     this.detachFromContainer(caller, c, g);
-    return ok(`VFIO_GROUP_UNSET_CONTAINER: ${g.name} left container ${c.id}${c.driver ? '' : '; it was the last group, the driver was released'} (§3 item 4, §4.13)`);
+    return ok(
+      `VFIO_GROUP_UNSET_CONTAINER: ${g.name} left container ${c.id}${c.driver ? '' : '; it was the last group, the driver was released'} (§3 item 4, §4.13)`,
+    );
   }
 
   openDevice(p: Proc, g: Group, name: string | undefined): DeviceFile | Res<never> {
@@ -381,7 +441,8 @@ export class Kernel {
       return fail('EINVAL', `VFIO_GROUP_GET_DEVICE_FD: ${g.name} has no container with an IOMMU driver (§3)`);
     }
     const dev = name ?? g.devices[0]!;
-    if (!g.devices.includes(dev)) return fail('ENODEV', `VFIO_GROUP_GET_DEVICE_FD: no device ${dev} in ${g.name}`);
+    if (!g.devices.includes(dev))
+      return fail('ENODEV', `VFIO_GROUP_GET_DEVICE_FD: no device ${dev} in ${g.name}`);
     g.devicesOpen++;
     const f = new DeviceFile(p, g, dev);
     p.fds.push(f);
@@ -464,25 +525,48 @@ export class Kernel {
     const P = this.profile;
     const hasOps = g.hasOps(P);
     if (P.attachRules === '4.2') {
-      if (c.attached.length > 0 && !hasOps) return fail('EBUSY', `${g.name} has no take/release ownership ops and the container already has a group (§4.2 4.2 item 1)`);
+      if (c.attached.length > 0 && !hasOps)
+        return fail(
+          'EBUSY',
+          `${g.name} has no take/release ownership ops and the container already has a group (§4.2 4.2 item 1)`,
+        );
       for (const a of c.attached) {
         if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
-        if (a.phb.opsId !== g.phb.opsId) return fail('EPERM', `${g.name} has different table-group ops than ${a.name} (§4.2 4.2 item 2, §7.2)`);
+        if (a.phb.opsId !== g.phb.opsId)
+          return fail(
+            'EPERM',
+            `${g.name} has different table-group ops than ${a.name} (§4.2 4.2 item 2, §7.2)`,
+          );
       }
       if (!hasOps) {
         // item 4: borrow the kernel's own table; its userspace view is charged first
         const size = Number(g.tce32Size >> 12n);
         const vp = viewPages(size, this.pageShift);
-        const e = this.charge(caller, c, vp, 'views', `attaching ${g.name}: userspace view of the borrowed kernel table`);
+        const e = this.charge(
+          caller,
+          c,
+          vp,
+          'views',
+          `attaching ${g.name}: userspace view of the borrowed kernel table`,
+        );
         if (e) return e;
         if (g.kernelDma) {
           // the view charged for the failing table stays charged: a leak [derived] (§4.2 item 4)
           this.accountMm(caller, c)?.reclassify(vp, 'views', 'leaked');
-          return fail('EBUSY', `${g.name}: the host kernel still has DMA mappings in its table (it_map bits set), iommu_take_ownership refuses (§4.2 item 4, §7.1); the ${vp}-page view charge is not returned [derived]`);
+          return fail(
+            'EBUSY',
+            `${g.name}: the host kernel still has DMA mappings in its table (it_map bits set), iommu_take_ownership refuses (§4.2 item 4, §7.1); the ${vp}-page view charge is not returned [derived]`,
+          );
         }
         const t = new TceTable({
-          id: this.ids.next('table'), pageShift: 12, offset: Number(g.tce32Start >> 12n), size, levels: 1,
-          tablePages: 0, viewPages: vp, borrowed: true,
+          id: this.ids.next('table'),
+          pageShift: 12,
+          offset: Number(g.tce32Start >> 12n),
+          size,
+          levels: 1,
+          tablePages: 0,
+          viewPages: vp,
+          borrowed: true,
         });
         g.borrowed = t;
         g.owner = 'vfio';
@@ -494,17 +578,29 @@ export class Kernel {
           const r = this.createWindow(caller, c, g, 12, g.tce32Size, 1, 'default window');
           if (r.ret !== 0) {
             g.owner = 'kernel';
-            return { ret: r.ret, explain: `creating the default 32-bit window at attach failed: ${r.explain}` };
+            return {
+              ret: r.ret,
+              explain: `creating the default 32-bit window at attach failed: ${r.explain}`,
+            };
           }
         }
         this.programWindows(c, g);
       }
     } else {
-      if (c.v2 && g.maxDynamicWindows === 0) return fail('EINVAL', `${g.name} supports no dynamic DMA windows (max_dynamic_windows_supported = 0), which v2 requires (§4.2 mainline item 3)`);
-      if (!c.v2 && c.attached.length > 0) return fail('EBUSY', 'a v1 container takes only one group in mainline (§4.2 mainline item 4, §7.2)');
+      if (c.v2 && g.maxDynamicWindows === 0)
+        return fail(
+          'EINVAL',
+          `${g.name} supports no dynamic DMA windows (max_dynamic_windows_supported = 0), which v2 requires (§4.2 mainline item 3)`,
+        );
+      if (!c.v2 && c.attached.length > 0)
+        return fail('EBUSY', 'a v1 container takes only one group in mainline (§4.2 mainline item 4, §7.2)');
       for (const a of c.attached) {
         if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
-        if (a.phb.opsId !== g.phb.opsId) return fail('EPERM', `${g.name} has a different create_table op than ${a.name} (§4.2 mainline item 5)`);
+        if (a.phb.opsId !== g.phb.opsId)
+          return fail(
+            'EPERM',
+            `${g.name} has a different create_table op than ${a.name} (§4.2 mainline item 5)`,
+          );
       }
       this.programWindows(c, g);
       if (c.attached.length === 0 && !c.tables[0]) c.defWindowPending = true; // item 8: nothing charged
@@ -578,7 +674,10 @@ export class Kernel {
   /** §3 item 7: mainline refuses ioctls from another mm once the container has one */
   private crossMm(caller: Proc, c: Container): Res<never> | null {
     if (this.profile.crossMmEperm && c.mm && c.mm !== caller.mm) {
-      return fail('EPERM', `the container belongs to pid ${c.mm.pid}'s mm; ioctls from pid ${caller.pid} are refused (§3 item 7)`);
+      return fail(
+        'EPERM',
+        `the container belongs to pid ${c.mm.pid}'s mm; ioctls from pid ${caller.pid} are refused (§3 item 7)`,
+      );
     }
     return null;
   }
@@ -586,13 +685,25 @@ export class Kernel {
   /** tce_iommu_mm_set (mainline): record container->mm, EPERM if another mm is recorded */
   private mmSet(caller: Proc, c: Container): Res<never> | null {
     if (this.profile.accountTo !== 'container') return null;
-    if (c.mm) return c.mm === caller.mm ? null : fail('EPERM', `the container already belongs to pid ${c.mm.pid}'s mm (§1.3)`);
+    if (c.mm)
+      return c.mm === caller.mm
+        ? null
+        : fail('EPERM', `the container already belongs to pid ${c.mm.pid}'s mm (§1.3)`);
     c.mm = caller.mm;
     this.changes.touchContainer(c);
     return null;
   }
 
-  getInfo(caller: Proc, c: Container, argsz: number): Res<{ flags: number; dma32WindowStart: bigint; dma32WindowSize: bigint; ddw: { pgsizes: bigint; maxDynamicWindowsSupported: number; levels: number } }> {
+  getInfo(
+    caller: Proc,
+    c: Container,
+    argsz: number,
+  ): Res<{
+    flags: number;
+    dma32WindowStart: bigint;
+    dma32WindowSize: bigint;
+    ddw: { pgsizes: bigint; maxDynamicWindowsSupported: number; levels: number };
+  }> {
     const x = this.crossMm(caller, c);
     if (x) return x;
     const g = c.firstGroup;
@@ -604,24 +715,37 @@ export class Kernel {
       dma32WindowStart: g.tce32Start,
       dma32WindowSize: g.tce32Size,
       // the ddw block is copied out only when argsz covers it (§4.3): a shorter buffer keeps zeros
-      ddw: ddw && argsz >= 32
-        ? { pgsizes: g.pgsizes, maxDynamicWindowsSupported: g.maxDynamicWindows, levels: g.maxLevels }
-        : { pgsizes: 0n, maxDynamicWindowsSupported: 0, levels: 0 },
+      ddw:
+        ddw && argsz >= 32
+          ? { pgsizes: g.pgsizes, maxDynamicWindowsSupported: g.maxDynamicWindows, levels: g.maxLevels }
+          : { pgsizes: 0n, maxDynamicWindowsSupported: 0, levels: 0 },
     };
-    const why = ddw ? 'DDW reported (v2 container, group with dynamic windows)'
-      : c.v2 ? 'no DDW: the group has no dynamic windows' : 'no DDW: a v1 container never reports it';
-    return ok(`32-bit window ${hex(g.tce32Start)}+${hex(g.tce32Size)} of ${g.name}; ${why}${argsz < 32 ? '; argsz < 32: ddw not copied' : ''} (§4.3)`, out);
+    const why = ddw
+      ? 'DDW reported (v2 container, group with dynamic windows)'
+      : c.v2
+        ? 'no DDW: the group has no dynamic windows'
+        : 'no DDW: a v1 container never reports it';
+    return ok(
+      `32-bit window ${hex(g.tce32Start)}+${hex(g.tce32Size)} of ${g.name}; ${why}${argsz < 32 ? '; argsz < 32: ddw not copied' : ''} (§4.3)`,
+      out,
+    );
   }
 
   enable(caller: Proc, c: Container): Res {
     const x = this.crossMm(caller, c);
     if (x) return x;
-    if (c.v2) return fail('ENOTTY', 'VFIO_IOMMU_ENABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.4, §3 item 6)');
-    if (this.profile.accountTo === 'current' && !caller.currentMm) return fail('ESRCH', 'VFIO_IOMMU_ENABLE: the calling task has no mm (§4.4)');
+    if (c.v2)
+      return fail(
+        'ENOTTY',
+        'VFIO_IOMMU_ENABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.4, §3 item 6)',
+      );
+    if (this.profile.accountTo === 'current' && !caller.currentMm)
+      return fail('ESRCH', 'VFIO_IOMMU_ENABLE: the calling task has no mm (§4.4)');
     if (c.enabled) return fail('EBUSY', 'VFIO_IOMMU_ENABLE: the container is already enabled (§4.4)');
     const g = c.firstGroup;
     if (!g) return fail('ENODEV', 'VFIO_IOMMU_ENABLE: no group attached (§4.4)');
-    if (g.tce32Size === 0n) return fail('EPERM', `VFIO_IOMMU_ENABLE: ${g.name} has no 32-bit window (tce32_size 0) (§4.4)`);
+    if (g.tce32Size === 0n)
+      return fail('EPERM', `VFIO_IOMMU_ENABLE: ${g.name} has no 32-bit window (tce32_size 0) (§4.4)`);
     const m = this.mmSet(caller, c);
     if (m) return m;
     const pages = Number(g.tce32Size >> BigInt(this.pageShift));
@@ -630,7 +754,9 @@ export class Kernel {
     c.lockedPages = pages;
     c.enabled = true;
     this.changes.touchContainer(c);
-    return ok(`VFIO_IOMMU_ENABLE: charged the whole 32-bit window of ${g.name}, ${hex(g.tce32Size)} bytes = ${pages} pages, regardless of what will be mapped (§4.4, §5.3)`);
+    return ok(
+      `VFIO_IOMMU_ENABLE: charged the whole 32-bit window of ${g.name}, ${hex(g.tce32Size)} bytes = ${pages} pages, regardless of what will be mapped (§4.4, §5.3)`,
+    );
   }
 
   disable(caller: Proc, c: Container): Res {
@@ -652,7 +778,8 @@ export class Kernel {
     const g = c.firstGroup;
     if (!g) return fail('ENODEV', 'creating the pending default window: no group attached (§4.10)');
     const r = this.createWindow(caller, c, g, 12, g.tce32Size, 1, 'default window');
-    if (r.ret !== 0) return { ret: r.ret, explain: `creating the pending default window failed: ${r.explain}` };
+    if (r.ret !== 0)
+      return { ret: r.ret, explain: `creating the pending default window failed: ${r.explain}` };
     c.defWindowPending = false;
     this.changes.touchContainer(c);
     return null;
@@ -670,54 +797,100 @@ export class Kernel {
   }
 
   private windowsText(c: Container): string {
-    const w = c.tables.map((t, s) => (t ? `slot ${s} ${hex(t.startAddr)}..${hex(t.startAddr + t.windowSize - 1n)}` : null)).filter(Boolean);
+    const w = c.tables
+      .map((t, s) => (t ? `slot ${s} ${hex(t.startAddr)}..${hex(t.startAddr + t.windowSize - 1n)}` : null))
+      .filter(Boolean);
     return w.length ? w.join(', ') : 'no window';
   }
 
-  mapDma(caller: Proc, c: Container, a: { vaddr: bigint; iova: bigint; size: bigint; flags: number; argsz: number }): Res {
+  mapDma(
+    caller: Proc,
+    c: Container,
+    a: { vaddr: bigint; iova: bigint; size: bigint; flags: number; argsz: number },
+  ): Res {
     const P = this.profile;
     const x = this.crossMm(caller, c);
     if (x) return x;
     if (!c.enabled) {
-      return fail('EPERM', c.v2 ? 'VFIO_IOMMU_MAP_DMA: the v2 container is not enabled: no memory has been pre-registered yet (§4.6.1 check 1)'
-        : 'VFIO_IOMMU_MAP_DMA: the v1 container is not enabled (VFIO_IOMMU_ENABLE) (§4.6.1 check 1)');
+      return fail(
+        'EPERM',
+        c.v2
+          ? 'VFIO_IOMMU_MAP_DMA: the v2 container is not enabled: no memory has been pre-registered yet (§4.6.1 check 1)'
+          : 'VFIO_IOMMU_MAP_DMA: the v1 container is not enabled (VFIO_IOMMU_ENABLE) (§4.6.1 check 1)',
+      );
     }
     if (a.argsz < 32) return fail('EINVAL', `VFIO_IOMMU_MAP_DMA: argsz ${a.argsz} < 32 (§4.6.1 check 3)`);
-    if ((a.flags & ~3) !== 0) return fail('EINVAL', `VFIO_IOMMU_MAP_DMA: flags ${hex(a.flags)} has bits other than READ|WRITE (§4.6.1 check 4)`);
+    if ((a.flags & ~3) !== 0)
+      return fail(
+        'EINVAL',
+        `VFIO_IOMMU_MAP_DMA: flags ${hex(a.flags)} has bits other than READ|WRITE (§4.6.1 check 4)`,
+      );
     const d = this.createPendingDefault(caller, c);
     if (d) return d;
     const w = this.findTable(c, a.iova);
-    if (!w) return fail('ENXIO', `VFIO_IOMMU_MAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${this.windowsText(c)}) (§4.6.1 check 6)`);
+    if (!w)
+      return fail(
+        'ENXIO',
+        `VFIO_IOMMU_MAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${this.windowsText(c)}) (§4.6.1 check 6)`,
+      );
     const { slot, t } = w;
     const ps = BigInt(t.pageSize);
     if (a.size % ps !== 0n || a.vaddr % ps !== 0n) {
-      return fail('EINVAL', `VFIO_IOMMU_MAP_DMA: size ${hex(a.size)} or vaddr ${hex(a.vaddr)} is not a multiple of the window's ${t.pageSize >= 1 << 20 ? `${t.pageSize >> 20} MiB` : `${t.pageSize >> 10} KiB`} IOMMU page (§4.6.1 check 7)`);
+      return fail(
+        'EINVAL',
+        `VFIO_IOMMU_MAP_DMA: size ${hex(a.size)} or vaddr ${hex(a.vaddr)} is not a multiple of the window's ${t.pageSize >= 1 << 20 ? `${t.pageSize >> 20} MiB` : `${t.pageSize >> 10} KiB`} IOMMU page (§4.6.1 check 7)`,
+      );
     }
-    if ((a.flags & 3) === 0) return fail('EINVAL', 'VFIO_IOMMU_MAP_DMA: flags name neither READ nor WRITE (§4.6.1 check 8)');
-    if (a.iova % ps !== 0n) return this.paramCheckFailed('VFIO_IOMMU_MAP_DMA', `IOVA ${hex(a.iova)} is not aligned to the ${t.pageSize}-byte IOMMU page`);
+    if ((a.flags & 3) === 0)
+      return fail('EINVAL', 'VFIO_IOMMU_MAP_DMA: flags name neither READ nor WRITE (§4.6.1 check 8)');
+    if (a.iova % ps !== 0n)
+      return this.paramCheckFailed(
+        'VFIO_IOMMU_MAP_DMA',
+        `IOVA ${hex(a.iova)} is not aligned to the ${t.pageSize}-byte IOMMU page`,
+      );
     const pages = a.size / ps;
     const entry0 = a.iova >> BigInt(t.pageShift);
     const index0 = Number(entry0 - BigInt(t.offset));
     if (BigInt(index0) + pages > BigInt(t.size)) {
-      return fail('EINVAL', `VFIO_IOMMU_MAP_DMA: the range runs ${pages - BigInt(t.size - index0)} IOMMU pages past the end of window slot ${slot}; the kernel only checks the first page and would write beyond the table (UNDEFINED, §4.6.1, Q2): refused`);
+      return fail(
+        'EINVAL',
+        `VFIO_IOMMU_MAP_DMA: the range runs ${pages - BigInt(t.size - index0)} IOMMU pages past the end of window slot ${slot}; the kernel only checks the first page and would write beyond the table (UNDEFINED, §4.6.1, Q2): refused`,
+      );
     }
     if (pages === 0n) return ok('VFIO_IOMMU_MAP_DMA: size 0 passes every check and maps nothing (§4.6.1)');
-    const perm = (a.flags & 1 ? TCE_READ : 0) | (a.flags & 2 ? TCE_WRITE : 0) | (P.forceReadWithWrite && a.flags & 2 ? TCE_READ : 0);
+    const perm =
+      (a.flags & 1 ? TCE_READ : 0) |
+      (a.flags & 2 ? TCE_WRITE : 0) |
+      (P.forceReadWithWrite && a.flags & 2 ? TCE_READ : 0);
     const n = Number(pages);
     const vaddr = Number(a.vaddr);
-    return c.v2 ? this.buildV2(caller, c, slot, t, index0, n, vaddr, perm) : this.buildV1(caller, c, slot, t, index0, n, vaddr, perm);
+    return c.v2
+      ? this.buildV2(caller, c, slot, t, index0, n, vaddr, perm)
+      : this.buildV1(caller, c, slot, t, index0, n, vaddr, perm);
   }
 
   /** the param-check macros: -EINVAL in 4.2, +1 in 5.x/mainline (§4.6.2, Q1) */
   private paramCheckFailed(op: string, why: string): Res {
     if (this.profile.misalignedIovaRet === 'PLUS_ONE') {
-      return { ret: 1, explain: `${op}: ${why}; the OR'ed param-check macro evaluates to 1 and the ioctl returns +1 without mapping anything (§4.6.2, Q1) [derived]` };
+      return {
+        ret: 1,
+        explain: `${op}: ${why}; the OR'ed param-check macro evaluates to 1 and the ioctl returns +1 without mapping anything (§4.6.2, Q1) [derived]`,
+      };
     }
     return fail('EINVAL', `${op}: ${why} (iommu_tce_put/clear_param_check, §4.6.1 check 9)`);
   }
 
   /** v1 build (§4.6.3): one pin per IOMMU page, containment check, old pages unpinned */
-  private buildV1(caller: Proc, c: Container, slot: number, t: TceTable, index0: number, n: number, vaddr: number, perm: number): Res {
+  private buildV1(
+    caller: Proc,
+    c: Container,
+    slot: number,
+    t: TceTable,
+    index0: number,
+    n: number,
+    vaddr: number,
+    perm: number,
+  ): Res {
     const mm = caller.mm; // v1 pins through the caller's address space (get_user_pages on current->mm)
     const ps = t.pageSize;
     let replaced = 0;
@@ -726,14 +899,20 @@ export class Kernel {
       const e = mm.alive ? mm.mappingAt(ua) : undefined;
       let err: Res | null = null;
       if (!e || !e.writable) {
-        err = fail('EFAULT', `VFIO_IOMMU_MAP_DMA: cannot pin ${hex(ua)} for write: ${e ? 'read-only mapping (v1 pins always request write access, Q6)' : 'not mapped'} (§4.6.3 step 1)`);
+        err = fail(
+          'EFAULT',
+          `VFIO_IOMMU_MAP_DMA: cannot pin ${hex(ua)} for write: ${e ? 'read-only mapping (v1 pins always request write access, Q6)' : 'not mapped'} (§4.6.3 step 1)`,
+        );
       } else {
         const phys = e.phys + (ua - e.start);
         const frame = Math.floor(phys / this.pageSize);
         this.pin(frame);
         if (e.backingShift < t.pageShift) {
           // the pin taken above is not released on this path (Q5) [derived]
-          err = fail('EPERM', `VFIO_IOMMU_MAP_DMA: the ${2 ** e.backingShift >> 10} KiB page backing ${hex(ua)} is smaller than the ${ps >> 10} KiB IOMMU page (containment check, §4.6.3 step 2)`);
+          err = fail(
+            'EPERM',
+            `VFIO_IOMMU_MAP_DMA: the ${(2 ** e.backingShift) >> 10} KiB page backing ${hex(ua)} is smaller than the ${ps >> 10} KiB IOMMU page (containment check, §4.6.3 step 2)`,
+          );
         } else {
           const idx = index0 + i;
           const chunk = t.chunkFor(idx);
@@ -752,14 +931,28 @@ export class Kernel {
       }
       if (err) {
         if (i > 0) this.clearRange(caller, c, slot, t, index0, i);
-        return { ret: err.ret, explain: `${err.explain}${i > 0 ? `; the ${i} entries written by this call were cleared` : ''}` };
+        return {
+          ret: err.ret,
+          explain: `${err.explain}${i > 0 ? `; the ${i} entries written by this call were cleared` : ''}`,
+        };
       }
     }
-    return ok(`VFIO_IOMMU_MAP_DMA: ${n} TCEs in window slot ${slot} entries ${index0}–${index0 + n - 1}, one pin each, no locked_vm change (§4.6.3)${replaced ? `; ${replaced} occupied slots replaced, their old pages unpinned` : ''}`);
+    return ok(
+      `VFIO_IOMMU_MAP_DMA: ${n} TCEs in window slot ${slot} entries ${index0}–${index0 + n - 1}, one pin each, no locked_vm change (§4.6.3)${replaced ? `; ${replaced} occupied slots replaced, their old pages unpinned` : ''}`,
+    );
   }
 
   /** v2 build (§4.6.4): translate through pre-registered regions of the caller's mm, bump `mapped` */
-  private buildV2(caller: Proc, c: Container, slot: number, t: TceTable, index0: number, n: number, vaddr: number, perm: number): Res {
+  private buildV2(
+    caller: Proc,
+    c: Container,
+    slot: number,
+    t: TceTable,
+    index0: number,
+    n: number,
+    vaddr: number,
+    perm: number,
+  ): Res {
     const P = this.profile;
     const mm = this.regionMm(caller, c);
     const ps = t.pageSize;
@@ -771,13 +964,22 @@ export class Kernel {
       const r = mm?.lookup(ua, ps);
       let err: Res | null = null;
       if (!r) {
-        err = fail('EINVAL', `VFIO_IOMMU_MAP_DMA: no pre-registered region of pid ${mm?.pid ?? caller.pid} contains ${hex(ua)}..${hex(ua + ps - 1)} (§4.6.4 step 1)`);
+        err = fail(
+          'EINVAL',
+          `VFIO_IOMMU_MAP_DMA: no pre-registered region of pid ${mm?.pid ?? caller.pid} contains ${hex(ua)}..${hex(ua + ps - 1)} (§4.6.4 step 1)`,
+        );
       } else if (r.pageShift !== undefined && t.pageShift > r.pageShift) {
-        err = fail('EINVAL', `VFIO_IOMMU_MAP_DMA: the region at ${hex(r.ua)} can back IOMMU pages up to 2^${r.pageShift} bytes, the window uses 2^${t.pageShift} (mem->pageshift, §4.6.4 step 2)`);
+        err = fail(
+          'EINVAL',
+          `VFIO_IOMMU_MAP_DMA: the region at ${hex(r.ua)} can back IOMMU pages up to 2^${r.pageShift} bytes, the window uses 2^${t.pageShift} (mem->pageshift, §4.6.4 step 2)`,
+        );
       } else {
         const e = r.extentAt(ua);
         if (e.backingShift < t.pageShift) {
-          err = fail('EPERM', `VFIO_IOMMU_MAP_DMA: the ${2 ** e.backingShift >> 10} KiB page backing ${hex(ua)} is smaller than the ${ps >> 10} KiB IOMMU page (containment check, §4.6.4 step 3)`);
+          err = fail(
+            'EPERM',
+            `VFIO_IOMMU_MAP_DMA: the ${(2 ** e.backingShift) >> 10} KiB page backing ${hex(ua)} is smaller than the ${ps >> 10} KiB IOMMU page (containment check, §4.6.4 step 3)`,
+          );
         } else {
           // a run of pages inside this region and this extent is translated in one go
           const k = Math.min(n - i, Math.floor((r.end - ua) / ps), Math.floor((e.end - ua) / ps));
@@ -791,14 +993,29 @@ export class Kernel {
         }
       }
       if (i > 0) this.clearRange(caller, c, slot, t, index0, i);
-      return { ret: err.ret, explain: `${err.explain}${i > 0 ? `; the ${i} entries written by this call were cleared` : ''}` };
+      return {
+        ret: err.ret,
+        explain: `${err.explain}${i > 0 ? `; the ${i} entries written by this call were cleared` : ''}`,
+      };
     }
     const rs = [...regionsUsed].map((r) => `${hex(r.ua)} (mapped ${r.mapped})`).join(', ');
-    return ok(`VFIO_IOMMU_MAP_DMA: ${n} TCEs in window slot ${slot} entries ${index0}–${index0 + n - 1} through region ${rs}; v2 pins nothing at map time and locked_vm is unchanged (§4.6.4)${replaced ? `; ${replaced} occupied slots replaced` : ''}`);
+    return ok(
+      `VFIO_IOMMU_MAP_DMA: ${n} TCEs in window slot ${slot} entries ${index0}–${index0 + n - 1} through region ${rs}; v2 pins nothing at map time and locked_vm is unchanged (§4.6.4)${replaced ? `; ${replaced} occupied slots replaced` : ''}`,
+    );
   }
 
   /** writes k consecutive v2 TCEs; returns how many occupied slots were replaced */
-  private writeV2Run(caller: Proc, c: Container, slot: number, t: TceTable, start: number, k: number, value0: number, ua0: number, ps: number): number {
+  private writeV2Run(
+    caller: Proc,
+    c: Container,
+    slot: number,
+    t: TceTable,
+    start: number,
+    k: number,
+    value0: number,
+    ua0: number,
+    ps: number,
+  ): number {
     let replaced = 0;
     let done = 0;
     while (done < k) {
@@ -857,7 +1074,14 @@ export class Kernel {
   }
 
   /** clears [start, start+count): v1 unpins, v2 drops `mapped`; unallocated chunks are skipped (§4.7) */
-  private clearRange(caller: Proc, c: Container, slot: number, t: TceTable, start: number, count: number): number {
+  private clearRange(
+    caller: Proc,
+    c: Container,
+    slot: number,
+    t: TceTable,
+    start: number,
+    count: number,
+  ): number {
     let cleared = 0;
     const mm = this.regionMm(caller, c);
     const ps = t.pageSize;
@@ -922,46 +1146,85 @@ export class Kernel {
     const P = this.profile;
     const x = this.crossMm(caller, c);
     if (x) return x;
-    if (!c.enabled) return fail('EPERM', `VFIO_IOMMU_UNMAP_DMA: the ${c.v2 ? 'v2 container has no pre-registered memory yet' : 'v1 container is not enabled'} (§4.7)`);
+    if (!c.enabled)
+      return fail(
+        'EPERM',
+        `VFIO_IOMMU_UNMAP_DMA: the ${c.v2 ? 'v2 container has no pre-registered memory yet' : 'v1 container is not enabled'} (§4.7)`,
+      );
     if (a.argsz < 24) return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: argsz ${a.argsz} < 24 (§4.7)`);
-    if (a.flags !== 0) return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: flags ${hex(a.flags)}: sPAPR accepts no flags (§4.7)`);
+    if (a.flags !== 0)
+      return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: flags ${hex(a.flags)}: sPAPR accepts no flags (§4.7)`);
     const d = this.createPendingDefault(caller, c);
     if (d) return d;
     const w = this.findTable(c, a.iova);
-    if (!w) return fail('ENXIO', `VFIO_IOMMU_UNMAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${this.windowsText(c)}) (§4.7)`);
+    if (!w)
+      return fail(
+        'ENXIO',
+        `VFIO_IOMMU_UNMAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${this.windowsText(c)}) (§4.7)`,
+      );
     const { slot, t } = w;
     const ps = BigInt(t.pageSize);
-    if (a.size % ps !== 0n) return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: size ${hex(a.size)} is not a multiple of the ${t.pageSize}-byte IOMMU page (§4.7)`);
-    if (a.iova % ps !== 0n) return this.paramCheckFailed('VFIO_IOMMU_UNMAP_DMA', `IOVA ${hex(a.iova)} is not aligned to the ${t.pageSize}-byte IOMMU page`);
+    if (a.size % ps !== 0n)
+      return fail(
+        'EINVAL',
+        `VFIO_IOMMU_UNMAP_DMA: size ${hex(a.size)} is not a multiple of the ${t.pageSize}-byte IOMMU page (§4.7)`,
+      );
+    if (a.iova % ps !== 0n)
+      return this.paramCheckFailed(
+        'VFIO_IOMMU_UNMAP_DMA',
+        `IOVA ${hex(a.iova)} is not aligned to the ${t.pageSize}-byte IOMMU page`,
+      );
     const index0 = Number((a.iova >> BigInt(t.pageShift)) - BigInt(t.offset));
     const pages = a.size / ps;
     if (BigInt(index0) + pages > BigInt(t.size)) {
-      if (P.unmapChecksWholeRange) return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: ${hex(a.iova)}+${hex(a.size)} runs past the end of window slot ${slot} (iommu_tce_clear_param_check, §4.7)`);
-      return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: the range runs past the end of window slot ${slot}; mainline checks only the first page and would touch slots beyond the table (UNDEFINED, §4.7, Q2): refused`);
+      if (P.unmapChecksWholeRange)
+        return fail(
+          'EINVAL',
+          `VFIO_IOMMU_UNMAP_DMA: ${hex(a.iova)}+${hex(a.size)} runs past the end of window slot ${slot} (iommu_tce_clear_param_check, §4.7)`,
+        );
+      return fail(
+        'EINVAL',
+        `VFIO_IOMMU_UNMAP_DMA: the range runs past the end of window slot ${slot}; mainline checks only the first page and would touch slots beyond the table (UNDEFINED, §4.7, Q2): refused`,
+      );
     }
     const n = Number(pages);
     const cleared = n ? this.clearRange(caller, c, slot, t, index0, n) : 0;
-    return ok(`VFIO_IOMMU_UNMAP_DMA: window slot ${slot} entries ${index0}–${index0 + n - 1}: ${cleared} TCEs cleared${c.v2 ? ' (regions\' mapped counts dropped)' : ' (pages unpinned)'}, empty slots skipped (§4.7)`);
+    return ok(
+      `VFIO_IOMMU_UNMAP_DMA: window slot ${slot} entries ${index0}–${index0 + n - 1}: ${cleared} TCEs cleared${c.v2 ? " (regions' mapped counts dropped)" : ' (pages unpinned)'}, empty slots skipped (§4.7)`,
+    );
   }
 
   // ---- v2 registration (§4.8, §4.9) --------------------------------------------------------------
 
-  registerMemory(caller: Proc, c: Container, a: { vaddr: bigint; size: bigint; flags: number; argsz: number }): Res {
+  registerMemory(
+    caller: Proc,
+    c: Container,
+    a: { vaddr: bigint; size: bigint; flags: number; argsz: number },
+  ): Res {
     const P = this.profile;
     const x = this.crossMm(caller, c);
     if (x) return x;
-    if (!c.v2) return fail('ENOTTY', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY is a v2 ioctl; a v1 container answers ENOTTY (§4.8)');
+    if (!c.v2)
+      return fail(
+        'ENOTTY',
+        'VFIO_IOMMU_SPAPR_REGISTER_MEMORY is a v2 ioctl; a v1 container answers ENOTTY (§4.8)',
+      );
     if (P.register === 'mainline') {
       const m = this.mmSet(caller, c);
       if (m) return m;
     }
     if (a.argsz < 24) return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: argsz ${a.argsz} < 24 (§4.8)`);
-    if (a.flags !== 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: flags ${hex(a.flags)} must be 0 (§4.8)`);
+    if (a.flags !== 0)
+      return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: flags ${hex(a.flags)} must be 0 (§4.8)`);
     const ps = BigInt(this.pageSize);
     if (a.vaddr % ps !== 0n || a.size % ps !== 0n) {
-      return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: vaddr ${hex(a.vaddr)} and size ${hex(a.size)} must be multiples of the ${this.pageSize >> 10} KiB system page (§4.8, §5.5)`);
+      return fail(
+        'EINVAL',
+        `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: vaddr ${hex(a.vaddr)} and size ${hex(a.size)} must be multiples of the ${this.pageSize >> 10} KiB system page (§4.8, §5.5)`,
+      );
     }
-    if (a.vaddr + a.size > U64) return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: vaddr + size wraps around 2^64 (§4.8)`);
+    if (a.vaddr + a.size > U64)
+      return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: vaddr + size wraps around 2^64 (§4.8)`);
     const mm = P.accountTo === 'current' ? caller.currentMm : c.mm!;
     if (!mm) return fail('ESRCH', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY: the calling task has no mm (§4.8)');
     const entries = Number(a.size >> BigInt(this.pageShift));
@@ -978,52 +1241,80 @@ export class Kernel {
           r.used++;
           this.changes.touchRegion(r);
           this.enableV2(c);
-          return ok(`VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} is already registered in this process: used ${r.used}, nothing charged or pinned again (§4.8, §5.4)`);
+          return ok(
+            `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} is already registered in this process: used ${r.used}, nothing charged or pinned again (§4.8, §5.4)`,
+          );
         }
-        if (r.ua < end && vaddr < r.end) return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} overlaps the registered region ${hex(r.ua)}+${hex(r.size)} (§4.8 step 4)`);
+        if (r.ua < end && vaddr < r.end)
+          return fail(
+            'EINVAL',
+            `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} overlaps the registered region ${hex(r.ua)}+${hex(r.size)} (§4.8 step 4)`,
+          );
       }
       const e = this.charge(caller, c, entries, 'regions', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
       if (e) return e;
       if (entries === 0) {
-        return fail('ENOMEM', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY: size 0: the zero-length hpas[] allocation fails (§4.8) [derived]');
+        return fail(
+          'ENOMEM',
+          'VFIO_IOMMU_SPAPR_REGISTER_MEMORY: size 0: the zero-length hpas[] allocation fails (§4.8) [derived]',
+        );
       }
       const pin = mm.pinnableExtents(vaddr, size);
       if ('fault' in pin) {
         this.uncharge(caller, c, entries, 'regions');
-        return fail('EFAULT', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); everything undone (§4.8 step 6)`);
+        return fail(
+          'EFAULT',
+          `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); everything undone (§4.8 step 6)`,
+        );
       }
       const r = this.newRegion(mm, vaddr, entries, size, pin.extents, undefined);
       this.enableV2(c);
-      return ok(`VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label}: ${entries} system pages pinned and charged to locked_vm (now ${mm.lockedVm}); region ${r.id} used 1, mapped 1 (§4.8, §5.4)`);
+      return ok(
+        `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label}: ${entries} system pages pinned and charged to locked_vm (now ${mm.lockedVm}); region ${r.id} used 1, mapped 1 (§4.8, §5.4)`,
+      );
     }
 
     // mainline: mm_iommu_get (exact, with a reference), else mm_iommu_new
     const found = mm.findExact(vaddr, entries);
     if (found && entries > 0) {
       if (c.prereg.has(found)) {
-        return fail('EBUSY', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} is already registered through this container (§4.8 mainline step 4)`);
+        return fail(
+          'EBUSY',
+          `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} is already registered through this container (§4.8 mainline step 4)`,
+        );
       }
       found.used++;
       c.prereg.add(found);
       found.containers.add(c.id);
       this.changes.touchRegion(found);
       this.enableV2(c);
-      return ok(`VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} already exists in this mm${found.containers.size === 1 ? ' (orphaned, now re-adopted)' : ' (registered through another container)'}: reference taken, used ${found.used}, nothing charged (§4.8, §4.9, §5.4)`);
+      return ok(
+        `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} already exists in this mm${found.containers.size === 1 ? ' (orphaned, now re-adopted)' : ' (registered through another container)'}: reference taken, used ${found.used}, nothing charged (§4.8, §4.9, §5.4)`,
+      );
     }
     const e = this.charge(caller, c, entries, 'regions', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
     if (e) return e;
     if (entries === 0) {
-      return fail('ENOMEM', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY: size 0: the zero-length allocation fails before the overlap test (§4.8) [derived]');
+      return fail(
+        'ENOMEM',
+        'VFIO_IOMMU_SPAPR_REGISTER_MEMORY: size 0: the zero-length allocation fails before the overlap test (§4.8) [derived]',
+      );
     }
     const pin = mm.pinnableExtents(vaddr, size);
     if ('fault' in pin) {
       this.uncharge(caller, c, entries, 'regions');
-      return fail('EFAULT', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); pins and charge undone (§4.8 mainline step 5)`);
+      return fail(
+        'EFAULT',
+        `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); pins and charge undone (§4.8 mainline step 5)`,
+      );
     }
     const overlap = mm.regions.find((r) => r.ua < end && vaddr < r.end);
     if (overlap) {
       this.uncharge(caller, c, entries, 'regions');
-      return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} overlaps the registered region ${hex(overlap.ua)}+${hex(overlap.size)}; pins and charge undone (§4.8 mainline step 5)`);
+      return fail(
+        'EINVAL',
+        `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} overlaps the registered region ${hex(overlap.ua)}+${hex(overlap.size)}; pins and charge undone (§4.8 mainline step 5)`,
+      );
     }
     // mem->pageshift: natural alignment of ua|size, lowered to each page's (huge) page shift (§1.4)
     let shift = Math.min(ctz(a.vaddr | a.size), 63);
@@ -1032,7 +1323,9 @@ export class Kernel {
     c.prereg.add(r);
     r.containers.add(c.id);
     this.enableV2(c);
-    return ok(`VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label}: ${entries} system pages charged and pinned (locked_vm now ${mm.lockedVm}); region ${r.id} pageshift ${shift} (§4.8, §5.4)`);
+    return ok(
+      `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label}: ${entries} system pages charged and pinned (locked_vm now ${mm.lockedVm}); region ${r.id} pageshift ${shift} (§4.8, §5.4)`,
+    );
   }
 
   private enableV2(c: Container): void {
@@ -1040,7 +1333,14 @@ export class Kernel {
     this.changes.touchContainer(c);
   }
 
-  private newRegion(mm: Mm, ua: number, entries: number, size: number, extents: Extent[], pageShift: number | undefined): Region {
+  private newRegion(
+    mm: Mm,
+    ua: number,
+    entries: number,
+    size: number,
+    extents: Extent[],
+    pageShift: number | undefined,
+  ): Region {
     const r = new Region(this.ids.next('region'), mm, ua, entries, size, extents, pageShift);
     mm.regions.unshift(r);
     this.changes.touchRegion(r);
@@ -1072,16 +1372,34 @@ export class Kernel {
     return 'released';
   }
 
-  unregisterMemory(caller: Proc, c: Container, a: { vaddr: bigint; size: bigint; flags: number; argsz: number }): Res {
+  unregisterMemory(
+    caller: Proc,
+    c: Container,
+    a: { vaddr: bigint; size: bigint; flags: number; argsz: number },
+  ): Res {
     const P = this.profile;
     const x = this.crossMm(caller, c);
     if (x) return x;
-    if (!c.v2) return fail('ENOTTY', 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY is a v2 ioctl; a v1 container answers ENOTTY (§4.9)');
-    if (P.unregister === 'mainline' && !c.mm) return fail('EPERM', 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: the container has no mm yet (nothing was registered through it) (§4.9)');
-    if (a.argsz < 24) return fail('EINVAL', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: argsz ${a.argsz} < 24 (§4.9)`);
-    if (a.flags !== 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: flags ${hex(a.flags)} must be 0 (§4.9)`);
+    if (!c.v2)
+      return fail(
+        'ENOTTY',
+        'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY is a v2 ioctl; a v1 container answers ENOTTY (§4.9)',
+      );
+    if (P.unregister === 'mainline' && !c.mm)
+      return fail(
+        'EPERM',
+        'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: the container has no mm yet (nothing was registered through it) (§4.9)',
+      );
+    if (a.argsz < 24)
+      return fail('EINVAL', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: argsz ${a.argsz} < 24 (§4.9)`);
+    if (a.flags !== 0)
+      return fail('EINVAL', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: flags ${hex(a.flags)} must be 0 (§4.9)`);
     const ps = BigInt(this.pageSize);
-    if (a.vaddr % ps !== 0n || a.size % ps !== 0n) return fail('EINVAL', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: vaddr ${hex(a.vaddr)} and size ${hex(a.size)} must be multiples of the system page (§4.9)`);
+    if (a.vaddr % ps !== 0n || a.size % ps !== 0n)
+      return fail(
+        'EINVAL',
+        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: vaddr ${hex(a.vaddr)} and size ${hex(a.size)} must be multiples of the system page (§4.9)`,
+      );
     const entries = Number(a.size >> BigInt(this.pageShift));
     const vaddr = a.vaddr >= BigInt(USER_VA_LIMIT) ? -1 : Number(a.vaddr);
     const label = `${hex(a.vaddr)}+${hex(a.size)}`;
@@ -1089,36 +1407,57 @@ export class Kernel {
     const r = mm?.findExact(vaddr, entries);
     if (!r) {
       const near = mm?.regions.find((q) => q.ua < vaddr + Number(a.size) && vaddr < q.end);
-      return fail('ENOENT', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: no region registered with exactly ${label}${near ? ` (the registered region ${hex(near.ua)}+${hex(near.size)} only overlaps it: the range must match exactly)` : ''} (§4.9)`);
+      return fail(
+        'ENOENT',
+        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: no region registered with exactly ${label}${near ? ` (the registered region ${hex(near.ua)}+${hex(near.size)} only overlaps it: the range must match exactly)` : ''} (§4.9)`,
+      );
     }
     if (P.unregister === '4.2') {
       r.used--;
       this.changes.touchRegion(r);
-      if (r.used > 0) return ok(`VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label}: one reference dropped, used ${r.used}; the region stays registered and charged (§4.9)`);
+      if (r.used > 0)
+        return ok(
+          `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label}: one reference dropped, used ${r.used}; the region stays registered and charged (§4.9)`,
+        );
       if (r.mapped !== 1) {
         r.used++;
         const tces = r.mapped - 1;
-        return fail('EBUSY', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} is still referenced by ${tces} TCE${tces === 1 ? '' : 's'}${this.describeUsers(r)}; unmap them first (§4.9)`);
+        return fail(
+          'EBUSY',
+          `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} is still referenced by ${tces} TCE${tces === 1 ? '' : 's'}${this.describeUsers(r)}; unmap them first (§4.9)`,
+        );
       }
       this.releaseRegionMemory(r);
       this.uncharge(caller, c, r.entries, 'regions');
-      return ok(`VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} released: ${r.entries} pages unpinned and un-charged (§4.9, §5.4)`);
+      return ok(
+        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} released: ${r.entries} pages unpinned and un-charged (§4.9, §5.4)`,
+      );
     }
     // mainline: temporary reference, must be in this container's prereg_list
     if (!c.prereg.has(r)) {
-      return fail('ENOENT', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} exists but is not in this container's prereg_list${r.containers.size === 0 ? ' (it was orphaned by an earlier UNREGISTER while mapped)' : ''} (§4.9)`);
+      return fail(
+        'ENOENT',
+        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} exists but is not in this container's prereg_list${r.containers.size === 0 ? ' (it was orphaned by an earlier UNREGISTER while mapped)' : ''} (§4.9)`,
+      );
     }
     r.used++; // temporary reference
     c.prereg.delete(r);
     r.containers.delete(c.id);
     this.putRegion(caller, c, r); // the container's reference: cannot reach zero here
     const res = this.putRegion(caller, c, r); // the temporary one
-    if (res === 'released') return ok(`VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} released: ${r.entries} pages unpinned and un-charged (§4.9, §5.4)`);
+    if (res === 'released')
+      return ok(
+        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} released: ${r.entries} pages unpinned and un-charged (§4.9, §5.4)`,
+      );
     if (res === 'busy') {
       const tces = r.mapped - 1;
-      return ok(`VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} is still referenced by ${tces} TCE${tces === 1 ? '' : 's'}${this.describeUsers(r)}: the release is refused internally and the EBUSY discarded, so the call returns 0 while the region stays pinned and charged, owned by no container (orphaned, §4.9, Q3) [derived]`);
+      return ok(
+        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} is still referenced by ${tces} TCE${tces === 1 ? '' : 's'}${this.describeUsers(r)}: the release is refused internally and the EBUSY discarded, so the call returns 0 while the region stays pinned and charged, owned by no container (orphaned, §4.9, Q3) [derived]`,
+      );
     }
-    return ok(`VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} removed from this container; used ${r.used} through other containers (§4.9)`);
+    return ok(
+      `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} removed from this container; used ${r.used} through other containers (§4.9)`,
+    );
   }
 
   /** "window 0 entries 0–15" for the TCEs pointing into a region */
@@ -1152,19 +1491,40 @@ export class Kernel {
   // ---- DDW (§4.10, §4.11) ------------------------------------------------------------------------
 
   /** tce_iommu_create_window: lowest free slot; charges; programs every attached PE */
-  private createWindow(caller: Proc, c: Container, g: Group, pageShift: number, windowSize: bigint, levels: number, what: string): Res<{ startAddr: bigint; slot: number }> {
+  private createWindow(
+    caller: Proc,
+    c: Container,
+    g: Group,
+    pageShift: number,
+    windowSize: bigint,
+    levels: number,
+    what: string,
+  ): Res<{ startAddr: bigint; slot: number }> {
     const P = this.profile;
     const slot = c.tables[0] ? (c.tables[1] ? -1 : 1) : 0;
-    if (slot < 0) return fail('ENOSPC', `both window slots are in use (${this.windowsText(c)}) (§4.10 step 2)`);
-    if (!Number.isInteger(pageShift) || pageShift < 0 || pageShift > 63 || ((g.pgsizes >> BigInt(pageShift)) & 1n) === 0n) {
-      return fail('EINVAL', `page shift ${pageShift} is not in the group's supported page sizes ${hex(g.pgsizes)} (§4.10 step 4)`);
+    if (slot < 0)
+      return fail('ENOSPC', `both window slots are in use (${this.windowsText(c)}) (§4.10 step 2)`);
+    if (
+      !Number.isInteger(pageShift) ||
+      pageShift < 0 ||
+      pageShift > 63 ||
+      ((g.pgsizes >> BigInt(pageShift)) & 1n) === 0n
+    ) {
+      return fail(
+        'EINVAL',
+        `page shift ${pageShift} is not in the group's supported page sizes ${hex(g.pgsizes)} (§4.10 step 4)`,
+      );
     }
-    if (!g.hasOps(P)) return fail('EPERM', `${g.name} has no table-group ops to create windows (§4.10 step 5)`);
+    if (!g.hasOps(P))
+      return fail('EPERM', `${g.name} has no table-group ops to create windows (§4.10 step 5)`);
     const geo = tableGeometry(P, pageShift, windowSize, levels, this.pageShift, this.ramSize);
     if (!geo) {
-      const why = levels === 0 || levels > 5 ? `levels ${levels} is not 1..5`
-        : windowSize <= 0n || (windowSize & (windowSize - 1n)) !== 0n ? `window size ${hex(windowSize)} is not a power of two`
-          : `window size ${hex(windowSize)} is larger than host RAM ${hex(this.ramSize)}`;
+      const why =
+        levels === 0 || levels > 5
+          ? `levels ${levels} is not 1..5`
+          : windowSize <= 0n || (windowSize & (windowSize - 1n)) !== 0n
+            ? `window size ${hex(windowSize)} is not a power of two`
+            : `window size ${hex(windowSize)} is larger than host RAM ${hex(this.ramSize)}`;
       return fail('EINVAL', `get_table_size returned 0: ${why} (§4.10 step 6, §5.2)`);
     }
     const tableBytes = getTableSize(P, geo);
@@ -1175,10 +1535,16 @@ export class Kernel {
       const bits = (geo.levelShift - 3) * levels + pageShift;
       if (P.createLeaksChargeOnPlatformFailure) {
         this.accountMm(caller, c)?.reclassify(tablePages, 'tables', 'leaked');
-        return fail('EINVAL', `the platform refuses ${levels} levels of 2^${geo.levelShift}-byte tables: (${geo.levelShift} - 3) * ${levels} + ${pageShift} = ${bits} >= ${P.platformAddressBits}; the ${tablePages}-page charge is not returned (§4.10, Q4) [derived]`);
+        return fail(
+          'EINVAL',
+          `the platform refuses ${levels} levels of 2^${geo.levelShift}-byte tables: (${geo.levelShift} - 3) * ${levels} + ${pageShift} = ${bits} >= ${P.platformAddressBits}; the ${tablePages}-page charge is not returned (§4.10, Q4) [derived]`,
+        );
       }
       this.uncharge(caller, c, tablePages, 'tables');
-      return fail('EINVAL', `the platform refuses ${levels} levels of 2^${geo.levelShift}-byte tables: (${geo.levelShift} - 3) * ${levels} + ${pageShift} = ${bits} >= ${P.platformAddressBits}; charge returned (§4.10 step 8)`);
+      return fail(
+        'EINVAL',
+        `the platform refuses ${levels} levels of 2^${geo.levelShift}-byte tables: (${geo.levelShift} - 3) * ${levels} + ${pageShift} = ${bits} >= ${P.platformAddressBits}; charge returned (§4.10 step 8)`,
+      );
     }
     const entries = 2 ** geo.entriesShift;
     let vp = 0;
@@ -1192,33 +1558,54 @@ export class Kernel {
     }
     const bus = g.slotBusAddr(slot);
     const t = new TceTable({
-      id: this.ids.next('table'), pageShift, offset: Number(bus >> BigInt(pageShift)), size: entries, levels,
-      tablePages, viewPages: vp, borrowed: false,
+      id: this.ids.next('table'),
+      pageShift,
+      offset: Number(bus >> BigInt(pageShift)),
+      size: entries,
+      levels,
+      tablePages,
+      viewPages: vp,
+      borrowed: false,
     });
     c.tables[slot] = t;
     for (const a of c.attached) a.programmed[slot] = t.id;
     if (!c.attached.includes(g)) g.programmed[slot] = t.id; // the group being attached right now
     this.changes.touchWindow(c, slot);
     this.changes.touchContainer(c);
-    return ok(`${what}: slot ${slot} at ${hex(bus)}, ${hex(windowSize)} bytes of 2^${pageShift}-byte pages, ${levels} level(s); table ${tablePages} pages${vp ? ` + view ${vp} pages` : ''} charged (§4.10, §5.2)`, { startAddr: bus, slot });
+    return ok(
+      `${what}: slot ${slot} at ${hex(bus)}, ${hex(windowSize)} bytes of 2^${pageShift}-byte pages, ${levels} level(s); table ${tablePages} pages${vp ? ` + view ${vp} pages` : ''} charged (§4.10, §5.2)`,
+      { startAddr: bus, slot },
+    );
   }
 
-  createWindowIoctl(caller: Proc, c: Container, a: { pageShift: number; windowSize: bigint; levels: number; flags: number; argsz: number }): Res<{ startAddr: bigint }> {
+  createWindowIoctl(
+    caller: Proc,
+    c: Container,
+    a: { pageShift: number; windowSize: bigint; levels: number; flags: number; argsz: number },
+  ): Res<{ startAddr: bigint }> {
     const P = this.profile;
     const x = this.crossMm(caller, c);
     if (x) return x;
-    if (!c.v2) return fail('ENOTTY', 'VFIO_IOMMU_SPAPR_TCE_CREATE is a v2 ioctl; a v1 container answers ENOTTY (§4.10)');
+    if (!c.v2)
+      return fail(
+        'ENOTTY',
+        'VFIO_IOMMU_SPAPR_TCE_CREATE is a v2 ioctl; a v1 container answers ENOTTY (§4.10)',
+      );
     const m = this.mmSet(caller, c);
     if (m) return m;
     const g = c.firstGroup;
     if (!g) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_CREATE: no group attached (§4.10)');
     if (a.argsz < 40) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_CREATE: argsz ${a.argsz} < 40 (§4.10)`);
-    if (a.flags !== 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_CREATE: flags ${hex(a.flags)} must be 0 (§4.10)`);
+    if (a.flags !== 0)
+      return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_CREATE: flags ${hex(a.flags)} must be 0 (§4.10)`);
     const d = this.createPendingDefault(caller, c);
     if (d) return d as Res<never>;
     const r = this.createWindow(caller, c, g, a.pageShift, a.windowSize, a.levels, 'window');
     if (r.ret !== 0) return { ret: r.ret, explain: `VFIO_IOMMU_SPAPR_TCE_CREATE: ${r.explain}` };
-    return ok(`VFIO_IOMMU_SPAPR_TCE_CREATE: ${r.explain}; start_addr is chosen by the platform (lowest free slot)`, { startAddr: r.out!.startAddr });
+    return ok(
+      `VFIO_IOMMU_SPAPR_TCE_CREATE: ${r.explain}; start_addr is chosen by the platform (lowest free slot)`,
+      { startAddr: r.out!.startAddr },
+    );
   }
 
   /** frees a window: clear its TCEs, unset it in every PE, un-charge table (+view) (§4.11, §5.1) */
@@ -1239,16 +1626,23 @@ export class Kernel {
     const P = this.profile;
     const x = this.crossMm(caller, c);
     if (x) return x;
-    if (!c.v2) return fail('ENOTTY', 'VFIO_IOMMU_SPAPR_TCE_REMOVE is a v2 ioctl; a v1 container answers ENOTTY (§4.11)');
+    if (!c.v2)
+      return fail(
+        'ENOTTY',
+        'VFIO_IOMMU_SPAPR_TCE_REMOVE is a v2 ioctl; a v1 container answers ENOTTY (§4.11)',
+      );
     const m = this.mmSet(caller, c);
     if (m) return m;
     if (!c.firstGroup) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_REMOVE: no group attached (§4.11)');
     if (a.argsz < 16) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: argsz ${a.argsz} < 16 (§4.11)`);
-    if (a.flags !== 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: flags ${hex(a.flags)} must be 0 (§4.11)`);
+    if (a.flags !== 0)
+      return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: flags ${hex(a.flags)} must be 0 (§4.11)`);
     if (c.defWindowPending && a.startAddr === 0n) {
       c.defWindowPending = false;
       this.changes.touchContainer(c);
-      return ok('VFIO_IOMMU_SPAPR_TCE_REMOVE(0): the default window was still pending; the pending flag is dropped, nothing was created or charged (§4.11, Q8)');
+      return ok(
+        'VFIO_IOMMU_SPAPR_TCE_REMOVE(0): the default window was still pending; the pending flag is dropped, nothing was created or charged (§4.11, Q8)',
+      );
     }
     let slot = -1;
     for (let s = 0; s < 2; s++) {
@@ -1258,22 +1652,35 @@ export class Kernel {
         break;
       }
     }
-    if (slot < 0) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: ${hex(a.startAddr)} is in no window (${this.windowsText(c)})${c.defWindowPending ? '; the default window is pending and only REMOVE(0) drops it' : ''} (§4.11)`);
+    if (slot < 0)
+      return fail(
+        'EINVAL',
+        `VFIO_IOMMU_SPAPR_TCE_REMOVE: ${hex(a.startAddr)} is in no window (${this.windowsText(c)})${c.defWindowPending ? '; the default window is pending and only REMOVE(0) drops it' : ''} (§4.11)`,
+      );
     const t = c.tables[slot]!;
     // 4.2: each attached PE must be able to unset the window; groups without table-group ops (IODA1,
     // VFIO borrowing the kernel's table) cannot (§4.11)
     const noOps = c.attached.find((g) => !g.hasOps(P));
-    if (noOps) return fail('EPERM', `VFIO_IOMMU_SPAPR_TCE_REMOVE: ${noOps.name} has no table-group ops to unset a window; its 32-bit window is the kernel's own table, borrowed (§4.11)`);
+    if (noOps)
+      return fail(
+        'EPERM',
+        `VFIO_IOMMU_SPAPR_TCE_REMOVE: ${noOps.name} has no table-group ops to unset a window; its 32-bit window is the kernel's own table, borrowed (§4.11)`,
+      );
     const pages = t.tablePages + t.viewPages;
     const cleared = this.freeWindow(caller, c, slot, t);
-    return ok(`VFIO_IOMMU_SPAPR_TCE_REMOVE: window slot ${slot} at ${hex(t.startAddr)} removed${cleared ? `, ${cleared} live TCEs torn down` : ''}; ${pages} table pages un-charged (§4.11)`);
+    return ok(
+      `VFIO_IOMMU_SPAPR_TCE_REMOVE: window slot ${slot} at ${hex(t.startAddr)} removed${cleared ? `, ${cleared} live TCEs torn down` : ''}; ${pages} table pages un-charged (§4.11)`,
+    );
   }
 
   /** a request the sPAPR driver does not know: ENOTTY, after mainline's cross-mm check (§3 items 6, 7) */
   unknownIoctl(caller: Proc, c: Container, label: string): Res {
     const x = this.crossMm(caller, c);
     if (x) return x;
-    return fail('ENOTTY', `request ${label} is not a container ioctl the sPAPR driver knows: ENOTTY (§3 item 6)`);
+    return fail(
+      'ENOTTY',
+      `request ${label} is not a container ioctl the sPAPR driver knows: ENOTTY (§3 item 6)`,
+    );
   }
 
   // ---- EEH (§4.12) -----------------------------------------------------------------------------
@@ -1283,10 +1690,18 @@ export class Kernel {
     if (x) return x;
     if (c.attached.length === 0) return ok('VFIO_EEH_PE_OP: no group attached, nothing to do (§4.12)');
     for (const g of c.attached) {
-      if (!this.eeh) return fail('ENODEV', `VFIO_EEH_PE_OP: EEH is disabled on this host, ${g.name} has no EEH PE (§4.12) [derived]`);
+      if (!this.eeh)
+        return fail(
+          'ENODEV',
+          `VFIO_EEH_PE_OP: EEH is disabled on this host, ${g.name} has no EEH PE (§4.12) [derived]`,
+        );
       if (a.argsz < 12) return fail('EINVAL', `VFIO_EEH_PE_OP: argsz ${a.argsz} < 12 (§4.12)`);
       if (a.flags !== 0) return fail('EINVAL', `VFIO_EEH_PE_OP: flags ${hex(a.flags)} must be 0 (§4.12)`);
-      if (a.op === 4) return { ret: 0, explain: `VFIO_EEH_PE_OP GET_STATE: ${g.name} is in state 0 (normal); the state is the ioctl's return value (§4.12)` };
+      if (a.op === 4)
+        return {
+          ret: 0,
+          explain: `VFIO_EEH_PE_OP GET_STATE: ${g.name} is in state 0 (normal); the state is the ioctl's return value (§4.12)`,
+        };
       if (a.op === 9 && this.profile.eehInjectErr) {
         if (a.argsz < 40) return fail('EINVAL', `VFIO_EEH_PE_OP INJECT_ERR: argsz ${a.argsz} < 40 (§4.12)`);
       } else if (!(a.op >= 0 && a.op <= 8)) {
@@ -1306,4 +1721,3 @@ function ctz(x: bigint): number {
   }
   return n;
 }
-

@@ -81,7 +81,10 @@ export class Mm {
   alive = true;
   peak = 0;
 
-  constructor(readonly pid: number, readonly pageShift: number) {}
+  constructor(
+    readonly pid: number,
+    readonly pageShift: number,
+  ) {}
 
   // ---- address space -------------------------------------------------------------------------
 
@@ -187,7 +190,8 @@ export class Mm {
       rest -= t;
     };
     take(what);
-    for (const k of ['leaked', 'views', 'tables', 'regions', 'v1Enable'] as Contributor[]) if (rest > 0) take(k);
+    for (const k of ['leaked', 'views', 'tables', 'regions', 'v1Enable'] as Contributor[])
+      if (rest > 0) take(k);
     if (rest > 0) this.breakdown[what] -= rest; // mainline underflow: visible as a negative contributor
   }
 

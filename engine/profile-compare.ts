@@ -9,7 +9,13 @@
  *
  * The wire shapes are common/contract.ts's (ProfileComparison); this module imports only their types.
  */
-import type { ProfileCall, ProfileComparison, ProfileCompareRow, ProfileName, ProfileRunSummary } from '../common/contract.ts';
+import type {
+  ProfileCall,
+  ProfileComparison,
+  ProfileCompareRow,
+  ProfileName,
+  ProfileRunSummary,
+} from '../common/contract.ts';
 import { formatRet } from './errno.ts';
 import type { RunEvent } from './events.ts';
 import { formatArgs } from './report.ts';
@@ -35,19 +41,34 @@ export interface ProfileRunInput {
 export function callOf(e: RunEvent & { kind: 'ioctl' }): ProfileCall {
   const lv = e.lockedVm[String(e.pid)];
   return {
-    seq: e.seq, ...(e.line !== undefined ? { line: e.line } : {}), pid: e.pid, op: e.op, args: formatArgs(e.args),
-    result: formatRet(e.ret, e.errno), errno: e.errno ?? null, lockedVm: lv === undefined ? null : lv,
+    seq: e.seq,
+    ...(e.line !== undefined ? { line: e.line } : {}),
+    pid: e.pid,
+    op: e.op,
+    args: formatArgs(e.args),
+    result: formatRet(e.ret, e.errno),
+    errno: e.errno ?? null,
+    lockedVm: lv === undefined ? null : lv,
   };
 }
 
 function summaryOf(kernel: ProfileName, r: ProfileRunInput, calls: ProfileCall[]): ProfileRunSummary {
   return {
-    kernel, ok: r.ok, expectations: { ...r.expectations }, events: r.events.length, ioctls: calls.length,
-    failedCalls: calls.filter((c) => c.errno !== null || c.result.startsWith('-')).length, peakLockedVm: { ...r.peakLockedVm },
-    error: r.error ? {
-      message: r.error.message, kind: r.error.kind,
-      ...(r.error.line !== null ? { line: r.error.line } : {}), ...(r.error.column !== null ? { column: r.error.column } : {}),
-    } : null,
+    kernel,
+    ok: r.ok,
+    expectations: { ...r.expectations },
+    events: r.events.length,
+    ioctls: calls.length,
+    failedCalls: calls.filter((c) => c.errno !== null || c.result.startsWith('-')).length,
+    peakLockedVm: { ...r.peakLockedVm },
+    error: r.error
+      ? {
+          message: r.error.message,
+          kind: r.error.kind,
+          ...(r.error.line !== null ? { line: r.error.line } : {}),
+          ...(r.error.column !== null ? { column: r.error.column } : {}),
+        }
+      : null,
   };
 }
 
@@ -63,11 +84,16 @@ export type Pair = [number, number];
  * unpaired. Time O((N+M)·D), memory O(D²) for D unpaired elements, after the common prefix and
  * suffix are taken off.
  */
-export function diffAlign(a: readonly number[], b: readonly number[], maxEdits = DIFF_MAX_EDITS): Pair[] | null {
+export function diffAlign(
+  a: readonly number[],
+  b: readonly number[],
+  maxEdits = DIFF_MAX_EDITS,
+): Pair[] | null {
   let pre = 0;
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
   let suf = 0;
-  while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
+  while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf])
+    suf++;
   const n = a.length - pre - suf;
   const m = b.length - pre - suf;
   const A = (i: number) => a[pre + i]!;
@@ -88,7 +114,8 @@ export function diffAlign(a: readonly number[], b: readonly number[], maxEdits =
       trace.push(v.slice(off - d - 1, off + d + 2));
       const next = v.slice();
       for (let k = -d; k <= d; k += 2) {
-        let x = k === -d || (k !== d && v[off + k - 1]! < v[off + k + 1]!) ? v[off + k + 1]! : v[off + k - 1]! + 1;
+        let x =
+          k === -d || (k !== d && v[off + k - 1]! < v[off + k + 1]!) ? v[off + k + 1]! : v[off + k - 1]! + 1;
         let y = x - k;
         while (x < n && y < m && A(x) === B(y)) {
           x++;
@@ -125,7 +152,7 @@ export function diffAlign(a: readonly number[], b: readonly number[], maxEdits =
     while (x > 0) rev.push([pre + --x, pre + --y]);
     rev.reverse();
     // within a run of one-sided pairs, the first side's first
-    for (let i = 0; i < rev.length; ) {
+    for (let i = 0; i < rev.length;) {
       if (rev[i]![0] >= 0 && rev[i]![1] >= 0) {
         middle.push(rev[i++]!);
         continue;
@@ -152,9 +179,17 @@ const keyOf = (c: ProfileCall): string => `${c.op}\u0000${c.args}\u0000${c.line 
  * or wildly different runs) and says where they diverge: the first row whose results, locked_vm or
  * presence differ.
  */
-export function compareProfiles(filename: string, runs: Record<ProfileName, ProfileRunInput>, max = ROWS_MAX, limits: { calls?: number; edits?: number } = {}): ProfileComparison {
+export function compareProfiles(
+  filename: string,
+  runs: Record<ProfileName, ProfileRunInput>,
+  max = ROWS_MAX,
+  limits: { calls?: number; edits?: number } = {},
+): ProfileComparison {
   const calls = {} as Record<ProfileName, ProfileCall[]>;
-  for (const k of PROFILES) calls[k] = runs[k].events.filter((e): e is RunEvent & { kind: 'ioctl' } => e.kind === 'ioctl').map(callOf);
+  for (const k of PROFILES)
+    calls[k] = runs[k].events
+      .filter((e): e is RunEvent & { kind: 'ioctl' } => e.kind === 'ioctl')
+      .map(callOf);
   const A = calls['4.2'];
   const B = calls.mainline;
   const maxCalls = limits.calls ?? DIFF_MAX_CALLS;
@@ -172,11 +207,13 @@ export function compareProfiles(filename: string, runs: Record<ProfileName, Prof
       return id;
     };
     pairs = diffAlign(A.map(intern), B.map(intern), maxEdits);
-    if (!pairs) note = `more than ${maxEdits.toLocaleString('en-US')} calls made by only one profile: calls aligned by index`;
+    if (!pairs)
+      note = `more than ${maxEdits.toLocaleString('en-US')} calls made by only one profile: calls aligned by index`;
   }
   if (!pairs) {
     pairs = [];
-    for (let i = 0; i < Math.max(A.length, B.length); i++) pairs.push([i < A.length ? i : -1, i < B.length ? i : -1]);
+    for (let i = 0; i < Math.max(A.length, B.length); i++)
+      pairs.push([i < A.length ? i : -1, i < B.length ? i : -1]);
   }
   const all: ProfileCompareRow[] = [];
   let differing = 0;
@@ -197,9 +234,19 @@ export function compareProfiles(filename: string, runs: Record<ProfileName, Prof
   const total = all.length;
   const rows = total <= max ? all : all.filter((r) => r.differs.length > 0).slice(0, max);
   return {
-    filename, rows, total, differing, firstDivergence, omitted: total - rows.length,
+    filename,
+    rows,
+    total,
+    differing,
+    firstDivergence,
+    omitted: total - rows.length,
     summaries: { '4.2': summaryOf('4.2', runs['4.2'], A), mainline: summaryOf('mainline', runs.mainline, B) },
-    alignment: { method: note ? 'index' : 'diff', paired, only: { '4.2': A.length - paired, mainline: B.length - paired }, ...(note ? { note } : {}) },
+    alignment: {
+      method: note ? 'index' : 'diff',
+      paired,
+      only: { '4.2': A.length - paired, mainline: B.length - paired },
+      ...(note ? { note } : {}),
+    },
   };
 }
 
@@ -215,17 +262,27 @@ export function profileComparisonText(c: ProfileComparison): string[] {
   const lines: string[] = [];
   for (const k of PROFILES) {
     const s = c.summaries[k];
-    const peak = Object.entries(s.peakLockedVm).map(([pid, n]) => `pid ${pid} ${n}`).join(', ') || 'none';
-    lines.push(`${k.padEnd(8)} ${s.ioctls} ioctls, ${s.failedCalls} failed; expectations ${s.expectations.passed} passed, ${s.expectations.failed} failed; peak locked_vm ${peak}${s.error ? `; could not complete (${s.error.kind}): ${s.error.message}` : ''}`);
+    const peak =
+      Object.entries(s.peakLockedVm)
+        .map(([pid, n]) => `pid ${pid} ${n}`)
+        .join(', ') || 'none';
+    lines.push(
+      `${k.padEnd(8)} ${s.ioctls} ioctls, ${s.failedCalls} failed; expectations ${s.expectations.passed} passed, ${s.expectations.failed} failed; peak locked_vm ${peak}${s.error ? `; could not complete (${s.error.kind}): ${s.error.message}` : ''}`,
+    );
   }
   if (c.firstDivergence === null) {
     lines.push(`the two profiles agree on all ${c.total} ioctl calls`);
     return lines;
   }
   const how = alignmentText(c);
-  lines.push(`${c.differing} of ${c.total} aligned rows differ${how ? ` (${how})` : ''}; first divergence at row #${c.firstDivergence + 1}`);
+  lines.push(
+    `${c.differing} of ${c.total} aligned rows differ${how ? ` (${how})` : ''}; first divergence at row #${c.firstDivergence + 1}`,
+  );
   if (c.alignment?.note) lines.push(`(${c.alignment.note})`);
-  const side = (x: ProfileCall | null): string => x ? `${x.op}(${x.args}) = ${x.result}${x.lockedVm !== null ? `  locked_vm ${x.lockedVm}` : ''}${x.line !== undefined ? `  L${x.line}` : ''}` : '(no call)';
+  const side = (x: ProfileCall | null): string =>
+    x
+      ? `${x.op}(${x.args}) = ${x.result}${x.lockedVm !== null ? `  locked_vm ${x.lockedVm}` : ''}${x.line !== undefined ? `  L${x.line}` : ''}`
+      : '(no call)';
   for (const r of c.rows) {
     if (!r.differs.length) continue;
     const a = r.calls['4.2'];

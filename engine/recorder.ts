@@ -22,15 +22,43 @@ export class Recorder {
   seq = 0;
   /** hosts already announced in an event's deltas */
   private announced = 0;
-  private readonly accountingCache = new Map<Kernel, { version: number; procs: number; lockedVm: Record<string, number>; breakdown: Record<string, LockedVmBreakdown> }>();
-  constructor(readonly changes: Changes, private readonly hooks: RecorderHooks) {}
+  private readonly accountingCache = new Map<
+    Kernel,
+    {
+      version: number;
+      procs: number;
+      lockedVm: Record<string, number>;
+      breakdown: Record<string, LockedVmBreakdown>;
+    }
+  >();
+  constructor(
+    readonly changes: Changes,
+    private readonly hooks: RecorderHooks,
+  ) {}
 
-  ioctl<Out>(k: Kernel, p: Proc, fd: IoctlEvent['fd'], op: string, args: IoctlEvent['args'], r: Res<Out>, result: IoctlResult<Out>): IoctlResult<Out> {
+  ioctl<Out>(
+    k: Kernel,
+    p: Proc,
+    fd: IoctlEvent['fd'],
+    op: string,
+    args: IoctlEvent['args'],
+    r: Res<Out>,
+    result: IoctlResult<Out>,
+  ): IoctlResult<Out> {
     const { lockedVm, breakdown } = this.accounting(k);
     const e: IoctlEvent = {
-      seq: ++this.seq, kind: 'ioctl', pid: p.pid, fd, op, args, ret: r.ret,
+      seq: ++this.seq,
+      kind: 'ioctl',
+      pid: p.pid,
+      fd,
+      op,
+      args,
+      ret: r.ret,
       errno: r.ret < 0 ? (errnoName(r.ret) ?? `E${-r.ret}`) : null,
-      lockedVm, breakdown, explain: r.explain, deltas: this.drain(),
+      lockedVm,
+      breakdown,
+      explain: r.explain,
+      deltas: this.drain(),
     };
     const line = this.hooks.line();
     if (line !== undefined) e.line = line;
@@ -41,7 +69,17 @@ export class Recorder {
 
   action(k: Kernel, p: Proc, op: string, args: ActionEvent['args'], explain: string): ActionEvent {
     const { lockedVm, breakdown } = this.accounting(k);
-    const e: ActionEvent = { seq: ++this.seq, kind: 'action', pid: p.pid, op, args, lockedVm, breakdown, explain, deltas: this.drain() };
+    const e: ActionEvent = {
+      seq: ++this.seq,
+      kind: 'action',
+      pid: p.pid,
+      op,
+      args,
+      lockedVm,
+      breakdown,
+      explain,
+      deltas: this.drain(),
+    };
     const line = this.hooks.line();
     if (line !== undefined) e.line = line;
     this.hooks.push(e);
@@ -49,9 +87,13 @@ export class Recorder {
   }
 
   /** locked_vm per pid and its breakdown; the previous objects are reused while nothing was charged */
-  private accounting(k: Kernel): { lockedVm: Record<string, number>; breakdown: Record<string, LockedVmBreakdown> } {
+  private accounting(k: Kernel): {
+    lockedVm: Record<string, number>;
+    breakdown: Record<string, LockedVmBreakdown>;
+  } {
     const cached = this.accountingCache.get(k);
-    if (cached && cached.version === this.changes.accountingVersion && cached.procs === k.procs.length) return cached;
+    if (cached && cached.version === this.changes.accountingVersion && cached.procs === k.procs.length)
+      return cached;
     const lockedVm: Record<string, number> = {};
     const breakdown: Record<string, LockedVmBreakdown> = {};
     for (const q of k.procs) {
@@ -68,7 +110,9 @@ export class Recorder {
     const ch = this.changes;
     const d: StateDeltas = {};
     if (this.announced < this.kernels.length) {
-      d.hosts = this.kernels.slice(this.announced).map((k) => ({ id: k.hostId, kernel: k.profile.name, pageSize: k.pageSize }));
+      d.hosts = this.kernels
+        .slice(this.announced)
+        .map((k) => ({ id: k.hostId, kernel: k.profile.name, pageSize: k.pageSize }));
       this.announced = this.kernels.length;
     }
     if (ch.empty) return d;
@@ -76,38 +120,81 @@ export class Recorder {
     for (const { container, slot } of ch.windows.values()) {
       const t = (container as Container).tables[slot] ?? null;
       (d.windows ??= []).push({
-        container: container.id, slot, table: t ? t.id : 0,
-        window: t ? {
-          startAddr: t.startAddr, pageShift: t.pageShift, size: t.windowSize, levels: t.levels, entries: t.size,
-          offset: t.offset, borrowed: t.borrowed,
-        } : null,
+        container: container.id,
+        slot,
+        table: t ? t.id : 0,
+        window: t
+          ? {
+              startAddr: t.startAddr,
+              pageShift: t.pageShift,
+              size: t.windowSize,
+              levels: t.levels,
+              entries: t.size,
+              offset: t.offset,
+              borrowed: t.borrowed,
+            }
+          : null,
       });
     }
     for (const r of ch.regions) {
       (d.regions ??= []).push({
-        pid: r.mm.pid, id: r.id,
-        region: r.released ? null : {
-          ua: r.uaBig, size: r.sizeBig, entries: r.entries, used: r.used, mapped: r.mapped,
-          ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}), containers: [...r.containers],
-        },
+        pid: r.mm.pid,
+        id: r.id,
+        region: r.released
+          ? null
+          : {
+              ua: r.uaBig,
+              size: r.sizeBig,
+              entries: r.entries,
+              used: r.used,
+              mapped: r.mapped,
+              ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}),
+              containers: [...r.containers],
+            },
       });
     }
     for (const cl of ch.containers) {
       const c = cl as Container;
-      const owner = c.dead ? undefined : this.kernels.flatMap((k) => k.procs).find((q) => q.fds.some((f) => f.kind === 'container' && f.container === c));
+      const owner = c.dead
+        ? undefined
+        : this.kernels
+            .flatMap((k) => k.procs)
+            .find((q) => q.fds.some((f) => f.kind === 'container' && f.container === c));
       (d.containers ??= []).push({
         id: c.id,
-        state: c.dead ? null : {
-          pid: owner?.pid ?? null, fdOpen: c.files > 0, iommu: c.driver ? (c.v2 ? 'v2' : 'v1') : 'none', enabled: c.enabled,
-          defaultWindowPending: c.defWindowPending, groups: c.groups.map((g) => g.id), mm: c.mm ? c.mm.pid : null,
-        },
+        state: c.dead
+          ? null
+          : {
+              pid: owner?.pid ?? null,
+              fdOpen: c.files > 0,
+              iommu: c.driver ? (c.v2 ? 'v2' : 'v1') : 'none',
+              enabled: c.enabled,
+              defaultWindowPending: c.defWindowPending,
+              groups: c.groups.map((g) => g.id),
+              mm: c.mm ? c.mm.pid : null,
+            },
       });
     }
-    for (const g of ch.groups) (d.groups ??= []).push({ id: g.id, name: g.name, phb: g.phb.id, container: g.container, owner: g.owner });
+    for (const g of ch.groups)
+      (d.groups ??= []).push({
+        id: g.id,
+        name: g.name,
+        phb: g.phb.id,
+        container: g.container,
+        owner: g.owner,
+      });
     for (const pid of ch.processes) {
       const p = this.findProc(pid);
       const k = p && this.kernels.find((x) => x.procs.includes(p));
-      if (p && k) (d.processes ??= []).push({ pid, host: k.hostId, name: p.name, memlock: p.memlock, capIpcLock: p.capIpcLock, exited: p.exited });
+      if (p && k)
+        (d.processes ??= []).push({
+          pid,
+          host: k.hostId,
+          name: p.name,
+          memlock: p.memlock,
+          capIpcLock: p.capIpcLock,
+          exited: p.exited,
+        });
     }
     ch.clear();
     return d;

@@ -26,7 +26,10 @@ const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** decoded arguments as the logs show them: addresses and sizes in hex */
 export function formatArgs(args: Record<string, unknown>): string {
   return Object.entries(args)
-    .map(([k, v]) => `${k}=${typeof v === 'bigint' ? hex(v) : typeof v === 'string' && /^0x[0-9a-f]+$/.test(v) ? v : String(v)}`)
+    .map(
+      ([k, v]) =>
+        `${k}=${typeof v === 'bigint' ? hex(v) : typeof v === 'string' && /^0x[0-9a-f]+$/.test(v) ? v : String(v)}`,
+    )
     .join(' ');
 }
 
@@ -60,13 +63,23 @@ export function renderReport(r: ReportInput): string {
   };
   out.push(`# DMA Workbench report: ${r.scenario}`, '');
   out.push(`- kernel profile: **${r.kernel}**`);
-  out.push(`- result: **${r.error ? 'could not complete' : r.ok ? 'passed' : 'failed'}**, expectations ${r.expectations.passed} passed, ${r.expectations.failed} failed`);
+  out.push(
+    `- result: **${r.error ? 'could not complete' : r.ok ? 'passed' : 'failed'}**, expectations ${r.expectations.passed} passed, ${r.expectations.failed} failed`,
+  );
   out.push(`- events: ${r.events.length}; state shown after event ${r.state.seq}`);
-  if (r.error) out.push(`- error: ${r.error.message}${r.error.line ? ` (line ${r.error.line}${r.error.column ? `, column ${r.error.column}` : ''})` : ''}`);
+  if (r.error)
+    out.push(
+      `- error: ${r.error.message}${r.error.line ? ` (line ${r.error.line}${r.error.column ? `, column ${r.error.column}` : ''})` : ''}`,
+    );
   out.push('');
 
   // peak locked_vm and what made it up at the peak
-  out.push('## Peak locked_vm', '', '| pid | peak (pages) | bytes | at event | made up of |', '|---|---|---|---|---|');
+  out.push(
+    '## Peak locked_vm',
+    '',
+    '| pid | peak (pages) | bytes | at event | made up of |',
+    '|---|---|---|---|---|',
+  );
   const peaks = new Map<string, { lv: number; seq: number; b: LockedVmBreakdown | undefined }>();
   for (const e of r.events) {
     if (e.kind !== 'ioctl' && e.kind !== 'action') continue;
@@ -76,16 +89,27 @@ export function renderReport(r: ReportInput): string {
     }
   }
   for (const [pid, p] of peaks) {
-    out.push(`| ${pid} | ${p.lv} | ${bytesOf(p.lv, pageSizeOf(Number(pid)))} | ${p.seq} | ${p.b ? breakdownText(p.b) : ''} |`);
+    out.push(
+      `| ${pid} | ${p.lv} | ${bytesOf(p.lv, pageSizeOf(Number(pid)))} | ${p.seq} | ${p.b ? breakdownText(p.b) : ''} |`,
+    );
   }
   out.push('');
 
-  const problems = r.events.filter((e) => (e.kind === 'ioctl' && e.ret < 0) || (e.kind === 'expect' && !e.ok));
+  const problems = r.events.filter(
+    (e) => (e.kind === 'ioctl' && e.ret < 0) || (e.kind === 'expect' && !e.ok),
+  );
   out.push(`## Problems (${problems.length})`, '');
-  if (!problems.length) out.push('None: every call succeeded or returned a non-negative value, and every expectation held.');
+  if (!problems.length)
+    out.push('None: every call succeeded or returned a non-negative value, and every expectation held.');
   for (const e of problems) {
-    if (e.kind === 'ioctl') out.push(`- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: ${e.op} ${formatArgs(e.args)} → **${formatRet(e.ret, e.errno)}**: ${e.explain}`);
-    else if (e.kind === 'expect') out.push(`- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: expectation failed: ${e.label || '(no label)'}: expected ${e.expected}, got ${e.actual}`);
+    if (e.kind === 'ioctl')
+      out.push(
+        `- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: ${e.op} ${formatArgs(e.args)} → **${formatRet(e.ret, e.errno)}**: ${e.explain}`,
+      );
+    else if (e.kind === 'expect')
+      out.push(
+        `- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: expectation failed: ${e.label || '(no label)'}: expected ${e.expected}, got ${e.actual}`,
+      );
   }
   out.push('');
 
@@ -94,33 +118,64 @@ export function renderReport(r: ReportInput): string {
   out.push('| pid | name | locked_vm | limit | made up of |', '|---|---|---|---|---|');
   for (const p of s.processes) {
     const ps = pageSizeOf(p.pid);
-    out.push(`| ${p.pid} | ${esc(p.name)}${p.exited ? ' (exited)' : ''} | ${p.lockedVm} (${bytesOf(p.lockedVm, ps)}) | ${Number(p.memlock / BigInt(ps))} pages${p.capIpcLock ? ', CAP_IPC_LOCK' : ''} | ${breakdownText(p.breakdown)} |`);
+    out.push(
+      `| ${p.pid} | ${esc(p.name)}${p.exited ? ' (exited)' : ''} | ${p.lockedVm} (${bytesOf(p.lockedVm, ps)}) | ${Number(p.memlock / BigInt(ps))} pages${p.capIpcLock ? ', CAP_IPC_LOCK' : ''} | ${breakdownText(p.breakdown)} |`,
+    );
   }
   if (s.regions.length) {
-    out.push('', '| region | pid | ua | size | entries | used | mapped | containers |', '|---|---|---|---|---|---|---|---|');
-    for (const x of s.regions) out.push(`| ${x.id} | ${x.pid} | ${hex(x.ua)} | ${hex(x.size)} | ${x.entries} | ${x.used} | ${x.mapped} | ${x.containers.join(', ') || '(orphaned)'} |`);
+    out.push(
+      '',
+      '| region | pid | ua | size | entries | used | mapped | containers |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const x of s.regions)
+      out.push(
+        `| ${x.id} | ${x.pid} | ${hex(x.ua)} | ${hex(x.size)} | ${x.entries} | ${x.used} | ${x.mapped} | ${x.containers.join(', ') || '(orphaned)'} |`,
+      );
   }
   if (s.containers.length) {
-    out.push('', '| container | iommu | enabled | default window pending | groups |', '|---|---|---|---|---|');
-    for (const c of s.containers) out.push(`| ${c.id} | ${c.iommu} | ${c.enabled} | ${c.defaultWindowPending} | ${c.groups.map((g) => s.groups.find((x) => x.id === g)?.name ?? g).join(', ')} |`);
+    out.push(
+      '',
+      '| container | iommu | enabled | default window pending | groups |',
+      '|---|---|---|---|---|',
+    );
+    for (const c of s.containers)
+      out.push(
+        `| ${c.id} | ${c.iommu} | ${c.enabled} | ${c.defaultWindowPending} | ${c.groups.map((g) => s.groups.find((x) => x.id === g)?.name ?? g).join(', ')} |`,
+      );
   }
   if (s.windows.length) {
-    out.push('', '| container | slot | bus range | page | levels | entries | valid TCEs |', '|---|---|---|---|---|---|---|');
+    out.push(
+      '',
+      '| container | slot | bus range | page | levels | entries | valid TCEs |',
+      '|---|---|---|---|---|---|---|',
+    );
     for (const w of s.windows) {
       const valid = w.runs.reduce((n, x) => n + x.count, 0);
-      out.push(`| ${w.container} | ${w.slot} | ${hex(w.startAddr)}..${hex(w.startAddr + w.size - 1n)} | 2^${w.pageShift} | ${w.levels} | ${w.entries} | ${valid} |`);
+      out.push(
+        `| ${w.container} | ${w.slot} | ${hex(w.startAddr)}..${hex(w.startAddr + w.size - 1n)} | 2^${w.pageShift} | ${w.levels} | ${w.entries} | ${valid} |`,
+      );
     }
   }
   out.push('');
 
   const max = r.maxRows ?? 2000;
-  out.push('## Events', '', '| seq | line | pid | call | result | locked_vm | why |', '|---|---|---|---|---|---|---|');
+  out.push(
+    '## Events',
+    '',
+    '| seq | line | pid | call | result | locked_vm | why |',
+    '|---|---|---|---|---|---|---|',
+  );
   for (const e of r.events.slice(0, max)) {
     if (e.kind === 'ioctl' || e.kind === 'action') {
       const res = e.kind === 'ioctl' ? formatRet(e.ret, e.errno) : '';
-      out.push(`| ${e.seq} | ${e.line ?? ''} | ${e.pid} | ${e.op} ${esc(formatArgs(e.args))} | ${res} | ${e.lockedVm[e.pid] ?? ''} | ${esc(e.explain)} |`);
+      out.push(
+        `| ${e.seq} | ${e.line ?? ''} | ${e.pid} | ${e.op} ${esc(formatArgs(e.args))} | ${res} | ${e.lockedVm[e.pid] ?? ''} | ${esc(e.explain)} |`,
+      );
     } else if (e.kind === 'expect') {
-      out.push(`| ${e.seq} | ${e.line ?? ''} | | expect: ${esc(e.label)} | ${e.ok ? 'ok' : `**FAILED**: expected ${esc(e.expected)}, got ${esc(e.actual)}`} | | |`);
+      out.push(
+        `| ${e.seq} | ${e.line ?? ''} | | expect: ${esc(e.label)} | ${e.ok ? 'ok' : `**FAILED**: expected ${esc(e.expected)}, got ${esc(e.actual)}`} | | |`,
+      );
     } else {
       out.push(`| ${e.seq} | ${e.line ?? ''} | | log | | | ${esc(e.text)} |`);
     }

@@ -34,7 +34,14 @@ export class Session {
   private readonly maxEvents: number;
   private readonly onEvent: ((e: RunEvent) => void) | undefined;
   private readonly recorder: Recorder;
-  private readonly counters: Record<IdKind, number> = { pid: 99, group: 0, container: 0, table: 0, region: 0, phb: -1 };
+  private readonly counters: Record<IdKind, number> = {
+    pid: 99,
+    group: 0,
+    container: 0,
+    table: 0,
+    region: 0,
+    phb: -1,
+  };
 
   constructor(opts: SessionOptions = {}) {
     this.kernel = opts.kernel ?? 'mainline';
@@ -55,15 +62,22 @@ export class Session {
   }
 
   createHost(opts: HostOptions = {}): HostApi {
-    if (opts === null || typeof opts !== 'object') throw new ScenarioError('createHost: the argument must be an object');
+    if (opts === null || typeof opts !== 'object')
+      throw new ScenarioError('createHost: the argument must be an object');
     const kernel = opts.kernel ?? this.kernel;
-    if (kernel !== '4.2' && kernel !== 'mainline') throw new ScenarioError(`createHost: kernel must be '4.2' or 'mainline', got ${String(kernel)}`);
+    if (kernel !== '4.2' && kernel !== 'mainline')
+      throw new ScenarioError(`createHost: kernel must be '4.2' or 'mainline', got ${String(kernel)}`);
     const pageSize = opts.pageSize ?? 65536;
-    if (pageSize !== 4096 && pageSize !== 65536) throw new ScenarioError(`createHost: pageSize must be 4096 or 65536, got ${String(pageSize)}`);
+    if (pageSize !== 4096 && pageSize !== 65536)
+      throw new ScenarioError(`createHost: pageSize must be 4096 or 65536, got ${String(pageSize)}`);
     const ramSize = opts.ramSize === undefined ? 64n << 30n : toBig(opts.ramSize, 'createHost: ramSize');
     const k = new Kernel({
-      profile: profileFor(kernel), pageShift: pageSize === 4096 ? 12 : 16, ramSize, eeh: opts.eeh ?? true,
-      hostId: this.hosts.length, changes: this.recorder.changes,
+      profile: profileFor(kernel),
+      pageShift: pageSize === 4096 ? 12 : 16,
+      ramSize,
+      eeh: opts.eeh ?? true,
+      hostId: this.hosts.length,
+      changes: this.recorder.changes,
       ids: { next: (kind: IdKind) => ++this.counters[kind] },
     });
     this.recorder.kernels.push(k);

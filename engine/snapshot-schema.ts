@@ -8,7 +8,8 @@ export function snapshotJsonSchema(): Record<string, unknown> {
     $schema: schema.$schema,
     $id: `https://dmawb.invalid/schema/${SNAPSHOT_FORMAT}-v${SNAPSHOT_VERSION}.json`,
     title: 'DMA Workbench inspection snapshot',
-    description: 'State of the emulated sPAPR host at one step of a scenario run. Every bigint is a lowercase "0x…" hex string; TCE contents are maximal linear runs (entry start+i holds value + i*step, ua + i*step).',
+    description:
+      'State of the emulated sPAPR host at one step of a scenario run. Every bigint is a lowercase "0x…" hex string; TCE contents are maximal linear runs (entry start+i holds value + i*step, ua + i*step).',
     ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),
   };
 }

@@ -17,15 +17,36 @@ export const SNAPSHOT_VERSION = 1;
 export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
 
 const HEX = /^0x[0-9a-f]+$/;
-const hex = v.pipe(v.string(), v.regex(HEX, 'must be a lowercase hex string such as "0x7fff00000000"'), v.maxLength(34));
+const hex = v.pipe(
+  v.string(),
+  v.regex(HEX, 'must be a lowercase hex string such as "0x7fff00000000"'),
+  v.maxLength(34),
+);
 const u32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
 const count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
-const signed = v.pipe(v.number(), v.integer(), v.minValue(-Number.MAX_SAFE_INTEGER), v.maxValue(Number.MAX_SAFE_INTEGER));
+const signed = v.pipe(
+  v.number(),
+  v.integer(),
+  v.minValue(-Number.MAX_SAFE_INTEGER),
+  v.maxValue(Number.MAX_SAFE_INTEGER),
+);
 const name = v.pipe(v.string(), v.maxLength(256));
 
-const breakdown = v.strictObject({ v1Enable: signed, regions: signed, tables: signed, views: signed, leaked: signed });
+const breakdown = v.strictObject({
+  v1Enable: signed,
+  regions: signed,
+  tables: signed,
+  views: signed,
+  leaked: signed,
+});
 
-const run = v.strictObject({ start: count, count: v.pipe(count, v.minValue(1)), value: hex, ua: hex, step: count });
+const run = v.strictObject({
+  start: count,
+  count: v.pipe(count, v.minValue(1)),
+  value: hex,
+  ua: hex,
+  step: count,
+});
 
 export const SnapshotSchema = v.strictObject({
   format: v.literal(SNAPSHOT_FORMAT),
@@ -35,27 +56,99 @@ export const SnapshotSchema = v.strictObject({
   scenario: v.strictObject({ name, sha256: v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))) }),
   seq: count,
   state: v.strictObject({
-    hosts: v.pipe(v.array(v.strictObject({ id: count, kernel: v.picklist(['4.2', 'mainline']), pageSize: v.picklist([4096, 65536]) })), v.maxLength(1000)),
-    processes: v.pipe(v.array(v.strictObject({
-      pid: count, host: count, name, memlock: hex, capIpcLock: v.boolean(), exited: v.boolean(), lockedVm: signed, breakdown,
-    })), v.maxLength(100000)),
-    regions: v.pipe(v.array(v.strictObject({
-      pid: count, id: count, ua: hex, size: hex, entries: count, used: count, mapped: count,
-      pageShift: v.optional(u32), containers: v.array(count),
-    })), v.maxLength(100000)),
-    groups: v.pipe(v.array(v.strictObject({
-      id: count, name, phb: count, container: v.nullable(count), owner: v.picklist(['kernel', 'vfio']),
-    })), v.maxLength(100000)),
-    containers: v.pipe(v.array(v.strictObject({
-      id: count, pid: v.nullable(count), fdOpen: v.boolean(), iommu: v.picklist(['none', 'v1', 'v2']), enabled: v.boolean(),
-      defaultWindowPending: v.boolean(), groups: v.array(count), mm: v.nullable(count),
-    })), v.maxLength(100000)),
-    windows: v.pipe(v.array(v.strictObject({
-      container: count, slot: v.picklist([0, 1]), table: count, startAddr: hex, pageShift: v.pipe(u32, v.maxValue(63)), size: hex,
-      levels: u32, entries: count, offset: count, borrowed: v.boolean(), runs: v.pipe(v.array(run), v.maxLength(5_000_000)),
-    })), v.maxLength(100000)),
+    hosts: v.pipe(
+      v.array(
+        v.strictObject({
+          id: count,
+          kernel: v.picklist(['4.2', 'mainline']),
+          pageSize: v.picklist([4096, 65536]),
+        }),
+      ),
+      v.maxLength(1000),
+    ),
+    processes: v.pipe(
+      v.array(
+        v.strictObject({
+          pid: count,
+          host: count,
+          name,
+          memlock: hex,
+          capIpcLock: v.boolean(),
+          exited: v.boolean(),
+          lockedVm: signed,
+          breakdown,
+        }),
+      ),
+      v.maxLength(100000),
+    ),
+    regions: v.pipe(
+      v.array(
+        v.strictObject({
+          pid: count,
+          id: count,
+          ua: hex,
+          size: hex,
+          entries: count,
+          used: count,
+          mapped: count,
+          pageShift: v.optional(u32),
+          containers: v.array(count),
+        }),
+      ),
+      v.maxLength(100000),
+    ),
+    groups: v.pipe(
+      v.array(
+        v.strictObject({
+          id: count,
+          name,
+          phb: count,
+          container: v.nullable(count),
+          owner: v.picklist(['kernel', 'vfio']),
+        }),
+      ),
+      v.maxLength(100000),
+    ),
+    containers: v.pipe(
+      v.array(
+        v.strictObject({
+          id: count,
+          pid: v.nullable(count),
+          fdOpen: v.boolean(),
+          iommu: v.picklist(['none', 'v1', 'v2']),
+          enabled: v.boolean(),
+          defaultWindowPending: v.boolean(),
+          groups: v.array(count),
+          mm: v.nullable(count),
+        }),
+      ),
+      v.maxLength(100000),
+    ),
+    windows: v.pipe(
+      v.array(
+        v.strictObject({
+          container: count,
+          slot: v.picklist([0, 1]),
+          table: count,
+          startAddr: hex,
+          pageShift: v.pipe(u32, v.maxValue(63)),
+          size: hex,
+          levels: u32,
+          entries: count,
+          offset: count,
+          borrowed: v.boolean(),
+          runs: v.pipe(v.array(run), v.maxLength(5_000_000)),
+        }),
+      ),
+      v.maxLength(100000),
+    ),
   }),
-  events: v.optional(v.pipe(v.array(v.looseObject({ seq: count, kind: v.picklist(['ioctl', 'action', 'expect', 'log']) })), v.maxLength(5_000_000))),
+  events: v.optional(
+    v.pipe(
+      v.array(v.looseObject({ seq: count, kind: v.picklist(['ioctl', 'action', 'expect', 'log']) })),
+      v.maxLength(5_000_000),
+    ),
+  ),
 });
 
 export type SnapshotJson = v.InferOutput<typeof SnapshotSchema>;
@@ -100,28 +193,74 @@ export function toSnapshotJson(s: Snapshot): SnapshotJson {
     scenario: { name: s.meta.scenarioName, sha256: s.meta.scenarioSha256 },
     seq: st.seq,
     state: {
-      hosts: st.hosts.map((h) => ({ id: h.id, kernel: h.kernel as '4.2' | 'mainline', pageSize: h.pageSize as 4096 | 65536 })),
+      hosts: st.hosts.map((h) => ({
+        id: h.id,
+        kernel: h.kernel as '4.2' | 'mainline',
+        pageSize: h.pageSize as 4096 | 65536,
+      })),
       processes: st.processes.map((p) => ({
-        pid: p.pid, host: p.host, name: p.name, memlock: toHex(p.memlock), capIpcLock: p.capIpcLock, exited: p.exited,
-        lockedVm: p.lockedVm, breakdown: { ...p.breakdown },
+        pid: p.pid,
+        host: p.host,
+        name: p.name,
+        memlock: toHex(p.memlock),
+        capIpcLock: p.capIpcLock,
+        exited: p.exited,
+        lockedVm: p.lockedVm,
+        breakdown: { ...p.breakdown },
       })),
       regions: st.regions.map((r) => ({
-        pid: r.pid, id: r.id, ua: toHex(r.ua), size: toHex(r.size), entries: r.entries, used: r.used, mapped: r.mapped,
-        ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}), containers: [...r.containers],
+        pid: r.pid,
+        id: r.id,
+        ua: toHex(r.ua),
+        size: toHex(r.size),
+        entries: r.entries,
+        used: r.used,
+        mapped: r.mapped,
+        ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}),
+        containers: [...r.containers],
       })),
-      groups: st.groups.map((g) => ({ id: g.id, name: g.name, phb: g.phb, container: g.container, owner: g.owner })),
+      groups: st.groups.map((g) => ({
+        id: g.id,
+        name: g.name,
+        phb: g.phb,
+        container: g.container,
+        owner: g.owner,
+      })),
       containers: st.containers.map((c) => ({
-        id: c.id, pid: c.pid, fdOpen: c.fdOpen, iommu: c.iommu, enabled: c.enabled, defaultWindowPending: c.defaultWindowPending,
-        groups: [...c.groups], mm: c.mm,
+        id: c.id,
+        pid: c.pid,
+        fdOpen: c.fdOpen,
+        iommu: c.iommu,
+        enabled: c.enabled,
+        defaultWindowPending: c.defaultWindowPending,
+        groups: [...c.groups],
+        mm: c.mm,
       })),
       windows: st.windows.map((w) => ({
-        container: w.container, slot: w.slot as 0 | 1, table: w.table, startAddr: toHex(w.startAddr), pageShift: w.pageShift,
-        size: toHex(w.size), levels: w.levels, entries: w.entries, offset: w.offset, borrowed: w.borrowed,
-        runs: w.runs.map((r) => ({ start: r.start, count: r.count, value: toHex(r.value), ua: toHex(r.ua), step: r.step })),
+        container: w.container,
+        slot: w.slot as 0 | 1,
+        table: w.table,
+        startAddr: toHex(w.startAddr),
+        pageShift: w.pageShift,
+        size: toHex(w.size),
+        levels: w.levels,
+        entries: w.entries,
+        offset: w.offset,
+        borrowed: w.borrowed,
+        runs: w.runs.map((r) => ({
+          start: r.start,
+          count: r.count,
+          value: toHex(r.value),
+          ua: toHex(r.ua),
+          step: r.step,
+        })),
       })),
     },
   };
-  if (s.events) doc.events = s.events.filter((e) => e.seq <= st.seq).map((e) => jsonSafe(e) as { seq: number; kind: 'ioctl' });
+  if (s.events)
+    doc.events = s.events
+      .filter((e) => e.seq <= st.seq)
+      .map((e) => jsonSafe(e) as { seq: number; kind: 'ioctl' });
   return doc;
 }
 
@@ -140,7 +279,10 @@ export class SnapshotError extends Error {
 export function parseSnapshot(text: string): Snapshot {
   if (typeof text !== 'string') throw new SnapshotError('snapshot: expected text');
   const bytes = new TextEncoder().encode(text).length;
-  if (bytes > SNAPSHOT_MAX_BYTES) throw new SnapshotError(`snapshot: ${bytes} bytes is larger than the ${SNAPSHOT_MAX_BYTES}-byte import limit`);
+  if (bytes > SNAPSHOT_MAX_BYTES)
+    throw new SnapshotError(
+      `snapshot: ${bytes} bytes is larger than the ${SNAPSHOT_MAX_BYTES}-byte import limit`,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -149,41 +291,73 @@ export function parseSnapshot(text: string): Snapshot {
   }
   if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
     const o = raw as Record<string, unknown>;
-    if (o.format !== SNAPSHOT_FORMAT) throw new SnapshotError(`snapshot: format is ${JSON.stringify(o.format)}, expected "${SNAPSHOT_FORMAT}"`);
+    if (o.format !== SNAPSHOT_FORMAT)
+      throw new SnapshotError(
+        `snapshot: format is ${JSON.stringify(o.format)}, expected "${SNAPSHOT_FORMAT}"`,
+      );
     if (typeof o.version === 'number' && o.version > SNAPSHOT_VERSION) {
-      throw new SnapshotError(`snapshot: version ${o.version} was written by a newer DMA Workbench; this one reads version ${SNAPSHOT_VERSION}`);
+      throw new SnapshotError(
+        `snapshot: version ${o.version} was written by a newer DMA Workbench; this one reads version ${SNAPSHOT_VERSION}`,
+      );
     }
   }
   const r = v.safeParse(SnapshotSchema, raw);
   if (!r.success) {
     const issue = r.issues[0]!;
     const path = v.getDotPath(issue) ?? '(root)';
-    throw new SnapshotError(`snapshot: ${path}: ${issue.message}${r.issues.length > 1 ? ` (and ${r.issues.length - 1} more problems)` : ''}`);
+    throw new SnapshotError(
+      `snapshot: ${path}: ${issue.message}${r.issues.length > 1 ? ` (and ${r.issues.length - 1} more problems)` : ''}`,
+    );
   }
   const doc = r.output;
   const big = (h: string): bigint => BigInt(h);
   const state: WorldState = {
     seq: doc.seq,
     hosts: doc.state.hosts.map((h) => ({ ...h })),
-    processes: doc.state.processes.map((p) => ({ ...p, memlock: big(p.memlock), breakdown: { ...p.breakdown } })),
-    regions: doc.state.regions.map((x) => ({ ...x, ua: big(x.ua), size: big(x.size), containers: [...x.containers] })),
+    processes: doc.state.processes.map((p) => ({
+      ...p,
+      memlock: big(p.memlock),
+      breakdown: { ...p.breakdown },
+    })),
+    regions: doc.state.regions.map((x) => ({
+      ...x,
+      ua: big(x.ua),
+      size: big(x.size),
+      containers: [...x.containers],
+    })),
     groups: doc.state.groups.map((g) => ({ ...g })),
     containers: doc.state.containers.map((c) => ({ ...c, groups: [...c.groups] })),
     windows: doc.state.windows.map((w, i) => {
-      const runs: Run[] = w.runs.map((x) => ({ start: x.start, count: x.count, value: big(x.value), ua: big(x.ua), step: x.step }));
+      const runs: Run[] = w.runs.map((x) => ({
+        start: x.start,
+        count: x.count,
+        value: big(x.value),
+        ua: big(x.ua),
+        step: x.step,
+      }));
       let end = 0;
       runs.forEach((x, j) => {
-        if (x.start < end) throw new SnapshotError(`snapshot: state.windows.${i}.runs.${j}: runs overlap or are not sorted`);
+        if (x.start < end)
+          throw new SnapshotError(`snapshot: state.windows.${i}.runs.${j}: runs overlap or are not sorted`);
         end = x.start + x.count;
-        if (x.value === 0n) throw new SnapshotError(`snapshot: state.windows.${i}.runs.${j}: value 0 is an empty entry, not a run`);
+        if (x.value === 0n)
+          throw new SnapshotError(
+            `snapshot: state.windows.${i}.runs.${j}: value 0 is an empty entry, not a run`,
+          );
       });
-      if (end > w.entries) throw new SnapshotError(`snapshot: state.windows.${i}: runs reach entry ${end - 1}, past the window's ${w.entries} entries`);
+      if (end > w.entries)
+        throw new SnapshotError(
+          `snapshot: state.windows.${i}: runs reach entry ${end - 1}, past the window's ${w.entries} entries`,
+        );
       return { ...w, startAddr: big(w.startAddr), size: big(w.size), runs };
     }),
   };
   const meta: SnapshotMeta = {
-    appName: doc.app.name, appVersion: doc.app.version, kernel: doc.kernel,
-    scenarioName: doc.scenario.name, scenarioSha256: doc.scenario.sha256,
+    appName: doc.app.name,
+    appVersion: doc.app.version,
+    kernel: doc.kernel,
+    scenarioName: doc.scenario.name,
+    scenarioSha256: doc.scenario.sha256,
   };
   return doc.events ? { meta, state, events: doc.events as unknown as RunEvent[] } : { meta, state };
 }
@@ -208,7 +382,14 @@ export function diffStates(a: WorldState, b: WorldState): SnapshotDiff {
   const key = <T>(xs: T[], k: (x: T) => string): Map<string, T> => new Map(xs.map((x) => [k(x), x]));
   const text = (x: unknown): string => JSON.stringify(jsonSafe(x));
   const same = (x: unknown, y: unknown): boolean => text(x) === text(y);
-  const cmp = <T>(what: string, xs: T[], ys: T[], k: (x: T) => string, show: (x: T) => string, detail?: (x: T, y: T) => string[]): void => {
+  const cmp = <T>(
+    what: string,
+    xs: T[],
+    ys: T[],
+    k: (x: T) => string,
+    show: (x: T) => string,
+    detail?: (x: T, y: T) => string[],
+  ): void => {
     const A = key(xs, k);
     const B = key(ys, k);
     for (const [id, x] of A) {
@@ -230,7 +411,14 @@ export function diffStates(a: WorldState, b: WorldState): SnapshotDiff {
       if (skip.includes(f) || same(X[f], Y[f])) continue;
       const xv = X[f];
       const yv = Y[f];
-      if (xv && yv && typeof xv === 'object' && typeof yv === 'object' && !Array.isArray(xv) && !Array.isArray(yv)) {
+      if (
+        xv &&
+        yv &&
+        typeof xv === 'object' &&
+        typeof yv === 'object' &&
+        !Array.isArray(xv) &&
+        !Array.isArray(yv)
+      ) {
         for (const g of new Set([...Object.keys(xv), ...Object.keys(yv)])) {
           const xg = (xv as Record<string, unknown>)[g];
           const yg = (yv as Record<string, unknown>)[g];
@@ -240,14 +428,49 @@ export function diffStates(a: WorldState, b: WorldState): SnapshotDiff {
     }
     return out;
   };
-  cmp('process', a.processes, b.processes, (p) => String(p.pid), (p) => `${p.pid} (${p.name}) locked_vm ${p.lockedVm}${p.exited ? ' exited' : ''}`, (x, y) => fields(x, y));
-  cmp('region', a.regions, b.regions, (r) => `${r.pid}:${r.id}`, (r) => `pid ${r.pid} 0x${r.ua.toString(16)}+0x${r.size.toString(16)} used ${r.used} mapped ${r.mapped}`, (x, y) => fields(x, y, ['used', 'mapped']));
-  cmp('group', a.groups, b.groups, (g) => String(g.id), (g) => `${g.name} container ${g.container ?? '-'} owner ${g.owner}`);
-  cmp('container', a.containers, b.containers, (c) => String(c.id), (c) => `${c.id} ${c.iommu}${c.enabled ? ' enabled' : ''}${c.defaultWindowPending ? ' default-window-pending' : ''} groups [${c.groups.join(',')}]`, (x, y) => fields(x, y, ['iommu', 'enabled', 'defaultWindowPending', 'groups']));
-  cmp('window', a.windows, b.windows, (w) => `${w.container}:${w.slot}:${w.table}`, (w) => {
-    const valid = w.runs.reduce((n, r) => n + r.count, 0);
-    return `container ${w.container} slot ${w.slot} 0x${w.startAddr.toString(16)} 2^${w.pageShift} × ${w.entries}: ${valid} valid TCEs in ${w.runs.length} runs`;
-  }, (x, y) => [...fields(x, y, ['runs']), ...tceRangeLines(x, y)]);
+  cmp(
+    'process',
+    a.processes,
+    b.processes,
+    (p) => String(p.pid),
+    (p) => `${p.pid} (${p.name}) locked_vm ${p.lockedVm}${p.exited ? ' exited' : ''}`,
+    (x, y) => fields(x, y),
+  );
+  cmp(
+    'region',
+    a.regions,
+    b.regions,
+    (r) => `${r.pid}:${r.id}`,
+    (r) => `pid ${r.pid} 0x${r.ua.toString(16)}+0x${r.size.toString(16)} used ${r.used} mapped ${r.mapped}`,
+    (x, y) => fields(x, y, ['used', 'mapped']),
+  );
+  cmp(
+    'group',
+    a.groups,
+    b.groups,
+    (g) => String(g.id),
+    (g) => `${g.name} container ${g.container ?? '-'} owner ${g.owner}`,
+  );
+  cmp(
+    'container',
+    a.containers,
+    b.containers,
+    (c) => String(c.id),
+    (c) =>
+      `${c.id} ${c.iommu}${c.enabled ? ' enabled' : ''}${c.defaultWindowPending ? ' default-window-pending' : ''} groups [${c.groups.join(',')}]`,
+    (x, y) => fields(x, y, ['iommu', 'enabled', 'defaultWindowPending', 'groups']),
+  );
+  cmp(
+    'window',
+    a.windows,
+    b.windows,
+    (w) => `${w.container}:${w.slot}:${w.table}`,
+    (w) => {
+      const valid = w.runs.reduce((n, r) => n + r.count, 0);
+      return `container ${w.container} slot ${w.slot} 0x${w.startAddr.toString(16)} 2^${w.pageShift} × ${w.entries}: ${valid} valid TCEs in ${w.runs.length} runs`;
+    },
+    (x, y) => [...fields(x, y, ['runs']), ...tceRangeLines(x, y)],
+  );
   return { lines };
 }
 
@@ -287,7 +510,10 @@ export function tceRangeLines(a: WindowState, b: WindowState, max = DIFF_MAX_RAN
     else if (!x && y) kind = 'mapped';
     else if (x && y) {
       const off = (r: Run): bigint => BigInt(from - r.start) * BigInt(r.step);
-      const equal = x.value + off(x) === y.value + off(y) && x.ua + off(x) === y.ua + off(y) && (to - from === 1 || x.step === y.step);
+      const equal =
+        x.value + off(x) === y.value + off(y) &&
+        x.ua + off(x) === y.ua + off(y) &&
+        (to - from === 1 || x.step === y.step);
       if (!equal) kind = 'rewritten';
     }
     if (!kind) continue;
@@ -309,15 +535,22 @@ export function tceRangeLines(a: WindowState, b: WindowState, max = DIFF_MAX_RAN
 
 /** the snapshot document of a session's final state (the command line's --snapshot) */
 export function snapshotOf(
-  session: { kernels: import('./kernel.ts').Kernel[]; events: readonly RunEvent[]; kernel: '4.2' | 'mainline' },
+  session: {
+    kernels: import('./kernel.ts').Kernel[];
+    events: readonly RunEvent[];
+    kernel: '4.2' | 'mainline';
+  },
   meta: Partial<SnapshotMeta> = {},
   opts: { includeEvents?: boolean } = {},
 ): SnapshotJson {
   const state = captureState(session.kernels, session.events.length);
   return toSnapshotJson({
     meta: {
-      appName: meta.appName ?? 'dma-workbench', appVersion: meta.appVersion ?? '0.0.0', kernel: meta.kernel ?? session.kernel,
-      scenarioName: meta.scenarioName ?? 'scenario', scenarioSha256: meta.scenarioSha256 ?? null,
+      appName: meta.appName ?? 'dma-workbench',
+      appVersion: meta.appVersion ?? '0.0.0',
+      kernel: meta.kernel ?? session.kernel,
+      scenarioName: meta.scenarioName ?? 'scenario',
+      scenarioSha256: meta.scenarioSha256 ?? null,
     },
     state,
     ...(opts.includeEvents ? { events: [...session.events] } : {}),

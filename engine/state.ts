@@ -7,7 +7,15 @@
  *   - parseSnapshot(): from a snapshot file (snapshot.ts).
  * so the inspector, the reports and the snapshot writer work on one shape.
  */
-import type { ContainerDelta, GroupDelta, LockedVmBreakdown, RegionDelta, RunEvent, TceRun, WindowDelta } from './events.ts';
+import type {
+  ContainerDelta,
+  GroupDelta,
+  LockedVmBreakdown,
+  RegionDelta,
+  RunEvent,
+  TceRun,
+  WindowDelta,
+} from './events.ts';
 import type { Kernel } from './kernel.ts';
 import { emptyBreakdown } from './memory.ts';
 import { CHUNK_SIZE, type TceTable } from './tce-table.ts';
@@ -22,7 +30,9 @@ export interface Run {
 }
 
 /** a window as its event delta describes it, plus its contents */
-export type WindowState = { container: number; slot: number; table: number } & NonNullable<WindowDelta['window']> & { runs: Run[] };
+export type WindowState = { container: number; slot: number; table: number } & NonNullable<
+  WindowDelta['window']
+> & { runs: Run[] };
 
 export interface ProcessState {
   pid: number;
@@ -75,8 +85,12 @@ export function normalizeRuns(runs: Run[]): Run[] {
 
 /** two runs that continue each other linearly can be one */
 function joins(a: Run, b: Run): boolean {
-  return a.start + a.count === b.start && a.step === b.step && a.value + BigInt(a.count * a.step) === b.value &&
-    (a.ua === 0n && b.ua === 0n || a.ua !== 0n && a.ua + BigInt(a.count * a.step) === b.ua);
+  return (
+    a.start + a.count === b.start &&
+    a.step === b.step &&
+    a.value + BigInt(a.count * a.step) === b.value &&
+    ((a.ua === 0n && b.ua === 0n) || (a.ua !== 0n && a.ua + BigInt(a.count * a.step) === b.ua))
+  );
 }
 
 /** index of the first run ending after `index` (binary search over sorted, disjoint runs) */
@@ -112,8 +126,11 @@ export function applyRun(runs: Run[], t: TceRun): Run[] {
   if (last && i < j && last.start + last.count > end) {
     const skip = end - last.start;
     pieces.push({
-      start: end, count: last.start + last.count - end, step: last.step,
-      value: last.value + BigInt(skip * last.step), ua: last.ua === 0n ? 0n : last.ua + BigInt(skip * last.step),
+      start: end,
+      count: last.start + last.count - end,
+      step: last.step,
+      value: last.value + BigInt(skip * last.step),
+      ua: last.ua === 0n ? 0n : last.ua + BigInt(skip * last.step),
     });
   }
   runs.splice(i, j - i, ...pieces);
@@ -137,7 +154,14 @@ export function runsOfTable(t: TceTable): Run[] {
   const ps = t.pageSize;
   let cur: { start: number; count: number; value: number; ua: number } | null = null;
   const flush = (): void => {
-    if (cur) runs.push({ start: cur.start, count: cur.count, value: BigInt(cur.value), ua: BigInt(cur.ua), step: ps });
+    if (cur)
+      runs.push({
+        start: cur.start,
+        count: cur.count,
+        value: BigInt(cur.value),
+        ua: BigInt(cur.ua),
+        step: ps,
+      });
     cur = null;
   };
   for (const [base, chunk] of t.allocatedChunks()) {
@@ -153,8 +177,12 @@ export function runsOfTable(t: TceTable): Run[] {
       const idx = base + o;
       const u = uas[o]!;
       const c = cur as { start: number; count: number; value: number; ua: number } | null;
-      if (c && c.start + c.count === idx && c.value + c.count * ps === v &&
-        (c.ua === 0 && u === 0 || c.ua !== 0 && c.ua + c.count * ps === u)) {
+      if (
+        c &&
+        c.start + c.count === idx &&
+        c.value + c.count * ps === v &&
+        ((c.ua === 0 && u === 0) || (c.ua !== 0 && c.ua + c.count * ps === u))
+      ) {
         c.count++;
       } else {
         flush();
@@ -171,34 +199,71 @@ export function runsOfTable(t: TceTable): Run[] {
 // capture from the live kernels
 
 export function captureState(kernels: Kernel[], seq: number): WorldState {
-  const s: WorldState = { seq, hosts: [], processes: [], regions: [], groups: [], containers: [], windows: [] };
+  const s: WorldState = {
+    seq,
+    hosts: [],
+    processes: [],
+    regions: [],
+    groups: [],
+    containers: [],
+    windows: [],
+  };
   for (const k of kernels) {
     s.hosts.push({ id: k.hostId, kernel: k.profile.name, pageSize: k.pageSize });
     for (const p of k.procs) {
       s.processes.push({
-        pid: p.pid, host: k.hostId, name: p.name, memlock: p.memlock, capIpcLock: p.capIpcLock, exited: p.exited,
-        lockedVm: p.mm.lockedVm, breakdown: { ...p.mm.breakdown },
+        pid: p.pid,
+        host: k.hostId,
+        name: p.name,
+        memlock: p.memlock,
+        capIpcLock: p.capIpcLock,
+        exited: p.exited,
+        lockedVm: p.mm.lockedVm,
+        breakdown: { ...p.mm.breakdown },
       });
       for (const r of [...p.mm.regions].reverse()) {
         s.regions.push({
-          pid: p.pid, id: r.id, ua: BigInt(r.ua), size: BigInt(r.size), entries: r.entries, used: r.used, mapped: r.mapped,
-          ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}), containers: [...r.containers],
+          pid: p.pid,
+          id: r.id,
+          ua: BigInt(r.ua),
+          size: BigInt(r.size),
+          entries: r.entries,
+          used: r.used,
+          mapped: r.mapped,
+          ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}),
+          containers: [...r.containers],
         });
       }
     }
-    for (const g of k.groups) s.groups.push({ id: g.id, name: g.name, phb: g.phb.id, container: g.container, owner: g.owner });
+    for (const g of k.groups)
+      s.groups.push({ id: g.id, name: g.name, phb: g.phb.id, container: g.container, owner: g.owner });
     for (const c of k.containers) {
       if (c.dead) continue;
       const owner = k.procs.find((q) => q.fds.some((f) => f.kind === 'container' && f.container === c));
       s.containers.push({
-        id: c.id, pid: owner?.pid ?? null, fdOpen: c.files > 0, iommu: c.driver ? (c.v2 ? 'v2' : 'v1') : 'none', enabled: c.enabled,
-        defaultWindowPending: c.defWindowPending, groups: c.groups.map((g) => g.id), mm: c.mm ? c.mm.pid : null,
+        id: c.id,
+        pid: owner?.pid ?? null,
+        fdOpen: c.files > 0,
+        iommu: c.driver ? (c.v2 ? 'v2' : 'v1') : 'none',
+        enabled: c.enabled,
+        defaultWindowPending: c.defWindowPending,
+        groups: c.groups.map((g) => g.id),
+        mm: c.mm ? c.mm.pid : null,
       });
       c.tables.forEach((t, slot) => {
         if (!t) return;
         s.windows.push({
-          container: c.id, slot, table: t.id, startAddr: t.startAddr, pageShift: t.pageShift, size: t.windowSize,
-          levels: t.levels, entries: t.size, offset: t.offset, borrowed: t.borrowed, runs: runsOfTable(t),
+          container: c.id,
+          slot,
+          table: t.id,
+          startAddr: t.startAddr,
+          pageShift: t.pageShift,
+          size: t.windowSize,
+          levels: t.levels,
+          entries: t.size,
+          offset: t.offset,
+          borrowed: t.borrowed,
+          runs: runsOfTable(t),
         });
       });
     }
@@ -304,7 +369,10 @@ export class Timeline {
   private readonly events: RunEvent[] = [];
   private head = emptyState();
 
-  constructor(private readonly interval = 512, private readonly hosts: HostState[] = []) {
+  constructor(
+    private readonly interval = 512,
+    private readonly hosts: HostState[] = [],
+  ) {
     this.head.hosts = hosts.map((h) => ({ ...h }));
     this.checkpoints[0]!.hosts = hosts.map((h) => ({ ...h }));
   }
@@ -321,7 +389,8 @@ export class Timeline {
   }
 
   addHost(h: HostState): void {
-    for (const s of [this.head, ...this.checkpoints]) if (!s.hosts.some((x) => x.id === h.id)) s.hosts.push({ ...h });
+    for (const s of [this.head, ...this.checkpoints])
+      if (!s.hosts.some((x) => x.id === h.id)) s.hosts.push({ ...h });
   }
 
   /** the state after the event with this seq (0: before the first event) */
@@ -365,7 +434,14 @@ function entryOf(w: WindowState, index: number, r: Run | undefined): Entry {
   if (!r) return { index, iova, value: 0n, hpa: 0n, perm: 0, ua: 0n };
   const k = BigInt((index - r.start) * r.step);
   const value = r.value + k;
-  return { index, iova, value, hpa: value & ~0xfffn, perm: Number(value & 3n), ua: r.ua === 0n ? 0n : r.ua + k };
+  return {
+    index,
+    iova,
+    value,
+    hpa: value & ~0xfffn,
+    perm: Number(value & 3n),
+    ua: r.ua === 0n ? 0n : r.ua + k,
+  };
 }
 
 /** entries [from, from+count) of a window (empty ones included) */

@@ -29,7 +29,12 @@ export interface TableGeometry {
  * levels 0 or > 5, window not a power of two (incl. 0), or (4.2) window larger than host RAM.
  */
 export function tableGeometry(
-  profile: Profile, pageShift: number, windowSize: bigint, levels: number, systemPageShift: number, ramSize: bigint,
+  profile: Profile,
+  pageShift: number,
+  windowSize: bigint,
+  levels: number,
+  systemPageShift: number,
+  ramSize: bigint,
 ): TableGeometry | null {
   if (levels === 0 || levels > MAX_LEVELS || !Number.isInteger(levels) || levels < 0) return null;
   if (!isPowerOfTwo(windowSize)) return null;
@@ -57,7 +62,12 @@ export function getTableSize(profile: Profile, g: TableGeometry): bigint {
 }
 
 /** §4.10 step 8: the platform refuses tables whose index bits exceed its address-bit limit. */
-export function platformAcceptsLevels(profile: Profile, g: TableGeometry, levels: number, pageShift: number): boolean {
+export function platformAcceptsLevels(
+  profile: Profile,
+  g: TableGeometry,
+  levels: number,
+  pageShift: number,
+): boolean {
   return (g.levelShift - 3) * levels + pageShift < profile.platformAddressBits;
 }
 

@@ -96,7 +96,11 @@ export class TceTable {
    * Calls fn(chunk, from, to, base) for every allocated chunk piece of [start, start+count), where
    * base is the slot index of chunk offset 0. Unallocated pieces are skipped (they hold only zeros).
    */
-  forEachAllocated(start: number, count: number, fn: (c: TceChunk, from: number, to: number, base: number) => void): void {
+  forEachAllocated(
+    start: number,
+    count: number,
+    fn: (c: TceChunk, from: number, to: number, base: number) => void,
+  ): void {
     let i = start;
     const end = start + count;
     while (i < end) {

@@ -20,7 +20,14 @@ export function isAppUrl(url: string, devOrigin: string | null = null): boolean 
   } catch {
     return false;
   }
-  if (u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST && u.username === '' && u.password === '' && u.port === '') return true;
+  if (
+    u.protocol === `${APP_SCHEME}:` &&
+    u.host === APP_HOST &&
+    u.username === '' &&
+    u.password === '' &&
+    u.port === ''
+  )
+    return true;
   return devOrigin !== null && (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === devOrigin;
 }
 

@@ -4,7 +4,14 @@
  * reply before anything runs; engine channels go to the engine host (worker); files, dialogs and app info
  * are answered by the `local` handlers the caller supplies. Never throws: every outcome is a Reply.
  */
-import { isRequestChannel, validateRequest, type Reply, type RequestChannel, type RequestOf, type Responses } from '../common/contract.ts';
+import {
+  isRequestChannel,
+  validateRequest,
+  type Reply,
+  type RequestChannel,
+  type RequestOf,
+  type Responses,
+} from '../common/contract.ts';
 import { isEngineChannel, type EngineChannel } from './engine-channels.ts';
 
 export type LocalChannel = Exclude<RequestChannel, EngineChannel>;
@@ -40,7 +47,8 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
     try {
       return { ok: true, value: await handler(v.value) };
     } catch (e) {
-      if (e instanceof UnsupportedError) return { ok: false, error: { code: 'unsupported', message: e.message } };
+      if (e instanceof UnsupportedError)
+        return { ok: false, error: { code: 'unsupported', message: e.message } };
       deps.onInternalError?.(channel, e);
       return { ok: false, error: { code: 'failed', message: e instanceof Error ? e.message : String(e) } };
     }

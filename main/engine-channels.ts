@@ -6,11 +6,21 @@ import type { RequestChannel } from '../common/contract.ts';
 
 /** The request channels answered by the engine (the rest are answered by main: files, dialogs, app info). */
 export const ENGINE_CHANNELS = [
-  'run.start', 'run.stop',
-  'inspect.event', 'inspect.rows', 'inspect.state', 'inspect.entries', 'inspect.occupancy', 'inspect.find', 'inspect.lockedVm',
-  'export.snapshot', 'export.report', 'export.csv',
+  'run.start',
+  'run.stop',
+  'inspect.event',
+  'inspect.rows',
+  'inspect.state',
+  'inspect.entries',
+  'inspect.occupancy',
+  'inspect.find',
+  'inspect.lockedVm',
+  'export.snapshot',
+  'export.report',
+  'export.csv',
   'snapshot.import',
-  'inspect.compare', 'run.compare',
+  'inspect.compare',
+  'run.compare',
 ] as const satisfies readonly RequestChannel[];
 export type EngineChannel = (typeof ENGINE_CHANNELS)[number];
 

@@ -24,7 +24,8 @@ export type EngineListener = <E extends EventChannel>(event: E, payload: Events[
 
 /** the built worker next to the built main bundle (out/main/worker.js) */
 export function builtWorker(dir: string, limits?: ResourceLimits): WorkerFactory {
-  return (data) => new Worker(join(dir, 'worker.js'), { workerData: data, resourceLimits: limits ?? workerLimits() });
+  return (data) =>
+    new Worker(join(dir, 'worker.js'), { workerData: data, resourceLimits: limits ?? workerLimits() });
 }
 
 /**
@@ -115,7 +116,11 @@ export class EngineHost {
 
   private start(): void {
     const gen = ++this.generation;
-    const data: EngineWorkerData = { cancel: this.cancel, appVersion: this.opts.appVersion ?? '0.0.0', testHooks: !!this.opts.testHooks };
+    const data: EngineWorkerData = {
+      cancel: this.cancel,
+      appVersion: this.opts.appVersion ?? '0.0.0',
+      testHooks: !!this.opts.testHooks,
+    };
     const w = this.opts.factory(data);
     this.worker = w;
     this.lastError = null;
@@ -128,7 +133,11 @@ export class EngineHost {
     });
     w.on('exit', (code) => {
       if (gen !== this.generation || this.disposed) return;
-      this.restart(this.lastError ? `the engine worker crashed: ${this.lastError}` : `the engine worker exited with code ${code}`);
+      this.restart(
+        this.lastError
+          ? `the engine worker crashed: ${this.lastError}`
+          : `the engine worker exited with code ${code}`,
+      );
     });
   }
 
@@ -153,7 +162,12 @@ export class EngineHost {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
-        if (p.channel === 'run.start' && m.reply.ok) this.unfinished.set((m.reply.value as { source: string }).source, { rows: 0, passed: 0, failed: 0 });
+        if (p.channel === 'run.start' && m.reply.ok)
+          this.unfinished.set((m.reply.value as { source: string }).source, {
+            rows: 0,
+            passed: 0,
+            failed: 0,
+          });
         p.resolve(m.reply);
         return;
       }
@@ -214,7 +228,10 @@ export class EngineHost {
       this.doneWaiters.get(source)!.add(done);
     });
     if (!ended && !this.disposed && this.executing === source) {
-      this.restart(`${source} did not stop within ${grace} ms of Stop, so the engine worker was restarted`, 'cancelled');
+      this.restart(
+        `${source} did not stop within ${grace} ms of Stop, so the engine worker was restarted`,
+        'cancelled',
+      );
     }
     return { ok: true, value: { stopped: true } };
   }
@@ -229,8 +246,13 @@ export class EngineHost {
     for (const [source, u] of [...this.unfinished]) {
       const message = kind === 'cancelled' ? 'the run was stopped' : `the run ended because ${reason}`;
       this.emit('run.done', {
-        source, ok: false, expectations: { passed: u.passed, failed: u.failed }, events: u.rows, peakLockedVm: {},
-        error: { message, kind }, durationMs: 0,
+        source,
+        ok: false,
+        expectations: { passed: u.passed, failed: u.failed },
+        events: u.rows,
+        peakLockedVm: {},
+        error: { message, kind },
+        durationMs: 0,
       });
       this.finished(source);
     }

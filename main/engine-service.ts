@@ -9,18 +9,47 @@
  * or 50 ms, and 'run.done' carries the RunSummary.
  */
 import { createHash } from 'node:crypto';
-import type { EventChannel, EventRow, Events, ProfileName, RequestOf, Responses, RunSummary } from '../common/contract.ts';
+import type {
+  EventChannel,
+  EventRow,
+  Events,
+  ProfileName,
+  RequestOf,
+  Responses,
+  RunSummary,
+} from '../common/contract.ts';
 import type { RunEvent } from '../engine/events.ts';
 import { renderReport } from '../engine/report.ts';
 import { compareProfiles, PROFILES, type ProfileRunInput } from '../engine/profile-compare.ts';
-import { diffStates, jsonSafe, parseSnapshot, serializeSnapshot, SnapshotError, type SnapshotMeta } from '../engine/snapshot.ts';
-import { entries, findEntry, occupancy, validEntries, validIndexOf, type WindowState, type WorldState } from '../engine/state.ts';
+import {
+  diffStates,
+  jsonSafe,
+  parseSnapshot,
+  serializeSnapshot,
+  SnapshotError,
+  type SnapshotMeta,
+} from '../engine/snapshot.ts';
+import {
+  entries,
+  findEntry,
+  occupancy,
+  validEntries,
+  validIndexOf,
+  type WindowState,
+  type WorldState,
+} from '../engine/state.ts';
 import { runScenario } from '../runner/run.ts';
 import { CANCEL_SLOTS, cancelSlotOf, type EngineChannel } from './engine-channels.ts';
 import { SourceError, SourceStore, type RunSource, type Source } from './sources.ts';
 import { EventRows, lockedVmSeries, regionPidOf, toEntryRow, toStateView, windowCsv } from './views.ts';
 
-export { cancelSlotOf, CANCEL_SLOTS, ENGINE_CHANNELS, isEngineChannel, type EngineChannel } from './engine-channels.ts';
+export {
+  cancelSlotOf,
+  CANCEL_SLOTS,
+  ENGINE_CHANNELS,
+  isEngineChannel,
+  type EngineChannel,
+} from './engine-channels.ts';
 
 /** streaming limits of 'run.events' */
 export const BATCH_ROWS = 2_000;
@@ -77,14 +106,21 @@ export class EngineService {
     return this.queue;
   }
 
-  private readonly handlers: { [C in EngineChannel]: (req: RequestOf<C>) => Responses[C] | Promise<Responses[C]> } = {
+  private readonly handlers: {
+    [C in EngineChannel]: (req: RequestOf<C>) => Responses[C] | Promise<Responses[C]>;
+  } = {
     'run.start': (r) => {
       const src = this.sources.addRun({
-        filename: r.filename, kernel: r.kernel, text: r.source, sha256: createHash('sha256').update(r.source).digest('hex'),
+        filename: r.filename,
+        kernel: r.kernel,
+        text: r.source,
+        sha256: createHash('sha256').update(r.source).digest('hex'),
       });
       Atomics.store(this.flagOf(src.id), 0, 0);
       // a later macrotask: the reply is posted before the run can block the thread
-      this.queue = this.queue.then(() => new Promise<void>((resolve) => setImmediate(() => void this.execute(src).finally(resolve))));
+      this.queue = this.queue.then(
+        () => new Promise<void>((resolve) => setImmediate(() => void this.execute(src).finally(resolve))),
+      );
       return { source: src.id };
     },
     'run.stop': (r) => {
@@ -121,7 +157,8 @@ export class EngineService {
     },
     'inspect.occupancy': (r) => ({ buckets: occupancy(this.window(r).w, r.buckets) }),
     'inspect.find': (r) => {
-      if ((r.iova === undefined) === (r.ua === undefined)) throw new ServiceError('inspect.find: give exactly one of iova and ua');
+      if ((r.iova === undefined) === (r.ua === undefined))
+        throw new ServiceError('inspect.find: give exactly one of iova and ua');
       const { w } = this.window(r);
       const index = findEntry(w, r.iova !== undefined ? { iova: BigInt(r.iova) } : { ua: BigInt(r.ua!) });
       return { index, validIndex: validIndexOf(w, index) };
@@ -137,7 +174,8 @@ export class EngineService {
       const src = this.sources.get(r.source);
       const state = this.sources.stateAt(src, r.seq);
       const text = serializeSnapshot({
-        meta: this.metaOf(src), state,
+        meta: this.metaOf(src),
+        state,
         ...(r.includeEvents ? { events: src.events.filter((e) => e.seq <= state.seq) } : {}),
       });
       return { suggestedName: `${stemOf(src)}-${state.seq}.snapshot.json`, text };
@@ -147,8 +185,11 @@ export class EngineService {
       const state = this.sources.stateAt(src, r.seq);
       const outcome = this.outcomeOf(src);
       const text = renderReport({
-        scenario: src.kind === 'run' ? src.filename : src.meta.scenarioName, kernel: src.kind === 'run' ? src.kernel : src.meta.kernel,
-        ...outcome, events: src.events, state,
+        scenario: src.kind === 'run' ? src.filename : src.meta.scenarioName,
+        kernel: src.kind === 'run' ? src.kernel : src.meta.kernel,
+        ...outcome,
+        events: src.events,
+        state,
       });
       return { suggestedName: `${stemOf(src)}-${state.seq}.report.md`, text };
     },
@@ -160,12 +201,21 @@ export class EngineService {
       } catch (e) {
         throw new ServiceError((e as Error).message);
       }
-      return { suggestedName: `${stemOf(this.sources.get(r.source))}-${state.seq}-container${w.container}-slot${w.slot}.csv`, text };
+      return {
+        suggestedName: `${stemOf(this.sources.get(r.source))}-${state.seq}-container${w.container}-slot${w.slot}.csv`,
+        text,
+      };
     },
     'snapshot.import': (r) => {
       const snap = parseSnapshot(r.text); // throws SnapshotError: nothing is created
       const src = this.sources.addSnapshot({ meta: snap.meta, state: snap.state, events: snap.events ?? [] });
-      return { source: src.id, seq: snap.state.seq, kernel: snap.meta.kernel, scenario: snap.meta.scenarioName, events: src.events.length };
+      return {
+        source: src.id,
+        seq: snap.state.seq,
+        kernel: snap.meta.kernel,
+        scenario: snap.meta.scenarioName,
+        events: src.events.length,
+      };
     },
     'inspect.compare': (r) => {
       const side = (x: { source: string; seq: number }) => {
@@ -179,12 +229,27 @@ export class EngineService {
       const b = side(r.b);
       const { lines } = diffStates(a.state, b.state);
       const count = (c: string) => lines.filter((l) => l.startsWith(`${c} `)).length;
-      return { lines, summary: { a: a.label, b: b.label, added: count('+'), removed: count('-'), changed: count('~'), identical: lines.length === 0 } };
+      return {
+        lines,
+        summary: {
+          a: a.label,
+          b: b.label,
+          added: count('+'),
+          removed: count('-'),
+          changed: count('~'),
+          identical: lines.length === 0,
+        },
+      };
     },
     'run.compare': (r) => {
       // behind every run started so far, and ahead of any started later: runs execute one at a time
-      const job = this.queue.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.compareRuns(r.source, r.filename));
-      this.queue = job.then(() => undefined, () => undefined);
+      const job = this.queue
+        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        .then(() => this.compareRuns(r.source, r.filename));
+      this.queue = job.then(
+        () => undefined,
+        () => undefined,
+      );
       return job;
     },
   };
@@ -194,7 +259,9 @@ export class EngineService {
     const runs = {} as Record<ProfileName, ProfileRunInput>;
     for (const kernel of PROFILES) {
       const r = await (this.opts.runner ?? runScenario)({
-        source, filename, kernel,
+        source,
+        filename,
+        kernel,
         ...(this.opts.timeoutMs !== undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
         ...(this.opts.memoryLimitBytes !== undefined ? { memoryLimitBytes: this.opts.memoryLimitBytes } : {}),
         ...(this.opts.maxEvents !== undefined ? { maxEvents: this.opts.maxEvents } : {}),
@@ -209,25 +276,45 @@ export class EngineService {
     return new Int32Array(this.cancel.buffer, this.cancel.byteOffset + slot * 4, 1);
   }
 
-  private window(r: { source: string; seq: number; container: number; slot: number }): { state: WorldState; w: WindowState } {
+  private window(r: { source: string; seq: number; container: number; slot: number }): {
+    state: WorldState;
+    w: WindowState;
+  } {
     const state = this.sources.stateAt(this.sources.get(r.source), r.seq);
     const w = state.windows.find((x) => x.container === r.container && x.slot === r.slot);
-    if (!w) throw new ServiceError(`${r.source}: container ${r.container} has no window in slot ${r.slot} after event ${state.seq}`);
+    if (!w)
+      throw new ServiceError(
+        `${r.source}: container ${r.container} has no window in slot ${r.slot} after event ${state.seq}`,
+      );
     return { state, w };
   }
 
   private metaOf(src: Source): SnapshotMeta {
     if (src.kind === 'snapshot') return src.meta;
     return {
-      appName: this.opts.appName ?? 'dma-workbench', appVersion: this.opts.appVersion ?? '0.0.0', kernel: src.kernel,
-      scenarioName: src.filename, scenarioSha256: src.sha256,
+      appName: this.opts.appName ?? 'dma-workbench',
+      appVersion: this.opts.appVersion ?? '0.0.0',
+      kernel: src.kernel,
+      scenarioName: src.filename,
+      scenarioSha256: src.sha256,
     };
   }
 
-  private outcomeOf(src: Source): { ok: boolean; expectations: { passed: number; failed: number }; error: RunSummary['error'] } {
+  private outcomeOf(src: Source): {
+    ok: boolean;
+    expectations: { passed: number; failed: number };
+    error: RunSummary['error'];
+  } {
     if (src.kind === 'run' && src.summary) {
       const s = src.summary;
-      const error = s.error ? { message: s.error.message, ...(s.error.line !== undefined ? { line: s.error.line } : {}), ...(s.error.column !== undefined ? { column: s.error.column } : {}), kind: s.error.kind } : null;
+      const error = s.error
+        ? {
+            message: s.error.message,
+            ...(s.error.line !== undefined ? { line: s.error.line } : {}),
+            ...(s.error.column !== undefined ? { column: s.error.column } : {}),
+            kind: s.error.kind,
+          }
+        : null;
       return { ok: s.ok, expectations: { ...s.expectations }, error };
     }
     const expectations = { passed: 0, failed: 0 };
@@ -259,7 +346,10 @@ export class EngineService {
       // stopped while queued: do not start it at all
       if (Atomics.load(this.flagOf(src.id), 0) !== 0) throw new Cancelled();
       const r = await (this.opts.runner ?? runScenario)({
-        source: src.text, filename: src.filename, kernel: src.kernel, cancelFlag: this.flagOf(src.id),
+        source: src.text,
+        filename: src.filename,
+        kernel: src.kernel,
+        cancelFlag: this.flagOf(src.id),
         ...(this.opts.timeoutMs !== undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
         ...(this.opts.memoryLimitBytes !== undefined ? { memoryLimitBytes: this.opts.memoryLimitBytes } : {}),
         ...(this.opts.maxEvents !== undefined ? { maxEvents: this.opts.maxEvents } : {}),
@@ -271,28 +361,53 @@ export class EngineService {
         },
       });
       // Stop that lands while the sandbox is still being set up surfaces as an "interrupted" runtime error
-      const stoppedEarly = r.error?.kind === 'runtime' && /\binterrupted\b/.test(r.error.message) && Atomics.load(this.flagOf(src.id), 0) !== 0;
+      const stoppedEarly =
+        r.error?.kind === 'runtime' &&
+        /\binterrupted\b/.test(r.error.message) &&
+        Atomics.load(this.flagOf(src.id), 0) !== 0;
       summary = {
-        source: src.id, ok: r.ok, expectations: { ...r.expectations }, events: src.events.length, peakLockedVm: { ...r.peakLockedVm },
-        error: stoppedEarly ? { message: 'the run was stopped', kind: 'cancelled' } : r.error ? {
-          message: r.error.message, kind: r.error.kind,
-          ...(r.error.line !== null ? { line: r.error.line } : {}), ...(r.error.column !== null ? { column: r.error.column } : {}),
-        } : null,
+        source: src.id,
+        ok: r.ok,
+        expectations: { ...r.expectations },
+        events: src.events.length,
+        peakLockedVm: { ...r.peakLockedVm },
+        error: stoppedEarly
+          ? { message: 'the run was stopped', kind: 'cancelled' }
+          : r.error
+            ? {
+                message: r.error.message,
+                kind: r.error.kind,
+                ...(r.error.line !== null ? { line: r.error.line } : {}),
+                ...(r.error.column !== null ? { column: r.error.column } : {}),
+              }
+            : null,
         durationMs: Math.round(performance.now() - t0),
       };
     } catch (e) {
       if (e instanceof Cancelled) {
         summary = {
-          source: src.id, ok: false, expectations: { passed: 0, failed: 0 }, events: 0, peakLockedVm: {},
-          error: { message: 'the run was stopped before it started', kind: 'cancelled' }, durationMs: 0,
+          source: src.id,
+          ok: false,
+          expectations: { passed: 0, failed: 0 },
+          events: 0,
+          peakLockedVm: {},
+          error: { message: 'the run was stopped before it started', kind: 'cancelled' },
+          durationMs: 0,
         };
       } else {
         // a bug below the runner's own error handling: the run failed, the worker carries on
         const expectations = { passed: 0, failed: 0 };
         for (const x of src.events) if (x.kind === 'expect') expectations[x.ok ? 'passed' : 'failed']++;
         summary = {
-          source: src.id, ok: false, expectations, events: src.events.length, peakLockedVm: {},
-          error: { message: `internal error: ${e instanceof Error ? e.message : String(e)}`, kind: 'internal' },
+          source: src.id,
+          ok: false,
+          expectations,
+          events: src.events.length,
+          peakLockedVm: {},
+          error: {
+            message: `internal error: ${e instanceof Error ? e.message : String(e)}`,
+            kind: 'internal',
+          },
           durationMs: Math.round(performance.now() - t0),
         };
       }
@@ -328,7 +443,10 @@ function eventAt(src: Source, seq: number): RunEvent | undefined {
 /** a file-name-safe stem for exports: the scenario's file name without .ts */
 function stemOf(src: Source): string {
   const name = src.kind === 'run' ? src.filename : src.meta.scenarioName;
-  const stem = (name.split(/[\\/]/).pop() ?? 'scenario').replace(/\.ts$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
+  const stem = (name.split(/[\\/]/).pop() ?? 'scenario')
+    .replace(/\.ts$/, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .slice(0, 80);
   return stem || 'scenario';
 }
 

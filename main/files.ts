@@ -8,8 +8,17 @@ import { dialog, type BrowserWindow } from 'electron';
 import { basename, dirname, extname, join } from 'node:path';
 import type { LocalHandlers } from './dispatch.ts';
 import {
-  atomicWriteFile, defaultWorkspaceFolder, loadSettings, MAX_OPEN_BYTES, readTextLimited, safeFileName, saveSettings, seedWorkspace,
-  Workspace, workspaceHandlers, type Settings,
+  atomicWriteFile,
+  defaultWorkspaceFolder,
+  loadSettings,
+  MAX_OPEN_BYTES,
+  readTextLimited,
+  safeFileName,
+  saveSettings,
+  seedWorkspace,
+  Workspace,
+  workspaceHandlers,
+  type Settings,
 } from './workspace.ts';
 
 export interface DesktopFilesOptions {
@@ -21,12 +30,24 @@ export interface DesktopFilesOptions {
   defaultFolder?: string;
 }
 
-type FileChannel = 'workspace.list' | 'workspace.read' | 'workspace.write' | 'workspace.create' | 'workspace.choose' | 'file.saveAs' | 'file.open';
+type FileChannel =
+  | 'workspace.list'
+  | 'workspace.read'
+  | 'workspace.write'
+  | 'workspace.create'
+  | 'workspace.choose'
+  | 'file.saveAs'
+  | 'file.open';
 
 export class DesktopFiles {
   private lastDir: string;
 
-  private constructor(private readonly settingsFile: string, private settings: Settings, public workspace: Workspace, documents: string) {
+  private constructor(
+    private readonly settingsFile: string,
+    private settings: Settings,
+    public workspace: Workspace,
+    documents: string,
+  ) {
     this.lastDir = documents;
   }
 
@@ -52,7 +73,9 @@ export class DesktopFiles {
       'workspace.choose': async () => {
         const r = await show((w) => {
           const opts: Electron.OpenDialogOptions = {
-            title: 'Choose the workspace folder', defaultPath: this.workspace.folder, properties: ['openDirectory', 'createDirectory'],
+            title: 'Choose the workspace folder',
+            defaultPath: this.workspace.folder,
+            properties: ['openDirectory', 'createDirectory'],
           };
           return w ? dialog.showOpenDialog(w, opts) : dialog.showOpenDialog(opts);
         });
@@ -68,8 +91,14 @@ export class DesktopFiles {
         const ext = extname(name).slice(1);
         const r = await show((w) => {
           const opts: Electron.SaveDialogOptions = {
-            title: 'Save As', defaultPath: join(this.lastDir, name),
-            filters: ext ? [{ name: ext.toUpperCase(), extensions: [ext] }, { name: 'All files', extensions: ['*'] }] : [],
+            title: 'Save As',
+            defaultPath: join(this.lastDir, name),
+            filters: ext
+              ? [
+                  { name: ext.toUpperCase(), extensions: [ext] },
+                  { name: 'All files', extensions: ['*'] },
+                ]
+              : [],
           };
           return w ? dialog.showSaveDialog(w, opts) : dialog.showSaveDialog(opts);
         });
@@ -82,8 +111,13 @@ export class DesktopFiles {
       'file.open': async () => {
         const r = await show((w) => {
           const opts: Electron.OpenDialogOptions = {
-            title: 'Open', defaultPath: this.lastDir, properties: ['openFile'],
-            filters: [{ name: 'Scenarios and snapshots', extensions: ['ts', 'json'] }, { name: 'All files', extensions: ['*'] }],
+            title: 'Open',
+            defaultPath: this.lastDir,
+            properties: ['openFile'],
+            filters: [
+              { name: 'Scenarios and snapshots', extensions: ['ts', 'json'] },
+              { name: 'All files', extensions: ['*'] },
+            ],
           };
           return w ? dialog.showOpenDialog(w, opts) : dialog.showOpenDialog(opts);
         });

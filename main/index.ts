@@ -72,7 +72,12 @@ async function start(): Promise<void> {
   // no remote content: the page may load app:// (and data:/blob:), nothing from the network or disk
   ses.webRequest.onBeforeRequest({ urls: ['<all_urls>'] }, (details, callback) => {
     const u = details.url;
-    const allowed = u.startsWith('data:') || u.startsWith('blob:') || u.startsWith('devtools:') || trustedUrl(u) || isDevSocket(u);
+    const allowed =
+      u.startsWith('data:') ||
+      u.startsWith('blob:') ||
+      u.startsWith('devtools:') ||
+      trustedUrl(u) ||
+      isDevSocket(u);
     callback({ cancel: !allowed });
   });
   handleAppProtocol(ses, join(import.meta.dirname, '../renderer'));
@@ -87,17 +92,27 @@ async function start(): Promise<void> {
   const dispatch = createDispatch({
     engine,
     local: {
-      'app.info': async () => ({ name: 'DMA Workbench', version: app.getVersion(), mode: 'electron', workspace: files.workspace.folder }),
+      'app.info': async () => ({
+        name: 'DMA Workbench',
+        version: app.getVersion(),
+        mode: 'electron',
+        workspace: files.workspace.folder,
+      }),
       ...files.handlers(() => win),
     },
   });
   registerIpc({ dispatch, isAppUrl: trustedUrl, isAppWindow: (wc: WebContents) => windows.has(wc.id) });
-  engine.on(<E extends EventChannel>(event: E, payload: Events[E]) => sendEvent(win?.webContents, event, payload));
+  engine.on(<E extends EventChannel>(event: E, payload: Events[E]) =>
+    sendEvent(win?.webContents, event, payload),
+  );
 
-  Menu.setApplicationMenu(buildMenu({
-    isMac, devTools: !app.isPackaged,
-    send: (id) => sendEvent(win?.webContents, 'command.run', { id }),
-  }));
+  Menu.setApplicationMenu(
+    buildMenu({
+      isMac,
+      devTools: !app.isPackaged,
+      send: (id) => sendEvent(win?.webContents, 'command.run', { id }),
+    }),
+  );
 
   app.on('before-quit', () => void engine.dispose());
   app.on('window-all-closed', () => {

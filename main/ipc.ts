@@ -28,7 +28,8 @@ function senderProblem(e: IpcMainInvokeEvent, o: IpcOptions): string | null {
   if (!frame) return 'the sending frame is gone';
   if (!o.isAppWindow(e.sender)) return 'the sender is not an app window';
   const main = e.sender.mainFrame;
-  if (frame.parent !== null || frame.processId !== main.processId || frame.routingId !== main.routingId) return 'only the main frame may call the app';
+  if (frame.parent !== null || frame.processId !== main.processId || frame.routingId !== main.routingId)
+    return 'only the main frame may call the app';
   if (!o.isAppUrl(frame.url)) return 'the sender does not show the app';
   return null;
 }
@@ -49,6 +50,10 @@ export function registerIpc(o: IpcOptions): () => void {
 }
 
 /** sends one event to a window, if it is still there */
-export function sendEvent<E extends EventChannel>(wc: WebContents | null | undefined, event: E, payload: Events[E]): void {
+export function sendEvent<E extends EventChannel>(
+  wc: WebContents | null | undefined,
+  event: E,
+  payload: Events[E],
+): void {
   if (wc && !wc.isDestroyed()) wc.send(CHANNEL_PREFIX + event, payload);
 }

@@ -6,9 +6,16 @@
 import { Menu, type MenuItemConstructorOptions } from 'electron';
 import { MENU_COMMANDS, type MenuCommandId } from '../common/commands.ts';
 
-export function buildMenu(opts: { send: (id: MenuCommandId) => void; isMac: boolean; devTools: boolean }): Menu {
+export function buildMenu(opts: {
+  send: (id: MenuCommandId) => void;
+  isMac: boolean;
+  devTools: boolean;
+}): Menu {
   const cmd = (id: MenuCommandId, accelerator?: string): MenuItemConstructorOptions => ({
-    id, label: MENU_COMMANDS[id], click: () => opts.send(id), ...(accelerator ? { accelerator } : {}),
+    id,
+    label: MENU_COMMANDS[id],
+    click: () => opts.send(id),
+    ...(accelerator ? { accelerator } : {}),
   });
   const template: MenuItemConstructorOptions[] = [
     ...(opts.isMac ? [{ role: 'appMenu' as const }] : []),
@@ -44,8 +51,14 @@ export function buildMenu(opts: { send: (id: MenuCommandId) => void; isMac: bool
     {
       label: '&View',
       submenu: [
-        { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' },
-        ...(opts.devTools ? [{ type: 'separator' as const }, { role: 'reload' as const }, { role: 'toggleDevTools' as const }] : []),
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+        ...(opts.devTools
+          ? [{ type: 'separator' as const }, { role: 'reload' as const }, { role: 'toggleDevTools' as const }]
+          : []),
       ],
     },
     { role: 'windowMenu' },

@@ -10,7 +10,10 @@ import { join } from 'node:path';
 /** the npm package name, which Electron uses as the app name (no productName is set) */
 export const APP_ID = 'dma-workbench';
 
-export function appDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function appDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   if (platform === 'win32') return env['APPDATA'] ?? join(homedir(), 'AppData', 'Roaming');
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support');
   return env['XDG_CONFIG_HOME'] || join(homedir(), '.config');

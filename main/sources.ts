@@ -64,7 +64,15 @@ export class SourceStore {
   /** a new run source (evicts the oldest finished runs beyond the limit) */
   addRun(init: Omit<RunSource, 'kind' | 'id' | 'events' | 'timeline' | 'status' | 'summary'>): RunSource {
     const id = `run-${++this.nextRun}`;
-    const src: RunSource = { kind: 'run', id, ...init, events: [], timeline: new Timeline(), status: 'queued', summary: null };
+    const src: RunSource = {
+      kind: 'run',
+      id,
+      ...init,
+      events: [],
+      timeline: new Timeline(),
+      status: 'queued',
+      summary: null,
+    };
     this.sources.set(id, src);
     this.evict('run', this.keepRuns);
     return src;
@@ -82,8 +90,12 @@ export class SourceStore {
   get(id: string): Source {
     const s = this.sources.get(id);
     if (s) return s;
-    const kept = id.startsWith('snap-') ? `${this.keepSnapshots} imported snapshots` : `${this.keepRuns} runs`;
-    throw new SourceError(`unknown source "${id}": it does not exist or is no longer in memory (the last ${kept} are kept)`);
+    const kept = id.startsWith('snap-')
+      ? `${this.keepSnapshots} imported snapshots`
+      : `${this.keepRuns} runs`;
+    throw new SourceError(
+      `unknown source "${id}": it does not exist or is no longer in memory (the last ${kept} are kept)`,
+    );
   }
 
   has(id: string): boolean {

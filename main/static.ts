@@ -10,7 +10,8 @@ import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
  * The renderer's CSP (the same as the meta tag in renderer/index.html): Monaco needs inline styles and
  * blob: workers; nothing else is loosened. 'self' covers the same-origin WebSocket of browser mode.
  */
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; font-src 'self' data:";
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; font-src 'self' data:";
 
 /** headers sent with every file of the renderer */
 export const SECURITY_HEADERS: Record<string, string> = {
@@ -65,7 +66,8 @@ export function resolveStaticPath(root: string, urlPath: string): string | null 
   return file;
 }
 
-export type StaticResult = { status: 200; file: string; type: string; body: Buffer } | { status: 403 | 404; message: string };
+export type StaticResult =
+  { status: 200; file: string; type: string; body: Buffer } | { status: 403 | 404; message: string };
 
 /** reads the file a URL path names, with the status to answer */
 export async function readStatic(root: string, urlPath: string): Promise<StaticResult> {

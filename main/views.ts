@@ -15,7 +15,8 @@ export const hex = (v: bigint | number | string): string =>
   typeof v === 'string' ? v : '0x' + v.toString(16);
 
 /** a bigint field that may have travelled as a hex (or decimal) string */
-export const big = (v: unknown): bigint => (typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : BigInt(String(v)));
+export const big = (v: unknown): bigint =>
+  typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : BigInt(String(v));
 
 /** decoded arguments as the event log shows them: addresses and sizes (bigints) in hex */
 export function formatArgs(args: Record<string, unknown>): string {
@@ -30,21 +31,51 @@ export function toEventRow(e: RunEvent): EventRow {
   switch (e.kind) {
     case 'ioctl':
       return {
-        ...base, kind: 'ioctl', pid: e.pid, op: e.op, args: formatArgs(e.args), result: formatRet(e.ret, e.errno),
-        ...(e.errno ? { errno: e.errno } : {}), failed: e.ret < 0, lockedVm: { ...e.lockedVm }, explain: e.explain,
+        ...base,
+        kind: 'ioctl',
+        pid: e.pid,
+        op: e.op,
+        args: formatArgs(e.args),
+        result: formatRet(e.ret, e.errno),
+        ...(e.errno ? { errno: e.errno } : {}),
+        failed: e.ret < 0,
+        lockedVm: { ...e.lockedVm },
+        explain: e.explain,
       };
     case 'action':
       return {
-        ...base, kind: 'action', pid: e.pid, op: e.op, args: formatArgs(e.args), result: '', failed: false,
-        lockedVm: { ...e.lockedVm }, explain: e.explain,
+        ...base,
+        kind: 'action',
+        pid: e.pid,
+        op: e.op,
+        args: formatArgs(e.args),
+        result: '',
+        failed: false,
+        lockedVm: { ...e.lockedVm },
+        explain: e.explain,
       };
     case 'expect':
       return {
-        ...base, kind: 'expect', op: 'expect', args: e.label, result: e.ok ? 'ok' : 'FAILED', failed: !e.ok, lockedVm: {},
+        ...base,
+        kind: 'expect',
+        op: 'expect',
+        args: e.label,
+        result: e.ok ? 'ok' : 'FAILED',
+        failed: !e.ok,
+        lockedVm: {},
         explain: e.ok ? `got ${e.actual}` : `expected ${e.expected}, got ${e.actual}`,
       };
     case 'log':
-      return { ...base, kind: 'log', op: 'log', args: '', result: '', failed: false, lockedVm: {}, explain: e.text };
+      return {
+        ...base,
+        kind: 'log',
+        op: 'log',
+        args: '',
+        result: '',
+        failed: false,
+        lockedVm: {},
+        explain: e.text,
+      };
   }
 }
 
@@ -90,8 +121,16 @@ export function validCount(w: WindowState): number {
 
 export function toWindowRow(w: WindowState): WindowRow {
   return {
-    container: w.container, slot: w.slot, table: w.table, startAddr: hex(w.startAddr), pageShift: w.pageShift,
-    size: hex(w.size), levels: w.levels, entries: w.entries, valid: validCount(w), borrowed: w.borrowed,
+    container: w.container,
+    slot: w.slot,
+    table: w.table,
+    startAddr: hex(w.startAddr),
+    pageShift: w.pageShift,
+    size: hex(w.size),
+    levels: w.levels,
+    entries: w.entries,
+    valid: validCount(w),
+    borrowed: w.borrowed,
   };
 }
 
@@ -101,17 +140,41 @@ export function toStateView(s: WorldState): StateView {
     seq: s.seq,
     hosts: s.hosts.map((h) => ({ ...h })),
     processes: s.processes.map((p) => ({
-      pid: p.pid, name: p.name, host: p.host, lockedVm: p.lockedVm, memlock: hex(p.memlock), exited: p.exited,
+      pid: p.pid,
+      name: p.name,
+      host: p.host,
+      lockedVm: p.lockedVm,
+      memlock: hex(p.memlock),
+      exited: p.exited,
       breakdown: { ...p.breakdown } as unknown as Record<string, number>,
     })),
     regions: s.regions.map((r) => ({
-      pid: r.pid, id: r.id, ua: hex(r.ua), size: hex(r.size), entries: r.entries, used: r.used, mapped: r.mapped,
-      ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}), containers: [...r.containers],
+      pid: r.pid,
+      id: r.id,
+      ua: hex(r.ua),
+      size: hex(r.size),
+      entries: r.entries,
+      used: r.used,
+      mapped: r.mapped,
+      ...(r.pageShift !== undefined ? { pageShift: r.pageShift } : {}),
+      containers: [...r.containers],
     })),
-    groups: s.groups.map((g) => ({ id: g.id, name: g.name, phb: g.phb, container: g.container, owner: g.owner })),
+    groups: s.groups.map((g) => ({
+      id: g.id,
+      name: g.name,
+      phb: g.phb,
+      container: g.container,
+      owner: g.owner,
+    })),
     containers: s.containers.map((c) => ({
-      id: c.id, pid: c.pid, iommu: c.iommu, enabled: c.enabled, defaultWindowPending: c.defaultWindowPending,
-      groups: [...c.groups], mm: c.mm, fdOpen: c.fdOpen,
+      id: c.id,
+      pid: c.pid,
+      iommu: c.iommu,
+      enabled: c.enabled,
+      defaultWindowPending: c.defaultWindowPending,
+      groups: [...c.groups],
+      mm: c.mm,
+      fdOpen: c.fdOpen,
     })),
     windows: s.windows.map(toWindowRow),
   };
@@ -126,7 +189,12 @@ export function regionPidOf(s: WorldState, container: number): number | null {
 export function toEntryRow(s: WorldState, pid: number | null, e: Entry): EntryRow {
   const region = e.ua === 0n ? undefined : regionOf(s, pid, e.ua);
   return {
-    index: e.index, iova: hex(e.iova), value: hex(e.value), hpa: hex(e.hpa), perm: e.perm, ua: hex(e.ua),
+    index: e.index,
+    iova: hex(e.iova),
+    value: hex(e.value),
+    hpa: hex(e.hpa),
+    perm: e.perm,
+    ua: hex(e.ua),
     region: region ? region.id : null,
   };
 }
@@ -139,7 +207,11 @@ export const CONTRIBUTORS: (keyof LockedVmBreakdown)[] = ['v1Enable', 'regions',
  * seqs of its failed calls and failed expectations (an expectation belongs to the process of the call
  * before it). Without events (an imported snapshot without its log), one point from the state.
  */
-export function lockedVmSeries(events: readonly RunEvent[], pid: number, fallback: WorldState | null): LockedVmSeries | null {
+export function lockedVmSeries(
+  events: readonly RunEvent[],
+  pid: number,
+  fallback: WorldState | null,
+): LockedVmSeries | null {
   const out: LockedVmSeries = { pid, limit: [], seq: [], total: [], stacks: {}, failed: [] };
   for (const c of CONTRIBUTORS) out.stacks[c] = [];
   const pageShiftOfHost = new Map<number, number>();
@@ -193,7 +265,9 @@ export const CSV_MAX_ROWS = 2_000_000;
 export function windowCsv(s: WorldState, w: WindowState): string {
   const total = validCount(w);
   if (total > CSV_MAX_ROWS) {
-    throw new Error(`the window holds ${total} valid entries, more than the ${CSV_MAX_ROWS} a CSV export writes; export a snapshot instead (it stores them as runs)`);
+    throw new Error(
+      `the window holds ${total} valid entries, more than the ${CSV_MAX_ROWS} a CSV export writes; export a snapshot instead (it stores them as runs)`,
+    );
   }
   const pid = regionPidOf(s, w.container);
   const lines = ['index,iova,tce,hpa,perm,ua,region'];
@@ -201,7 +275,9 @@ export function windowCsv(s: WorldState, w: WindowState): string {
   for (let from = 0; from < total; from += PAGE) {
     for (const e of validEntries(w, from, PAGE).rows) {
       const r = e.ua === 0n ? undefined : regionOf(s, pid, e.ua);
-      lines.push(`${e.index},${hex(e.iova)},${hex(e.value)},${hex(e.hpa)},${PERM[e.perm]},${e.ua === 0n ? '' : hex(e.ua)},${r ? r.id : ''}`);
+      lines.push(
+        `${e.index},${hex(e.iova)},${hex(e.value)},${hex(e.hpa)},${PERM[e.perm]},${e.ua === 0n ? '' : hex(e.ua)},${r ? r.id : ''}`,
+      );
     }
   }
   return lines.join('\n') + '\n';

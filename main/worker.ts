@@ -36,11 +36,17 @@ port.on('message', (m: HostMessage) => {
 });
 
 async function answer(id: number, channel: string, payload: unknown): Promise<Reply<unknown>> {
-  if (!isEngineChannel(channel)) return { ok: false, error: { code: 'unknown-channel', message: `the engine does not answer ${channel}` } };
+  if (!isEngineChannel(channel))
+    return {
+      ok: false,
+      error: { code: 'unknown-channel', message: `the engine does not answer ${channel}` },
+    };
   try {
     return { ok: true, value: await service.handle(channel, payload as never) };
   } catch (e) {
-    const message = isUserError(e) ? e.message : `internal error in the engine (${channel}): ${e instanceof Error ? e.message : String(e)}`;
+    const message = isUserError(e)
+      ? e.message
+      : `internal error in the engine (${channel}): ${e instanceof Error ? e.message : String(e)}`;
     return { ok: false, error: { code: 'failed', message } };
   }
 }

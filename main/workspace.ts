@@ -19,20 +19,34 @@ export class FileError extends Error {
 
 /** Checks a scenario file name: a plain `*.ts` name, no folders, nothing a file system would reject. */
 export function checkName(name: string): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200) throw new FileError('a file name must have 1 to 200 characters');
-  if (!name.endsWith('.ts')) throw new FileError(`${JSON.stringify(name)}: a scenario file name must end in .ts`);
-  if (name !== basename(name) || /[/\\]/.test(name)) throw new FileError(`${JSON.stringify(name)}: a file name cannot contain folders`);
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200)
+    throw new FileError('a file name must have 1 to 200 characters');
+  if (!name.endsWith('.ts'))
+    throw new FileError(`${JSON.stringify(name)}: a scenario file name must end in .ts`);
+  if (name !== basename(name) || /[/\\]/.test(name))
+    throw new FileError(`${JSON.stringify(name)}: a file name cannot contain folders`);
   // control characters and the characters Windows refuses, so a workspace can move between systems
-  if (/[\u0000-\u001f<>:"|?*]/.test(name)) throw new FileError(`${JSON.stringify(name)}: the name contains a character that is not allowed in file names`);
-  if (name.startsWith('.') || /[. ]$/.test(name.slice(0, -3))) throw new FileError(`${JSON.stringify(name)}: a file name cannot start with a dot or end its stem with a dot or space`);
-  if (/^(con|prn|aux|nul|com\d|lpt\d)$/i.test(name.slice(0, -3))) throw new FileError(`${JSON.stringify(name)}: the name is reserved on Windows`);
+  if (/[\u0000-\u001f<>:"|?*]/.test(name))
+    throw new FileError(
+      `${JSON.stringify(name)}: the name contains a character that is not allowed in file names`,
+    );
+  if (name.startsWith('.') || /[. ]$/.test(name.slice(0, -3)))
+    throw new FileError(
+      `${JSON.stringify(name)}: a file name cannot start with a dot or end its stem with a dot or space`,
+    );
+  if (/^(con|prn|aux|nul|com\d|lpt\d)$/i.test(name.slice(0, -3)))
+    throw new FileError(`${JSON.stringify(name)}: the name is reserved on Windows`);
   return name;
 }
 
 /** a suggested export name as a plain file name (no folders, no characters file systems refuse) */
 export function safeFileName(suggested: string): string {
   const base = suggested.split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[\u0000-\u001f<>:"|?*]/g, '_').replace(/^\.+/, '').trim().slice(0, 200);
+  const clean = base
+    .replace(/[\u0000-\u001f<>:"|?*]/g, '_')
+    .replace(/^\.+/, '')
+    .trim()
+    .slice(0, 200);
   return clean || 'export.txt';
 }
 
@@ -83,9 +97,13 @@ export async function atomicCreateFile(target: string, data: string | Uint8Array
     if (code === 'EEXIST') throw new FileError(`${basename(target)} already exists; choose another name`);
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
     // a file system without hard links (FAT, some network shares)
-    const fh = await fs.open(target, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'EEXIST' ? new FileError(`${basename(target)} already exists; choose another name`) : err;
-    });
+    const fh = await fs
+      .open(target, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644)
+      .catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EEXIST'
+          ? new FileError(`${basename(target)} already exists; choose another name`)
+          : err;
+      });
     try {
       await fh.writeFile(data);
       await fh.sync();
@@ -101,9 +119,11 @@ export async function atomicCreateFile(target: string, data: string | Uint8Array
 export async function readTextLimited(path: string, max: number): Promise<string> {
   const st = await fs.stat(path);
   if (!st.isFile()) throw new FileError(`${basename(path)} is not a file`);
-  if (st.size > max) throw new FileError(`${basename(path)} is ${st.size} bytes, larger than the ${max}-byte limit`);
+  if (st.size > max)
+    throw new FileError(`${basename(path)} is ${st.size} bytes, larger than the ${max}-byte limit`);
   const buf = await fs.readFile(path);
-  if (buf.length > max) throw new FileError(`${basename(path)} grew beyond the ${max}-byte limit while being read`);
+  if (buf.length > max)
+    throw new FileError(`${basename(path)} grew beyond the ${max}-byte limit while being read`);
   return buf.toString('utf8');
 }
 
@@ -171,7 +191,8 @@ export class Workspace {
   private pathOf(name: string): string {
     checkName(name);
     const p = resolve(this.folder, name);
-    if (dirname(p) !== this.folder) throw new FileError(`${JSON.stringify(name)}: not a file of the workspace folder`);
+    if (dirname(p) !== this.folder)
+      throw new FileError(`${JSON.stringify(name)}: not a file of the workspace folder`);
     return p;
   }
 
@@ -196,7 +217,8 @@ export class Workspace {
     try {
       return { name, text: await readTextLimited(p, MAX_SCENARIO_BYTES) };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileError(`${name} does not exist in the workspace`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new FileError(`${name} does not exist in the workspace`);
       throw e;
     }
   }
@@ -205,7 +227,10 @@ export class Workspace {
   async write(name: string, text: string): Promise<{ name: string; bytes: number }> {
     const p = this.pathOf(name);
     const data = Buffer.from(text, 'utf8');
-    if (data.length > MAX_SCENARIO_BYTES) throw new FileError(`${name}: ${data.length} bytes is larger than the ${MAX_SCENARIO_BYTES}-byte limit`);
+    if (data.length > MAX_SCENARIO_BYTES)
+      throw new FileError(
+        `${name}: ${data.length} bytes is larger than the ${MAX_SCENARIO_BYTES}-byte limit`,
+      );
     await fs.mkdir(this.folder, { recursive: true });
     await atomicWriteFile(p, data);
     return { name, bytes: data.length };
@@ -215,7 +240,10 @@ export class Workspace {
   async create(name: string, text = ''): Promise<{ name: string }> {
     const p = this.pathOf(name);
     const data = Buffer.from(text, 'utf8');
-    if (data.length > MAX_SCENARIO_BYTES) throw new FileError(`${name}: ${data.length} bytes is larger than the ${MAX_SCENARIO_BYTES}-byte limit`);
+    if (data.length > MAX_SCENARIO_BYTES)
+      throw new FileError(
+        `${name}: ${data.length} bytes is larger than the ${MAX_SCENARIO_BYTES}-byte limit`,
+      );
     await fs.mkdir(this.folder, { recursive: true });
     await atomicCreateFile(p, data);
     return { name };

@@ -8,7 +8,15 @@
  * main validates every payload anyway (main/ipc.ts).
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { CHANNEL_PREFIX, EVENT_CHANNELS, requests, type DmawbApi, type EventChannel, type Events, type RequestChannel } from '../common/contract.ts';
+import {
+  CHANNEL_PREFIX,
+  EVENT_CHANNELS,
+  requests,
+  type DmawbApi,
+  type EventChannel,
+  type Events,
+  type RequestChannel,
+} from '../common/contract.ts';
 import { API_KEY } from './api.ts';
 
 /** the function of one request channel (the channel is fixed here, not chosen by the renderer) */

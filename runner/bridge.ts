@@ -50,7 +50,13 @@ export class Bridge {
 
   constructor(private readonly session: SessionLike) {}
 
-  call(op: number, id: number, payload: string | number, site: string | number, fields?: unknown[]): string | number | undefined {
+  call(
+    op: number,
+    id: number,
+    payload: string | number,
+    site: string | number,
+    fields?: unknown[],
+  ): string | number | undefined {
     this.calls++;
     const line = typeof site === 'number' ? (site > 0 ? site : undefined) : site ? lineOf(site) : undefined;
     if (this.fatal) return encodeError(true, 'Error', this.fatal.message);
@@ -61,13 +67,18 @@ export class Bridge {
       if (typeof payload === 'number') payload = ''; // 0: no payload; field kinds: the values are in `fields`
       if (op === OP_EXPECT) return this.expect(payload);
       if (op === OP_LOG) return this.log(payload);
-      if (op === OP_EXPLAIN) return encodeValue(this.explains[Number(decodeArgs(payload, () => ({}))[0]) - 1]);
-      const args = fields && spec.fields ? [fieldsObject(spec.fields, fields)] : decodeArgs(payload, (h) => this.objectOf(h));
+      if (op === OP_EXPLAIN)
+        return encodeValue(this.explains[Number(decodeArgs(payload, () => ({}))[0]) - 1]);
+      const args =
+        fields && spec.fields
+          ? [fieldsObject(spec.fields, fields)]
+          : decodeArgs(payload, (h) => this.objectOf(h));
       let result: unknown;
       if (op === OP_CREATE_HOST) {
         result = this.session.createHost(args[0] as never);
       } else {
-        if (this.kinds[id] !== spec.cls) throw new ScenarioError(`${spec.name}: the object it was called on is not a ${spec.cls}`);
+        if (this.kinds[id] !== spec.cls)
+          throw new ScenarioError(`${spec.name}: the object it was called on is not a ${spec.cls}`);
         const target = this.objects[id] as Record<string, unknown>;
         if (spec.type === 'get') result = target[spec.name];
         else if (spec.type === 'set') target[spec.name] = args[0];
@@ -88,7 +99,11 @@ export class Bridge {
   private ioctlResult(r: IoctlResultLike): string | number {
     const ret = r?.ret;
     if (
-      r?.out === undefined && Number.isInteger(ret) && ret >= -RET_BIAS && ret < RET_BIAS && typeof r.explain === 'string' &&
+      r?.out === undefined &&
+      Number.isInteger(ret) &&
+      ret >= -RET_BIAS &&
+      ret < RET_BIAS &&
+      typeof r.explain === 'string' &&
       r.errno === (ret < 0 ? (errnoName(ret) ?? `E${-ret}`) : undefined)
     ) {
       const token = this.explains.push(r.explain);
@@ -99,7 +114,8 @@ export class Bridge {
 
   /** the id of a host object, registering it on first sight */
   private handleOf(obj: unknown, cls: ClassName): string {
-    if (obj === null || typeof obj !== 'object') throw new Error(`expected a ${cls} object from the engine, got ${obj === null ? 'null' : typeof obj}`);
+    if (obj === null || typeof obj !== 'object')
+      throw new Error(`expected a ${cls} object from the engine, got ${obj === null ? 'null' : typeof obj}`);
     let id = this.ids.get(obj);
     if (id === undefined) {
       id = this.objects.length;
@@ -121,9 +137,15 @@ export class Bridge {
     const [kind, a, b, label, same] = decodeArgs(payload, (h) => this.describe(h));
     let c: Check;
     switch (kind) {
-      case 'ok': c = checkOk(a); break;
-      case 'errno': c = checkErrno(a, b); break;
-      case 'ret': c = checkRet(a, b); break;
+      case 'ok':
+        c = checkOk(a);
+        break;
+      case 'errno':
+        c = checkErrno(a, b);
+        break;
+      case 'ret':
+        c = checkRet(a, b);
+        break;
       default:
         c = checkEq(a, b);
         // objects are copies on this side: identity was decided in the guest (Object.is)
@@ -153,7 +175,8 @@ export class Bridge {
     if (err.name === 'BudgetError') this.fatal = { kind: 'memory', message: err.message, line: at };
     else if (err instanceof RangeError && /call stack/i.test(err.message)) {
       this.fatal = { kind: 'memory', message: 'stack overflow inside the emulator', line: at };
-    } else this.fatal = { kind: 'runtime', message: `internal error in the emulator: ${err.message}`, line: at };
+    } else
+      this.fatal = { kind: 'runtime', message: `internal error in the emulator: ${err.message}`, line: at };
     return encodeError(true, err.name, this.fatal.message);
   }
 }

@@ -53,7 +53,10 @@ export function decodeArgs(s: string, handle: (id: number) => object): unknown[]
 // wraps every named closure in a defineProperty call, which made decoding 10x slower).
 class Reader {
   i = 0;
-  constructor(private readonly s: string, private readonly handle: (id: number) => object) {}
+  constructor(
+    private readonly s: string,
+    private readonly handle: (id: number) => object,
+  ) {}
 
   private until(end: string): string {
     const j = this.s.indexOf(end, this.i);
@@ -65,7 +68,8 @@ class Reader {
 
   private counted(): string {
     const len = Number(this.until(':'));
-    if (!Number.isSafeInteger(len) || len < 0 || this.i + len > this.s.length) throw new WireError('bad string length');
+    if (!Number.isSafeInteger(len) || len < 0 || this.i + len > this.s.length)
+      throw new WireError('bad string length');
     const t = this.s.slice(this.i, this.i + len);
     this.i += len;
     return t;
@@ -76,15 +80,24 @@ class Reader {
     const s = this.s;
     const c = s[this.i++];
     switch (c) {
-      case 'u': return undefined;
-      case 'z': return null;
-      case 't': return true;
-      case 'f': return false;
-      case 'd': return Number(this.until(';'));
-      case 'n': return BigInt(this.until(';'));
-      case 's': return this.counted();
-      case 'x': return new Opaque(this.counted());
-      case 'h': return this.handle(Number(this.until(';')));
+      case 'u':
+        return undefined;
+      case 'z':
+        return null;
+      case 't':
+        return true;
+      case 'f':
+        return false;
+      case 'd':
+        return Number(this.until(';'));
+      case 'n':
+        return BigInt(this.until(';'));
+      case 's':
+        return this.counted();
+      case 'x':
+        return new Opaque(this.counted());
+      case 'h':
+        return this.handle(Number(this.until(';')));
       case '[': {
         const a: unknown[] = [];
         while (s[this.i] !== ']') {
@@ -101,7 +114,8 @@ class Reader {
           const k = this.counted();
           const v = this.value(depth + 1);
           // plain data only: a key such as "__proto__" must not reach a prototype
-          if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+          if (k === '__proto__')
+            Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
           else o[k] = v;
         }
         this.i++;
@@ -116,12 +130,17 @@ class Reader {
 /** Encodes a host value of a 'value' member for the guest (see the table above). */
 export function encodeValue(v: unknown): string | number | undefined {
   switch (typeof v) {
-    case 'number': return v;
-    case 'undefined': return undefined;
+    case 'number':
+      return v;
+    case 'undefined':
+      return undefined;
     // (the result reaches QuickJS as a C string: a NUL character goes through JSON's escape instead)
-    case 'string': return v.includes('\0') ? 'J' + encodeJson(v) : 'S' + v;
-    case 'bigint': return 'B' + v;
-    case 'boolean': return v ? 'T' : 'F';
+    case 'string':
+      return v.includes('\0') ? 'J' + encodeJson(v) : 'S' + v;
+    case 'bigint':
+      return 'B' + v;
+    case 'boolean':
+      return v ? 'T' : 'F';
     default:
       if (v === null) return 'N';
       return flatRecord(v as object) ?? 'J' + encodeJson(v);
@@ -140,10 +159,17 @@ function flatRecord(v: object): string | undefined {
   for (const [k, x] of Object.entries(v)) {
     let t: string;
     switch (typeof x) {
-      case 'bigint': t = 'n' + x; break;
-      case 'number': t = 'd' + x; break;
-      case 'boolean': t = x ? 't' : 'f'; break;
-      case 'undefined': continue;
+      case 'bigint':
+        t = 'n' + x;
+        break;
+      case 'number':
+        t = 'd' + x;
+        break;
+      case 'boolean':
+        t = x ? 't' : 'f';
+        break;
+      case 'undefined':
+        continue;
       case 'string':
         if (x.includes('\x01') || x.includes('\0')) return undefined;
         t = 's' + x;
@@ -161,7 +187,8 @@ function flatRecord(v: object): string | undefined {
 
 /** An IoctlResult: the compact R form when there is no `out`, JSON otherwise. */
 export function encodeIoctl(r: { ret: number; errno?: string; out?: unknown; explain?: string }): string {
-  if (r.out === undefined && typeof r.ret === 'number' && !r.explain?.includes('\0')) return `R${r.ret};${r.errno ?? ''};${r.explain ?? ''}`;
+  if (r.out === undefined && typeof r.ret === 'number' && !r.explain?.includes('\0'))
+    return `R${r.ret};${r.errno ?? ''};${r.explain ?? ''}`;
   return 'J' + encodeJson(r);
 }
 
@@ -172,7 +199,8 @@ export function encodeJson(v: unknown): string {
     if (x !== null && typeof x === 'object' && !Array.isArray(x)) {
       const proto = Object.getPrototypeOf(x);
       // only plain data crosses; an engine object inside a result would drag its whole graph along
-      if (proto !== Object.prototype && proto !== null) return `[${(x as object).constructor?.name ?? 'object'}]`;
+      if (proto !== Object.prototype && proto !== null)
+        return `[${(x as object).constructor?.name ?? 'object'}]`;
     }
     return x;
   });

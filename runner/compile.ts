@@ -48,16 +48,26 @@ export function compileScenario(input: string): CompileResult {
   }
   if (js.length !== source.length) {
     // Cannot happen with strip-only; if a future amaro changes that, positions would silently drift.
-    return { ok: false, source, error: { message: 'internal error: type stripping changed the length of the file', line: 1, column: 1 } };
+    return {
+      ok: false,
+      source,
+      error: { message: 'internal error: type stripping changed the length of the file', line: 1, column: 1 },
+    };
   }
   const mod = findModuleSyntax(js);
-  if (mod) return { ok: false, source, error: { message: MODULE_MESSAGES[mod.what], ...positionOfOffset(source, mod.offset) } };
+  if (mod)
+    return {
+      ok: false,
+      source,
+      error: { message: MODULE_MESSAGES[mod.what], ...positionOfOffset(source, mod.offset) },
+    };
   return { ok: true, source, js };
 }
 
 function swcError(source: string, e: SwcError): CompileError {
   const line = typeof e.startLine === 'number' && e.startLine >= 1 ? e.startLine : 1;
-  const column = typeof e.startColumn === 'number' ? displayToUtf16Column(lineText(source, line), e.startColumn) : 1;
+  const column =
+    typeof e.startColumn === 'number' ? displayToUtf16Column(lineText(source, line), e.startColumn) : 1;
   let message = String(e.message ?? e);
   if (e.code === 'UnsupportedSyntax') {
     message += ' (a scenario file may use type annotations only; write a plain object or constants instead)';
@@ -66,10 +76,13 @@ function swcError(source: string, e: SwcError): CompileError {
 }
 
 const MODULE_MESSAGES = {
-  import: 'import statements are not available: a scenario file is a script that uses the scenario API globals (createHost, expectOk, …), not a module (scenario-api.md §5)',
+  import:
+    'import statements are not available: a scenario file is a script that uses the scenario API globals (createHost, expectOk, …), not a module (scenario-api.md §5)',
   export: 'export is not available: a scenario file is a script, not a module (scenario-api.md §5)',
-  'dynamic-import': 'import() is not available in a scenario file: it can use the scenario API only (scenario-api.md §5)',
-  'import-meta': 'import.meta is not available: a scenario file is a script, not a module (scenario-api.md §5)',
+  'dynamic-import':
+    'import() is not available in a scenario file: it can use the scenario API only (scenario-api.md §5)',
+  'import-meta':
+    'import.meta is not available: a scenario file is a script, not a module (scenario-api.md §5)',
 } as const;
 
 type ModuleSyntax = keyof typeof MODULE_MESSAGES;

@@ -39,18 +39,31 @@ export interface RunResult<S extends RunSession = RunSession> {
   sandbox: { fastPath: boolean; disposedCleanly: boolean; hostCalls: number; lines: 'marks' | 'stack' };
 }
 
-export async function executeScenario<S extends RunSession>(session: S, opts: ExecuteOptions): Promise<RunResult<S>> {
+export async function executeScenario<S extends RunSession>(
+  session: S,
+  opts: ExecuteOptions,
+): Promise<RunResult<S>> {
   const filename = opts.filename ?? 'scenario.ts';
   const compiled = compileScenario(opts.source);
   let error: RunError | null;
-  let sandbox: RunResult['sandbox'] = { fastPath: false, disposedCleanly: true, hostCalls: 0, lines: 'stack' };
+  let sandbox: RunResult['sandbox'] = {
+    fastPath: false,
+    disposedCleanly: true,
+    hostCalls: 0,
+    lines: 'stack',
+  };
   if (!compiled.ok) {
     error = { kind: 'compile', ...compiled.error };
   } else {
     const bridge = new Bridge(session);
     const report = await runInSandbox(compiled.js, compiled.source, bridge, opts);
     error = report.error;
-    sandbox = { fastPath: report.fastPath, disposedCleanly: report.disposedCleanly, hostCalls: bridge.calls, lines: report.lines };
+    sandbox = {
+      fastPath: report.fastPath,
+      disposedCleanly: report.disposedCleanly,
+      hostCalls: bridge.calls,
+      lines: report.lines,
+    };
   }
   const expectations = { ...session.expectations };
   return {

@@ -26,8 +26,32 @@ export const EMPTY_MARK = '__dmawbE';
 
 /** words that put `(` in a non-call position: `if (`, `return (`, `typeof (` … */
 const KEYWORDS = new Set([
-  'if', 'for', 'while', 'switch', 'catch', 'with', 'return', 'typeof', 'void', 'delete', 'in', 'of', 'instanceof',
-  'new', 'function', 'do', 'else', 'case', 'throw', 'yield', 'await', 'class', 'extends', 'const', 'let', 'var',
+  'if',
+  'for',
+  'while',
+  'switch',
+  'catch',
+  'with',
+  'return',
+  'typeof',
+  'void',
+  'delete',
+  'in',
+  'of',
+  'instanceof',
+  'new',
+  'function',
+  'do',
+  'else',
+  'case',
+  'throw',
+  'yield',
+  'await',
+  'class',
+  'extends',
+  'const',
+  'let',
+  'var',
 ]);
 
 interface Insertion {
@@ -111,7 +135,12 @@ function isCallee(tokens: readonly Token[], i: number): boolean {
 }
 
 /** token range of the last argument between `(` at open and `)` at close, or null for no arguments */
-function lastArgument(tokens: readonly Token[], match: Int32Array, open: number, close: number): { first: number; last: number } | null {
+function lastArgument(
+  tokens: readonly Token[],
+  match: Int32Array,
+  open: number,
+  close: number,
+): { first: number; last: number } | null {
   const segments: { first: number; last: number }[] = [];
   let first = open + 1;
   for (let j = open + 1; j < close; j++) {
@@ -126,7 +155,8 @@ function lastArgument(tokens: readonly Token[], match: Int32Array, open: number,
     }
   }
   segments.push({ first, last: close - 1 });
-  for (let k = segments.length - 1; k >= 0; k--) if (segments[k]!.first <= segments[k]!.last) return segments[k]!;
+  for (let k = segments.length - 1; k >= 0; k--)
+    if (segments[k]!.first <= segments[k]!.last) return segments[k]!;
   return null;
 }
 
@@ -135,7 +165,11 @@ export class ColumnMap {
   /** per line (1-based): insertions as [original column (0-based UTF-16), length] in order */
   private readonly byLine = new Map<number, [number, number][]>();
 
-  constructor(private readonly original: string, lineStarts: readonly number[], insertions: readonly Insertion[]) {
+  constructor(
+    private readonly original: string,
+    lineStarts: readonly number[],
+    insertions: readonly Insertion[],
+  ) {
     let line = 1;
     for (const ins of insertions) {
       while (line < lineStarts.length && lineStarts[line]! <= ins.offset) line++;

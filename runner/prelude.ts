@@ -27,9 +27,18 @@ export const SCENARIO_FILE = 'scenario';
 export const PRELUDE_FILE = 'dmawb-prelude';
 
 const CONSTANTS: Record<string, string> = {
-  KiB: '1024n', MiB: '1048576n', GiB: '1073741824n', TiB: '1099511627776n',
-  READ: '1', WRITE: '2', RW: '3',
-  VFIO_TYPE1_IOMMU: '1', VFIO_SPAPR_TCE_IOMMU: '2', VFIO_TYPE1v2_IOMMU: '3', VFIO_DMA_CC_IOMMU: '4', VFIO_EEH: '5',
+  KiB: '1024n',
+  MiB: '1048576n',
+  GiB: '1073741824n',
+  TiB: '1099511627776n',
+  READ: '1',
+  WRITE: '2',
+  RW: '3',
+  VFIO_TYPE1_IOMMU: '1',
+  VFIO_SPAPR_TCE_IOMMU: '2',
+  VFIO_TYPE1v2_IOMMU: '3',
+  VFIO_DMA_CC_IOMMU: '4',
+  VFIO_EEH: '5',
   VFIO_SPAPR_TCE_v2_IOMMU: '7',
 };
 
@@ -45,10 +54,13 @@ function fieldsMethod(op: OpSpec, code: number, site: string): string {
   const fields = op.fields!;
   const vars = fields.map((f, i) => `v${i} = a.${f}`).join(', ');
   const vals = fields.map((_, i) => `v${i}`).join(', ');
-  const kind = (v: string) => `(typeof ${v} === 'bigint' ? 1 : ${v} === undefined ? 0 : typeof ${v} === 'number' ? 2 : 4)`;
+  const kind = (v: string) =>
+    `(typeof ${v} === 'bigint' ? 1 : ${v} === undefined ? 0 : typeof ${v} === 'number' ? 2 : 4)`;
   const kinds = fields.map((_, i) => (i === 0 ? kind('v0') : `${kind(`v${i}`)} << ${3 * i}`)).join(' | ');
   const other = fields.reduce((m, _, i) => m + 4 * 2 ** (3 * i), 0);
-  const encoded = fields.map((f, i) => `(v${i} === undefined ? '' : '${f.length}:${f}' + enc(v${i}))`).join(' + ');
+  const encoded = fields
+    .map((f, i) => `(v${i} === undefined ? '' : '${f.length}:${f}' + enc(v${i}))`)
+    .join(' + ');
   return `${op.name}(a) {
       if (a === null || typeof a !== 'object') return decIoctl(hostCall(${code}, idOf(this), enc(a), ${site}));
       const ${vars};
@@ -72,7 +84,9 @@ function memberSource(op: OpSpec, code: number): string {
 }
 
 function classSource(cls: ClassName): string {
-  const members = CLASSES[cls].map((mm) => memberSource({ cls, ...mm }, opOf(cls, mm.name, mm.type))).join('\n    ');
+  const members = CLASSES[cls]
+    .map((mm) => memberSource({ cls, ...mm }, opOf(cls, mm.name, mm.type)))
+    .join('\n    ');
   return `class ${cls} extends Handle {\n    ${members}\n  }`;
 }
 
@@ -81,7 +95,7 @@ function classSource(cls: ClassName): string {
  * returns [formatter for uncaught values that are not Errors, call-site state { line }] to the runner.
  */
 export function preludeSource(opts: { lineMarks: boolean }): string {
-  const classes = (Object.keys(CLASSES) as ClassName[]);
+  const classes = Object.keys(CLASSES) as ClassName[];
   const source = `(function (hostCall) {
   'use strict';
   // Builtins captured before the scenario runs, so that a scenario replacing them cannot confuse the API.
@@ -93,9 +107,13 @@ export function preludeSource(opts: { lineMarks: boolean }): string {
   // ---- the call site: the line stored by instrument.ts's marks, or the stack of this call ----
   // (state.line is read by the runner too: where a stopped scenario last made a call)
   const state = { line: 0 };
-  ${opts.lineMarks ? `const EMPTY = freeze([]);
+  ${
+    opts.lineMarks
+      ? `const EMPTY = freeze([]);
   define(G, '${LINE_MARK}', { value: (v, n) => { state.line = n; return v; }, writable: false, enumerable: false, configurable: false });
-  define(G, '${EMPTY_MARK}', { value: (n) => { state.line = n; return EMPTY; }, writable: false, enumerable: false, configurable: false });` : ''}
+  define(G, '${EMPTY_MARK}', { value: (n) => { state.line = n; return EMPTY; }, writable: false, enumerable: false, configurable: false });`
+      : ''
+  }
 
   // ---- handles: frozen guest objects with a private id; the same id is always the same object ----
   let idOf, isHandle;
@@ -288,7 +306,9 @@ export function preludeSource(opts: { lineMarks: boolean }): string {
     },
   };
   const globals = {
-    ${Object.entries(CONSTANTS).map(([k, v]) => `${k}: ${v}`).join(', ')},
+    ${Object.entries(CONSTANTS)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')},
     errno: freeze(${JSON.stringify(errno)}),
     ...api,
     console: freeze({ log: api.log, info: api.log, warn: api.log, error: api.log, debug: api.log }),

@@ -16,14 +16,22 @@
  */
 import variant from '@jitl/quickjs-wasmfile-release-sync';
 import {
-  newQuickJSWASMModuleFromVariant, newVariant,
-  type QuickJSContext, type QuickJSHandle, type QuickJSWASMModule,
+  newQuickJSWASMModuleFromVariant,
+  newVariant,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
 
 /** the WebAssembly global (its value is not in the ES2023 + Node 20 type libraries this layer compiles with) */
-const Wasm = (globalThis as unknown as {
-  WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => object; RuntimeError: new () => Error };
-}).WebAssembly;
+const Wasm = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Memory: new (d: { initial: number; maximum: number }) => object;
+      RuntimeError: new () => Error;
+    };
+  }
+).WebAssembly;
 
 /** An exception from inside WebAssembly: V8's stack limit (RangeError) or an emscripten abort. */
 export function isWasmFailure(e: unknown): boolean {
@@ -44,10 +52,12 @@ export interface LoadOptions {
 export async function loadQuickJS(opts: LoadOptions): Promise<QuickJSWASMModule> {
   const maximum = Math.ceil((BASE_BYTES + opts.memoryLimitBytes) / WASM_PAGE);
   const wasmMemory = new Wasm.Memory({ initial: BASE_BYTES / WASM_PAGE, maximum });
-  return newQuickJSWASMModuleFromVariant(newVariant(variant, {
-    wasmMemory,
-    ...(opts.wasmModule ? { wasmModule: opts.wasmModule } : {}),
-  }));
+  return newQuickJSWASMModuleFromVariant(
+    newVariant(variant, {
+      wasmMemory,
+      ...(opts.wasmModule ? { wasmModule: opts.wasmModule } : {}),
+    }),
+  );
 }
 
 /**
@@ -56,10 +66,21 @@ export async function loadQuickJS(opts: LoadOptions): Promise<QuickJSWASMModule>
  * values that follow as raw arguments (3 bits each: 0 absent, 1 bigint, 2 number). The call site is a
  * line number or a stack trace.
  */
-export type HostCall = (op: number, id: number, payload: string | number, site: string | number, fields: unknown[] | undefined) => string | number | undefined;
+export type HostCall = (
+  op: number,
+  id: number,
+  payload: string | number,
+  site: string | number,
+  fields: unknown[] | undefined,
+) => string | number | undefined;
 
 /** the field values of a numeric payload, read with `num(i)` / `big(i)` for argument i */
-function readFields(kinds: number, argc: number, num: (i: number) => number, big: (i: number) => bigint): unknown[] | undefined {
+function readFields(
+  kinds: number,
+  argc: number,
+  num: (i: number) => number,
+  big: (i: number) => bigint,
+): unknown[] | undefined {
   if (kinds < 0x40000000) return undefined;
   const out: unknown[] = [];
   for (let i = 0; i < 6 && 4 + i < argc; i++) {
@@ -85,11 +106,30 @@ export interface InstalledHostCall {
  *
  * `onOutOfMemory` is called when a result cannot be allocated in the guest heap.
  */
-export function installHostCall(ctx: QuickJSContext, fn: HostCall, onOutOfMemory: () => void): InstalledHostCall {
-  const generic = function (this: unknown, opH: QuickJSHandle, idH: QuickJSHandle, payloadH: QuickJSHandle, siteH: QuickJSHandle, ...rest: QuickJSHandle[]): QuickJSHandle | undefined {
+export function installHostCall(
+  ctx: QuickJSContext,
+  fn: HostCall,
+  onOutOfMemory: () => void,
+): InstalledHostCall {
+  const generic = function (
+    this: unknown,
+    opH: QuickJSHandle,
+    idH: QuickJSHandle,
+    payloadH: QuickJSHandle,
+    siteH: QuickJSHandle,
+    ...rest: QuickJSHandle[]
+  ): QuickJSHandle | undefined {
     const site = ctx.typeof(siteH) === 'number' ? ctx.getNumber(siteH) : ctx.getString(siteH);
     const payload = ctx.typeof(payloadH) === 'number' ? ctx.getNumber(payloadH) : ctx.getString(payloadH);
-    const fields = typeof payload === 'number' ? readFields(payload, 4 + rest.length, (i) => ctx.getNumber(rest[i - 4]!), (i) => ctx.getBigInt(rest[i - 4]!)) : undefined;
+    const fields =
+      typeof payload === 'number'
+        ? readFields(
+            payload,
+            4 + rest.length,
+            (i) => ctx.getNumber(rest[i - 4]!),
+            (i) => ctx.getBigInt(rest[i - 4]!),
+          )
+        : undefined;
     const r = safe(fn, ctx.getNumber(opH), ctx.getNumber(idH), payload, site, fields);
     if (r === undefined) return undefined;
     return typeof r === 'number' ? ctx.newNumber(r) : ctx.newString(r);
@@ -100,7 +140,13 @@ export function installHostCall(ctx: QuickJSContext, fn: HostCall, onOutOfMemory
   const internals = ctx as unknown as {
     cToHostCallbacks?: { callFunction?: (...a: number[]) => number };
     ffi?: Record<string, (...a: number[]) => number>;
-    module?: { UTF8ToString(p: number): string; lengthBytesUTF8(s: string): number; stringToUTF8(s: string, p: number, n: number): void; _malloc(n: number): number; _free(p: number): void };
+    module?: {
+      UTF8ToString(p: number): string;
+      lengthBytesUTF8(s: string): number;
+      stringToUTF8(s: string, p: number, n: number): void;
+      _malloc(n: number): number;
+      _free(p: number): void;
+    };
     ctx?: { value: number };
     runtime?: { hostRefs?: { get(id: number): unknown } };
   };
@@ -109,10 +155,23 @@ export function installHostCall(ctx: QuickJSContext, fn: HostCall, onOutOfMemory
   const mod = internals.module;
   const ctxPtr = internals.ctx?.value;
   const refs = internals.runtime?.hostRefs;
-  const ok = cbs && typeof cbs.callFunction === 'function' && ffi && mod && typeof ctxPtr === 'number' && refs &&
-    ['QTS_ArgvGetJSValueConstPointer', 'QTS_GetFloat64', 'QTS_GetString', 'QTS_FreeCString', 'QTS_NewFloat64', 'QTS_NewString']
-      .every((k) => typeof ffi[k] === 'function') &&
-    typeof mod._malloc === 'function' && typeof mod.UTF8ToString === 'function';
+  const ok =
+    cbs &&
+    typeof cbs.callFunction === 'function' &&
+    ffi &&
+    mod &&
+    typeof ctxPtr === 'number' &&
+    refs &&
+    [
+      'QTS_ArgvGetJSValueConstPointer',
+      'QTS_GetFloat64',
+      'QTS_GetString',
+      'QTS_FreeCString',
+      'QTS_NewFloat64',
+      'QTS_NewString',
+    ].every((k) => typeof ffi[k] === 'function') &&
+    typeof mod._malloc === 'function' &&
+    typeof mod.UTF8ToString === 'function';
   if (!ok) return { handle, fast: false };
 
   const argv = ffi.QTS_ArgvGetJSValueConstPointer!;
@@ -138,8 +197,23 @@ export function installHostCall(ctx: QuickJSContext, fn: HostCall, onOutOfMemory
     const sitePtr = argv(argvPtr, 3);
     const kinds = getFloat(ctxPtr, payloadPtr);
     const line = getFloat(ctxPtr, sitePtr);
-    const fields = kinds === kinds ? readFields(kinds, argc, (i) => getFloat(ctxPtr, argv(argvPtr, i)), (i) => BigInt(text(argv(argvPtr, i)))) : undefined;
-    const r = safe(fn, getFloat(ctxPtr, argv(argvPtr, 0)), getFloat(ctxPtr, argv(argvPtr, 1)), kinds === kinds ? kinds : text(payloadPtr), line === line ? line : text(sitePtr), fields);
+    const fields =
+      kinds === kinds
+        ? readFields(
+            kinds,
+            argc,
+            (i) => getFloat(ctxPtr, argv(argvPtr, i)),
+            (i) => BigInt(text(argv(argvPtr, i))),
+          )
+        : undefined;
+    const r = safe(
+      fn,
+      getFloat(ctxPtr, argv(argvPtr, 0)),
+      getFloat(ctxPtr, argv(argvPtr, 1)),
+      kinds === kinds ? kinds : text(payloadPtr),
+      line === line ? line : text(sitePtr),
+      fields,
+    );
     if (r === undefined) return 0; // the C side turns a null result into undefined
     if (typeof r === 'number') return newFloat(ctxPtr, r);
     const size = mod.lengthBytesUTF8(r) + 1;
@@ -157,7 +231,14 @@ export function installHostCall(ctx: QuickJSContext, fn: HostCall, onOutOfMemory
 }
 
 /** The host function must never throw into WebAssembly: an exception there would skip C cleanup. */
-function safe(fn: HostCall, op: number, id: number, payload: string | number, site: string | number, fields: unknown[] | undefined): string | number | undefined {
+function safe(
+  fn: HostCall,
+  op: number,
+  id: number,
+  payload: string | number,
+  site: string | number,
+  fields: unknown[] | undefined,
+): string | number | undefined {
   try {
     return fn(op, id, payload, site, fields);
   } catch (e) {

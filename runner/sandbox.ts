@@ -12,7 +12,12 @@
  *
  * Errors come back as `file:line:column` of the original .ts file (positions.ts).
  */
-import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten-core';
+import type {
+  QuickJSContext,
+  QuickJSHandle,
+  QuickJSRuntime,
+  QuickJSWASMModule,
+} from 'quickjs-emscripten-core';
 import type { Bridge } from './bridge.ts';
 import { codePointToUtf16Column, lineText } from './positions.ts';
 import { instrument } from './instrument.ts';
@@ -60,11 +65,19 @@ export interface SandboxReport {
 }
 
 /** `js` must be compile.ts output for `source` (same positions). */
-export async function runInSandbox(js: string, source: string, bridge: Bridge, opts: SandboxOptions = {}): Promise<SandboxReport> {
+export async function runInSandbox(
+  js: string,
+  source: string,
+  bridge: Bridge,
+  opts: SandboxOptions = {},
+): Promise<SandboxReport> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const memoryLimitBytes = opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT;
   const maxStackBytes = opts.maxStackBytes ?? DEFAULT_MAX_STACK;
-  const qjs: QuickJSWASMModule = await loadQuickJS({ memoryLimitBytes, ...(opts.wasmModule ? { wasmModule: opts.wasmModule } : {}) });
+  const qjs: QuickJSWASMModule = await loadQuickJS({
+    memoryLimitBytes,
+    ...(opts.wasmModule ? { wasmModule: opts.wasmModule } : {}),
+  });
 
   let stop: 'timeout' | 'cancelled' | 'fatal' | null = null;
   let outOfMemory = false;
@@ -73,7 +86,8 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
   const shouldStop = (): boolean => {
     if (stop) return true;
     if (bridge.fatal || outOfMemory) stop = 'fatal';
-    else if (opts.signal?.aborted || (opts.cancelFlag && Atomics.load(opts.cancelFlag, 0) !== 0)) stop = 'cancelled';
+    else if (opts.signal?.aborted || (opts.cancelFlag && Atomics.load(opts.cancelFlag, 0) !== 0))
+      stop = 'cancelled';
     else if (performance.now() > deadline) stop = 'timeout';
     return stop !== null;
   };
@@ -83,19 +97,34 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
   rt.setMaxStackSize(maxStackBytes);
   rt.setInterruptHandler(shouldStop);
   const ctx = rt.newContext();
-  const host = installHostCall(ctx, (op, id, payload, site, fields) => bridge.call(op, id, payload, site, fields), () => { outOfMemory = true; });
+  const host = installHostCall(
+    ctx,
+    (op, id, payload, site, fields) => bridge.call(op, id, payload, site, fields),
+    () => {
+      outOfMemory = true;
+    },
+  );
 
   const budgetError = (at: Location | null): RunError => {
     const loc = { line: at?.line ?? null, column: at?.column ?? null };
     if (stop === 'cancelled') return { kind: 'cancelled', message: 'the run was stopped', ...loc };
-    if (stop === 'timeout') return { kind: 'timeout', message: `time budget exceeded: the scenario ran for more than ${formatSeconds(timeoutMs)}`, ...loc };
+    if (stop === 'timeout')
+      return {
+        kind: 'timeout',
+        message: `time budget exceeded: the scenario ran for more than ${formatSeconds(timeoutMs)}`,
+        ...loc,
+      };
     if (bridge.fatal) {
       // where the fatal call was made: the error thrown there carries the column too, if it got this far
       const f = bridge.fatal;
       const here = at && (f.line === null || at.line === f.line) ? at : null;
       return { kind: f.kind, message: f.message, line: here?.line ?? f.line, column: here?.column ?? null };
     }
-    return { kind: 'memory', message: `memory budget exceeded: the scenario used more than ${formatBytes(memoryLimitBytes)}`, ...loc };
+    return {
+      kind: 'memory',
+      message: `memory budget exceeded: the scenario used more than ${formatBytes(memoryLimitBytes)}`,
+      ...loc,
+    };
   };
 
   let error: RunError | null = null;
@@ -115,8 +144,19 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
         const e = describeThrown(ctx, thrown, plan.position, prelude.formatter);
         thrown.dispose();
         if (shouldStopAfter(stop, bridge, outOfMemory)) error = budgetError(stoppedAt(ctx, e.at, prelude));
-        else if (e.kind) error = { ...budgetFor(e.kind, memoryLimitBytes, maxStackBytes), line: e.at?.line ?? null, column: e.at?.column ?? null };
-        else error = { kind: 'runtime', message: e.message, line: e.at?.line ?? null, column: e.at?.column ?? null };
+        else if (e.kind)
+          error = {
+            ...budgetFor(e.kind, memoryLimitBytes, maxStackBytes),
+            line: e.at?.line ?? null,
+            column: e.at?.column ?? null,
+          };
+        else
+          error = {
+            kind: 'runtime',
+            message: e.message,
+            line: e.at?.line ?? null,
+            column: e.at?.column ?? null,
+          };
       } else if (bridge.fatal || outOfMemory) {
         // the scenario caught the error of a fatal call and finished anyway: the run still failed
         error = budgetError(null);
@@ -128,8 +168,18 @@ export async function runInSandbox(js: string, source: string, bridge: Bridge, o
     poisoned = isWasmFailure(e);
     const stackOverflow = e instanceof RangeError && /call stack/i.test(e.message);
     error = stackOverflow
-      ? { kind: 'memory', message: `stack overflow: the scenario nests too deeply (host stack exhausted)`, line: null, column: null }
-      : { kind: 'runtime', message: `internal error in the sandbox: ${e instanceof Error ? e.message : String(e)}`, line: null, column: null };
+      ? {
+          kind: 'memory',
+          message: `stack overflow: the scenario nests too deeply (host stack exhausted)`,
+          line: null,
+          column: null,
+        }
+      : {
+          kind: 'runtime',
+          message: `internal error in the sandbox: ${e instanceof Error ? e.message : String(e)}`,
+          line: null,
+          column: null,
+        };
   }
 
   let disposedCleanly = !poisoned;
@@ -156,25 +206,39 @@ type PositionMap = (line: number, codePointColumn: number) => Location;
  * as written, with call sites from the stack. A syntax error of the scenario itself is a compile error
  * (parsed before anything runs, so it is never reported as a runtime error).
  */
-function planRun(ctx: QuickJSContext, js: string, source: string, useMarks: boolean): { js: string; marks: boolean; position: PositionMap } | { error: RunError } {
+function planRun(
+  ctx: QuickJSContext,
+  js: string,
+  source: string,
+  useMarks: boolean,
+): { js: string; marks: boolean; position: PositionMap } | { error: RunError } {
   const marked = useMarks ? instrument(js) : null;
   if (marked) {
     const r = ctx.evalCode(marked.js, SCENARIO_FILE, { type: 'global', strict: true, compileOnly: true });
     if (!r.error) {
       r.value.dispose();
       return {
-        js: marked.js, marks: true,
-        position: (line, col) => ({ line, column: marked.map.toOriginal(line, codePointToUtf16Column(lineText(marked.js, line), col)) }),
+        js: marked.js,
+        marks: true,
+        position: (line, col) => ({
+          line,
+          column: marked.map.toOriginal(line, codePointToUtf16Column(lineText(marked.js, line), col)),
+        }),
       };
     }
     r.error.dispose();
   }
-  const position: PositionMap = (line, col) => ({ line, column: codePointToUtf16Column(lineText(source, line), col) });
+  const position: PositionMap = (line, col) => ({
+    line,
+    column: codePointToUtf16Column(lineText(source, line), col),
+  });
   const r = ctx.evalCode(js, SCENARIO_FILE, { type: 'global', strict: true, compileOnly: true });
   if (r.error) {
     const e = describeThrown(ctx, r.error, position);
     r.error.dispose();
-    return { error: { kind: 'compile', message: e.message, line: e.at?.line ?? null, column: e.at?.column ?? null } };
+    return {
+      error: { kind: 'compile', message: e.message, line: e.at?.line ?? null, column: e.at?.column ?? null },
+    };
   }
   r.value.dispose();
   return { js, marks: false, position };
@@ -184,10 +248,20 @@ function shouldStopAfter(stop: string | null, bridge: Bridge, outOfMemory: boole
   return stop !== null || bridge.fatal !== null || outOfMemory;
 }
 
-function budgetFor(kind: 'memory' | 'stack', memoryLimitBytes: number, maxStackBytes: number): { kind: ErrorKind; message: string } {
+function budgetFor(
+  kind: 'memory' | 'stack',
+  memoryLimitBytes: number,
+  maxStackBytes: number,
+): { kind: ErrorKind; message: string } {
   return kind === 'memory'
-    ? { kind: 'memory', message: `memory budget exceeded: the scenario used more than ${formatBytes(memoryLimitBytes)}` }
-    : { kind: 'memory', message: `stack overflow: recursion deeper than the scenario stack budget (${formatBytes(maxStackBytes)})` };
+    ? {
+        kind: 'memory',
+        message: `memory budget exceeded: the scenario used more than ${formatBytes(memoryLimitBytes)}`,
+      }
+    : {
+        kind: 'memory',
+        message: `stack overflow: recursion deeper than the scenario stack budget (${formatBytes(maxStackBytes)})`,
+      };
 }
 
 interface Prelude {
@@ -199,7 +273,9 @@ interface Prelude {
 
 /** Installs the API globals; returns the prelude's handles for the runner (to be disposed). */
 function installPrelude(ctx: QuickJSContext, hostCall: QuickJSHandle, lineMarks: boolean): Prelude {
-  const fn = ctx.unwrapResult(ctx.evalCode(preludeSource({ lineMarks }), PRELUDE_FILE, { type: 'global', strict: true }));
+  const fn = ctx.unwrapResult(
+    ctx.evalCode(preludeSource({ lineMarks }), PRELUDE_FILE, { type: 'global', strict: true }),
+  );
   try {
     const pair = ctx.unwrapResult(ctx.callFunction(fn, ctx.undefined, hostCall));
     const out = { formatter: ctx.getProp(pair, 0), state: ctx.getProp(pair, 1) };
@@ -250,14 +326,24 @@ interface Described {
 }
 
 /** Message and scenario position of an uncaught guest value. */
-function describeThrown(ctx: QuickJSContext, err: QuickJSHandle, position: PositionMap, formatter?: QuickJSHandle): Described {
+function describeThrown(
+  ctx: QuickJSContext,
+  err: QuickJSHandle,
+  position: PositionMap,
+  formatter?: QuickJSHandle,
+): Described {
   let v: unknown;
   try {
     v = ctx.dump(err);
   } catch {
     v = undefined;
   }
-  if (v !== null && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string' && typeof (v as { stack?: unknown }).stack === 'string') {
+  if (
+    v !== null &&
+    typeof v === 'object' &&
+    typeof (v as { message?: unknown }).message === 'string' &&
+    typeof (v as { stack?: unknown }).stack === 'string'
+  ) {
     const { name, message, stack } = v as { name?: unknown; message: string; stack: string };
     const at = scenarioFrame(stack, position);
     if (name === 'InternalError' && message === 'out of memory') return { message, at, kind: 'memory' };

@@ -37,10 +37,22 @@ export interface OpSpec {
   inspect?: boolean;
 }
 
-const m = (name: string, returns: Returns, extra: Partial<OpSpec> = {}) => ({ name, type: 'method' as const, returns, arity: 1 as const, ...extra });
-const m0 = (name: string, returns: Returns, extra: Partial<OpSpec> = {}) => m(name, returns, { arity: 0, ...extra });
+const m = (name: string, returns: Returns, extra: Partial<OpSpec> = {}) => ({
+  name,
+  type: 'method' as const,
+  returns,
+  arity: 1 as const,
+  ...extra,
+});
+const m0 = (name: string, returns: Returns, extra: Partial<OpSpec> = {}) =>
+  m(name, returns, { arity: 0, ...extra });
 const io = (name: string, fields?: readonly string[]) => m(name, 'ioctl', fields ? { fields } : {});
-const get = (name: string, returns: Returns = 'value') => ({ name, type: 'get' as const, returns, inspect: true });
+const get = (name: string, returns: Returns = 'value') => ({
+  name,
+  type: 'get' as const,
+  returns,
+  inspect: true,
+});
 const set = (name: string) => ({ name, type: 'set' as const, returns: 'value' as const });
 
 type Member = Omit<OpSpec, 'cls'>;
@@ -50,28 +62,54 @@ export const CLASSES: Record<ClassName, Member[]> = {
   Phb: [get('id'), m('addGroup', 'IommuGroup')],
   IommuGroup: [get('id'), get('name')],
   Process: [
-    get('pid'), get('name'), get('lockedVm'), get('lockedVmBytes'),
-    get('memlock'), set('memlock'), get('capIpcLock'), set('capIpcLock'),
-    m('mmap', 'value'), m('munmap', 'value', { arity: 2 }),
-    m('hpa', 'value', { inspect: true }), m('pins', 'value', { inspect: true }), m0('regions', 'value', { inspect: true }),
-    m0('openContainer', 'Container'), m('openGroup', 'GroupFd'),
-    m('adopt', 'Container'), m0('exit', 'value'),
+    get('pid'),
+    get('name'),
+    get('lockedVm'),
+    get('lockedVmBytes'),
+    get('memlock'),
+    set('memlock'),
+    get('capIpcLock'),
+    set('capIpcLock'),
+    m('mmap', 'value'),
+    m('munmap', 'value', { arity: 2 }),
+    m('hpa', 'value', { inspect: true }),
+    m('pins', 'value', { inspect: true }),
+    m0('regions', 'value', { inspect: true }),
+    m0('openContainer', 'Container'),
+    m('openGroup', 'GroupFd'),
+    m('adopt', 'Container'),
+    m0('exit', 'value'),
   ],
   GroupFd: [
     // extension (engine/facade.ts): the result of open(); non-zero when the open failed
-    get('ret'), get('errno'),
-    m0('getStatus', 'ioctl'), m('setContainer', 'ioctl'), m0('unsetContainer', 'ioctl'),
-    m('openDevice', 'DeviceFd'), m0('close', 'value'),
+    get('ret'),
+    get('errno'),
+    m0('getStatus', 'ioctl'),
+    m('setContainer', 'ioctl'),
+    m0('unsetContainer', 'ioctl'),
+    m('openDevice', 'DeviceFd'),
+    m0('close', 'value'),
   ],
   DeviceFd: [get('ret'), get('errno'), m0('close', 'value')],
   Container: [
-    m0('getApiVersion', 'ioctl'), io('checkExtension'), io('setIommu'), io('getInfo', ['argsz']),
-    m0('enable', 'ioctl'), m0('disable', 'ioctl'),
-    io('mapDma', ['vaddr', 'iova', 'size', 'flags', 'argsz']), io('unmapDma', ['iova', 'size', 'flags', 'argsz']),
-    io('registerMemory', ['vaddr', 'size', 'flags', 'argsz']), io('unregisterMemory', ['vaddr', 'size', 'flags', 'argsz']),
-    io('createWindow', ['pageShift', 'windowSize', 'levels', 'flags', 'argsz']), io('removeWindow', ['startAddr', 'flags', 'argsz']),
-    io('eehPeOp', ['op', 'flags', 'argsz']), m('ioctl', 'ioctl', { arity: 2 }), m0('close', 'value'),
-    get('defaultWindowPending'), m('window', 'value', { inspect: true }), m('tce', 'value', { inspect: true, arity: 2 }),
+    m0('getApiVersion', 'ioctl'),
+    io('checkExtension'),
+    io('setIommu'),
+    io('getInfo', ['argsz']),
+    m0('enable', 'ioctl'),
+    m0('disable', 'ioctl'),
+    io('mapDma', ['vaddr', 'iova', 'size', 'flags', 'argsz']),
+    io('unmapDma', ['iova', 'size', 'flags', 'argsz']),
+    io('registerMemory', ['vaddr', 'size', 'flags', 'argsz']),
+    io('unregisterMemory', ['vaddr', 'size', 'flags', 'argsz']),
+    io('createWindow', ['pageShift', 'windowSize', 'levels', 'flags', 'argsz']),
+    io('removeWindow', ['startAddr', 'flags', 'argsz']),
+    io('eehPeOp', ['op', 'flags', 'argsz']),
+    m('ioctl', 'ioctl', { arity: 2 }),
+    m0('close', 'value'),
+    get('defaultWindowPending'),
+    m('window', 'value', { inspect: true }),
+    m('tce', 'value', { inspect: true, arity: 2 }),
   ],
 };
 
@@ -83,7 +121,9 @@ export const OPS: readonly OpSpec[] = [
   { cls: 'global', name: 'log', type: 'method', returns: 'value' },
   // explain(token): the `explain` text of an ioctl result that crossed as a number (bridge.ts)
   { cls: 'global', name: 'explain', type: 'method', returns: 'value', inspect: true },
-  ...Object.entries(CLASSES).flatMap(([cls, members]) => members.map((mm) => ({ cls: cls as ClassName, ...mm }))),
+  ...Object.entries(CLASSES).flatMap(([cls, members]) =>
+    members.map((mm) => ({ cls: cls as ClassName, ...mm })),
+  ),
 ];
 
 export const OP_CREATE_HOST = 0;

@@ -5,7 +5,8 @@
  * (`( ) [ ] { } , . ?. => ... ;`); every other character is a one-character punctuator.
  */
 
-export type TokenType = 'word' | 'punct' | 'string' | 'regex' | 'template' | 'template-head' | 'template-middle' | 'template-tail';
+export type TokenType =
+  'word' | 'punct' | 'string' | 'regex' | 'template' | 'template-head' | 'template-middle' | 'template-tail';
 
 export interface Token {
   type: TokenType;
@@ -16,7 +17,22 @@ export interface Token {
 }
 
 /** keywords after which a '/' starts a regular expression rather than a division */
-const REGEX_AFTER_WORD = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await']);
+const REGEX_AFTER_WORD = new Set([
+  'return',
+  'typeof',
+  'instanceof',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'case',
+  'do',
+  'else',
+  'yield',
+  'await',
+]);
 
 const WORD = /[\w$\u0080-\uffff]/;
 
@@ -70,7 +86,16 @@ export function tokenize(js: string): Token[] {
 
   while (i < n) {
     const c = js[i]!;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v' || c === '\u00a0' || c === '\ufeff') {
+    if (
+      c === ' ' ||
+      c === '\t' ||
+      c === '\n' ||
+      c === '\r' ||
+      c === '\f' ||
+      c === '\v' ||
+      c === '\u00a0' ||
+      c === '\ufeff'
+    ) {
       i++;
     } else if (c === '/' && js[i + 1] === '/') {
       const nl = js.indexOf('\n', i);
@@ -137,8 +162,12 @@ export function matchBrackets(tokens: readonly Token[]): Int32Array {
   const stack: number[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    const opens = (t.type === 'punct' && (t.value === '(' || t.value === '[' || t.value === '{')) || t.type === 'template-head';
-    const closes = (t.type === 'punct' && (t.value === ')' || t.value === ']' || t.value === '}')) || t.type === 'template-tail';
+    const opens =
+      (t.type === 'punct' && (t.value === '(' || t.value === '[' || t.value === '{')) ||
+      t.type === 'template-head';
+    const closes =
+      (t.type === 'punct' && (t.value === ')' || t.value === ']' || t.value === '}')) ||
+      t.type === 'template-tail';
     if (t.type === 'template-middle') {
       const o = stack.pop();
       if (o !== undefined) match[o] = i;

@@ -2,4 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { snapshotJsonSchema } from '../engine/snapshot-schema.ts';
 
-writeFileSync(new URL('../schema/snapshot.schema.json', import.meta.url), JSON.stringify(snapshotJsonSchema(), null, 2) + '\n');
+writeFileSync(
+  new URL('../schema/snapshot.schema.json', import.meta.url),
+  JSON.stringify(snapshotJsonSchema(), null, 2) + '\n',
+);

@@ -6,39 +6,39 @@
 // computed from vitest's JSON report. A failed type-check counts as one failed test; vitest still
 // runs so its results are not hidden. Exits non-zero if anything failed. Extra arguments go to
 // vitest: `npm test -- test/skeleton`.
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const isWindows = process.platform === 'win32'
+const root = fileURLToPath(new URL('..', import.meta.url));
+const isWindows = process.platform === 'win32';
 
 /** Runs a command in the repository root with inherited stdio; returns its exit status (1 if it could not start). */
 function run(command, args) {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', shell: isWindows })
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', shell: isWindows });
   if (result.error) {
-    console.error(`test: could not run ${command}: ${result.error.message}`)
-    return 1
+    console.error(`test: could not run ${command}: ${result.error.message}`);
+    return 1;
   }
-  return result.status ?? 1
+  return result.status ?? 1;
 }
 
-let passed = 0
-let failed = 0
-let skipped = 0
+let passed = 0;
+let failed = 0;
+let skipped = 0;
 
 // 1. Type-check (the same command as `npm run typecheck`).
-const typecheck = run(isWindows ? 'npm.cmd' : 'npm', ['run', '--silent', 'typecheck'])
+const typecheck = run(isWindows ? 'npm.cmd' : 'npm', ['run', '--silent', 'typecheck']);
 if (typecheck !== 0) {
-  console.error('test: typecheck failed (counted as 1 failed test)')
-  failed += 1
+  console.error('test: typecheck failed (counted as 1 failed test)');
+  failed += 1;
 }
 
 // 2. Vitest with the default reporter for people and a JSON report for this script.
-const reportDir = mkdtempSync(join(tmpdir(), 'dmawb-vitest-'))
-const reportFile = join(reportDir, 'report.json')
+const reportDir = mkdtempSync(join(tmpdir(), 'dmawb-vitest-'));
+const reportFile = join(reportDir, 'report.json');
 try {
   const vitest = run(process.execPath, [
     join(root, 'node_modules', 'vitest', 'vitest.mjs'),
@@ -47,36 +47,36 @@ try {
     '--reporter=json',
     `--outputFile.json=${reportFile}`,
     ...process.argv.slice(2),
-  ])
+  ]);
 
-  let report
+  let report;
   try {
-    report = JSON.parse(readFileSync(reportFile, 'utf8'))
+    report = JSON.parse(readFileSync(reportFile, 'utf8'));
   } catch (error) {
-    console.error(`test: no usable vitest JSON report (${error.message})`)
+    console.error(`test: no usable vitest JSON report (${error.message})`);
   }
 
-  let vitestFailed = 0
+  let vitestFailed = 0;
   if (report) {
-    passed += report.numPassedTests ?? 0
-    skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
-    vitestFailed = report.numFailedTests ?? 0
+    passed += report.numPassedTests ?? 0;
+    skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+    vitestFailed = report.numFailedTests ?? 0;
     // A test file that fails to load (syntax error, failing import, failing beforeAll) has no
     // failed tests of its own: count each such file once.
     for (const file of report.testResults ?? []) {
-      const anyTestFailed = (file.assertionResults ?? []).some((t) => t.status === 'failed')
-      if (file.status === 'failed' && !anyTestFailed) vitestFailed += 1
+      const anyTestFailed = (file.assertionResults ?? []).some((t) => t.status === 'failed');
+      if (file.status === 'failed' && !anyTestFailed) vitestFailed += 1;
     }
   }
   // Vitest failed for a reason the report does not show (crash, unhandled error, no test files).
   if (vitest !== 0 && vitestFailed === 0) {
-    console.error(`test: vitest exited with status ${vitest} (counted as 1 failed test)`)
-    vitestFailed = 1
+    console.error(`test: vitest exited with status ${vitest} (counted as 1 failed test)`);
+    vitestFailed = 1;
   }
-  failed += vitestFailed
+  failed += vitestFailed;
 } finally {
-  rmSync(reportDir, { recursive: true, force: true })
+  rmSync(reportDir, { recursive: true, force: true });
 }
 
-console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
-process.exitCode = failed > 0 ? 1 : 0
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exitCode = failed > 0 ? 1 : 0;

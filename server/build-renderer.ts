@@ -6,7 +6,15 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 
 /** what the built renderer depends on, relative to the repository root */
-const INPUTS = ['renderer', 'common', 'types', 'electron.vite.config.ts', 'package.json', 'package-lock.json', 'tsconfig.web.json'];
+const INPUTS = [
+  'renderer',
+  'common',
+  'types',
+  'electron.vite.config.ts',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.web.json',
+];
 
 async function newestMtime(path: string): Promise<number> {
   let st;
@@ -41,7 +49,11 @@ export async function buildRenderer(root: string): Promise<number> {
   const { resolveConfig } = await import('electron-vite');
   const { build } = await import('vite');
   process.env['NODE_ENV_ELECTRON_VITE'] = 'production';
-  const resolved = await resolveConfig({ root, configFile: join(root, 'electron.vite.config.ts'), logLevel: 'error' }, 'build', 'production');
+  const resolved = await resolveConfig(
+    { root, configFile: join(root, 'electron.vite.config.ts'), logLevel: 'error' },
+    'build',
+    'production',
+  );
   const renderer = resolved.config?.renderer;
   if (!renderer) throw new Error('electron.vite.config.ts has no renderer configuration');
   await build(renderer);

@@ -10,9 +10,17 @@ export function browserHandlers(workspace: Workspace, version: string): LocalHan
     throw new UnsupportedError(`${what} is not available in browser mode (no native dialogs): ${instead}`);
   };
   return {
-    'app.info': async () => ({ name: 'DMA Workbench', version, mode: 'browser', workspace: workspace.folder }),
+    'app.info': async () => ({
+      name: 'DMA Workbench',
+      version,
+      mode: 'browser',
+      workspace: workspace.folder,
+    }),
     ...workspaceHandlers(() => workspace),
-    'workspace.choose': unsupported('choosing a workspace folder', 'restart `npm run serve` with --workspace DIR'),
+    'workspace.choose': unsupported(
+      'choosing a workspace folder',
+      'restart `npm run serve` with --workspace DIR',
+    ),
     'file.saveAs': unsupported('saving through a dialog', 'download the file instead'),
     'file.open': unsupported('opening through a dialog', 'upload the file instead'),
   };

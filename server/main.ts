@@ -17,7 +17,11 @@ import { startServer } from './server.ts';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const USAGE = 'usage: npm run serve [-- --port N] [-- --workspace DIR] [-- --no-build]';
 
-interface Args { port: number; workspace: string | null; build: boolean }
+interface Args {
+  port: number;
+  workspace: string | null;
+  build: boolean;
+}
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { port: 0, workspace: null, build: true };
@@ -30,7 +34,8 @@ function parseArgs(argv: string[]): Args {
     };
     if (k === '--port') {
       const v = value();
-      if (!/^\d+$/.test(v) || Number(v) > 65535) usage(`--port must be a number from 0 to 65535, got ${JSON.stringify(v)}`);
+      if (!/^\d+$/.test(v) || Number(v) > 65535)
+        usage(`--port must be a number from 0 to 65535, got ${JSON.stringify(v)}`);
       a.port = Number(v);
     } else if (k === '--workspace') a.workspace = value();
     else if (k === '--no-build') a.build = false;
@@ -59,7 +64,9 @@ if (args.build) {
       console.log(`serve: renderer built in ${(ms / 1000).toFixed(1)} s`);
     } catch (e) {
       if (!existsSync(join(root, 'out', 'renderer', 'index.html'))) throw e;
-      console.error(`serve: the renderer build failed (${(e as Error).message.split('\n')[0]}); serving the previous build`);
+      console.error(
+        `serve: the renderer build failed (${(e as Error).message.split('\n')[0]}); serving the previous build`,
+      );
     }
   }
 }
@@ -72,14 +79,23 @@ const workspace = new Workspace(folder);
 
 const engine = new EngineHost({ factory: sourceWorker(), appVersion: version });
 const dispatch = createDispatch({ engine, local: browserHandlers(workspace, version) });
-const server = await startServer({ port: args.port, rendererDir: join(root, 'out', 'renderer'), dispatch, subscribe: (fn) => engine.on(fn) });
+const server = await startServer({
+  port: args.port,
+  rendererDir: join(root, 'out', 'renderer'),
+  dispatch,
+  subscribe: (fn) => engine.on(fn),
+});
 engine.on((event, payload) => {
   if (event === 'engine.restarted') console.error(`serve: ${(payload as { reason: string }).reason}`);
 });
 
-console.log(`serve: workspace ${workspace.folder}${seeded.length ? ` (seeded with ${seeded.length} examples)` : ''}`);
+console.log(
+  `serve: workspace ${workspace.folder}${seeded.length ? ` (seeded with ${seeded.length} examples)` : ''}`,
+);
 // performance.now() counts from the start of the process
-console.log(`serve: ready ${Math.round(performance.now())} ms after start; listening on 127.0.0.1 only. Open:`);
+console.log(
+  `serve: ready ${Math.round(performance.now())} ms after start; listening on 127.0.0.1 only. Open:`,
+);
 console.log(server.url);
 
 let closing = false;

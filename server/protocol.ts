@@ -42,17 +42,21 @@ import type { WireRequest } from '../common/wire.ts';
 export type { ServerMessage, WireEvent, WireReply, WireRequest } from '../common/wire.ts';
 
 /** reads one client frame; returns the request, or the id (if any) and why it was refused */
-export function parseClientMessage(text: string): { ok: true; request: WireRequest } | { ok: false; id: number | null; message: string } {
+export function parseClientMessage(
+  text: string,
+): { ok: true; request: WireRequest } | { ok: false; id: number | null; message: string } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     return { ok: false, id: null, message: 'the message is not valid JSON' };
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, id: null, message: 'the message must be a JSON object { id, channel, payload }' };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    return { ok: false, id: null, message: 'the message must be a JSON object { id, channel, payload }' };
   const m = raw as Record<string, unknown>;
   const id = m['id'];
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return { ok: false, id: null, message: 'id must be a non-negative integer' };
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)
+    return { ok: false, id: null, message: 'id must be a non-negative integer' };
   if (typeof m['channel'] !== 'string') return { ok: false, id, message: 'channel must be a string' };
   return { ok: true, request: { id, channel: m['channel'], payload: m['payload'] } as WireRequest };
 }

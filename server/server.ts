@@ -48,7 +48,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return b.length === tokenBuf.length && timingSafeEqual(b, tokenBuf);
   };
   /** the request's Host is this server (not a rebinding name), and its Origin, if any, is this server */
-  const hostOk = (req: IncomingMessage): boolean => req.headers.host === `${HOST}:${port}` || req.headers.host === `localhost:${port}`;
+  const hostOk = (req: IncomingMessage): boolean =>
+    req.headers.host === `${HOST}:${port}` || req.headers.host === `localhost:${port}`;
   const originOk = (req: IncomingMessage, required: boolean): boolean => {
     const o = req.headers.origin;
     if (o === undefined) return !required;
@@ -58,12 +59,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const server = createServer((req, res) => void onHttp(req, res));
   async function onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
-    if (!hostOk(req) || !originOk(req, false) || !tokenOk(req, url)) return refuse(res, 403, 'forbidden: open the URL printed by `npm run serve` (it carries the token)');
+    if (!hostOk(req) || !originOk(req, false) || !tokenOk(req, url))
+      return refuse(res, 403, 'forbidden: open the URL printed by `npm run serve` (it carries the token)');
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
     const r = await readStatic(opts.rendererDir, url.pathname);
     if (r.status !== 200) return refuse(res, r.status, r.message);
-    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'Content-Type': r.type, 'Cache-Control': 'no-cache' };
-    if (url.searchParams.has(TOKEN_PARAM)) headers['Set-Cookie'] = `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    const headers: Record<string, string> = {
+      ...SECURITY_HEADERS,
+      'Content-Type': r.type,
+      'Cache-Control': 'no-cache',
+    };
+    if (url.searchParams.has(TOKEN_PARAM))
+      headers['Set-Cookie'] = `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     res.writeHead(200, headers);
     res.end(req.method === 'HEAD' ? undefined : r.body);
   }
@@ -85,10 +92,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   wss.on('connection', (ws: WebSocket) => {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return ws.close(1003, 'text frames only');
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data as ArrayBuffer).toString('utf8');
       const m = parseClientMessage(text);
-      if (!m.ok) return send(ws, { id: m.id, reply: { ok: false, error: { code: 'invalid', message: m.message } } });
-      void opts.dispatch(m.request.channel, m.request.payload).then((reply) => send(ws, { id: m.request.id, reply: reply as never }));
+      if (!m.ok)
+        return send(ws, { id: m.id, reply: { ok: false, error: { code: 'invalid', message: m.message } } });
+      void opts
+        .dispatch(m.request.channel, m.request.payload)
+        .then((reply) => send(ws, { id: m.request.id, reply: reply as never }));
     });
   });
   const unsubscribe = opts.subscribe((event, payload) => {
@@ -122,7 +134,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 }
 
 function refuse(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Security-Policy': "default-src 'none'", 'X-Content-Type-Options': 'nosniff' });
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Security-Policy': "default-src 'none'",
+    'X-Content-Type-Options': 'nosniff',
+  });
   res.end(message + '\n');
 }
 

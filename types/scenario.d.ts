@@ -146,14 +146,26 @@ declare global {
     enable(): IoctlResult;
     disable(): IoctlResult;
     /** flags default RW */
-    mapDma(args: { vaddr: DmawbBig; iova: DmawbBig; size: DmawbBig; flags?: number; argsz?: number }): IoctlResult;
+    mapDma(args: {
+      vaddr: DmawbBig;
+      iova: DmawbBig;
+      size: DmawbBig;
+      flags?: number;
+      argsz?: number;
+    }): IoctlResult;
     unmapDma(args: { iova: DmawbBig; size: DmawbBig; flags?: number; argsz?: number }): IoctlResult;
     /** v2: pins and charges the range (system-page aligned) */
     registerMemory(args: { vaddr: DmawbBig; size: DmawbBig; flags?: number; argsz?: number }): IoctlResult;
     /** v2: the range must match a registration exactly */
     unregisterMemory(args: { vaddr: DmawbBig; size: DmawbBig; flags?: number; argsz?: number }): IoctlResult;
     /** v2 DDW: the platform chooses start_addr (slot 0 → tce32_start, slot 1 → 1 << 59) */
-    createWindow(args: { pageShift: number; windowSize: DmawbBig; levels: number; flags?: number; argsz?: number }): IoctlResult<{ startAddr: bigint }>;
+    createWindow(args: {
+      pageShift: number;
+      windowSize: DmawbBig;
+      levels: number;
+      flags?: number;
+      argsz?: number;
+    }): IoctlResult<{ startAddr: bigint }>;
     /** v2 DDW: any bus address inside the window */
     removeWindow(args: { startAddr: DmawbBig; flags?: number; argsz?: number }): IoctlResult;
     eehPeOp(args: { op: number; flags?: number; argsz?: number }): IoctlResult;
@@ -208,8 +220,18 @@ declare global {
   const VFIO_SPAPR_TCE_v2_IOMMU: 7;
   /** Linux/powerpc errno numbers */
   const errno: {
-    readonly EPERM: 1; readonly ENOENT: 2; readonly ESRCH: 3; readonly ENXIO: 6; readonly EBADF: 9; readonly ENOMEM: 12;
-    readonly EFAULT: 14; readonly EBUSY: 16; readonly ENODEV: 19; readonly EINVAL: 22; readonly ENOTTY: 25;
-    readonly ENOSPC: 28; readonly EBADFD: 77;
+    readonly EPERM: 1;
+    readonly ENOENT: 2;
+    readonly ESRCH: 3;
+    readonly ENXIO: 6;
+    readonly EBADF: 9;
+    readonly ENOMEM: 12;
+    readonly EFAULT: 14;
+    readonly EBUSY: 16;
+    readonly ENODEV: 19;
+    readonly EINVAL: 22;
+    readonly ENOTTY: 25;
+    readonly ENOSPC: 28;
+    readonly EBADFD: 77;
   };
 }

@@ -28,21 +28,30 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-const PASSING = file('pass.ts', [
-  'const host = createHost();',
-  'const G = host.addPhb().addGroup();',
-  'const p = host.spawn({ name: "qemu", memlock: 16n * GiB });',
-  'const R = p.mmap({ size: 1n * GiB, at: 0x7fff00000000n });',
-  'const C = p.openContainer();',
-  'expectOk(p.openGroup(G).setContainer(C), "attach");',
-  'expectOk(C.setIommu(VFIO_SPAPR_TCE_v2_IOMMU), "v2");',
-  'expectOk(C.registerMemory({ vaddr: R, size: 1n * GiB }), "register");',
-  'const w = C.createWindow({ pageShift: 16, windowSize: 4n * GiB, levels: 1 });',
-  'C.createWindow({ pageShift: 16, windowSize: 1n << 60n, levels: 4 }); // fails: no expectation',
-  'log("window at", w.out?.startAddr);',
-].join('\n'));
-const FAILING = file('fail.ts', 'const C = createHost().spawn().openContainer();\nexpectOk(C.enable(), "enable before SET_IOMMU");\nexpectEq(1, 1, "fine");\n');
-const THROWING = file('throw.ts', 'createHost();\nconst x: number = 1;\n  throw new Error("stop here " + x);\n');
+const PASSING = file(
+  'pass.ts',
+  [
+    'const host = createHost();',
+    'const G = host.addPhb().addGroup();',
+    'const p = host.spawn({ name: "qemu", memlock: 16n * GiB });',
+    'const R = p.mmap({ size: 1n * GiB, at: 0x7fff00000000n });',
+    'const C = p.openContainer();',
+    'expectOk(p.openGroup(G).setContainer(C), "attach");',
+    'expectOk(C.setIommu(VFIO_SPAPR_TCE_v2_IOMMU), "v2");',
+    'expectOk(C.registerMemory({ vaddr: R, size: 1n * GiB }), "register");',
+    'const w = C.createWindow({ pageShift: 16, windowSize: 4n * GiB, levels: 1 });',
+    'C.createWindow({ pageShift: 16, windowSize: 1n << 60n, levels: 4 }); // fails: no expectation',
+    'log("window at", w.out?.startAddr);',
+  ].join('\n'),
+);
+const FAILING = file(
+  'fail.ts',
+  'const C = createHost().spawn().openContainer();\nexpectOk(C.enable(), "enable before SET_IOMMU");\nexpectEq(1, 1, "fine");\n',
+);
+const THROWING = file(
+  'throw.ts',
+  'createHost();\nconst x: number = 1;\n  throw new Error("stop here " + x);\n',
+);
 const BROKEN = file('broken.ts', 'const a: number = ;\n');
 
 describe('exit codes', () => {
@@ -50,7 +59,9 @@ describe('exit codes', () => {
     const r = await cli('run', PASSING);
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
-    expect(r.out).toMatch(/ L8 +pid 100 +VFIO_IOMMU_SPAPR_REGISTER_MEMORY\(argsz=24 flags=0 vaddr=0x7fff00000000 size=0x40000000\) = 0 +locked_vm 16384/);
+    expect(r.out).toMatch(
+      / L8 +pid 100 +VFIO_IOMMU_SPAPR_REGISTER_MEMORY\(argsz=24 flags=0 vaddr=0x7fff00000000 size=0x40000000\) = 0 +locked_vm 16384/,
+    );
     expect(r.out).toMatch(/ L6 +expect ok +attach/);
     expect(r.out).toMatch(/ L11 +log +window at 0x800000000000000n/);
     expect(r.out).toContain('expectations: 3 passed, 0 failed');
@@ -105,8 +116,14 @@ describe('exit codes', () => {
     [['run', 'a.ts', '--kernel'], '--kernel needs a value'],
     [['run', 'a.ts', '--snapshot', '--json'], '--snapshot needs a value'],
     [['run', 'a.ts', '--json', '--json'], '--json given twice'],
-    [['run', 'a.ts', '--timeout', '-1'], "--timeout must be a number of seconds between 0 and 86400, got '-1'"],
-    [['run', 'a.ts', '--timeout', 'soon'], "--timeout must be a number of seconds between 0 and 86400, got 'soon'"],
+    [
+      ['run', 'a.ts', '--timeout', '-1'],
+      "--timeout must be a number of seconds between 0 and 86400, got '-1'",
+    ],
+    [
+      ['run', 'a.ts', '--timeout', 'soon'],
+      "--timeout must be a number of seconds between 0 and 86400, got 'soon'",
+    ],
   ])('64: usage error %j', async (argv, message) => {
     const r = await cli(...argv);
     expect(r.code).toBe(64);
@@ -134,7 +151,15 @@ describe('exit codes', () => {
 
   it('accepts --flag=value and -- before a file name starting with a dash', () => {
     expect(parseArgs(['run', '--kernel=4.2', '--', '-odd.ts'])).toEqual({
-      kind: 'run', args: { file: '-odd.ts', kernel: '4.2', json: false, snapshot: undefined, report: undefined, timeoutSeconds: undefined },
+      kind: 'run',
+      args: {
+        file: '-odd.ts',
+        kernel: '4.2',
+        json: false,
+        snapshot: undefined,
+        report: undefined,
+        timeoutSeconds: undefined,
+      },
     });
   });
 });
@@ -144,11 +169,47 @@ describe('--json', () => {
     const r = await cli('run', PASSING, '--json', '--kernel', '4.2');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
-    expect(Object.keys(doc)).toEqual(['format', 'version', 'scenario', 'kernel', 'ok', 'expectations', 'events', 'peakLockedVm', 'error']);
-    expect(doc).toMatchObject({ format: 'dmawb-run', version: 1, scenario: PASSING, kernel: '4.2', ok: true, expectations: { passed: 3, failed: 0 }, error: null });
+    expect(Object.keys(doc)).toEqual([
+      'format',
+      'version',
+      'scenario',
+      'kernel',
+      'ok',
+      'expectations',
+      'events',
+      'peakLockedVm',
+      'error',
+    ]);
+    expect(doc).toMatchObject({
+      format: 'dmawb-run',
+      version: 1,
+      scenario: PASSING,
+      kernel: '4.2',
+      ok: true,
+      expectations: { passed: 3, failed: 0 },
+      error: null,
+    });
     const setIommu = doc.events.find((e: { op?: string }) => e.op === 'VFIO_SET_IOMMU');
-    expect(Object.keys(setIommu)).toEqual(['seq', 'line', 'pid', 'kind', 'op', 'args', 'ret', 'errno', 'lockedVm', 'explain']);
-    expect(setIommu).toMatchObject({ line: 7, pid: 100, kind: 'ioctl', args: { type: 7 }, ret: 0, errno: null });
+    expect(Object.keys(setIommu)).toEqual([
+      'seq',
+      'line',
+      'pid',
+      'kind',
+      'op',
+      'args',
+      'ret',
+      'errno',
+      'lockedVm',
+      'explain',
+    ]);
+    expect(setIommu).toMatchObject({
+      line: 7,
+      pid: 100,
+      kind: 'ioctl',
+      args: { type: 7 },
+      ret: 0,
+      errno: null,
+    });
     const reg = doc.events.find((e: { op?: string }) => e.op === 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
     expect(reg.args).toEqual({ argsz: 24, flags: 0, vaddr: '0x7fff00000000', size: 1073741824 });
     const [create, big] = doc.events.filter((e: { op?: string }) => e.op === 'VFIO_IOMMU_SPAPR_TCE_CREATE');
@@ -225,9 +286,16 @@ describe('--snapshot and --report', () => {
 describe('the launcher', () => {
   it('node bin/dmawb.mjs runs the CLI and sets the exit code (one real process)', () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
-    const p = spawnSync(process.execPath, [join(root, 'bin', 'dmawb.mjs'), 'run', FAILING, '--json'], { cwd: dir, encoding: 'utf8' });
+    const p = spawnSync(process.execPath, [join(root, 'bin', 'dmawb.mjs'), 'run', FAILING, '--json'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(p.status).toBe(1);
-    expect(JSON.parse(p.stdout)).toMatchObject({ format: 'dmawb-run', ok: false, expectations: { passed: 1, failed: 1 } });
+    expect(JSON.parse(p.stdout)).toMatchObject({
+      format: 'dmawb-run',
+      ok: false,
+      expectations: { passed: 1, failed: 1 },
+    });
   });
 });
 
@@ -244,7 +312,9 @@ describe('diff <a> <b>', () => {
     const b = await snap('same-b.json', 'mainline');
     const r = await cli('diff', a, b);
     expect(r).toMatchObject({ code: 0, err: '' });
-    expect(r.out).toMatch(/^no differences: .*same-a\.json \(.*pass\.ts · mainline · after seq \d+\) and .*same-b\.json/);
+    expect(r.out).toMatch(
+      /^no differences: .*same-a\.json \(.*pass\.ts · mainline · after seq \d+\) and .*same-b\.json/,
+    );
   });
 
   it('1: prints what changed from a to b', async () => {
@@ -256,19 +326,27 @@ describe('diff <a> <b>', () => {
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^--- .*ml\.json \(.*memlock-default-64k\.ts · mainline · after seq \d+\)$/);
     expect(lines[1]).toMatch(/^\+\+\+ .*old\.json \(.*memlock-default-64k\.ts · 4\.2 · after seq \d+\)$/);
-    expect(lines).toContain('~ process 100 (qemu-system-ppc64) locked_vm 0 → 100 (qemu-system-ppc64) locked_vm 0');
+    expect(lines).toContain(
+      '~ process 100 (qemu-system-ppc64) locked_vm 0 → 100 (qemu-system-ppc64) locked_vm 0',
+    );
     expect(lines).toContain('    memlock: 0x100500000 → 0x100800000');
   });
 
-  it('2: a bad or missing file, with parseSnapshot\'s message', async () => {
+  it("2: a bad or missing file, with parseSnapshot's message", async () => {
     const good = await snap('good.json', 'mainline');
     const bad = file('bad.json', '{"format":"dmawb-snapshot","version":1');
     const r = await cli('diff', good, bad);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err).toMatch(new RegExp(`^dmawb: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: snapshot: not valid JSON .*the file may be truncated\\n$`));
+    expect(r.err).toMatch(
+      new RegExp(
+        `^dmawb: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: snapshot: not valid JSON .*the file may be truncated\\n$`,
+      ),
+    );
     const wrong = file('wrong.json', '{"format":"other"}');
-    expect((await cli('diff', wrong, good)).err).toContain('snapshot: format is "other", expected "dmawb-snapshot"');
+    expect((await cli('diff', wrong, good)).err).toContain(
+      'snapshot: format is "other", expected "dmawb-snapshot"',
+    );
     const missing = join(dir, 'nope.json');
     const m = await cli('diff', good, missing);
     expect(m.code).toBe(2);
@@ -291,7 +369,9 @@ describe('diff <a> <b>', () => {
   it('is in --help', async () => {
     const h = await cli('--help');
     expect(h.out).toContain('dmawb diff <a.snapshot.json> <b.snapshot.json>');
-    expect(h.out).toContain('diff:       0 no differences; 1 differences; 2 a file cannot be read or is not a valid snapshot; 64 usage error');
+    expect(h.out).toContain(
+      'diff:       0 no differences; 1 differences; 2 a file cannot be read or is not a valid snapshot; 64 usage error',
+    );
   });
 });
 
@@ -303,9 +383,13 @@ describe('run <file> --kernel both', () => {
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     const lines = r.out.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^4\.2 +13 ioctls, 3 failed; expectations 18 passed, 0 failed; peak locked_vm pid 100 65664$/);
+    expect(lines[0]).toMatch(
+      /^4\.2 +13 ioctls, 3 failed; expectations 18 passed, 0 failed; peak locked_vm pid 100 65664$/,
+    );
     expect(lines[1]).toMatch(/^mainline 17 ioctls, 2 failed; .*peak locked_vm pid 100 65616$/);
-    expect(lines[2]).toBe('11 of 18 aligned rows differ (12 paired, 1 only in 4.2, 5 only in mainline); first divergence at row #2');
+    expect(lines[2]).toBe(
+      '11 of 18 aligned rows differ (12 paired, 1 only in 4.2, 5 only in mainline); first divergence at row #2',
+    );
     expect(lines.slice(3, 10)).toEqual([
       '#2 (first divergence) differs in result',
       '  4.2       VFIO_SET_IOMMU(type=7) = -12 ENOMEM  locked_vm 0  L52',
@@ -318,7 +402,10 @@ describe('run <file> --kernel both', () => {
   });
 
   it('exits with the worse of the two codes, and names each failing run', async () => {
-    const fails42 = file('fails-42.ts', 'const host = createHost();\nexpectEq(host.kernel, "mainline", "kernel");\n');
+    const fails42 = file(
+      'fails-42.ts',
+      'const host = createHost();\nexpectEq(host.kernel, "mainline", "kernel");\n',
+    );
     expect((await cli('run', fails42, '--kernel', 'both')).code).toBe(1);
     const r = await cli('run', THROWING, '--kernel', 'both');
     expect(r.code).toBe(2);
@@ -328,7 +415,14 @@ describe('run <file> --kernel both', () => {
   });
 
   it.each(['--json', '--snapshot', '--report'])('64: cannot be combined with %s', async (flag) => {
-    const r = await cli('run', PASSING, '--kernel', 'both', flag, ...(flag === '--json' ? [] : [join(dir, 'x.out')]));
+    const r = await cli(
+      'run',
+      PASSING,
+      '--kernel',
+      'both',
+      flag,
+      ...(flag === '--json' ? [] : [join(dir, 'x.out')]),
+    );
     expect(r.code).toBe(64);
     expect(r.err.split('\n')[0]).toBe(`dmawb: --kernel both cannot be combined with ${flag}`);
   });

@@ -3,59 +3,68 @@
  * `npm run serve` (scripts/serve.mjs) as a child process on a free port with a scratch workspace, and
  * real Debian Chromium through playwright-core.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
-export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots')
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
 
 /** null when Chromium can run here, else why not (the tests skip with this message) */
 export function chromiumMissing(): string | null {
-  return existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (install it: apt-get install chromium); browser tests skipped`
+  return existsSync(CHROMIUM)
+    ? null
+    : `${CHROMIUM} is missing (install it: apt-get install chromium); browser tests skipped`;
 }
 
 export interface Served {
   /** Date.now() when `npm run serve` was spawned */
-  spawnedAt: number
-  url: string
-  origin: string
-  workspace: string
-  output: () => string
-  stop(): Promise<void>
+  spawnedAt: number;
+  url: string;
+  origin: string;
+  workspace: string;
+  output: () => string;
+  stop(): Promise<void>;
 }
 
 /** Starts browser mode on a free port with a fresh workspace (seeded with the examples). */
 export async function startServe(opts: { workspace?: string; timeoutMs?: number } = {}): Promise<Served> {
-  const scratch = opts.workspace ? null : mkdtempSync(join(tmpdir(), 'dmawb-e2e-'))
-  const workspace = opts.workspace ?? join(scratch!, 'scenarios')
-  const spawnedAt = Date.now()
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'scripts', 'serve.mjs'), '--port', '0', '--workspace', workspace], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout!.on('data', (d) => (out += String(d)))
-  child.stderr!.on('data', (d) => (out += String(d)))
+  const scratch = opts.workspace ? null : mkdtempSync(join(tmpdir(), 'dmawb-e2e-'));
+  const workspace = opts.workspace ?? join(scratch!, 'scenarios');
+  const spawnedAt = Date.now();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(ROOT, 'scripts', 'serve.mjs'), '--port', '0', '--workspace', workspace],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout!.on('data', (d) => (out += String(d)));
+  child.stderr!.on('data', (d) => (out += String(d)));
   const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`npm run serve printed no URL within ${opts.timeoutMs ?? 180_000} ms:\n${out}`)), opts.timeoutMs ?? 180_000)
+    const t = setTimeout(
+      () => reject(new Error(`npm run serve printed no URL within ${opts.timeoutMs ?? 180_000} ms:\n${out}`)),
+      opts.timeoutMs ?? 180_000,
+    );
     const check = () => {
-      const m = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)$/m.exec(out)
+      const m = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)$/m.exec(out);
       if (m) {
-        clearTimeout(t)
-        resolve(m[1]!)
+        clearTimeout(t);
+        resolve(m[1]!);
       }
-    }
-    child.stdout!.on('data', check)
+    };
+    child.stdout!.on('data', check);
     child.once('exit', (code) => {
-      clearTimeout(t)
-      reject(new Error(`npm run serve exited with ${code}:\n${out}`))
-    })
-  })
+      clearTimeout(t);
+      reject(new Error(`npm run serve exited with ${code}:\n${out}`));
+    });
+  });
   return {
     spawnedAt,
     url,
@@ -64,56 +73,68 @@ export async function startServe(opts: { workspace?: string; timeoutMs?: number 
     output: () => out,
     async stop() {
       if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r))
-        child.kill('SIGTERM')
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000)
-        await exited
-        clearTimeout(t)
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
       }
-      if (scratch) rmSync(scratch, { recursive: true, force: true })
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
     },
-  }
+  };
 }
 
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  })
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
 }
 
 /** Opens the app and waits until it is usable (workspace loaded, editor mounted); returns ms taken. */
 export async function openApp(page: Page, url: string): Promise<number> {
   // tsx (esbuild keepNames) wraps named functions in __name(); functions sent to page.evaluate need it
-  await page.addInitScript({ content: 'globalThis.__name = globalThis.__name || ((f) => f);' })
-  const t0 = Date.now()
-  await page.goto(url)
-  await page.waitForFunction(() => window.dmawbUi?.state().ready === true, null, { timeout: 30_000 })
-  await page.waitForSelector('[data-testid="scenario-editor"] .view-lines', { timeout: 30_000 })
-  return Date.now() - t0
+  await page.addInitScript({ content: 'globalThis.__name = globalThis.__name || ((f) => f);' });
+  const t0 = Date.now();
+  await page.goto(url);
+  await page.waitForFunction(() => window.dmawbUi?.state().ready === true, null, { timeout: 30_000 });
+  await page.waitForSelector('[data-testid="scenario-editor"] .view-lines', { timeout: 30_000 });
+  return Date.now() - t0;
 }
 
 export async function uiState(page: Page): Promise<Record<string, unknown>> {
-  return page.evaluate(() => window.dmawbUi!.state())
+  return page.evaluate(() => window.dmawbUi!.state());
 }
 
 export async function command(page: Page, id: string, arg?: unknown): Promise<unknown> {
-  return page.evaluate(([i, a]) => window.dmawbUi!.run(i as string, a), [id, arg] as const)
+  return page.evaluate(([i, a]) => window.dmawbUi!.run(i as string, a), [id, arg] as const);
 }
 
 /** Waits for the run (or import) to settle: not running, and the selected state on screen. */
 export async function waitRunEnd(page: Page, timeout = 60_000): Promise<Record<string, unknown>> {
-  await page.waitForFunction(() => {
-    const s = window.dmawbUi?.state()
-    return !!s && ['done', 'failed', 'imported'].includes(String(s.status))
-  }, null, { timeout })
-  await page.evaluate(() => window.dmawbUi!.settled())
-  return uiState(page)
+  await page.waitForFunction(
+    () => {
+      const s = window.dmawbUi?.state();
+      return !!s && ['done', 'failed', 'imported'].includes(String(s.status));
+    },
+    null,
+    { timeout },
+  );
+  await page.evaluate(() => window.dmawbUi!.settled());
+  return uiState(page);
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
-  mkdirSync(SCREENSHOTS, { recursive: true })
-  const path = join(SCREENSHOTS, `${name}.png`)
-  await page.screenshot({ path })
-  return path
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
 }

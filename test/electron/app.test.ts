@@ -18,9 +18,15 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /** the Electron executable, or why there is none */
 function findElectron(): { exe: string } | { skip: string } {
   const override = process.env['ELECTRON_EXEC_PATH'];
-  if (override) return existsSync(override) ? { exe: override } : { skip: `ELECTRON_EXEC_PATH=${override} does not exist` };
+  if (override)
+    return existsSync(override)
+      ? { exe: override }
+      : { skip: `ELECTRON_EXEC_PATH=${override} does not exist` };
   const pathTxt = join(root, 'node_modules', 'electron', 'path.txt');
-  if (!existsSync(pathTxt)) return { skip: 'the Electron binary is not installed (no node_modules/electron/path.txt; it downloads on first `npm start`)' };
+  if (!existsSync(pathTxt))
+    return {
+      skip: 'the Electron binary is not installed (no node_modules/electron/path.txt; it downloads on first `npm start`)',
+    };
   const exe = join(root, 'node_modules', 'electron', 'dist', readFileSync(pathTxt, 'utf8').trim());
   if (!existsSync(exe)) return { skip: `the Electron binary is not installed (${exe} is missing)` };
   if (process.platform === 'linux' && !process.env['DISPLAY'] && !process.env['WAYLAND_DISPLAY']) {
@@ -38,8 +44,15 @@ describe.skipIf('skip' in found)('desktop app (Electron)', () => {
   const profile = mkdtempSync(join(tmpdir(), 'dmawb-electron-'));
 
   beforeAll(async () => {
-    if (!existsSync(join(root, 'out', 'main', 'index.js')) || !existsSync(join(root, 'out', 'renderer', 'index.html'))) {
-      const b = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+    if (
+      !existsSync(join(root, 'out', 'main', 'index.js')) ||
+      !existsSync(join(root, 'out', 'renderer', 'index.html'))
+    ) {
+      const b = spawnSync(
+        process.execPath,
+        [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'],
+        { cwd: root, stdio: 'inherit' },
+      );
       if (b.status !== 0) throw new Error('electron-vite build failed');
     }
     const started = performance.now();
@@ -47,7 +60,11 @@ describe.skipIf('skip' in found)('desktop app (Electron)', () => {
       executablePath: (found as { exe: string }).exe,
       // Chromium's OS sandbox cannot start as root in a container; the renderer's own sandbox stays on
       args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), root],
-      env: { ...process.env, DMAWB_USER_DATA: join(profile, 'userData'), DMAWB_WORKSPACE: join(profile, 'scenarios') },
+      env: {
+        ...process.env,
+        DMAWB_USER_DATA: join(profile, 'userData'),
+        DMAWB_WORKSPACE: join(profile, 'scenarios'),
+      },
       timeout: 30_000,
     });
     page = await app.firstWindow();
@@ -68,7 +85,11 @@ describe.skipIf('skip' in found)('desktop app (Electron)', () => {
 
   it('isolates the page: no Node, only the typed API', async () => {
     const r = await page.evaluate(async () => {
-      const w = (globalThis as unknown as { window: unknown }).window as { dmawb: Record<string, (req: unknown) => Promise<unknown>>; require?: unknown; process?: unknown };
+      const w = (globalThis as unknown as { window: unknown }).window as {
+        dmawb: Record<string, (req: unknown) => Promise<unknown>>;
+        require?: unknown;
+        process?: unknown;
+      };
       return {
         require: typeof w.require,
         process: typeof w.process,
@@ -87,17 +108,34 @@ describe.skipIf('skip' in found)('desktop app (Electron)', () => {
 
   it('shows the first example in the editor', async () => {
     // the workspace was seeded with the bundled examples, and the editor opens one of them at launch
-    const examples = readdirSync(join(root, 'examples')).filter((n) => n.endsWith('.ts')).sort();
-    const list = await page.evaluate(() => ((globalThis as unknown as { window: unknown }).window as { dmawb: Record<string, (r: unknown) => Promise<unknown>> }).dmawb['workspace.list']!({})) as
-      { ok: true; value: { folder: string; files: { name: string }[] } };
+    const examples = readdirSync(join(root, 'examples'))
+      .filter((n) => n.endsWith('.ts'))
+      .sort();
+    const list = (await page.evaluate(() =>
+      (
+        (globalThis as unknown as { window: unknown }).window as {
+          dmawb: Record<string, (r: unknown) => Promise<unknown>>;
+        }
+      ).dmawb['workspace.list']!({}),
+    )) as { ok: true; value: { folder: string; files: { name: string }[] } };
     expect(list.value.folder).toBe(join(profile, 'scenarios'));
     expect(list.value.files.map((f) => f.name).sort()).toEqual(examples);
-    const firstLines = examples.map((n) => readFileSync(join(root, 'examples', n), 'utf8').split('\n')[0]!.trim().slice(0, 40));
+    const firstLines = examples.map((n) =>
+      readFileSync(join(root, 'examples', n), 'utf8')
+        .split('\n')[0]!
+        .trim()
+        .slice(0, 40),
+    );
     const editor = page.locator('.monaco-editor .view-lines').first();
     await editor.waitFor({ state: 'visible', timeout: 15_000 });
-    await expect.poll(async () => {
-      const text = (await editor.innerText()).replace(/\u00a0/g, ' ');
-      return firstLines.some((l) => text.includes(l));
-    }, { timeout: 15_000 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          const text = (await editor.innerText()).replace(/\u00a0/g, ' ');
+          return firstLines.some((l) => text.includes(l));
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
   });
 });

@@ -33,8 +33,15 @@ describe('the scenario declarations match the engine API', () => {
   it('every public type is mutually assignable', () => {
     const probeName = `${root}api-probe.ts`;
     const options: ts.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler,
-      strict: true, noEmit: true, allowImportingTsExtensions: true, skipLibCheck: true, types: [], lib: ['lib.es2022.d.ts'],
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      strict: true,
+      noEmit: true,
+      allowImportingTsExtensions: true,
+      skipLibCheck: true,
+      types: [],
+      lib: ['lib.es2022.d.ts'],
     };
     const host = ts.createCompilerHost(options);
     const read = host.readFile.bind(host);
@@ -42,9 +49,12 @@ describe('the scenario declarations match the engine API', () => {
     const exists = host.fileExists.bind(host);
     host.fileExists = (f) => f === probeName || exists(f);
     const getSource = host.getSourceFile.bind(host);
-    host.getSourceFile = (f, lang) => (f === probeName ? ts.createSourceFile(f, probe, lang) : getSource(f, lang));
+    host.getSourceFile = (f, lang) =>
+      f === probeName ? ts.createSourceFile(f, probe, lang) : getSource(f, lang);
     const program = ts.createProgram([probeName, `${root}types/scenario.d.ts`], options, host);
-    const diags = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    const diags = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(diags).toEqual([]);
   }, 60_000);
 });

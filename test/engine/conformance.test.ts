@@ -11,10 +11,15 @@ import type { KernelName } from '../../engine/api.ts';
 import { runDirect } from '../support/direct.ts';
 
 const dir = new URL('../conformance/', import.meta.url);
-const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 
 /** The README's table: `| c01-4.2.ts | C01 extensions | 4.2 | 15 |` → { 'c01-4.2.ts': { era, count } } */
-function readTable(): { rows: Map<string, { era: string; count: number }>; total: { files: number; count: number } | null } {
+function readTable(): {
+  rows: Map<string, { era: string; count: number }>;
+  total: { files: number; count: number } | null;
+} {
   const rows = new Map<string, { era: string; count: number }>();
   let total: { files: number; count: number } | null = null;
   for (const line of readFileSync(new URL('README.md', dir), 'utf8').split('\n')) {
@@ -61,10 +66,16 @@ describe('conformance cases (kernel-model.md §9)', () => {
     const source = readFileSync(new URL(file, dir), 'utf8');
     const { failures, events, session } = runDirect(source, kernelOf(file));
     const expects = events.filter((e) => e.kind === 'expect');
-    expect(failures.map((f) => (f.kind === 'expect' ? `${f.label}: got ${f.actual}, expected ${f.expected}` : '')), file).toEqual([]);
+    expect(
+      failures.map((f) => (f.kind === 'expect' ? `${f.label}: got ${f.actual}, expected ${f.expected}` : '')),
+      file,
+    ).toEqual([]);
     expect(expects.length, `${file}: expectations recorded`).toBe(table.rows.get(file)?.count);
     expect(session.expectations.failed).toBe(0);
     // the file names its era; the host it builds must run in that profile
-    expect(session.hosts.every((h) => h.kernel === kernelOf(file)), `${file}: host profile`).toBe(true);
+    expect(
+      session.hosts.every((h) => h.kernel === kernelOf(file)),
+      `${file}: host profile`,
+    ).toBe(true);
   });
 });

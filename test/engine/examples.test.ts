@@ -12,7 +12,9 @@ import type { KernelName } from '../../engine/api.ts';
 import { runDirect } from '../support/direct.ts';
 
 const dir = new URL('../../examples/', import.meta.url);
-const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 
 /** expectations each example records today (the smaller of the two profiles); other files: at least 10 */
 const MIN_EXPECTATIONS: Record<string, number> = {
@@ -29,14 +31,22 @@ describe('examples', () => {
     for (const f of Object.keys(MIN_EXPECTATIONS)) expect(files, f).toContain(f);
   });
 
-  it('type-check against the editor\'s declarations (types/scenario.d.ts): no red squiggles when opened', () => {
+  it("type-check against the editor's declarations (types/scenario.d.ts): no red squiggles when opened", () => {
     const decl = fileURLToPath(new URL('../../types/scenario.d.ts', import.meta.url));
     const program = ts.createProgram([decl, ...files.map((f) => fileURLToPath(new URL(f, dir)))], {
-      strict: true, noUnusedLocals: true, noEmit: true, target: ts.ScriptTarget.ES2022, lib: ['lib.es2023.d.ts'],
-      types: [], moduleDetection: ts.ModuleDetectionKind.Force, skipLibCheck: true,
+      strict: true,
+      noUnusedLocals: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      lib: ['lib.es2023.d.ts'],
+      types: [],
+      moduleDetection: ts.ModuleDetectionKind.Force,
+      skipLibCheck: true,
     });
     const problems = ts.getPreEmitDiagnostics(program).map((d) => {
-      const where = d.file ? `${d.file.fileName.split('/').pop()}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : '';
+      const where = d.file
+        ? `${d.file.fileName.split('/').pop()}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
+        : '';
       return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });
     expect(problems).toEqual([]);
@@ -45,14 +55,16 @@ describe('examples', () => {
   describe.each(files)('%s', (file) => {
     const source = readFileSync(new URL(file, dir), 'utf8');
 
-    it('says how to run it and follows the run\'s kernel', () => {
+    it("says how to run it and follows the run's kernel", () => {
       expect(source).toContain(`npm run -s dmawb -- run examples/${file}`);
       expect(source).not.toMatch(/createHost\(\{[^}]*\bkernel\s*:/);
     });
 
     it.each(KERNELS)('passes under --kernel %s', (kernel) => {
       const { failures, events, session } = runDirect(source, kernel);
-      const show = failures.map((f) => (f.kind === 'expect' ? `${f.label}: got ${f.actual}, expected ${f.expected}` : ''));
+      const show = failures.map((f) =>
+        f.kind === 'expect' ? `${f.label}: got ${f.actual}, expected ${f.expected}` : '',
+      );
       expect(show).toEqual([]);
       expect(session.hosts.length).toBeGreaterThan(0);
       for (const h of session.hosts) expect(h.kernel).toBe(kernel);

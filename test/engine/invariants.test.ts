@@ -27,7 +27,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ContainerApi, DeviceFdApi, GroupFdApi, IommuGroupApi, IoctlResult, KernelName, ProcessApi } from '../../engine/api.ts';
+import type {
+  ContainerApi,
+  DeviceFdApi,
+  GroupFdApi,
+  IommuGroupApi,
+  IoctlResult,
+  KernelName,
+  ProcessApi,
+} from '../../engine/api.ts';
 import { errno } from '../../engine/errno.ts';
 import type { RunEvent } from '../../engine/events.ts';
 import type { ContainerFacade, GroupFdFacade, HostFacade, ProcessFacade } from '../../engine/facade.ts';
@@ -63,15 +71,54 @@ const RANGES: [bigint, bigint][] = [
   [2n * MiB, 64n * KiB],
 ];
 // (repeated values make the common, valid choices likelier)
-const MAP_VADDR = [0n, 0n, 0x1000n, 0x2000n, 0x10000n, 0x10000n, 512n * KiB, 1n * MiB - 64n * KiB, 1n * MiB, 4n * MiB, 8n * MiB - 64n * KiB, 16n * MiB];
-const IOVAS = [0n, 0n, 0x1000n, 0x10000n, 0x10000n, 0x100000n, TCE32 - 0x10000n, TCE32, DDW, DDW, DDW + 0x1000n, DDW + 0x10000n, DDW + 1n * MiB, 0x12345n];
+const MAP_VADDR = [
+  0n,
+  0n,
+  0x1000n,
+  0x2000n,
+  0x10000n,
+  0x10000n,
+  512n * KiB,
+  1n * MiB - 64n * KiB,
+  1n * MiB,
+  4n * MiB,
+  8n * MiB - 64n * KiB,
+  16n * MiB,
+];
+const IOVAS = [
+  0n,
+  0n,
+  0x1000n,
+  0x10000n,
+  0x10000n,
+  0x100000n,
+  TCE32 - 0x10000n,
+  TCE32,
+  DDW,
+  DDW,
+  DDW + 0x1000n,
+  DDW + 0x10000n,
+  DDW + 1n * MiB,
+  0x12345n,
+];
 const SIZES = [0n, 0x1000n, 0x1000n, 0x2000n, 0x10000n, 0x10000n, 0x20000n, 1n * MiB, 16n * MiB];
 const FLAGS = [3, 3, 1, 2, 0, 4];
 /** TCE_CREATE arguments [pageShift, windowSize, levels]: valid ones and each kind of refusal */
 const CREATES: [number, bigint, number][] = [
-  [12, 1n * MiB, 1], [12, 2n * MiB, 1], [16, 4n * MiB, 1], [16, 16n * MiB, 2], [24, 16n * MiB, 1], [12, 4n * MiB, 2],
-  [12, 16n * MiB, 1], [13, 2n * MiB, 1], [16, 3n * MiB, 1], [12, 2n * MiB, 0], [12, 2n * MiB, 6],
-  [16, 4n * MiB, 3], [12, 2n * MiB, 4], [16, 2n * MiB, 5],
+  [12, 1n * MiB, 1],
+  [12, 2n * MiB, 1],
+  [16, 4n * MiB, 1],
+  [16, 16n * MiB, 2],
+  [24, 16n * MiB, 1],
+  [12, 4n * MiB, 2],
+  [12, 16n * MiB, 1],
+  [13, 2n * MiB, 1],
+  [16, 3n * MiB, 1],
+  [12, 2n * MiB, 0],
+  [12, 2n * MiB, 6],
+  [16, 4n * MiB, 3],
+  [12, 2n * MiB, 4],
+  [16, 2n * MiB, 5],
 ];
 const REMOVES = [0n, 0x1000n, DDW, DDW + 0x10000n, TCE32 + 0x1000n, 0x12345n];
 const MEMLOCKS: (bigint | undefined)[] = [undefined, 1n * MiB, 16n * MiB, 1n * GiB, 1n * GiB, 1n * GiB];
@@ -128,44 +175,111 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('setIommu' as const), c: n, v2: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('enable' as const), c: n }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('disable' as const), c: n }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('register' as const), c: n, r: fc.nat(RANGES.length - 1) }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('unregister' as const), c: n, r: fc.nat(RANGES.length - 1) }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('create' as const), c: n, w: fc.nat(CREATES.length - 1) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('remove' as const), c: n, a: fc.nat(REMOVES.length - 1) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ t: fc.constant('register' as const), c: n, r: fc.nat(RANGES.length - 1) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ t: fc.constant('unregister' as const), c: n, r: fc.nat(RANGES.length - 1) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ t: fc.constant('create' as const), c: n, w: fc.nat(CREATES.length - 1) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('remove' as const), c: n, a: fc.nat(REMOVES.length - 1) }),
+  },
   {
     weight: 8,
     arbitrary: fc.record({
-      t: fc.constant('map' as const), c: n, v: fc.nat(MAP_VADDR.length - 1), i: fc.nat(IOVAS.length - 1),
-      s: fc.nat(SIZES.length - 1), fl: fc.nat(FLAGS.length - 1),
+      t: fc.constant('map' as const),
+      c: n,
+      v: fc.nat(MAP_VADDR.length - 1),
+      i: fc.nat(IOVAS.length - 1),
+      s: fc.nat(SIZES.length - 1),
+      fl: fc.nat(FLAGS.length - 1),
     }),
   },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('unmap' as const), c: n, i: fc.nat(IOVAS.length - 1), s: fc.nat(SIZES.length - 1) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('unmap' as const),
+      c: n,
+      i: fc.nat(IOVAS.length - 1),
+      s: fc.nat(SIZES.length - 1),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('exit' as const), p: n }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('memlock' as const), p: n, m: fc.nat(MEMLOCKS.length - 1) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('memlock' as const), p: n, m: fc.nat(MEMLOCKS.length - 1) }),
+  },
   {
     weight: 8,
     arbitrary: fc.record({
-      t: fc.constant('mapInto' as const), c: n, r: n, slot: fc.nat(1), at: fc.nat(1 << 12), len: fc.nat(3), fl: fc.nat(FLAGS.length - 1),
+      t: fc.constant('mapInto' as const),
+      c: n,
+      r: n,
+      slot: fc.nat(1),
+      at: fc.nat(1 << 12),
+      len: fc.nat(3),
+      fl: fc.nat(FLAGS.length - 1),
     }),
   },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('unmapFrom' as const), c: n, slot: fc.nat(1), at: fc.nat(1 << 12), len: fc.nat(3) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('unmapFrom' as const),
+      c: n,
+      slot: fc.nat(1),
+      at: fc.nat(1 << 12),
+      len: fc.nat(3),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('unregisterExisting' as const), c: n, r: n }) },
 );
 
 const planArb: fc.Arbitrary<Plan> = fc.record({
   groups: fc.constantFrom(1 as const, 2 as const),
-  procs: fc.array(fc.record({ memlock: fc.nat(MEMLOCKS.length - 1), cap: fc.boolean(), v2: fc.boolean() }), { minLength: 1, maxLength: 2 }),
-  setup: fc.oneof({ weight: 1, arbitrary: fc.nat(2) }, { weight: 4, arbitrary: fc.integer({ min: 3, max: 4 }) }),
+  procs: fc.array(fc.record({ memlock: fc.nat(MEMLOCKS.length - 1), cap: fc.boolean(), v2: fc.boolean() }), {
+    minLength: 1,
+    maxLength: 2,
+  }),
+  setup: fc.oneof(
+    { weight: 1, arbitrary: fc.nat(2) },
+    { weight: 4, arbitrary: fc.integer({ min: 3, max: 4 }) },
+  ),
   cmds: fc.array(cmdArb, { minLength: 1, maxLength: 60, size: 'max' }),
   teardown: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
 });
 
 // ---- the world a plan runs in ----------------------------------------------------------------------------
 
-interface P { api: ProcessApi; pid: number; alive: boolean }
-interface CH { api: ContainerApi; pid: number; open: boolean; kc: Container }
-interface GF { api: GroupFdApi; pid: number; open: boolean; g: Group }
-interface DF { api: DeviceFdApi; pid: number; open: boolean; g: Group }
+interface P {
+  api: ProcessApi;
+  pid: number;
+  alive: boolean;
+}
+interface CH {
+  api: ContainerApi;
+  pid: number;
+  open: boolean;
+  kc: Container;
+}
+interface GF {
+  api: GroupFdApi;
+  pid: number;
+  open: boolean;
+  g: Group;
+}
+interface DF {
+  api: DeviceFdApi;
+  pid: number;
+  open: boolean;
+  g: Group;
+}
 
 class World {
   readonly session: Session;
@@ -190,7 +304,11 @@ class World {
   private folded = 0;
   readonly shift: number;
 
-  constructor(readonly kernel: KernelName, readonly pageSize: 4096 | 65536, plan: Plan) {
+  constructor(
+    readonly kernel: KernelName,
+    readonly pageSize: 4096 | 65536,
+    plan: Plan,
+  ) {
     this.session = new Session({ kernel });
     this.shift = pageSize === 4096 ? 12 : 16;
     this.host = this.session.createHost({ kernel, pageSize, ramSize: 64n * GiB }) as HostFacade;
@@ -198,7 +316,11 @@ class World {
     for (let i = 0; i < plan.groups; i++) this.groups.push(phb.addGroup());
     for (const [i, pp] of plan.procs.entries()) {
       const m = MEMLOCKS[pp.memlock];
-      const api = this.host.spawn({ name: `p${i}`, ...(m === undefined ? {} : { memlock: m }), capIpcLock: pp.cap });
+      const api = this.host.spawn({
+        name: `p${i}`,
+        ...(m === undefined ? {} : { memlock: m }),
+        capIpcLock: pp.cap,
+      });
       api.mmap({ size: 8n * MiB, at: BASE });
       api.mmap({ size: 1n * MiB, at: BASE + 16n * MiB, prot: 'r' });
       this.procs.push({ api, pid: api.pid, alive: true });
@@ -245,12 +367,18 @@ class World {
   }
 
   /** a sub-range of a window: [start, start + pages) in IOMMU pages, 0..3 pages or the rest of the window */
-  private static span(ch: CH, slot: number, at: number, len: number): { iova: bigint; size: bigint; ps: bigint; pages: bigint } | undefined {
+  private static span(
+    ch: CH,
+    slot: number,
+    at: number,
+    len: number,
+  ): { iova: bigint; size: bigint; ps: bigint; pages: bigint } | undefined {
     const w = ch.api.window(slot as 0 | 1);
     if (!w) return undefined;
     const ps = 1n << BigInt(w.pageShift);
     const first = BigInt(at % w.entries);
-    const pages = len === 3 ? BigInt(w.entries) - first : BigInt(Math.min(len + 1, w.entries - Number(first)));
+    const pages =
+      len === 3 ? BigInt(w.entries) - first : BigInt(Math.min(len + 1, w.entries - Number(first)));
     return { iova: w.startAddr + first * ps, size: pages * ps, ps, pages };
   }
 
@@ -281,8 +409,16 @@ class World {
   /** the process a command would act as, if it applies */
   private actor(cmd: Cmd): number | undefined {
     switch (cmd.t) {
-      case 'openContainer': case 'adopt': case 'openGroup': case 'exit': case 'memlock': return this.proc(cmd.p)?.pid;
-      case 'closeGroup': case 'setContainer': case 'unsetContainer': case 'openDevice': {
+      case 'openContainer':
+      case 'adopt':
+      case 'openGroup':
+      case 'exit':
+      case 'memlock':
+        return this.proc(cmd.p)?.pid;
+      case 'closeGroup':
+      case 'setContainer':
+      case 'unsetContainer':
+      case 'openDevice': {
         const l = this.live(this.groupFds);
         return l.length ? l[cmd.f % l.length]!.pid : undefined;
       }
@@ -290,7 +426,8 @@ class World {
         const l = this.live(this.devices);
         return l.length ? l[cmd.d % l.length]!.pid : undefined;
       }
-      default: return this.container(cmd.c)?.pid;
+      default:
+        return this.container(cmd.c)?.pid;
     }
   }
 
@@ -325,7 +462,8 @@ class World {
         const p = this.proc(cmd.p);
         if (!p) return false;
         const api = p.api.openGroup(this.groups[cmd.g % this.groups.length]!);
-        if ((api as unknown as { ret: number }).ret === 0) this.groupFds.push({ api, pid: p.pid, open: true, g: (api as GroupFdFacade).group });
+        if ((api as unknown as { ret: number }).ret === 0)
+          this.groupFds.push({ api, pid: p.pid, open: true, g: (api as GroupFdFacade).group });
         return true;
       }
       case 'closeGroup': {
@@ -358,7 +496,8 @@ class World {
         if (!l.length) return false;
         const f = l[cmd.f % l.length]!;
         const api = f.api.openDevice();
-        if ((api as unknown as { ret: number }).ret === 0) this.devices.push({ api, pid: f.pid, open: true, g: f.g });
+        if ((api as unknown as { ret: number }).ret === 0)
+          this.devices.push({ api, pid: f.pid, open: true, g: f.g });
         return true;
       }
       case 'closeDevice': {
@@ -387,9 +526,15 @@ class World {
         this.touch(ch);
         const C = ch.api;
         switch (cmd.t) {
-          case 'setIommu': C.setIommu(cmd.v2 ? 7 : 2); break;
-          case 'enable': C.enable(); break;
-          case 'disable': C.disable(); break;
+          case 'setIommu':
+            C.setIommu(cmd.v2 ? 7 : 2);
+            break;
+          case 'enable':
+            C.enable();
+            break;
+          case 'disable':
+            C.disable();
+            break;
           case 'register': {
             const [o, s] = RANGES[cmd.r]!;
             C.registerMemory({ vaddr: BASE + o, size: s });
@@ -399,7 +544,8 @@ class World {
             const [o, s] = RANGES[cmd.r]!;
             const before = this.mappedRegions();
             const r = C.unregisterMemory({ vaddr: BASE + o, size: s });
-            if (r.ret === 0 && before.has(`${ch.kc.mm?.pid ?? ch.pid}:${BASE + o}:${s}`)) this.orphanEvidence.add(`${ch.kc.mm?.pid ?? ch.pid}:${BASE + o}:${s}`);
+            if (r.ret === 0 && before.has(`${ch.kc.mm?.pid ?? ch.pid}:${BASE + o}:${s}`))
+              this.orphanEvidence.add(`${ch.kc.mm?.pid ?? ch.pid}:${BASE + o}:${s}`);
             break;
           }
           case 'create': {
@@ -409,15 +555,26 @@ class World {
             if (hadDriver) this.noteCreateLeak(ch, r, ps, size, levels);
             break;
           }
-          case 'remove': C.removeWindow({ startAddr: REMOVES[cmd.a]! }); break;
-          case 'map': C.mapDma({ vaddr: BASE + MAP_VADDR[cmd.v]!, iova: IOVAS[cmd.i]!, size: SIZES[cmd.s]!, flags: FLAGS[cmd.fl] ?? RW }); break;
-          case 'unmap': C.unmapDma({ iova: IOVAS[cmd.i]!, size: SIZES[cmd.s]! }); break;
+          case 'remove':
+            C.removeWindow({ startAddr: REMOVES[cmd.a]! });
+            break;
+          case 'map':
+            C.mapDma({
+              vaddr: BASE + MAP_VADDR[cmd.v]!,
+              iova: IOVAS[cmd.i]!,
+              size: SIZES[cmd.s]!,
+              flags: FLAGS[cmd.fl] ?? RW,
+            });
+            break;
+          case 'unmap':
+            C.unmapDma({ iova: IOVAS[cmd.i]!, size: SIZES[cmd.s]! });
+            break;
           case 'mapInto': {
             const sp = World.span(ch, cmd.slot, cmd.at, cmd.len);
             if (!sp) break;
             // v2: inside a registered region when one fits; v1: anywhere in the 8 MiB mapping
             const r = ch.kc.v2 ? this.regionFor(ch, cmd.r) : { ua: BASE, size: 8n * MiB };
-            const room = r ? (r.size / sp.ps) - sp.pages : -1n;
+            const room = r ? r.size / sp.ps - sp.pages : -1n;
             const vaddr = r && room >= 0n ? r.ua + (BigInt(cmd.at) % (room + 1n)) * sp.ps : BASE;
             C.mapDma({ vaddr, iova: sp.iova, size: sp.size, flags: FLAGS[cmd.fl % 4] ?? RW }); // READ and/or WRITE
             break;
@@ -454,7 +611,8 @@ class World {
   /** regions that currently have TCEs pointing into them, `${pid}:${ua}:${size}` */
   mappedRegions(): Set<string> {
     const s = new Set<string>();
-    for (const p of this.procs) for (const r of p.api.regions()) if (r.mapped > 1) s.add(`${p.pid}:${r.ua}:${r.size}`);
+    for (const p of this.procs)
+      for (const r of p.api.regions()) if (r.mapped > 1) s.add(`${p.pid}:${r.ua}:${r.size}`);
     return s;
   }
 
@@ -469,9 +627,21 @@ class World {
     if (!p.alive) return;
     this.acting(p.pid);
     if (exit) return this.exit(p);
-    for (const d of this.devices) if (d.pid === p.pid && d.open) { d.api.close(); d.open = false; }
-    for (const f of this.groupFds) if (f.pid === p.pid && f.open) { f.api.close(); f.open = false; }
-    for (const c of this.containers) if (c.pid === p.pid && c.open) { c.api.close(); c.open = false; }
+    for (const d of this.devices)
+      if (d.pid === p.pid && d.open) {
+        d.api.close();
+        d.open = false;
+      }
+    for (const f of this.groupFds)
+      if (f.pid === p.pid && f.open) {
+        f.api.close();
+        f.open = false;
+      }
+    for (const c of this.containers)
+      if (c.pid === p.pid && c.open) {
+        c.api.close();
+        c.open = false;
+      }
   }
 
   /** steps that can take a region's last owner away (§4.9, §4.13, §5.6) */
@@ -491,30 +661,45 @@ class World {
       throw new Error(`${where}: ${msg}`);
     };
     const k = this.host.k;
-    const last = [...this.session.events].reverse().find((e): e is Extract<RunEvent, { kind: 'ioctl' | 'action' }> => e.kind === 'ioctl' || e.kind === 'action');
+    const last = [...this.session.events]
+      .reverse()
+      .find(
+        (e): e is Extract<RunEvent, { kind: 'ioctl' | 'action' }> =>
+          e.kind === 'ioctl' || e.kind === 'action',
+      );
     for (const p of this.procs) {
       const lv = p.api.lockedVm;
       // (iii) nothing negative
       if (lv < 0) fail(`(iii) pid ${p.pid} locked_vm ${lv} < 0`);
       for (const r of p.api.regions()) {
-        if (r.used < 1 || r.mapped < 1) fail(`(iii) pid ${p.pid} region ${r.ua.toString(16)}+${r.size.toString(16)} used ${r.used} mapped ${r.mapped}`);
+        if (r.used < 1 || r.mapped < 1)
+          fail(
+            `(iii) pid ${p.pid} region ${r.ua.toString(16)}+${r.size.toString(16)} used ${r.used} mapped ${r.mapped}`,
+          );
       }
       // (ii) breakdown sums to locked_vm, and the log agrees with the live value
       if (last) {
         const b = last.breakdown[p.pid];
         const logged = last.lockedVm[p.pid];
         if (!b || logged === undefined) fail(`(ii) pid ${p.pid} missing from event ${last.seq}`);
-        for (const [key, v] of Object.entries(b!)) if (v < 0) fail(`(iii) pid ${p.pid} breakdown.${key} = ${v} < 0`);
+        for (const [key, v] of Object.entries(b!))
+          if (v < 0) fail(`(iii) pid ${p.pid} breakdown.${key} = ${v} < 0`);
         const sum = b!.v1Enable + b!.regions + b!.tables + b!.views + b!.leaked;
-        if (sum !== logged) fail(`(ii) pid ${p.pid} breakdown ${JSON.stringify(b)} sums to ${sum}, event ${last.seq} says locked_vm ${logged}`);
+        if (sum !== logged)
+          fail(
+            `(ii) pid ${p.pid} breakdown ${JSON.stringify(b)} sums to ${sum}, event ${last.seq} says locked_vm ${logged}`,
+          );
         if (logged !== lv) fail(`(ii) pid ${p.pid} event ${last.seq} locked_vm ${logged}, live ${lv}`);
         if (this.kernel === 'mainline' && b!.leaked !== (this.leak.get(p.pid) ?? 0)) {
-          fail(`(iv) pid ${p.pid} breakdown.leaked ${b!.leaked}, predicted from §5.2/§4.10 ${this.leak.get(p.pid) ?? 0}`);
+          fail(
+            `(iv) pid ${p.pid} breakdown.leaked ${b!.leaked}, predicted from §5.2/§4.10 ${this.leak.get(p.pid) ?? 0}`,
+          );
         }
       }
       // (iv, 4.2) an exited mm is never charged or discharged again
       const frozen = this.exitLv.get(p.pid);
-      if (frozen !== undefined && lv !== frozen) fail(`(iv) 4.2 pid ${p.pid} exited with locked_vm ${frozen}, now ${lv}`);
+      if (frozen !== undefined && lv !== frozen)
+        fail(`(iv) 4.2 pid ${p.pid} exited with locked_vm ${frozen}, now ${lv}`);
     }
 
     if (!(this.kernel === '4.2' && this.tainted)) this.checkMapped(fail);
@@ -526,7 +711,12 @@ class World {
     const k = this.host.k;
     const regions = new Map<number, { ua: number; end: number; mapped: number; count: number }[]>();
     for (const p of this.procs) {
-      regions.set(p.pid, p.api.regions().map((r) => ({ ua: Number(r.ua), end: Number(r.ua + r.size), mapped: r.mapped, count: 0 })));
+      regions.set(
+        p.pid,
+        p.api
+          .regions()
+          .map((r) => ({ ua: Number(r.ua), end: Number(r.ua + r.size), mapped: r.mapped, count: 0 })),
+      );
     }
     for (const c of k.containers) {
       if (!c.v2) continue;
@@ -543,16 +733,23 @@ class World {
             valid++;
             const ua = chunk.ua[o]!;
             const r = rs?.find((x) => ua >= x.ua && ua < x.end);
-            if (!r) fail(`(i) container ${c.id} window ${slot} entry ${base + o}: ua 0x${ua.toString(16)} is in no region of pid ${owner}'s mm`);
+            if (!r)
+              fail(
+                `(i) container ${c.id} window ${slot} entry ${base + o}: ua 0x${ua.toString(16)} is in no region of pid ${owner}'s mm`,
+              );
             r!.count++;
           }
         }
-        if (valid !== t.valid) fail(`(i) container ${c.id} window ${slot}: ${valid} valid TCEs, table says ${t.valid}`);
+        if (valid !== t.valid)
+          fail(`(i) container ${c.id} window ${slot}: ${valid} valid TCEs, table says ${t.valid}`);
       }
     }
     for (const [pid, rs] of regions) {
       for (const r of rs) {
-        if (r.mapped !== 1 + r.count) fail(`(i) pid ${pid} region 0x${r.ua.toString(16)}..0x${r.end.toString(16)}: mapped ${r.mapped}, but ${r.count} TCEs point into it`);
+        if (r.mapped !== 1 + r.count)
+          fail(
+            `(i) pid ${pid} region 0x${r.ua.toString(16)}..0x${r.end.toString(16)}: mapped ${r.mapped}, but ${r.count} TCEs point into it`,
+          );
       }
     }
     // the public inspection API agrees with what was scanned (first and last entry of every window)
@@ -561,11 +758,13 @@ class World {
         const w = ch.api.window(slot);
         const t = ch.kc.tables[slot];
         if (!w || !t) {
-          if (!!w !== !!t) fail(`inspection: window(${slot}) of container ${ch.kc.id} disagrees with the table`);
+          if (!!w !== !!t)
+            fail(`inspection: window(${slot}) of container ${ch.kc.id} disagrees with the table`);
           continue;
         }
         for (const i of [0, w.entries - 1]) {
-          if (ch.api.tce(slot, i).ua !== BigInt(t.get(i).ua)) fail(`inspection: tce(${slot}, ${i}).ua disagrees`);
+          if (ch.api.tce(slot, i).ua !== BigInt(t.get(i).ua))
+            fail(`inspection: tce(${slot}, ${i}).ua disagrees`);
         }
       }
     }
@@ -578,10 +777,19 @@ class World {
     const live = captureState(this.session.kernels, this.fold.seq);
     const parts = ['processes', 'regions', 'groups', 'containers', 'windows'] as const;
     // canonical JSON: bigints as text, object keys sorted (the fold and the capture build runs differently)
-    const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n`
-      : x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+    const json = (v: unknown) =>
+      JSON.stringify(v, (_k, x) =>
+        typeof x === 'bigint'
+          ? `${x}n`
+          : x && typeof x === 'object' && !Array.isArray(x)
+            ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1)))
+            : x,
+      );
     const diff = parts.filter((key) => json(this.fold[key]) !== json(live[key]));
-    if (diff.length) throw new Error(`${where}: (v) the fold of the event log differs from the live state in: ${diff.join(', ')}`);
+    if (diff.length)
+      throw new Error(
+        `${where}: (v) the fold of the event log differs from the live state in: ${diff.join(', ')}`,
+      );
   }
 
   /** (iv) after full tear-down, and (v) the fold of the event log equals the live state */
@@ -596,12 +804,19 @@ class World {
         const entries = rs.reduce((s, r) => s + r.entries, 0);
         if (this.kernel === 'mainline') {
           for (const r of rs) {
-            if (!this.orphanEvidence.has(`${p.pid}:${r.ua}:${r.size}`)) fail(`(iv) pid ${p.pid} region 0x${r.ua.toString(16)}+0x${r.size.toString(16)} survived without having been unregistered or released while mapped`);
+            if (!this.orphanEvidence.has(`${p.pid}:${r.ua}:${r.size}`))
+              fail(
+                `(iv) pid ${p.pid} region 0x${r.ua.toString(16)}+0x${r.size.toString(16)} survived without having been unregistered or released while mapped`,
+              );
           }
           const expected = entries + (this.leak.get(p.pid) ?? 0);
-          if (p.api.lockedVm !== expected) fail(`(iv) mainline pid ${p.pid} locked_vm ${p.api.lockedVm}, expected ${expected} (orphans ${entries} + refused CREATEs ${this.leak.get(p.pid) ?? 0})`);
+          if (p.api.lockedVm !== expected)
+            fail(
+              `(iv) mainline pid ${p.pid} locked_vm ${p.api.lockedVm}, expected ${expected} (orphans ${entries} + refused CREATEs ${this.leak.get(p.pid) ?? 0})`,
+            );
         } else if (!this.exitLv.has(p.pid)) {
-          if (p.api.lockedVm !== entries) fail(`(iv) 4.2 pid ${p.pid} locked_vm ${p.api.lockedVm}, registered regions hold ${entries}`);
+          if (p.api.lockedVm !== entries)
+            fail(`(iv) 4.2 pid ${p.pid} locked_vm ${p.api.lockedVm}, registered regions hold ${entries}`);
         } else if (rs.length) fail(`(iv) 4.2 pid ${p.pid} exited but still lists ${rs.length} regions`);
       }
     }
@@ -620,11 +835,17 @@ function runPlan(kernel: KernelName, pageSize: 4096 | 65536, plan: Plan, seen?: 
       runSteps(w, kernel, plan);
     } finally {
       for (const e of w.session.events) if (e.kind === 'ioctl') note(`${e.op}:${e.errno ?? e.ret}`);
-      if (w.tainted) note("cross-process");
+      if (w.tainted) note('cross-process');
       if (w.orphanEvidence.size && w.procs.some((p) => p.api.regions().length)) note('orphan survived');
       if ([...w.leak.values()].some((v) => v > 0)) note('create leak');
       if (w.procs.some((p) => !p.alive)) note('exit');
-      const v2maps = w.session.events.filter((e) => e.kind === 'ioctl' && e.op === 'VFIO_IOMMU_MAP_DMA' && e.ret === 0 && (e.deltas.tces?.length ?? 0) > 0);
+      const v2maps = w.session.events.filter(
+        (e) =>
+          e.kind === 'ioctl' &&
+          e.op === 'VFIO_IOMMU_MAP_DMA' &&
+          e.ret === 0 &&
+          (e.deltas.tces?.length ?? 0) > 0,
+      );
       if (v2maps.length) note('TCEs written');
     }
     return;
@@ -656,29 +877,66 @@ const RUNS = Number(process.env.DMAWB_FC_RUNS ?? 1000);
 const SEED = process.env.DMAWB_FC_SEED === undefined ? undefined : Number(process.env.DMAWB_FC_SEED);
 
 describe.each([
-  ['mainline', 65536], ['mainline', 4096], ['4.2', 65536], ['4.2', 4096],
+  ['mainline', 65536],
+  ['mainline', 4096],
+  ['4.2', 65536],
+  ['4.2', 4096],
 ] as [KernelName, 4096 | 65536][])('invariants, %s, %d-byte pages', (kernel, pageSize) => {
   it('hold after every step of random ioctl sequences', () => {
     const seed = SEED ?? (Date.now() ^ (pageSize + kernel.length)) >>> 0;
     const seen: Seen = new Map();
     try {
-      fc.assert(fc.property(planArb, (plan) => runPlan(kernel, pageSize, plan, seen)), { seed, numRuns: RUNS });
+      fc.assert(
+        fc.property(planArb, (plan) => runPlan(kernel, pageSize, plan, seen)),
+        { seed, numRuns: RUNS },
+      );
     } catch (e) {
       const cause = (e as Error).cause instanceof Error ? `\n${((e as Error).cause as Error).message}` : '';
-      throw new Error(`[${kernel}, ${pageSize}] seed ${seed} (rerun with DMAWB_FC_SEED=${seed}): ${(e as Error).message}${cause}`);
+      throw new Error(
+        `[${kernel}, ${pageSize}] seed ${seed} (rerun with DMAWB_FC_SEED=${seed}): ${(e as Error).message}${cause}`,
+      );
     }
-    if (process.env.DMAWB_FC_STATS) console.log(kernel, pageSize, [...seen].sort().map(([k, v]) => `${k} ${v}`).join('\n'));
+    if (process.env.DMAWB_FC_STATS)
+      console.log(
+        kernel,
+        pageSize,
+        [...seen]
+          .sort()
+          .map(([k, v]) => `${k} ${v}`)
+          .join('\n'),
+      );
     // the generator still reaches the interesting states (a property that passes by testing nothing is no test)
     if (RUNS >= 500) {
       const wanted = [
-        'TCEs written', 'exit', 'cross-process', 'VFIO_IOMMU_MAP_DMA:0', 'VFIO_IOMMU_UNMAP_DMA:0', 'VFIO_IOMMU_ENABLE:0',
-        'VFIO_IOMMU_DISABLE:0', 'VFIO_IOMMU_SPAPR_TCE_CREATE:0', 'VFIO_IOMMU_SPAPR_TCE_REMOVE:0', 'VFIO_IOMMU_SPAPR_TCE_CREATE:ENOSPC',
-        'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY:0', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY:ENOMEM', 'VFIO_IOMMU_MAP_DMA:ENXIO',
+        'TCEs written',
+        'exit',
+        'cross-process',
+        'VFIO_IOMMU_MAP_DMA:0',
+        'VFIO_IOMMU_UNMAP_DMA:0',
+        'VFIO_IOMMU_ENABLE:0',
+        'VFIO_IOMMU_DISABLE:0',
+        'VFIO_IOMMU_SPAPR_TCE_CREATE:0',
+        'VFIO_IOMMU_SPAPR_TCE_REMOVE:0',
+        'VFIO_IOMMU_SPAPR_TCE_CREATE:ENOSPC',
+        'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY:0',
+        'VFIO_IOMMU_SPAPR_REGISTER_MEMORY:ENOMEM',
+        'VFIO_IOMMU_MAP_DMA:ENXIO',
         ...(kernel === 'mainline'
-          ? ['orphan survived', 'create leak', 'VFIO_IOMMU_MAP_DMA:1', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY:EBUSY']
-          : ['VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY:EBUSY', ...(pageSize === 65536 ? ['VFIO_SET_IOMMU:ENOMEM'] : [])]),
+          ? [
+              'orphan survived',
+              'create leak',
+              'VFIO_IOMMU_MAP_DMA:1',
+              'VFIO_IOMMU_SPAPR_REGISTER_MEMORY:EBUSY',
+            ]
+          : [
+              'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY:EBUSY',
+              ...(pageSize === 65536 ? ['VFIO_SET_IOMMU:ENOMEM'] : []),
+            ]),
       ];
-      expect(wanted.filter((key) => !seen.has(key)), 'outcomes never reached').toEqual([]);
+      expect(
+        wanted.filter((key) => !seen.has(key)),
+        'outcomes never reached',
+      ).toEqual([]);
     }
   });
 });
@@ -687,7 +945,13 @@ describe.each([
 
 /** a small mapped v2 world to corrupt */
 function mappedWorld(kernel: KernelName): { w: World; C: ContainerApi } {
-  const w = new World(kernel, 65536, { groups: 1, procs: [{ memlock: 3, cap: false, v2: true }], setup: 3, cmds: [], teardown: [false] });
+  const w = new World(kernel, 65536, {
+    groups: 1,
+    procs: [{ memlock: 3, cap: false, v2: true }],
+    setup: 3,
+    cmds: [],
+    teardown: [false],
+  });
   const C = w.containers[0]!.api;
   expect(w.procs[0]!.api.regions().length).toBe(1);
   expect(C.mapDma({ vaddr: BASE, iova: 0n, size: 0x2000n }).ret).toBe(0);
@@ -749,7 +1013,7 @@ describe('the invariant checks detect a broken engine state', () => {
     expect(() => w.check('corrupted')).toThrow(/\(v\)/);
   });
 
-  it('(v) a TCE written behind the recorder\'s back', () => {
+  it("(v) a TCE written behind the recorder's back", () => {
     const { w } = mappedWorld('mainline');
     const t = w.containers[0]!.kc.tables[0]!;
     t.chunkAt(0)!.tce[1] += 0x1000;

@@ -5,14 +5,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IoctlEvent, RunEvent } from '../../engine/events.ts';
-import { compareProfiles, diffAlign, profileComparisonText, type Pair, type ProfileRunInput } from '../../engine/profile-compare.ts';
+import {
+  compareProfiles,
+  diffAlign,
+  profileComparisonText,
+  type Pair,
+  type ProfileRunInput,
+} from '../../engine/profile-compare.ts';
 
 /** length of a longest common subsequence, by dynamic programming */
 function lcsLength(a: readonly number[], b: readonly number[]): number {
   let prev = new Array<number>(b.length + 1).fill(0);
   for (let i = 1; i <= a.length; i++) {
     const cur = new Array<number>(b.length + 1).fill(0);
-    for (let j = 1; j <= b.length; j++) cur[j] = a[i - 1] === b[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, cur[j - 1]!);
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = a[i - 1] === b[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, cur[j - 1]!);
     prev = cur;
   }
   return prev[b.length]!;
@@ -31,11 +38,15 @@ function checkAlignment(a: readonly number[], b: readonly number[], pairs: Pair[
 describe('diffAlign', () => {
   it('pairs a longest common subsequence, every element once and in order', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 40 }), fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 40 }), (a, b) => {
-        const pairs = diffAlign(a, b)!;
-        checkAlignment(a, b, pairs);
-        expect(pairs.filter((p) => p[0] >= 0 && p[1] >= 0).length).toBe(lcsLength(a, b));
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 40 }),
+        fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 40 }),
+        (a, b) => {
+          const pairs = diffAlign(a, b)!;
+          checkAlignment(a, b, pairs);
+          expect(pairs.filter((p) => p[0] >= 0 && p[1] >= 0).length).toBe(lcsLength(a, b));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -43,12 +54,34 @@ describe('diffAlign', () => {
   it('one extra element pairs everything after it', () => {
     const a = [1, 2, 3, 4, 5, 6];
     const b = [1, 2, 9, 3, 4, 5, 6];
-    expect(diffAlign(a, b)).toEqual([[0, 0], [1, 1], [-1, 2], [2, 3], [3, 4], [4, 5], [5, 6]]);
-    expect(diffAlign(b, a)).toEqual([[0, 0], [1, 1], [2, -1], [3, 2], [4, 3], [5, 4], [6, 5]]);
+    expect(diffAlign(a, b)).toEqual([
+      [0, 0],
+      [1, 1],
+      [-1, 2],
+      [2, 3],
+      [3, 4],
+      [4, 5],
+      [5, 6],
+    ]);
+    expect(diffAlign(b, a)).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, -1],
+      [3, 2],
+      [4, 3],
+      [5, 4],
+      [6, 5],
+    ]);
   });
 
   it("puts the first side's extra elements before the second side's at a change", () => {
-    expect(diffAlign([1, 7, 8, 2], [1, 9, 2])).toEqual([[0, 0], [1, -1], [2, -1], [-1, 1], [3, 2]]);
+    expect(diffAlign([1, 7, 8, 2], [1, 9, 2])).toEqual([
+      [0, 0],
+      [1, -1],
+      [2, -1],
+      [-1, 1],
+      [3, 2],
+    ]);
   });
 
   it('gives up (null) beyond the edit budget, and handles empty sides', () => {
@@ -67,15 +100,27 @@ describe('diffAlign', () => {
 let seq = 0;
 function ioctl(op: string, args: Record<string, number>, ret = 0, lockedVm = 0, line = 10): IoctlEvent {
   return {
-    seq: ++seq, line, kind: 'ioctl', pid: 100, fd: { type: 'container', id: 1 }, op, args, ret, errno: ret < 0 ? 'ENOMEM' : null,
-    lockedVm: { '100': lockedVm }, breakdown: {}, explain: '', deltas: {},
+    seq: ++seq,
+    line,
+    kind: 'ioctl',
+    pid: 100,
+    fd: { type: 'container', id: 1 },
+    op,
+    args,
+    ret,
+    errno: ret < 0 ? 'ENOMEM' : null,
+    lockedVm: { '100': lockedVm },
+    breakdown: {},
+    explain: '',
+    deltas: {},
   };
 }
 function input(events: RunEvent[]): ProfileRunInput {
   return { ok: true, expectations: { passed: 0, failed: 0 }, events, peakLockedVm: {}, error: null };
 }
 const set = (type: number, ret = 0) => ioctl('VFIO_SET_IOMMU', { type }, ret, 0, 52);
-const reg = (ret = 0, lv = 65536) => ioctl('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { vaddr: 0x1000, size: 0x1000 }, ret, lv, 58);
+const reg = (ret = 0, lv = 65536) =>
+  ioctl('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { vaddr: 0x1000, size: 0x1000 }, ret, lv, 58);
 const map = (iova: number, lv = 65536) => ioctl('VFIO_IOMMU_MAP_DMA', { iova }, 0, lv, 70);
 
 describe('compareProfiles', () => {
@@ -87,7 +132,10 @@ describe('compareProfiles', () => {
     expect(c.alignment).toEqual({ method: 'diff', paired: 5, only: { '4.2': 1, mainline: 0 } });
     expect(c.total).toBe(6);
     expect(c.rows.map((r) => r.differs)).toEqual([['result'], ['missing'], [], [], [], []]);
-    expect(c.rows[1]!.calls).toMatchObject({ '4.2': { op: 'VFIO_SET_IOMMU', args: 'type=2' }, mainline: null });
+    expect(c.rows[1]!.calls).toMatchObject({
+      '4.2': { op: 'VFIO_SET_IOMMU', args: 'type=2' },
+      mainline: null,
+    });
     expect(c.rows.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(c.firstDivergence).toBe(0);
     expect(c.differing).toBe(2);
@@ -95,11 +143,20 @@ describe('compareProfiles', () => {
 
   it('first divergence: the first row whose result, locked_vm or presence differs', () => {
     const same = [set(7), reg(), map(1)];
-    expect(compareProfiles('x.ts', { '4.2': input(same), mainline: input([set(7), reg(), map(1)]) }).firstDivergence).toBeNull();
-    const lv = compareProfiles('x.ts', { '4.2': input([set(7), reg(0, 65664), map(1)]), mainline: input([set(7), reg(0, 65536), map(1)]) });
+    expect(
+      compareProfiles('x.ts', { '4.2': input(same), mainline: input([set(7), reg(), map(1)]) })
+        .firstDivergence,
+    ).toBeNull();
+    const lv = compareProfiles('x.ts', {
+      '4.2': input([set(7), reg(0, 65664), map(1)]),
+      mainline: input([set(7), reg(0, 65536), map(1)]),
+    });
     expect(lv.firstDivergence).toBe(1);
     expect(lv.rows[1]!.differs).toEqual(['lockedVm']);
-    const missing = compareProfiles('x.ts', { '4.2': input([set(7), reg(), map(1)]), mainline: input([set(7), reg(), map(1), map(2)]) });
+    const missing = compareProfiles('x.ts', {
+      '4.2': input([set(7), reg(), map(1)]),
+      mainline: input([set(7), reg(), map(1), map(2)]),
+    });
     expect(missing.firstDivergence).toBe(3);
     expect(missing.rows[3]!.calls['4.2']).toBeNull();
   });
@@ -116,17 +173,25 @@ describe('compareProfiles', () => {
     const a = [set(7, -12), set(2), reg(), map(1), map(2)];
     const b = [set(7), reg(), map(1), map(2)];
     const huge = compareProfiles('x.ts', { '4.2': input(a), mainline: input(b) }, undefined, { calls: 4 });
-    expect(huge.alignment).toMatchObject({ method: 'index', note: 'more than 4 ioctl calls in a run: calls aligned by index' });
+    expect(huge.alignment).toMatchObject({
+      method: 'index',
+      note: 'more than 4 ioctl calls in a run: calls aligned by index',
+    });
     expect(huge.total).toBe(5);
     expect(huge.rows[1]!.differs).toEqual(['op', 'args', 'lockedVm']);
     expect(huge.rows[4]!.differs).toEqual(['missing']);
     const edits = compareProfiles('x.ts', { '4.2': input(a), mainline: input(b) }, undefined, { edits: 0 });
     expect(edits.alignment?.note).toBe('more than 0 calls made by only one profile: calls aligned by index');
-    expect(profileComparisonText(edits)).toContain('(more than 0 calls made by only one profile: calls aligned by index)');
+    expect(profileComparisonText(edits)).toContain(
+      '(more than 0 calls made by only one profile: calls aligned by index)',
+    );
   });
 
   it('as text: one-sided rows name the profile that makes the call', () => {
-    const c = compareProfiles('x.ts', { '4.2': input([set(7, -12), set(2), reg()]), mainline: input([set(7), reg(), map(1)]) });
+    const c = compareProfiles('x.ts', {
+      '4.2': input([set(7, -12), set(2), reg()]),
+      mainline: input([set(7), reg(), map(1)]),
+    });
     expect(profileComparisonText(c).slice(2)).toEqual([
       '3 of 4 aligned rows differ (2 paired, 1 only in 4.2, 1 only in mainline); first divergence at row #1',
       '#1 (first divergence) differs in result',

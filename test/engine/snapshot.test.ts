@@ -7,24 +7,45 @@ import { readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { snapshotJsonSchema } from '../../engine/snapshot-schema.ts';
-import { diffStates, tceRangeLines, jsonSafe, parseSnapshot, serializeSnapshot, SnapshotError, SNAPSHOT_MAX_BYTES, snapshotOf } from '../../engine/snapshot.ts';
+import {
+  diffStates,
+  tceRangeLines,
+  jsonSafe,
+  parseSnapshot,
+  serializeSnapshot,
+  SnapshotError,
+  SNAPSHOT_MAX_BYTES,
+  snapshotOf,
+} from '../../engine/snapshot.ts';
 import { captureState, Timeline } from '../../engine/state.ts';
 import { runDirect } from '../support/direct.ts';
 
 const c16 = readFileSync(new URL('../conformance/c16-mainline.ts', import.meta.url), 'utf8');
-const meta = { appName: 'dma-workbench', appVersion: '0.1.0', kernel: 'mainline' as const, scenarioName: 'c16-mainline.ts', scenarioSha256: null };
+const meta = {
+  appName: 'dma-workbench',
+  appVersion: '0.1.0',
+  kernel: 'mainline' as const,
+  scenarioName: 'c16-mainline.ts',
+  scenarioSha256: null,
+};
 
 function snapshotAt(seq: number, includeEvents = false): string {
   const r = runDirect(c16, 'mainline');
   const tl = new Timeline();
   for (const e of r.events) tl.push(e);
-  return serializeSnapshot({ meta, state: tl.stateAt(seq), ...(includeEvents ? { events: [...r.events] } : {}) });
+  return serializeSnapshot({
+    meta,
+    state: tl.stateAt(seq),
+    ...(includeEvents ? { events: [...r.events] } : {}),
+  });
 }
 
 // the step right after MAP(R, 1<<59, 4 GiB): 65536 live TCEs in window 1
 const afterBigMap = (() => {
   const r = runDirect(c16, 'mainline');
-  return r.events.find((e) => e.kind === 'ioctl' && e.op === 'VFIO_IOMMU_MAP_DMA' && e.args.size === 4n << 30n)!.seq;
+  return r.events.find(
+    (e) => e.kind === 'ioctl' && e.op === 'VFIO_IOMMU_MAP_DMA' && e.args.size === 4n << 30n,
+  )!.seq;
 })();
 
 describe('snapshot files', () => {
@@ -53,7 +74,9 @@ describe('snapshot files', () => {
   });
 
   it('validate against the JSON Schema in the repository, which matches the import validator', () => {
-    const committed = JSON.parse(readFileSync(new URL('../../schema/snapshot.schema.json', import.meta.url), 'utf8'));
+    const committed = JSON.parse(
+      readFileSync(new URL('../../schema/snapshot.schema.json', import.meta.url), 'utf8'),
+    );
     expect(committed).toEqual(snapshotJsonSchema());
     const ajv = new Ajv({ strict: false });
     const validate = ajv.compile(committed);
@@ -67,7 +90,9 @@ describe('snapshot files', () => {
     const live = snapshotOf(r.session, meta);
     const tl = new Timeline();
     for (const e of r.events) tl.push(e);
-    expect(live.state).toEqual(JSON.parse(serializeSnapshot({ meta, state: tl.stateAt(r.events.length) })).state);
+    expect(live.state).toEqual(
+      JSON.parse(serializeSnapshot({ meta, state: tl.stateAt(r.events.length) })).state,
+    );
   });
 });
 
@@ -80,14 +105,63 @@ describe('snapshot import refuses bad files with a clear error', () => {
   };
   const cases: [string, string, RegExp][] = [
     ['truncated', snapshotAt(afterBigMap).slice(0, 500), /not valid JSON.*truncated/],
-    ['another format', bad((d) => { d.format = 'something-else'; }), /format is "something-else"/],
-    ['a future version', bad((d) => { d.version = 7; }), /version 7 was written by a newer/],
-    ['a bad hex address', bad((d) => { d.state.regions[0].ua = '7fff'; }), /state\.regions\.0\.ua: must be a lowercase hex/],
-    ['an unknown field', bad((d) => { d.state.extra = 1; }), /state/],
-    ['a negative count', bad((d) => { d.state.windows[1].runs[0].count = -1; }), /state\.windows\.1\.runs\.0\.count/],
-    ['overlapping runs', bad((d) => { const r = d.state.windows[1].runs[0]; d.state.windows[1].runs.push({ ...r, start: 5 }); }), /runs overlap/],
-    ['runs past the window', bad((d) => { d.state.windows[1].runs[0].count = 70000; }), /past the window/],
-    ['a wrong kernel', bad((d) => { d.kernel = '5.4'; }), /kernel/],
+    [
+      'another format',
+      bad((d) => {
+        d.format = 'something-else';
+      }),
+      /format is "something-else"/,
+    ],
+    [
+      'a future version',
+      bad((d) => {
+        d.version = 7;
+      }),
+      /version 7 was written by a newer/,
+    ],
+    [
+      'a bad hex address',
+      bad((d) => {
+        d.state.regions[0].ua = '7fff';
+      }),
+      /state\.regions\.0\.ua: must be a lowercase hex/,
+    ],
+    [
+      'an unknown field',
+      bad((d) => {
+        d.state.extra = 1;
+      }),
+      /state/,
+    ],
+    [
+      'a negative count',
+      bad((d) => {
+        d.state.windows[1].runs[0].count = -1;
+      }),
+      /state\.windows\.1\.runs\.0\.count/,
+    ],
+    [
+      'overlapping runs',
+      bad((d) => {
+        const r = d.state.windows[1].runs[0];
+        d.state.windows[1].runs.push({ ...r, start: 5 });
+      }),
+      /runs overlap/,
+    ],
+    [
+      'runs past the window',
+      bad((d) => {
+        d.state.windows[1].runs[0].count = 70000;
+      }),
+      /past the window/,
+    ],
+    [
+      'a wrong kernel',
+      bad((d) => {
+        d.kernel = '5.4';
+      }),
+      /kernel/,
+    ],
     ['not an object', '[1,2,3]', /snapshot/],
   ];
   it.each(cases)('%s', (_what, text, msg) => {
@@ -109,23 +183,47 @@ describe('comparing snapshots', () => {
     const d = diffStates(tl.stateAt(afterBigMap - 1), tl.stateAt(afterBigMap));
     expect(d.lines.some((l) => l.startsWith('~ window') && l.includes('65536 valid TCEs'))).toBe(true);
     expect(d.lines.some((l) => l.startsWith('~ region') && l.includes('mapped 65539'))).toBe(true);
-    expect(diffStates(captureState(r.session.kernels, 1), captureState(r.session.kernels, 1)).lines).toEqual([]);
+    expect(diffStates(captureState(r.session.kernels, 1), captureState(r.session.kernels, 1)).lines).toEqual(
+      [],
+    );
   });
 
   it('names the TCE ranges a window gained, lost or had rewritten, capped per window', () => {
     const w = (runs: { start: number; count: number; value: bigint; ua: bigint; step: number }[]) => ({
-      container: 1, slot: 0, table: 1, startAddr: 0n, pageShift: 12, size: 1n << 30n, levels: 1, entries: 262144, offset: 0, borrowed: false, runs,
+      container: 1,
+      slot: 0,
+      table: 1,
+      startAddr: 0n,
+      pageShift: 12,
+      size: 1n << 30n,
+      levels: 1,
+      entries: 262144,
+      offset: 0,
+      borrowed: false,
+      runs,
     });
-    const a = w([{ start: 0, count: 4, value: 0x1003n, ua: 0x7000n, step: 4096 }, { start: 10, count: 2, value: 0x9003n, ua: 0x9000n, step: 4096 }]);
-    const b = w([{ start: 0, count: 2, value: 0x1003n, ua: 0x7000n, step: 4096 }, { start: 2, count: 2, value: 0x5003n, ua: 0x5000n, step: 4096 }, { start: 20, count: 1, value: 0xa003n, ua: 0xa000n, step: 4096 }]);
+    const a = w([
+      { start: 0, count: 4, value: 0x1003n, ua: 0x7000n, step: 4096 },
+      { start: 10, count: 2, value: 0x9003n, ua: 0x9000n, step: 4096 },
+    ]);
+    const b = w([
+      { start: 0, count: 2, value: 0x1003n, ua: 0x7000n, step: 4096 },
+      { start: 2, count: 2, value: 0x5003n, ua: 0x5000n, step: 4096 },
+      { start: 20, count: 1, value: 0xa003n, ua: 0xa000n, step: 4096 },
+    ]);
     expect(tceRangeLines(a, b)).toEqual([
       'TCE 2..3 (iova 0x2000..0x3fff, 2 entries): rewritten',
       'TCE 10..11 (iova 0xa000..0xbfff, 2 entries): cleared',
       'TCE 20 (iova 0x14000..0x14fff, 1 entry): mapped',
     ]);
     expect(tceRangeLines(a, a)).toEqual([]);
-    expect(tceRangeLines(a, b, 1)).toEqual(['TCE 2..3 (iova 0x2000..0x3fff, 2 entries): rewritten', '… and 2 more changed ranges']);
+    expect(tceRangeLines(a, b, 1)).toEqual([
+      'TCE 2..3 (iova 0x2000..0x3fff, 2 entries): rewritten',
+      '… and 2 more changed ranges',
+    ]);
     const s0 = { seq: 1, hosts: [], processes: [], regions: [], groups: [], containers: [], windows: [a] };
-    expect(diffStates(s0, { ...s0, windows: [b] }).lines.slice(1)).toEqual(tceRangeLines(a, b).map((l) => `    ${l}`));
+    expect(diffStates(s0, { ...s0, windows: [b] }).lines.slice(1)).toEqual(
+      tceRangeLines(a, b).map((l) => `    ${l}`),
+    );
   });
 });

@@ -10,7 +10,12 @@ const roundUp = (x: bigint, a: bigint): bigint => ((x + a - 1n) / a) * a;
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 /** §5.2 steps 2–3: log2 of the TCE count and the level size shift */
-export function geometry(pageShift: number, windowSize: bigint, levels: number, systemPageShift: number): { E: number; levelShift: number } {
+export function geometry(
+  pageShift: number,
+  windowSize: bigint,
+  levels: number,
+  systemPageShift: number,
+): { E: number; levelShift: number } {
   const E = log2(windowSize) - pageShift;
   return { E, levelShift: Math.max(Math.ceil(E / levels) + 3, systemPageShift) };
 }
@@ -20,7 +25,12 @@ export function geometry(pageShift: number, windowSize: bigint, levels: number, 
  * this), or null where the kernel returns 0 (levels 0 or > 5, window not a power of two). The 4.2 host-RAM
  * limit is left to the caller.
  */
-export function tableBytes(pageShift: number, windowSize: bigint, levels: number, systemPageShift: number): bigint | null {
+export function tableBytes(
+  pageShift: number,
+  windowSize: bigint,
+  levels: number,
+  systemPageShift: number,
+): bigint | null {
   if (levels < 1 || levels > 5 || !isPow2(windowSize)) return null;
   const { E, levelShift } = geometry(pageShift, windowSize, levels, systemPageShift);
   const D = 1n << BigInt(levelShift);
@@ -34,7 +44,13 @@ export function tableBytes(pageShift: number, windowSize: bigint, levels: number
 }
 
 /** §4.10 step 8 / §8: the platform refuses (level_shift - 3) * levels + page_shift >= 60 (4.2) / 55 (mainline) */
-export function platformRefuses(kernel: KernelName, pageShift: number, windowSize: bigint, levels: number, systemPageShift: number): boolean {
+export function platformRefuses(
+  kernel: KernelName,
+  pageShift: number,
+  windowSize: bigint,
+  levels: number,
+  systemPageShift: number,
+): boolean {
   const { levelShift } = geometry(pageShift, windowSize, levels, systemPageShift);
   return (levelShift - 3) * levels + pageShift >= (kernel === '4.2' ? 60 : 55);
 }
@@ -46,7 +62,14 @@ export function viewPages(entries: bigint, systemPageShift: number): number {
 }
 
 /** pages one window charges in total: 4.2 table (+ view for v2), mainline 2 x table */
-export function windowCharge(kernel: KernelName, v2: boolean, pageShift: number, windowSize: bigint, levels: number, systemPageShift: number): number {
+export function windowCharge(
+  kernel: KernelName,
+  v2: boolean,
+  pageShift: number,
+  windowSize: bigint,
+  levels: number,
+  systemPageShift: number,
+): number {
   const bytes = tableBytes(pageShift, windowSize, levels, systemPageShift);
   if (bytes === null) throw new Error('get_table_size would return 0');
   const table = Number(bytes >> BigInt(systemPageShift));

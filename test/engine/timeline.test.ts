@@ -6,12 +6,22 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Session } from '../../engine/session.ts';
-import { captureState, entries, findEntry, occupancy, Timeline, validEntries, type WorldState } from '../../engine/state.ts';
+import {
+  captureState,
+  entries,
+  findEntry,
+  occupancy,
+  Timeline,
+  validEntries,
+  type WorldState,
+} from '../../engine/state.ts';
 import { jsonSafe } from '../../engine/snapshot.ts';
 import { runDirect } from '../support/direct.ts';
 
 const dir = new URL('../conformance/', import.meta.url);
-const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 const norm = (s: WorldState): unknown => jsonSafe(s);
 
 describe('the fold of the event log equals the live state', () => {
@@ -20,9 +30,14 @@ describe('the fold of the event log equals the live state', () => {
     const live: unknown[] = [];
     // capture the live state as each event is recorded
     let session: Session | undefined;
-    const r = runDirect(src, f.includes('4.2') ? '4.2' : 'mainline', (s) => {
-      session = s;
-    }, (e) => live.push(norm(captureState(session!.kernels, e.seq))));
+    const r = runDirect(
+      src,
+      f.includes('4.2') ? '4.2' : 'mainline',
+      (s) => {
+        session = s;
+      },
+      (e) => live.push(norm(captureState(session!.kernels, e.seq))),
+    );
     const tl = new Timeline(5);
     for (const e of r.events) tl.push(e);
     expect(live.length).toBe(r.events.length);
@@ -54,7 +69,10 @@ describe('window queries', () => {
   const w = st.windows[0]!;
 
   it('stores the contents as maximal linear runs', () => {
-    expect(w.runs.map((x) => [x.start, x.count])).toEqual([[0, 16], [128, 2]]);
+    expect(w.runs.map((x) => [x.start, x.count])).toEqual([
+      [0, 16],
+      [128, 2],
+    ]);
   });
 
   it('reads entries with empty ones in between', () => {

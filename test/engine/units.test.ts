@@ -7,7 +7,14 @@
  * The last block holds engine bugs found while writing these tests: they fail until the engine is fixed.
  */
 import { describe, expect, it } from 'vitest';
-import { ScenarioError, type ContainerApi, type GroupFdApi, type IommuGroupApi, type KernelName, type ProcessApi } from '../../engine/api.ts';
+import {
+  ScenarioError,
+  type ContainerApi,
+  type GroupFdApi,
+  type IommuGroupApi,
+  type KernelName,
+  type ProcessApi,
+} from '../../engine/api.ts';
 import { errno } from '../../engine/errno.ts';
 import type { IoctlEvent, RunEvent } from '../../engine/events.ts';
 import { Session } from '../../engine/session.ts';
@@ -30,7 +37,10 @@ interface World {
   R: bigint;
 }
 
-function world(kernel: KernelName, o: { pageSize?: 4096 | 65536; ramSize?: bigint; memlock?: bigint; ram?: bigint } = {}): World {
+function world(
+  kernel: KernelName,
+  o: { pageSize?: 4096 | 65536; ramSize?: bigint; memlock?: bigint; ram?: bigint } = {},
+): World {
   const s = new Session({ kernel });
   const host = s.createHost({ pageSize: o.pageSize ?? 65536, ramSize: o.ramSize ?? 64n * GiB });
   const phb = host.addPhb({ model: 'IODA2' });
@@ -93,7 +103,9 @@ describe('§5.2 table sizes: the worked values, as TCE_CREATE charges', () => {
     });
 
     it(`mainline, 4 KiB host${ml4 === null ? ': the §5.2 arithmetic (no worked value in the table)' : ''}`, () => {
-      expect(charge('mainline', 4096, ps, size, levels).lv).toBe(ml4 ?? windowCharge('mainline', true, ps, size, levels, 12));
+      expect(charge('mainline', 4096, ps, size, levels).lv).toBe(
+        ml4 ?? windowCharge('mainline', true, ps, size, levels, 12),
+      );
     });
 
     it('4.2, 4 KiB host: the §5.2 arithmetic (no worked value in the table)', () => {
@@ -116,7 +128,10 @@ describe('§5.2 table sizes: the worked values, as TCE_CREATE charges', () => {
   });
 
   it('the default window itself: 4.2 charges it at SET_IOMMU (v2: 64 + 64, v1: 64), mainline at the first MAP (128)', () => {
-    for (const [type, lv] of [[7, 128], [2, 64]] as const) {
+    for (const [type, lv] of [
+      [7, 128],
+      [2, 64],
+    ] as const) {
       const { p, G1 } = world('4.2');
       attach(p, G1, type);
       expect(p.lockedVm).toBe(lv);
@@ -152,15 +167,37 @@ describe('§5.2 table sizes: the worked values, as TCE_CREATE charges', () => {
 describe('§2.2 raw ioctl requests', () => {
   // name, n: _IO(';', 100 + n); generic code 0x3B64 + n, powerpc code 0x20000000 | generic
   const TABLE: [string, number][] = [
-    ['VFIO_GET_API_VERSION', 0], ['VFIO_CHECK_EXTENSION', 1], ['VFIO_SET_IOMMU', 2], ['VFIO_GROUP_GET_STATUS', 3],
-    ['VFIO_GROUP_SET_CONTAINER', 4], ['VFIO_GROUP_UNSET_CONTAINER', 5], ['VFIO_GROUP_GET_DEVICE_FD', 6],
-    ['VFIO_IOMMU_SPAPR_TCE_GET_INFO', 12], ['VFIO_IOMMU_MAP_DMA', 13], ['VFIO_IOMMU_UNMAP_DMA', 14],
-    ['VFIO_IOMMU_ENABLE', 15], ['VFIO_IOMMU_DISABLE', 16], ['VFIO_IOMMU_SPAPR_REGISTER_MEMORY', 17],
-    ['VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', 18], ['VFIO_IOMMU_SPAPR_TCE_CREATE', 19], ['VFIO_IOMMU_SPAPR_TCE_REMOVE', 20],
+    ['VFIO_GET_API_VERSION', 0],
+    ['VFIO_CHECK_EXTENSION', 1],
+    ['VFIO_SET_IOMMU', 2],
+    ['VFIO_GROUP_GET_STATUS', 3],
+    ['VFIO_GROUP_SET_CONTAINER', 4],
+    ['VFIO_GROUP_UNSET_CONTAINER', 5],
+    ['VFIO_GROUP_GET_DEVICE_FD', 6],
+    ['VFIO_IOMMU_SPAPR_TCE_GET_INFO', 12],
+    ['VFIO_IOMMU_MAP_DMA', 13],
+    ['VFIO_IOMMU_UNMAP_DMA', 14],
+    ['VFIO_IOMMU_ENABLE', 15],
+    ['VFIO_IOMMU_DISABLE', 16],
+    ['VFIO_IOMMU_SPAPR_REGISTER_MEMORY', 17],
+    ['VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', 18],
+    ['VFIO_IOMMU_SPAPR_TCE_CREATE', 19],
+    ['VFIO_IOMMU_SPAPR_TCE_REMOVE', 20],
     ['VFIO_EEH_PE_OP', 21],
   ];
   /** enough arguments for every request to reach the kernel */
-  const ARGS = { ext: 7, type: 7, vaddr: 0n, iova: 0n, size: 0n, pageShift: 12, windowSize: 0n, levels: 1, startAddr: 0x12345n, op: 4 };
+  const ARGS = {
+    ext: 7,
+    type: 7,
+    vaddr: 0n,
+    iova: 0n,
+    size: 0n,
+    pageShift: 12,
+    windowSize: 0n,
+    levels: 1,
+    startAddr: 0x12345n,
+    op: 4,
+  };
 
   it('the generic and powerpc codes of §2.2 are the documented numbers', () => {
     expect(0x3b64 + 17).toBe(15221); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY, cross-checked in §2.2
@@ -208,18 +245,21 @@ describe('§2.2 raw ioctl requests', () => {
 // -------------------------------------------------------------------------------------------------------
 
 describe('4 KiB host (PAGE_SHIFT 12)', () => {
-  it.each(KERNELS)('C22 remark: REGISTER(R+0x1000, 0x1000) -> 0, locked_vm +1 (%s); on 64 KiB pages EINVAL', (kernel) => {
-    const small = world(kernel, { pageSize: 4096 });
-    const { C } = attach(small.p, small.G1, 7);
-    const before = small.p.lockedVm;
-    expect(C.registerMemory({ vaddr: small.R + 0x1000n, size: 0x1000n }).ret).toBe(0);
-    expect(small.p.lockedVm).toBe(before + 1);
-    expect(small.p.regions()[0]?.entries).toBe(1);
+  it.each(KERNELS)(
+    'C22 remark: REGISTER(R+0x1000, 0x1000) -> 0, locked_vm +1 (%s); on 64 KiB pages EINVAL',
+    (kernel) => {
+      const small = world(kernel, { pageSize: 4096 });
+      const { C } = attach(small.p, small.G1, 7);
+      const before = small.p.lockedVm;
+      expect(C.registerMemory({ vaddr: small.R + 0x1000n, size: 0x1000n }).ret).toBe(0);
+      expect(small.p.lockedVm).toBe(before + 1);
+      expect(small.p.regions()[0]?.entries).toBe(1);
 
-    const big = world(kernel, { pageSize: 65536 });
-    const c2 = attach(big.p, big.G1, 7).C;
-    expect(c2.registerMemory({ vaddr: big.R + 0x1000n, size: 0x1000n }).ret).toBe(-errno.EINVAL);
-  });
+      const big = world(kernel, { pageSize: 65536 });
+      const c2 = attach(big.p, big.G1, 7).C;
+      expect(c2.registerMemory({ vaddr: big.R + 0x1000n, size: 0x1000n }).ret).toBe(-errno.EINVAL);
+    },
+  );
 
   it.each(KERNELS)('ENABLE charges 2 GiB = 524288 pages (§5.3) (%s)', (kernel) => {
     const { p, G1 } = world(kernel, { pageSize: 4096 });
@@ -395,17 +435,20 @@ describe('§7.2 a second group in one container', () => {
     expect(C.tce(1, 1).value).toBe(p.hpa(R + 0x10000n) | 3n);
   });
 
-  it.each(KERNELS)('v2 + an IODA2 group of another PHB: same platform ops, allowed; GET_INFO reports the newest group (Q12) (%s)', (kernel) => {
-    const s = new Session({ kernel });
-    const host = s.createHost({});
-    const A = host.addPhb({ model: 'IODA2', tce32Size: 0x80000000n }).addGroup();
-    const B = host.addPhb({ model: 'IODA2', tce32Size: 0x40000000n }).addGroup();
-    const p = host.spawn({ memlock: 16n * GiB });
-    const { C } = attach(p, A, 7);
-    expect(C.getInfo().out?.dma32WindowSize).toBe(0x80000000n);
-    expect(p.openGroup(B).setContainer(C).ret).toBe(0);
-    expect(C.getInfo().out?.dma32WindowSize).toBe(0x40000000n);
-  });
+  it.each(KERNELS)(
+    'v2 + an IODA2 group of another PHB: same platform ops, allowed; GET_INFO reports the newest group (Q12) (%s)',
+    (kernel) => {
+      const s = new Session({ kernel });
+      const host = s.createHost({});
+      const A = host.addPhb({ model: 'IODA2', tce32Size: 0x80000000n }).addGroup();
+      const B = host.addPhb({ model: 'IODA2', tce32Size: 0x40000000n }).addGroup();
+      const p = host.spawn({ memlock: 16n * GiB });
+      const { C } = attach(p, A, 7);
+      expect(C.getInfo().out?.dma32WindowSize).toBe(0x80000000n);
+      expect(p.openGroup(B).setContainer(C).ret).toBe(0);
+      expect(C.getInfo().out?.dma32WindowSize).toBe(0x40000000n);
+    },
+  );
 
   describe('groups on different PHB models (IODA1 = non-DDW, IODA2)', () => {
     function mixed(kernel: KernelName) {
@@ -423,11 +466,14 @@ describe('§7.2 a second group in one container', () => {
       expect(p.openGroup(ddw).setContainer(C).ret).toBe(-errno.EPERM);
     });
 
-    it.each([2, 7])('4.2: IODA2 first, then IODA1 -> EBUSY (the new group has no ops: §4.2 4.2 item 1 comes first) (type %d)', (type) => {
-      const { p, old, ddw } = mixed('4.2');
-      const { C } = attach(p, ddw, type);
-      expect(p.openGroup(old).setContainer(C).ret).toBe(-errno.EBUSY);
-    });
+    it.each([2, 7])(
+      '4.2: IODA2 first, then IODA1 -> EBUSY (the new group has no ops: §4.2 4.2 item 1 comes first) (type %d)',
+      (type) => {
+        const { p, old, ddw } = mixed('4.2');
+        const { C } = attach(p, ddw, type);
+        expect(p.openGroup(old).setContainer(C).ret).toBe(-errno.EBUSY);
+      },
+    );
 
     it('mainline: v2 refuses the IODA1 group (EINVAL, no DDW); v1 takes one group only (EBUSY)', () => {
       const a = mixed('mainline');
@@ -539,16 +585,19 @@ describe('§11 quirks without a worked §9 case', () => {
     }
   });
 
-  it.each(KERNELS)('Q15: a region registered through one container backs MAPs of another container of the process (%s)', (kernel) => {
-    const { p, G1, G2, R } = world(kernel);
-    const C1 = attach(p, G1, 7).C;
-    const C2 = attach(p, G2, 7).C;
-    expect(C1.registerMemory({ vaddr: R, size: 1n * GiB }).ret).toBe(0);
-    expect(C2.registerMemory({ vaddr: R + 2n * GiB, size: 64n * KiB }).ret).toBe(0); // C2 needs a registration to be enabled
-    expect(C2.mapDma({ vaddr: R + 0x10000n, iova: 0n, size: 0x1000n }).ret).toBe(0);
-    const r = p.regions().find((x) => x.ua === R)!;
-    expect(r.mapped).toBe(2);
-  });
+  it.each(KERNELS)(
+    'Q15: a region registered through one container backs MAPs of another container of the process (%s)',
+    (kernel) => {
+      const { p, G1, G2, R } = world(kernel);
+      const C1 = attach(p, G1, 7).C;
+      const C2 = attach(p, G2, 7).C;
+      expect(C1.registerMemory({ vaddr: R, size: 1n * GiB }).ret).toBe(0);
+      expect(C2.registerMemory({ vaddr: R + 2n * GiB, size: 64n * KiB }).ret).toBe(0); // C2 needs a registration to be enabled
+      expect(C2.mapDma({ vaddr: R + 0x10000n, iova: 0n, size: 0x1000n }).ret).toBe(0);
+      const r = p.regions().find((x) => x.ua === R)!;
+      expect(r.mapped).toBe(2);
+    },
+  );
 });
 
 // -------------------------------------------------------------------------------------------------------
@@ -581,7 +630,11 @@ describe('scenario errors (scenario-api.md §1)', () => {
 
   it.each([
     ['registerMemory size', (C: ContainerApi) => C.registerMemory({ vaddr: 0n, size: 2 ** 53 + 2 }), /size/],
-    ['createWindow windowSize', (C: ContainerApi) => C.createWindow({ pageShift: 16, windowSize: 2 ** 64, levels: 1 }), /windowSize/],
+    [
+      'createWindow windowSize',
+      (C: ContainerApi) => C.createWindow({ pageShift: 16, windowSize: 2 ** 64, levels: 1 }),
+      /windowSize/,
+    ],
     ['removeWindow startAddr', (C: ContainerApi) => C.removeWindow({ startAddr: 2 ** 59 }), /startAddr/],
     ['a fraction', (C: ContainerApi) => C.unmapDma({ iova: 0.5, size: 4096 }), /iova.*bigint/],
     ['a negative number', (C: ContainerApi) => C.unmapDma({ iova: -4096, size: 4096 }), /iova.*negative/],
@@ -601,35 +654,55 @@ describe('scenario errors (scenario-api.md §1)', () => {
 // -------------------------------------------------------------------------------------------------------
 
 describe('event deltas (events.ts)', () => {
-  it.each(KERNELS)('REGISTER carries the new region; MAP the TCE runs and the region\'s mapped; UNMAP a cleared run; UNREGISTER null (%s)', (kernel) => {
-    const { s, p, G1, R } = world(kernel);
-    const { C } = attach(p, G1, 7);
-    const cid = (lastIoctl(s).fd as { id: number }).id;
+  it.each(KERNELS)(
+    "REGISTER carries the new region; MAP the TCE runs and the region's mapped; UNMAP a cleared run; UNREGISTER null (%s)",
+    (kernel) => {
+      const { s, p, G1, R } = world(kernel);
+      const { C } = attach(p, G1, 7);
+      const cid = (lastIoctl(s).fd as { id: number }).id;
 
-    expect(C.registerMemory({ vaddr: R, size: 1n * GiB }).ret).toBe(0);
-    const reg = lastIoctl(s).deltas.regions;
-    expect(reg).toHaveLength(1);
-    expect(reg![0]).toMatchObject({ pid: p.pid, region: { ua: R, size: 1n * GiB, entries: 16384, used: 1, mapped: 1 } });
-    expect(reg![0]!.region!.containers).toEqual(kernel === 'mainline' ? [cid] : []);
-    const regionId = reg![0]!.id;
+      expect(C.registerMemory({ vaddr: R, size: 1n * GiB }).ret).toBe(0);
+      const reg = lastIoctl(s).deltas.regions;
+      expect(reg).toHaveLength(1);
+      expect(reg![0]).toMatchObject({
+        pid: p.pid,
+        region: { ua: R, size: 1n * GiB, entries: 16384, used: 1, mapped: 1 },
+      });
+      expect(reg![0]!.region!.containers).toEqual(kernel === 'mainline' ? [cid] : []);
+      const regionId = reg![0]!.id;
 
-    expect(C.mapDma({ vaddr: R + 0x3000n, iova: 0x5000n, size: 0x3000n }).ret).toBe(0);
-    const map = lastIoctl(s);
-    expect(map.deltas.tces).toEqual([{
-      container: cid, slot: 0, table: expect.any(Number), start: 5, count: 3,
-      value: Number(p.hpa(R + 0x3000n) | 3n), ua: Number(R + 0x3000n), step: 4096,
-    }]);
-    expect(map.deltas.regions?.[0]).toMatchObject({ id: regionId, region: { mapped: 4 } });
-    if (kernel === 'mainline') expect(map.deltas.windows?.[0]).toMatchObject({ slot: 0, window: { startAddr: 0n, pageShift: 12, entries: 524288 } });
+      expect(C.mapDma({ vaddr: R + 0x3000n, iova: 0x5000n, size: 0x3000n }).ret).toBe(0);
+      const map = lastIoctl(s);
+      expect(map.deltas.tces).toEqual([
+        {
+          container: cid,
+          slot: 0,
+          table: expect.any(Number),
+          start: 5,
+          count: 3,
+          value: Number(p.hpa(R + 0x3000n) | 3n),
+          ua: Number(R + 0x3000n),
+          step: 4096,
+        },
+      ]);
+      expect(map.deltas.regions?.[0]).toMatchObject({ id: regionId, region: { mapped: 4 } });
+      if (kernel === 'mainline')
+        expect(map.deltas.windows?.[0]).toMatchObject({
+          slot: 0,
+          window: { startAddr: 0n, pageShift: 12, entries: 524288 },
+        });
 
-    expect(C.unmapDma({ iova: 0x5000n, size: 0x2000n }).ret).toBe(0);
-    expect(lastIoctl(s).deltas.tces).toEqual([expect.objectContaining({ start: 5, count: 2, value: 0, ua: 0, step: 0 })]);
-    expect(lastIoctl(s).deltas.regions?.[0]).toMatchObject({ id: regionId, region: { mapped: 2 } });
+      expect(C.unmapDma({ iova: 0x5000n, size: 0x2000n }).ret).toBe(0);
+      expect(lastIoctl(s).deltas.tces).toEqual([
+        expect.objectContaining({ start: 5, count: 2, value: 0, ua: 0, step: 0 }),
+      ]);
+      expect(lastIoctl(s).deltas.regions?.[0]).toMatchObject({ id: regionId, region: { mapped: 2 } });
 
-    expect(C.unmapDma({ iova: 0x7000n, size: 0x1000n }).ret).toBe(0);
-    expect(C.unregisterMemory({ vaddr: R, size: 1n * GiB }).ret).toBe(0);
-    expect(lastIoctl(s).deltas.regions).toEqual([{ pid: p.pid, id: regionId, region: null }]);
-  });
+      expect(C.unmapDma({ iova: 0x7000n, size: 0x1000n }).ret).toBe(0);
+      expect(C.unregisterMemory({ vaddr: R, size: 1n * GiB }).ret).toBe(0);
+      expect(lastIoctl(s).deltas.regions).toEqual([{ pid: p.pid, id: regionId, region: null }]);
+    },
+  );
 
   it('a failed MAP carries no TCE delta; a TCE_CREATE carries its window; locked_vm and breakdown on every event', () => {
     const { s, p, G1, R } = world('4.2');
@@ -639,10 +712,22 @@ describe('event deltas (events.ts)', () => {
     expect(lastIoctl(s).deltas.tces).toBeUndefined();
     expect(C.createWindow({ pageShift: 16, windowSize: 1n * GiB, levels: 1 }).ret).toBe(0);
     const e = lastIoctl(s);
-    expect(e.deltas.windows).toEqual([expect.objectContaining({ slot: 1, window: expect.objectContaining({ startAddr: DDW, pageShift: 16, entries: 16384, levels: 1 }) })]);
+    expect(e.deltas.windows).toEqual([
+      expect.objectContaining({
+        slot: 1,
+        window: expect.objectContaining({ startAddr: DDW, pageShift: 16, entries: 16384, levels: 1 }),
+      }),
+    ]);
     expect(e.lockedVm[p.pid]).toBe(p.lockedVm);
-    expect(e.breakdown[p.pid]).toEqual({ v1Enable: 0, regions: 16384, tables: 64 + 2, views: 64 + 2, leaked: 0 }); // default + 1 GiB @ 64 KiB
-    for (const x of s.events) if (x.kind === 'ioctl' || x.kind === 'action') expect(x.lockedVm[p.pid]).toBeTypeOf('number');
+    expect(e.breakdown[p.pid]).toEqual({
+      v1Enable: 0,
+      regions: 16384,
+      tables: 64 + 2,
+      views: 64 + 2,
+      leaked: 0,
+    }); // default + 1 GiB @ 64 KiB
+    for (const x of s.events)
+      if (x.kind === 'ioctl' || x.kind === 'action') expect(x.lockedVm[p.pid]).toBeTypeOf('number');
   });
 });
 
@@ -656,12 +741,13 @@ function folded(events: readonly RunEvent[]) {
 }
 
 describe('engine bugs found by the property tests (fixed; kept as regression tests)', () => {
-  it('4.2 process exit: every region released by the mm teardown is in the exit event\'s deltas (§5.6; events.ts fold contract)', () => {
+  it("4.2 process exit: every region released by the mm teardown is in the exit event's deltas (§5.6; events.ts fold contract)", () => {
     // kernel.ts exit() iterates p.mm.regions while releaseRegionMemory() splices it: every other region
     // is skipped, gets no delta, and stays in the folded state (time travel, snapshots) after the exit.
     const { s, p, G1, R } = world('4.2');
     const { C } = attach(p, G1, 7);
-    for (let i = 0n; i < 3n; i++) expect(C.registerMemory({ vaddr: R + i * GiB, size: 1n * GiB }).ret).toBe(0);
+    for (let i = 0n; i < 3n; i++)
+      expect(C.registerMemory({ vaddr: R + i * GiB, size: 1n * GiB }).ret).toBe(0);
     p.exit();
     expect(p.regions()).toEqual([]);
     expect(folded(s.events).regions).toEqual(captureState(s.kernels, 0).regions);

@@ -20,9 +20,15 @@ beforeAll(() => {
   mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
   // inside the checkout, so that the bundle's bare imports resolve to node_modules as they do from out/
   out = mkdtempSync(join(root, 'node_modules/.cache/dmawb-built-'));
-  execFileSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--outDir', out], {
-    cwd: root, stdio: 'pipe', timeout: 180_000,
-  });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--outDir', out],
+    {
+      cwd: root,
+      stdio: 'pipe',
+      timeout: 180_000,
+    },
+  );
 }, 200_000);
 
 afterAll(async () => {

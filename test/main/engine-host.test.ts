@@ -15,11 +15,20 @@ afterEach(async () => {
 
 function host(opts: { stopGraceMs?: number; heapMb?: number } = {}) {
   const factory = sourceWorker(opts.heapMb ? { maxOldGenerationSizeMb: opts.heapMb } : undefined);
-  const h = new EngineHost({ factory, testHooks: true, appVersion: '1.2.3', ...(opts.stopGraceMs ? { stopGraceMs: opts.stopGraceMs } : {}) });
+  const h = new EngineHost({
+    factory,
+    testHooks: true,
+    appVersion: '1.2.3',
+    ...(opts.stopGraceMs ? { stopGraceMs: opts.stopGraceMs } : {}),
+  });
   hosts.push(h);
   const seen: { event: EventChannel; payload: unknown }[] = [];
   h.on((event, payload) => seen.push({ event, payload }));
-  const next = <E extends EventChannel>(event: E, pred: (p: Events[E]) => boolean = () => true, timeoutMs = 20_000) =>
+  const next = <E extends EventChannel>(
+    event: E,
+    pred: (p: Events[E]) => boolean = () => true,
+    timeoutMs = 20_000,
+  ) =>
     new Promise<Events[E]>((resolve, reject) => {
       const found = seen.find((s) => s.event === event && pred(s.payload as Events[E]));
       if (found) return resolve(found.payload as Events[E]);
@@ -59,17 +68,26 @@ describe('engine host with a real worker', () => {
     expect(start).toEqual({ ok: true, value: { source: 'run-1' } });
     const done = await next('run.done');
     expect(done).toMatchObject({ source: 'run-1', ok: true, expectations: { passed: 2, failed: 0 } });
-    const rows = seen.filter((s) => s.event === 'run.events').flatMap((s) => (s.payload as Events['run.events']).rows);
+    const rows = seen
+      .filter((s) => s.event === 'run.events')
+      .flatMap((s) => (s.payload as Events['run.events']).rows);
     expect(rows.length).toBe(done.events);
     const st = await h.request('inspect.state', { source: 'run-1', seq: done.events });
     expect(st.ok && (st.value as { containers: { iommu: string }[] }).containers[0]!.iommu).toBe('v2');
     const bad = await h.request('inspect.state', { source: 'run-5', seq: 0 });
-    expect(bad).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringMatching(/unknown source "run-5"/) } });
+    expect(bad).toMatchObject({
+      ok: false,
+      error: { code: 'failed', message: expect.stringMatching(/unknown source "run-5"/) },
+    });
   });
 
   it('stops a runaway while(true) within 1 s, and keeps answering afterwards', async () => {
     const { h, next } = host();
-    const start = await h.request('run.start', { source: 'let i = 0;\nwhile (true) { i++; }\n', filename: 'loop.ts', kernel: 'mainline' });
+    const start = await h.request('run.start', {
+      source: 'let i = 0;\nwhile (true) { i++; }\n',
+      filename: 'loop.ts',
+      kernel: 'mainline',
+    });
     expect(start.ok).toBe(true);
     await until(() => h.running === 'run-1');
     await new Promise((r) => setTimeout(r, 200)); // well inside the QuickJS loop
@@ -94,7 +112,10 @@ describe('engine host with a real worker', () => {
     expect((await h.request('inspect.rows', { source: 'run-1', from: 0, count: 1 })).ok).toBe(false); // worker is up
     h.misbehaveForTest('throw');
     const pending = await h.request('snapshot.import', { text: '{}' });
-    expect(pending).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringMatching(/crashed.*told to throw.*not completed/) } });
+    expect(pending).toMatchObject({
+      ok: false,
+      error: { code: 'failed', message: expect.stringMatching(/crashed.*told to throw.*not completed/) },
+    });
     const restarted = await next('engine.restarted');
     expect(restarted.reason).toMatch(/crashed/);
     expect(h.restarts).toBe(1);
@@ -110,14 +131,22 @@ describe('engine host with a real worker', () => {
     // the worker is busy in QuickJS and cannot read messages: kill it from outside
     await (h as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     const done = await next('run.done', (d: RunSummary) => d.source === 'run-1');
-    expect(done.error).toMatchObject({ kind: 'crashed', message: expect.stringMatching(/exited with code 1/) });
+    expect(done.error).toMatchObject({
+      kind: 'crashed',
+      message: expect.stringMatching(/exited with code 1/),
+    });
     expect((await next('engine.restarted')).reason).toMatch(/exited/);
     expect((await h.request('inspect.rows', { source: 'run-1', from: 0, count: 1 })).ok).toBe(false);
   });
 
-  it('survives a run that exhausts the worker\'s heap: only the worker is restarted', async () => {
+  it("survives a run that exhausts the worker's heap: only the worker is restarted", async () => {
     const { h, next } = host({ heapMb: 64 });
-    await h.request('run.start', { source: 'const p = createHost().spawn({});\nfor (let i = 1; i <= 400000; i++) p.memlock = BigInt(i) * 4096n;', filename: 'big.ts', kernel: 'mainline' });
+    await h.request('run.start', {
+      source:
+        'const p = createHost().spawn({});\nfor (let i = 1; i <= 400000; i++) p.memlock = BigInt(i) * 4096n;',
+      filename: 'big.ts',
+      kernel: 'mainline',
+    });
     const done = await next('run.done', (d) => d.source === 'run-1', 60_000);
     expect(done.error).toMatchObject({ kind: 'crashed', message: expect.stringMatching(/memory/) });
     expect((await next('engine.restarted')).reason).toMatch(/memory limit/);
@@ -138,7 +167,10 @@ describe('engine host with a real worker', () => {
     expect(elapsed).toBeGreaterThanOrEqual(990);
     expect(elapsed).toBeLessThan(2000);
     expect((await next('engine.restarted')).reason).toMatch(/run-99 did not stop within 1000 ms/);
-    expect(await pending).toMatchObject({ ok: false, error: { message: expect.stringMatching(/did not stop/) } });
+    expect(await pending).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/did not stop/) },
+    });
     const ok = await h.request('snapshot.import', { text: 'nope' });
     expect(ok).toMatchObject({ ok: false, error: { message: expect.stringMatching(/not valid JSON/) } });
   });

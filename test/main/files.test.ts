@@ -2,12 +2,23 @@
  * The desktop file channels (main/files.ts) with Electron's dialogs replaced by a fake that "chooses" what
  * the test says: first-launch seeding, the remembered workspace folder, Save As and Open.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-const answers = vi.hoisted(() => ({ open: [] as { canceled: boolean; filePaths: string[] }[], save: [] as { canceled: boolean; filePath?: string }[] }));
+const answers = vi.hoisted(() => ({
+  open: [] as { canceled: boolean; filePaths: string[] }[],
+  save: [] as { canceled: boolean; filePath?: string }[],
+}));
 vi.mock('electron', () => ({
   dialog: {
     showOpenDialog: async () => answers.open.shift(),
@@ -20,13 +31,19 @@ const base = mkdtempSync(join(tmpdir(), 'dmawb-files-'));
 const examples = join(base, 'examples');
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 beforeEach(() => {
-  for (const d of ['examples', 'userData', 'Documents', 'elsewhere', 'out']) rmSync(join(base, d), { recursive: true, force: true });
+  for (const d of ['examples', 'userData', 'Documents', 'elsewhere', 'out'])
+    rmSync(join(base, d), { recursive: true, force: true });
   mkdirSync(examples, { recursive: true });
   writeFileSync(join(examples, 'a.ts'), 'log("a")\n');
   writeFileSync(join(examples, 'b.ts'), 'log("b")\n');
 });
 
-const open = () => DesktopFiles.open({ userData: join(base, 'userData'), documents: join(base, 'Documents'), examplesDir: examples });
+const open = () =>
+  DesktopFiles.open({
+    userData: join(base, 'userData'),
+    documents: join(base, 'Documents'),
+    examplesDir: examples,
+  });
 
 describe('desktop files', () => {
   it('seeds Documents/DMA Workbench/scenarios with the examples on first launch only', async () => {
@@ -45,7 +62,9 @@ describe('desktop files', () => {
     expect(await h['workspace.choose']({})).toEqual({ cancelled: true });
     answers.open.push({ canceled: false, filePaths: [join(base, 'elsewhere')] });
     expect(await h['workspace.choose']({})).toEqual({ folder: join(base, 'elsewhere') });
-    expect(JSON.parse(readFileSync(join(base, 'userData', 'settings.json'), 'utf8'))).toEqual({ workspace: join(base, 'elsewhere') });
+    expect(JSON.parse(readFileSync(join(base, 'userData', 'settings.json'), 'utf8'))).toEqual({
+      workspace: join(base, 'elsewhere'),
+    });
     expect((await h['workspace.list']({})).folder).toBe(join(base, 'elsewhere'));
     expect((await open()).workspace.folder).toBe(join(base, 'elsewhere'));
   });
@@ -56,7 +75,9 @@ describe('desktop files', () => {
     mkdirSync(join(base, 'out'), { recursive: true });
     writeFileSync(target, 'old');
     answers.save.push({ canceled: false, filePath: target });
-    expect(await h['file.saveAs']({ suggestedName: '../../snap.json', text: '{"new":true}' })).toEqual({ path: target });
+    expect(await h['file.saveAs']({ suggestedName: '../../snap.json', text: '{"new":true}' })).toEqual({
+      path: target,
+    });
     expect(readFileSync(target, 'utf8')).toBe('{"new":true}');
     expect(readdirSync(join(base, 'out'))).toEqual(['snap.json']);
     answers.save.push({ canceled: true });

@@ -6,7 +6,9 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { CHANNEL_PREFIX, requests } from '../../common/contract.ts';
 import { isAppUrl } from '../../main/app-origin.ts';
 
-const fake = vi.hoisted(() => ({ handlers: new Map<string, (e: unknown, payload: unknown) => Promise<unknown>>() }));
+const fake = vi.hoisted(() => ({
+  handlers: new Map<string, (e: unknown, payload: unknown) => Promise<unknown>>(),
+}));
 vi.mock('electron', () => ({
   ipcMain: {
     handle: (ch: string, fn: (e: unknown, payload: unknown) => Promise<unknown>) => fake.handlers.set(ch, fn),
@@ -37,10 +39,14 @@ beforeAll(async () => {
 
 describe('validated IPC', () => {
   it('registers exactly one handler per request channel, under the prefix', () => {
-    expect([...fake.handlers.keys()].sort()).toEqual(Object.keys(requests).map((c) => CHANNEL_PREFIX + c).sort());
+    expect([...fake.handlers.keys()].sort()).toEqual(
+      Object.keys(requests)
+        .map((c) => CHANNEL_PREFIX + c)
+        .sort(),
+    );
   });
 
-  it('passes requests of the app\'s main frame to the dispatcher', async () => {
+  it("passes requests of the app's main frame to the dispatcher", async () => {
     const h = fake.handlers.get(`${CHANNEL_PREFIX}workspace.list`)!;
     expect(await h(event(), {})).toEqual({ ok: true, value: 'done' });
     expect(dispatched.at(-1)).toEqual({ channel: 'workspace.list', payload: {} });
@@ -53,11 +59,21 @@ describe('validated IPC', () => {
       event({ frame: { parent: mainFrame, processId: 4, routingId: 2, url: 'app://workbench/index.html' } }),
       event({ frame: { ...mainFrame, routingId: 9, parent: null } }),
       event({ sender: { id: 8, mainFrame } }),
-      event({ frame: { ...mainFrame, url: 'https://evil.example/' }, sender: { id: 7, mainFrame: { ...mainFrame, url: 'https://evil.example/' } } }),
-      event({ frame: { ...mainFrame, url: 'file:///etc/passwd' }, sender: { id: 7, mainFrame: { ...mainFrame, url: 'file:///etc/passwd' } } }),
+      event({
+        frame: { ...mainFrame, url: 'https://evil.example/' },
+        sender: { id: 7, mainFrame: { ...mainFrame, url: 'https://evil.example/' } },
+      }),
+      event({
+        frame: { ...mainFrame, url: 'file:///etc/passwd' },
+        sender: { id: 7, mainFrame: { ...mainFrame, url: 'file:///etc/passwd' } },
+      }),
       event({ frame: null }),
     ];
-    for (const e of cases) expect(await h(e, { name: 'a.ts' })).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringMatching(/^refused: /) } });
+    for (const e of cases)
+      expect(await h(e, { name: 'a.ts' })).toMatchObject({
+        ok: false,
+        error: { code: 'failed', message: expect.stringMatching(/^refused: /) },
+      });
     expect(dispatched.length).toBe(n);
   });
 
@@ -71,7 +87,15 @@ describe('the app origin', () => {
   it('is app://workbench only (and the dev server in development)', () => {
     expect(isAppUrl('app://workbench/index.html')).toBe(true);
     expect(isAppUrl('app://workbench/assets/x.js')).toBe(true);
-    for (const u of ['app://other/index.html', 'app://workbench:1/x', 'app://u:p@workbench/x', 'https://workbench/', 'file:///index.html', 'http://localhost:5173/', 'nonsense']) {
+    for (const u of [
+      'app://other/index.html',
+      'app://workbench:1/x',
+      'app://u:p@workbench/x',
+      'https://workbench/',
+      'file:///index.html',
+      'http://localhost:5173/',
+      'nonsense',
+    ]) {
       expect(isAppUrl(u), u).toBe(false);
     }
     expect(isAppUrl('http://localhost:5173/src/main.ts', 'http://localhost:5173')).toBe(true);

@@ -24,8 +24,19 @@ describe('static files of the renderer', () => {
   });
 
   it('refuses every way out of the root', async () => {
-    for (const p of ['/../secret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/%2E%2E%2Fsecret.txt', '/..%5csecret.txt',
-      '/assets/..%2f..%2fsecret.txt', '/%00', '/a\\..\\..\\secret.txt', 'secret.txt', '/%', '/./index.html']) {
+    for (const p of [
+      '/../secret.txt',
+      '/assets/../../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/%2E%2E%2Fsecret.txt',
+      '/..%5csecret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/%00',
+      '/a\\..\\..\\secret.txt',
+      'secret.txt',
+      '/%',
+      '/./index.html',
+    ]) {
       expect(resolveStaticPath(root, p), p).toBeNull();
       expect((await readStatic(root, p)).status, p).toBe(403);
     }

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  atomicCreateFile, atomicWriteFile, checkName, FileError, loadSettings, readTextLimited, saveSettings, seedWorkspace, Workspace,
+  atomicCreateFile,
+  atomicWriteFile,
+  checkName,
+  FileError,
+  loadSettings,
+  readTextLimited,
+  saveSettings,
+  seedWorkspace,
+  Workspace,
 } from '../../main/workspace.ts';
 
 const dirs: string[] = [];
@@ -66,13 +74,30 @@ describe('the workspace folder', () => {
     expect(await w.write('a.ts', 'héllo')).toEqual({ name: 'a.ts', bytes: 6 });
     writeFileSync(join(d, 'notes.txt'), 'x');
     writeFileSync(join(d, '.a.ts.1.abc.tmp'), 'stray');
-    expect(await w.list()).toEqual({ folder: d, files: [{ name: 'a.ts', size: 6 }, { name: 'b.ts', size: 13 }] });
+    expect(await w.list()).toEqual({
+      folder: d,
+      files: [
+        { name: 'a.ts', size: 6 },
+        { name: 'b.ts', size: 13 },
+      ],
+    });
     await expect(w.read('missing.ts')).rejects.toThrow(/missing\.ts does not exist/);
   });
 
   it('refuses names that leave the folder or that file systems reject', async () => {
     const w = new Workspace(tmp());
-    for (const bad of ['../x.ts', '/etc/x.ts', 'a/b.ts', 'a\\b.ts', 'x.js', '.hidden.ts', 'con.ts', 'a:b.ts', 'a\u0001.ts', '']) {
+    for (const bad of [
+      '../x.ts',
+      '/etc/x.ts',
+      'a/b.ts',
+      'a\\b.ts',
+      'x.js',
+      '.hidden.ts',
+      'con.ts',
+      'a:b.ts',
+      'a\u0001.ts',
+      '',
+    ]) {
       await expect(w.write(bad, 'x'), JSON.stringify(bad)).rejects.toThrow(FileError);
     }
     expect(checkName('qemu v2 (DDW).ts')).toBe('qemu v2 (DDW).ts');
@@ -90,7 +115,9 @@ describe('seeding', () => {
   it('copies the bundled examples once, into a folder it creates, and never again', async () => {
     const d = join(tmp(), 'DMA Workbench', 'scenarios');
     const src = examplesDir();
-    const expected = readdirSync(src).filter((n) => n.endsWith('.ts')).sort();
+    const expected = readdirSync(src)
+      .filter((n) => n.endsWith('.ts'))
+      .sort();
     expect(expected.length).toBeGreaterThan(0);
     expect(await seedWorkspace(d, src)).toEqual(expected);
     expect(readdirSync(d).sort()).toEqual(expected);

@@ -22,7 +22,8 @@ vi.mock('electron', () => ({
       if (!fake.listeners.has(channel)) fake.listeners.set(channel, new Set());
       fake.listeners.get(channel)!.add(fn);
     },
-    removeListener: (channel: string, fn: (...a: unknown[]) => void) => fake.listeners.get(channel)?.delete(fn),
+    removeListener: (channel: string, fn: (...a: unknown[]) => void) =>
+      fake.listeners.get(channel)?.delete(fn),
     send: () => {
       throw new Error('the preload must not use ipcRenderer.send');
     },
@@ -46,11 +47,17 @@ describe('window.dmawb', () => {
   });
 
   it('sends each request on its own prefixed channel with the payload only', async () => {
-    expect(await api['inspect.state']!({ source: 'run-1', seq: 2 })).toEqual({ ok: true, value: 'from main' });
-    expect(fake.invoked.at(-1)).toEqual({ channel: `${CHANNEL_PREFIX}inspect.state`, args: [{ source: 'run-1', seq: 2 }] });
+    expect(await api['inspect.state']!({ source: 'run-1', seq: 2 })).toEqual({
+      ok: true,
+      value: 'from main',
+    });
+    expect(fake.invoked.at(-1)).toEqual({
+      channel: `${CHANNEL_PREFIX}inspect.state`,
+      args: [{ source: 'run-1', seq: 2 }],
+    });
   });
 
-  it('subscribes only to the contract\'s events, hides the IPC event object, and unsubscribes', () => {
+  it("subscribes only to the contract's events, hides the IPC event object, and unsubscribes", () => {
     const got: unknown[] = [];
     const off = api['on']!('run.done', (p: unknown) => got.push(p)) as () => void;
     const ls = fake.listeners.get(`${CHANNEL_PREFIX}run.done`)!;

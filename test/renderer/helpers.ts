@@ -1,22 +1,22 @@
 /** Shared set-up for renderer store tests: a fresh Pinia and a fresh fake bridge per test. */
-import { createPinia, setActivePinia } from 'pinia'
-import { setBridge } from '../../renderer/src/bridge/api'
-import { createFakeBridge, type FakeBridge, type FakeOptions } from '../../renderer/src/bridge/fake'
+import { createPinia, setActivePinia } from 'pinia';
+import { setBridge } from '../../renderer/src/bridge/api';
+import { createFakeBridge, type FakeBridge, type FakeOptions } from '../../renderer/src/bridge/fake';
 
 export function setup(opts: FakeOptions = {}): FakeBridge {
-  setActivePinia(createPinia())
-  const fake = createFakeBridge({ windowEntries: 1 << 20, ...opts })
-  setBridge(fake)
-  return fake
+  setActivePinia(createPinia());
+  const fake = createFakeBridge({ windowEntries: 1 << 20, ...opts });
+  setBridge(fake);
+  return fake;
 }
 
 /** Waits until `cond()` holds (polling every few ms), or fails with `what`. */
 export async function until(cond: () => unknown, what = 'condition', ms = 3000): Promise<void> {
-  const t0 = Date.now()
+  const t0 = Date.now();
   while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 3))
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 3));
   }
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

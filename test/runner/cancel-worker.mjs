@@ -6,5 +6,10 @@ import { register } from 'tsx/esm/api';
 register();
 const { runScenario } = await import('../../runner/run.ts');
 parentPort.postMessage({ started: true });
-const r = await runScenario({ source: workerData.source, filename: 'loop.ts', cancelFlag: workerData.flag, timeoutMs: 20_000 });
+const r = await runScenario({
+  source: workerData.source,
+  filename: 'loop.ts',
+  cancelFlag: workerData.flag,
+  timeoutMs: 20_000,
+});
 parentPort.postMessage({ error: r.error, events: r.events.length });

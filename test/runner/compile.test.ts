@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { compileScenario, findModuleSyntax } from '../../runner/compile.ts';
-import { codePointToUtf16Column, displayToUtf16Column, lineText, positionOfOffset } from '../../runner/positions.ts';
+import {
+  codePointToUtf16Column,
+  displayToUtf16Column,
+  lineText,
+  positionOfOffset,
+} from '../../runner/positions.ts';
 
 function errorOf(source: string) {
   const r = compileScenario(source);
@@ -10,7 +15,8 @@ function errorOf(source: string) {
 
 describe('compileScenario: TypeScript → JavaScript with every position kept', () => {
   it('strips types to blanks: same length, every token at its column', () => {
-    const src = 'const a: bigint = 1n;\nfunction f<T>(x: T, y?: number): T { return x as T; }\nconst z = f<number>(3)!;\n';
+    const src =
+      'const a: bigint = 1n;\nfunction f<T>(x: T, y?: number): T { return x as T; }\nconst z = f<number>(3)!;\n';
     const r = compileScenario(src);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -26,7 +32,11 @@ describe('compileScenario: TypeScript → JavaScript with every position kept', 
   });
 
   it('reports a TypeScript syntax error at its line and column', () => {
-    expect(errorOf('const ok = 1;\nconst a = ;\n')).toEqual({ message: 'SyntaxError: Expression expected', line: 2, column: 11 });
+    expect(errorOf('const ok = 1;\nconst a = ;\n')).toEqual({
+      message: 'SyntaxError: Expression expected',
+      line: 2,
+      column: 11,
+    });
   });
 
   it('counts columns in UTF-16 units even where amaro counts display width (tabs, wide, astral)', () => {
@@ -80,7 +90,10 @@ describe('compileScenario: TypeScript → JavaScript with every position kept', 
 describe('findModuleSyntax scanner', () => {
   it('skips strings, templates with substitutions, comments and regular expressions', () => {
     expect(findModuleSyntax('`a ${ "import(" + `x ${ 1 }` } b`; /import/g; // export\n')).toBeNull();
-    expect(findModuleSyntax('const a = `${ {}.x }`;\nimport("y")')).toEqual({ what: 'dynamic-import', offset: 23 });
+    expect(findModuleSyntax('const a = `${ {}.x }`;\nimport("y")')).toEqual({
+      what: 'dynamic-import',
+      offset: 23,
+    });
   });
 });
 

@@ -17,7 +17,8 @@ export interface Received {
 function big(v: unknown, what: string): bigint {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
-  if (typeof v === 'number') throw new ScenarioError(`${what} = ${v} is not a safe integer: write it as a bigint literal`);
+  if (typeof v === 'number')
+    throw new ScenarioError(`${what} = ${v} is not a safe integer: write it as a bigint literal`);
   throw new ScenarioError(`${what} must be a bigint`);
 }
 
@@ -37,14 +38,25 @@ export class FakeSession implements RunSession {
   }
 
   action(pid: number, op: string, args: Record<string, bigint | number | string | boolean> = {}): void {
-    const e: RunEvent = { seq: ++this.seq, kind: 'action', pid, op, args, lockedVm: { [pid]: 0 }, breakdown: {}, explain: op, deltas: {} };
+    const e: RunEvent = {
+      seq: ++this.seq,
+      kind: 'action',
+      pid,
+      op,
+      args,
+      lockedVm: { [pid]: 0 },
+      breakdown: {},
+      explain: op,
+      deltas: {},
+    };
     if (this.line !== undefined) e.line = this.line;
     this.events.push(e);
   }
 
   createHost(opts: { kernel?: string; pageSize?: number } = {}): FakeHost {
     this.note('createHost', [opts]);
-    if (opts === null || typeof opts !== 'object') throw new ScenarioError('createHost: the argument must be an object');
+    if (opts === null || typeof opts !== 'object')
+      throw new ScenarioError('createHost: the argument must be an object');
     return new FakeHost(this, opts.kernel ?? 'mainline', opts.pageSize ?? 65536);
   }
 
@@ -64,7 +76,11 @@ export class FakeSession implements RunSession {
 }
 
 export class FakeHost {
-  constructor(readonly s: FakeSession, readonly kernel: string, readonly pageSize: number) {}
+  constructor(
+    readonly s: FakeSession,
+    readonly kernel: string,
+    readonly pageSize: number,
+  ) {}
   addPhb(): FakePhb {
     this.s.note('addPhb', []);
     return new FakePhb(this);
@@ -96,7 +112,11 @@ export class FakeGroup {
 export class FakeProcess {
   memlockValue = 65536n;
   cap = false;
-  constructor(readonly host: FakeHost, readonly pid: number, readonly name: string) {}
+  constructor(
+    readonly host: FakeHost,
+    readonly pid: number,
+    readonly name: string,
+  ) {}
   get lockedVm(): number {
     return 0;
   }
@@ -158,7 +178,10 @@ export class FakeProcess {
 export class FakeGroupFd {
   ret = 0;
   errno: string | undefined;
-  constructor(readonly proc: FakeProcess, readonly group: FakeGroup) {}
+  constructor(
+    readonly proc: FakeProcess,
+    readonly group: FakeGroup,
+  ) {}
   getStatus(): { ret: number; out: { flags: number }; explain: string } {
     return { ret: 0, out: { flags: 1 }, explain: 'viable' };
   }
@@ -186,13 +209,16 @@ export class FakeContainer {
   mapDma(args: { vaddr: unknown; iova: unknown; size: unknown }): { ret: number; explain: string } {
     const s = this.proc.host.s;
     s.note('mapDma', [args]);
-    if (args === null || typeof args !== 'object') throw new ScenarioError('mapDma: the argument must be an object');
+    if (args === null || typeof args !== 'object')
+      throw new ScenarioError('mapDma: the argument must be an object');
     big(args.vaddr, 'mapDma: vaddr');
     return this.result;
   }
   setIommu(type: number): { ret: number; errno?: string; explain: string } {
     this.proc.host.s.note('setIommu', [type]);
-    return type === 7 || type === 2 ? { ret: 0, explain: 'ok' } : { ret: -22, errno: 'EINVAL', explain: 'bad type' };
+    return type === 7 || type === 2
+      ? { ret: 0, explain: 'ok' }
+      : { ret: -22, errno: 'EINVAL', explain: 'bad type' };
   }
   enable(): { ret: number; errno?: string; explain: string } {
     this.proc.host.s.note('enable', []);
@@ -203,14 +229,25 @@ export class FakeContainer {
     return { ret: 0, out: { startAddr: 1n << 59n }, explain: 'created' };
   }
   getInfo(): { ret: number; out: object; explain: string } {
-    return { ret: 0, out: { flags: 1, dma32WindowStart: 0n, dma32WindowSize: 0x80000000n, ddw: { pgsizes: 0x1011000n, maxDynamicWindowsSupported: 2, levels: 5 } }, explain: 'info' };
+    return {
+      ret: 0,
+      out: {
+        flags: 1,
+        dma32WindowStart: 0n,
+        dma32WindowSize: 0x80000000n,
+        ddw: { pgsizes: 0x1011000n, maxDynamicWindowsSupported: 2, levels: 5 },
+      },
+      explain: 'info',
+    };
   }
   ioctl(request: unknown, args: unknown): { ret: number; explain: string } {
     this.proc.host.s.note('ioctl', [request, args]);
     return { ret: 0, explain: 'raw' };
   }
   window(slot: number): object | null {
-    return slot === 0 ? { slot: 0, startAddr: 0n, pageShift: 12, size: 0x80000000n, levels: 1, entries: 524288 } : null;
+    return slot === 0
+      ? { slot: 0, startAddr: 0n, pageShift: 12, size: 0x80000000n, levels: 1, entries: 524288 }
+      : null;
   }
   tce(_slot: number, index: number): { value: bigint; hpa: bigint; perm: number; ua: bigint } {
     return { value: 0x100000003n + BigInt(index) * 0x1000n, hpa: 0x100000000n, perm: 3, ua: 0n };

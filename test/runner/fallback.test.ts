@@ -15,15 +15,27 @@ vi.mock('../../runner/instrument.ts', async (importOriginal) => {
 describe('fallback to stack lines', () => {
   it('runs the scenario as written when the marked text does not compile', async () => {
     const s = new FakeSession();
-    const src = 'const C = createHost().spawn().openContainer();\nfunction f() {\n  return C.setIommu(7);\n}\nf();\nC.mapDma(null);';
+    const src =
+      'const C = createHost().spawn().openContainer();\nfunction f() {\n  return C.setIommu(7);\n}\nf();\nC.mapDma(null);';
     const r = await executeScenario(s, { source: src });
     expect(r.sandbox.lines).toBe('stack');
-    expect(s.received.map((x) => `${x.method}@${x.line}`)).toEqual(['createHost@1', 'spawn@1', 'openContainer@1', 'setIommu@3', 'mapDma@6']);
+    expect(s.received.map((x) => `${x.method}@${x.line}`)).toEqual([
+      'createHost@1',
+      'spawn@1',
+      'openContainer@1',
+      'setIommu@3',
+      'mapDma@6',
+    ]);
     expect(r.error).toMatchObject({ kind: 'runtime', line: 6, column: 9 });
   });
 
   it('still reports a syntax error of the scenario itself as a compile error', async () => {
     const r = await executeScenario(new FakeSession(), { source: 'let a = 1;\nlet a = 2;' });
-    expect(r.error).toEqual({ kind: 'compile', message: 'SyntaxError: invalid redefinition of lexical identifier', line: 2, column: 7 });
+    expect(r.error).toEqual({
+      kind: 'compile',
+      message: 'SyntaxError: invalid redefinition of lexical identifier',
+      line: 2,
+      column: 7,
+    });
   });
 });

@@ -22,7 +22,9 @@ describe('instrument: call-site marks', () => {
   });
 
   it('marks nested calls with their own lines, innermost arguments first', () => {
-    expect(marked('expectOk(\n  C.mapDma(m),\n  "label")')).toBe('expectOk(\n  C.mapDma(__dmawbL(m, 2)),\n  __dmawbL("label", 1))');
+    expect(marked('expectOk(\n  C.mapDma(m),\n  "label")')).toBe(
+      'expectOk(\n  C.mapDma(__dmawbL(m, 2)),\n  __dmawbL("label", 1))',
+    );
   });
 
   it('leaves definitions, arrow parameters, keywords and non-code alone', () => {
@@ -64,7 +66,9 @@ describe('instrumented runs', () => {
   it('are not used when the scenario names a mark itself', async () => {
     expect(instrument('const __dmawbL = 1; f(x)')).toBeNull();
     const s = new FakeSession();
-    const r = await executeScenario(s, { source: 'const __dmawbL = 1;\nconst C = createHost().spawn().openContainer();\nC.setIommu(7);' });
+    const r = await executeScenario(s, {
+      source: 'const __dmawbL = 1;\nconst C = createHost().spawn().openContainer();\nC.setIommu(7);',
+    });
     expect(r.error).toBeNull();
     expect(r.sandbox.lines).toBe('stack');
     expect(s.received.map((x) => x.line)).toEqual([2, 2, 2, 3]);
@@ -72,7 +76,9 @@ describe('instrumented runs', () => {
 
   it('use marks for lines, and report runtime columns in the original source', async () => {
     const s = new FakeSession();
-    const r = await executeScenario(s, { source: 'const C = createHost().spawn().openContainer();\nC.setIommu(7); C.mapDma(null);' });
+    const r = await executeScenario(s, {
+      source: 'const C = createHost().spawn().openContainer();\nC.setIommu(7); C.mapDma(null);',
+    });
     expect(r.sandbox.lines).toBe('marks');
     expect(r.error).toMatchObject({ kind: 'runtime', line: 2, column: 24 }); // the '(' of C.mapDma(null)
     expect(s.received.map((x) => x.line)).toEqual([1, 1, 1, 2, 2]);
@@ -96,10 +102,24 @@ describe('instrumented runs', () => {
       const s = new FakeSession();
       const r = await executeScenario(s, { source: src, lineMarks });
       expect(r.error).toBeNull();
-      return [...s.received.map((x) => `${x.method}@${x.line}`), ...s.events.filter((e) => e.kind === 'log').map((e) => `log@${e.line}`)];
+      return [
+        ...s.received.map((x) => `${x.method}@${x.line}`),
+        ...s.events.filter((e) => e.kind === 'log').map((e) => `log@${e.line}`),
+      ];
     };
     const withMarks = await lines(true);
     expect(withMarks).toEqual(await lines(false));
-    expect(withMarks).toEqual(['createHost@1', 'spawn@1', 'openContainer@2', 'mapDma@7', 'mapDma@7', 'setIommu@4', 'setIommu@4', 'set memlock@10', 'setIommu@11', 'log@8']);
+    expect(withMarks).toEqual([
+      'createHost@1',
+      'spawn@1',
+      'openContainer@2',
+      'mapDma@7',
+      'mapDma@7',
+      'setIommu@4',
+      'setIommu@4',
+      'set memlock@10',
+      'setIommu@11',
+      'log@8',
+    ]);
   });
 });

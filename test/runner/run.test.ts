@@ -11,7 +11,9 @@ import { runScenario } from '../../runner/run.ts';
 import { runDirect } from '../support/direct.ts';
 
 const dir = new URL('../conformance/', import.meta.url);
-const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 const kernelOf = (f: string): KernelName => (f.includes('-4.2') ? '4.2' : 'mainline');
 
 describe('conformance cases through the sandbox', () => {
@@ -22,7 +24,8 @@ describe('conformance cases through the sandbox', () => {
     expect(r.ok).toBe(true);
     const direct = runDirect(source, kernelOf(file));
     expect(r.expectations).toEqual(direct.session.expectations);
-    const shape = (e: { kind: string; op?: string; ret?: number; label?: string }) => `${e.kind} ${e.op ?? e.label ?? ''} ${e.ret ?? ''}`;
+    const shape = (e: { kind: string; op?: string; ret?: number; label?: string }) =>
+      `${e.kind} ${e.op ?? e.label ?? ''} ${e.ret ?? ''}`;
     expect(r.events.map(shape)).toEqual(direct.events.map(shape));
     // every event knows its line in the sandbox
     expect(r.events.filter((e) => e.line === undefined)).toEqual([]);
@@ -44,8 +47,14 @@ describe('runScenario with the engine', () => {
     const r = await runScenario({ source: src, filename: 'lines.ts' });
     expect(r.ok).toBe(true);
     expect(r.events.map((e) => `${e.line} ${e.kind} ${'op' in e ? e.op : ''}`)).toEqual([
-      '3 action spawn', '4 action open', '5 action open', '6 ioctl VFIO_GROUP_SET_CONTAINER', '6 expect ',
-      '7 ioctl VFIO_SET_IOMMU', '7 expect ', '8 log ',
+      '3 action spawn',
+      '4 action open',
+      '5 action open',
+      '6 ioctl VFIO_GROUP_SET_CONTAINER',
+      '6 expect ',
+      '7 ioctl VFIO_SET_IOMMU',
+      '7 expect ',
+      '8 log ',
     ]);
   });
 
@@ -54,16 +63,18 @@ describe('runScenario with the engine', () => {
     expect(r.ok).toBe(true);
   });
 
-  it('an unsafe number is the engine\'s ScenarioError, at the line and column of the call', async () => {
+  it("an unsafe number is the engine's ScenarioError, at the line and column of the call", async () => {
     const src = 'const p = createHost().spawn();\nconst R = p.mmap({ size: 0x100000000000000000 });';
     const r = await runScenario({ source: src, filename: 'unsafe.ts' });
     expect(r.error?.kind).toBe('runtime');
-    expect(r.error?.message).toMatch(/^ScenarioError: mmap: size = .* is not a safe integer: write it as a bigint literal/);
+    expect(r.error?.message).toMatch(
+      /^ScenarioError: mmap: size = .* is not a safe integer: write it as a bigint literal/,
+    );
     expect(r.error?.line).toBe(2);
     expect(r.error?.column).toBe(17); // QuickJS points at the call's parenthesis
   });
 
-  it('the engine\'s event budget ends the run with a memory error', async () => {
+  it("the engine's event budget ends the run with a memory error", async () => {
     const src = 'const p = createHost().spawn();\nfor (;;) p.memlock = 1n << 30n;';
     const r = await runScenario({ source: src, maxEvents: 50 });
     expect(r.error).toMatchObject({ kind: 'memory', line: 2 });
@@ -77,18 +88,20 @@ describe('runScenario with the engine', () => {
       workerData: { source: 'createHost();\nwhile (true) { Math.max(1, 2) }', flag },
     });
     try {
-      const result = await new Promise<{ error: { kind: string }; stoppedAfterMs: number }>((resolve, reject) => {
-        let stopAt = 0;
-        worker.on('message', (m: { started?: boolean; error?: { kind: string } }) => {
-          if (m.started) {
-            setTimeout(() => {
-              stopAt = performance.now();
-              Atomics.store(flag, 0, 1);
-            }, 300);
-          } else resolve({ error: m.error!, stoppedAfterMs: performance.now() - stopAt });
-        });
-        worker.on('error', reject);
-      });
+      const result = await new Promise<{ error: { kind: string }; stoppedAfterMs: number }>(
+        (resolve, reject) => {
+          let stopAt = 0;
+          worker.on('message', (m: { started?: boolean; error?: { kind: string } }) => {
+            if (m.started) {
+              setTimeout(() => {
+                stopAt = performance.now();
+                Atomics.store(flag, 0, 1);
+              }, 300);
+            } else resolve({ error: m.error!, stoppedAfterMs: performance.now() - stopAt });
+          });
+          worker.on('error', reject);
+        },
+      );
       expect(result.error.kind).toBe('cancelled');
       expect(result.stoppedAfterMs).toBeLessThan(1000);
     } finally {

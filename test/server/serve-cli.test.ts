@@ -19,7 +19,9 @@ describe('npm run serve', () => {
 
   it('starts on 127.0.0.1 with a token, seeds a new workspace, and stops on SIGTERM', async () => {
     const ws = join(mkdtempSync(join(tmpdir(), 'dmawb-serve-')), 'scenarios');
-    const child = spawn(process.execPath, [script, '--no-build', '--port', '0', '--workspace', ws], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, '--no-build', '--port', '0', '--workspace', ws], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let out = '';
       const url = await new Promise<string>((resolve, reject) => {

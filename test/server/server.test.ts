@@ -30,7 +30,9 @@ let server: RunningServer;
 beforeAll(async () => {
   engine = new EngineHost({ factory: sourceWorker(), appVersion: '0.1.0' });
   server = await startServer({
-    port: 0, rendererDir, dispatch: createDispatch({ engine, local: browserHandlers(workspace, '0.1.0') }),
+    port: 0,
+    rendererDir,
+    dispatch: createDispatch({ engine, local: browserHandlers(workspace, '0.1.0') }),
     subscribe: (fn) => engine.on(fn),
   });
 });
@@ -40,7 +42,11 @@ afterAll(async () => {
   rmSync(base, { recursive: true, force: true });
 });
 
-function get(path: string, headers: Record<string, string> = {}, host = '127.0.0.1'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  path: string,
+  headers: Record<string, string> = {},
+  host = '127.0.0.1',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host, port: server.port, path, headers, method: 'GET' }, (res) => {
       let body = '';
@@ -69,7 +75,10 @@ function client(ws: WebSocket) {
     messages.push(JSON.parse(String(d)) as ServerMessage);
     for (const w of waiters.splice(0)) w();
   });
-  const waitFor = async <T extends ServerMessage>(pred: (m: ServerMessage) => boolean, timeoutMs = 20_000): Promise<T> => {
+  const waitFor = async <T extends ServerMessage>(
+    pred: (m: ServerMessage) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<T> => {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const m = messages.find(pred);
@@ -93,19 +102,24 @@ function client(ws: WebSocket) {
 describe('browser-mode server', () => {
   it('listens on 127.0.0.1 only', async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
-    const other = Object.values(networkInterfaces()).flat().find((i) => i && !i.internal && i.family === 'IPv4');
-    if (other) await expect(get(`/?token=${server.token}`, {}, other.address)).rejects.toThrow(/ECONNREFUSED/);
+    const other = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && !i.internal && i.family === 'IPv4');
+    if (other)
+      await expect(get(`/?token=${server.token}`, {}, other.address)).rejects.toThrow(/ECONNREFUSED/);
     await expect(get(`/?token=${server.token}`, {}, '::1')).rejects.toThrow();
   });
 
-  it('requires the token on every request and sets it as a cookie for the page\'s own requests', async () => {
+  it("requires the token on every request and sets it as a cookie for the page's own requests", async () => {
     expect((await get('/')).status).toBe(403);
     expect((await get('/?token=wrong')).status).toBe(403);
     expect((await get('/assets/app.js')).status).toBe(403);
     const page = await get(`/?token=${server.token}`);
     expect(page.status).toBe(200);
     expect(page.body).toContain('DMA Workbench');
-    expect(page.headers['content-security-policy']).toBe("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; font-src 'self' data:");
+    expect(page.headers['content-security-policy']).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; font-src 'self' data:",
+    );
     const cookie = String(page.headers['set-cookie']).split(';')[0]!;
     expect(cookie).toBe(`dmawb_token_${server.port}=${server.token}`);
     const asset = await get('/assets/app.js', { cookie });
@@ -139,7 +153,10 @@ describe('browser-mode server', () => {
     const ws = await connect(wsUrlFor(server.url));
     const c = client(ws);
     const info = await c.call('app.info', {});
-    expect(info).toEqual({ ok: true, value: { name: 'DMA Workbench', version: '0.1.0', mode: 'browser', workspace: workspace.folder } });
+    expect(info).toEqual({
+      ok: true,
+      value: { name: 'DMA Workbench', version: '0.1.0', mode: 'browser', workspace: workspace.folder },
+    });
 
     const source = `
       const host = createHost({ kernel: 'mainline' });
@@ -153,30 +170,64 @@ describe('browser-mode server', () => {
     expect(start).toEqual({ ok: true, value: { source: 'run-1' } });
     const done = await c.waitFor<WireEvent<'run.done'>>((m) => (m as WireEvent).event === 'run.done');
     expect(done.payload).toMatchObject({ source: 'run-1', ok: true, expectations: { passed: 2, failed: 0 } });
-    const rows = c.messages.filter((m) => (m as WireEvent).event === 'run.events').flatMap((m) => (m as WireEvent<'run.events'>).payload.rows);
+    const rows = c.messages
+      .filter((m) => (m as WireEvent).event === 'run.events')
+      .flatMap((m) => (m as WireEvent<'run.events'>).payload.rows);
     expect(rows.length).toBe(done.payload.events);
     const st = await c.call('inspect.state', { source: 'run-1', seq: done.payload.events });
-    expect(st.ok && (st.value as { processes: { memlock: string }[] }).processes[0]!.memlock).toBe('0x100000000');
+    expect(st.ok && (st.value as { processes: { memlock: string }[] }).processes[0]!.memlock).toBe(
+      '0x100000000',
+    );
 
-    expect(await c.call('inspect.state', { source: 'run-1', seq: 'last' })).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringMatching(/^inspect\.state: seq /) } });
-    expect(await c.call('engine.selfDestruct', {})).toMatchObject({ ok: false, error: { code: 'unknown-channel' } });
+    expect(await c.call('inspect.state', { source: 'run-1', seq: 'last' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid', message: expect.stringMatching(/^inspect\.state: seq /) },
+    });
+    expect(await c.call('engine.selfDestruct', {})).toMatchObject({
+      ok: false,
+      error: { code: 'unknown-channel' },
+    });
     ws.send('{not json');
-    expect((await c.waitFor<WireReply>((m) => (m as WireReply).id === null)).reply).toMatchObject({ ok: false, error: { code: 'invalid', message: 'the message is not valid JSON' } });
+    expect((await c.waitFor<WireReply>((m) => (m as WireReply).id === null)).reply).toMatchObject({
+      ok: false,
+      error: { code: 'invalid', message: 'the message is not valid JSON' },
+    });
     ws.close();
   });
 
   it('works on the workspace folder, and refuses the native dialogs with "unsupported"', async () => {
     const ws = await connect(wsUrlFor(server.url));
     const c = client(ws);
-    expect(await c.call('workspace.create', { name: 'new.ts', text: 'log(1)\n' })).toEqual({ ok: true, value: { name: 'new.ts' } });
-    expect(await c.call('workspace.create', { name: 'new.ts', text: '' })).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringMatching(/already exists/) } });
-    expect(await c.call('workspace.write', { name: 'new.ts', text: 'log(2)\n' })).toEqual({ ok: true, value: { name: 'new.ts', bytes: 7 } });
-    expect(await c.call('workspace.read', { name: 'new.ts' })).toEqual({ ok: true, value: { name: 'new.ts', text: 'log(2)\n' } });
-    expect(await c.call('workspace.list', {})).toEqual({ ok: true, value: { folder: workspace.folder, files: [{ name: 'new.ts', size: 7 }] } });
+    expect(await c.call('workspace.create', { name: 'new.ts', text: 'log(1)\n' })).toEqual({
+      ok: true,
+      value: { name: 'new.ts' },
+    });
+    expect(await c.call('workspace.create', { name: 'new.ts', text: '' })).toMatchObject({
+      ok: false,
+      error: { code: 'failed', message: expect.stringMatching(/already exists/) },
+    });
+    expect(await c.call('workspace.write', { name: 'new.ts', text: 'log(2)\n' })).toEqual({
+      ok: true,
+      value: { name: 'new.ts', bytes: 7 },
+    });
+    expect(await c.call('workspace.read', { name: 'new.ts' })).toEqual({
+      ok: true,
+      value: { name: 'new.ts', text: 'log(2)\n' },
+    });
+    expect(await c.call('workspace.list', {})).toEqual({
+      ok: true,
+      value: { folder: workspace.folder, files: [{ name: 'new.ts', size: 7 }] },
+    });
     for (const ch of ['workspace.choose', 'file.open']) {
-      expect(await c.call(ch, {})).toMatchObject({ ok: false, error: { code: 'unsupported', message: expect.stringMatching(/not available in browser mode/) } });
+      expect(await c.call(ch, {})).toMatchObject({
+        ok: false,
+        error: { code: 'unsupported', message: expect.stringMatching(/not available in browser mode/) },
+      });
     }
-    expect(await c.call('file.saveAs', { suggestedName: 'x.json', text: '{}' })).toMatchObject({ ok: false, error: { code: 'unsupported', message: expect.stringMatching(/download/) } });
+    expect(await c.call('file.saveAs', { suggestedName: 'x.json', text: '{}' })).toMatchObject({
+      ok: false,
+      error: { code: 'unsupported', message: expect.stringMatching(/download/) },
+    });
     ws.close();
   });
 });

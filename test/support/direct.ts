@@ -24,11 +24,23 @@ export function runDirect(
   const session = new Session({ kernel, ...(onEvent ? { onEvent } : {}) });
   onSession?.(session);
   const js = transform(source, { transforms: ['typescript'], disableESTransforms: true }).code;
-  const record = (c: Check, label?: unknown): void => session.expect(c.ok, String(label ?? ''), c.actual, c.expected);
+  const record = (c: Check, label?: unknown): void =>
+    session.expect(c.ok, String(label ?? ''), c.actual, c.expected);
   const globals: Record<string, unknown> = {
-    KiB: 1024n, MiB: 1024n ** 2n, GiB: 1024n ** 3n, TiB: 1024n ** 4n, READ: 1, WRITE: 2, RW: 3,
-    VFIO_TYPE1_IOMMU: 1, VFIO_SPAPR_TCE_IOMMU: 2, VFIO_TYPE1v2_IOMMU: 3, VFIO_DMA_CC_IOMMU: 4, VFIO_EEH: 5,
-    VFIO_SPAPR_TCE_v2_IOMMU: 7, errno,
+    KiB: 1024n,
+    MiB: 1024n ** 2n,
+    GiB: 1024n ** 3n,
+    TiB: 1024n ** 4n,
+    READ: 1,
+    WRITE: 2,
+    RW: 3,
+    VFIO_TYPE1_IOMMU: 1,
+    VFIO_SPAPR_TCE_IOMMU: 2,
+    VFIO_TYPE1v2_IOMMU: 3,
+    VFIO_DMA_CC_IOMMU: 4,
+    VFIO_EEH: 5,
+    VFIO_SPAPR_TCE_v2_IOMMU: 7,
+    errno,
     createHost: (o?: object) => session.createHost(o),
     expectOk: (r: unknown, l?: string) => record(checkOk(r), l),
     expectErrno: (r: unknown, e: unknown, l?: string) => record(checkErrno(r, e), l),

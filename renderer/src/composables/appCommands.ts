@@ -1,118 +1,368 @@
 /**
  * The app's commands. Ids are stable: the menu, shortcuts, palette and tests depend on them.
  */
-import { defineCommands } from './commands'
-import { exportKind, importSnapshot, saveText } from './transfer'
-import { call, errorMessage, tryCall } from '../bridge/api'
-import { useAppStore } from '../stores/app'
-import { useNoticesStore } from '../stores/notices'
-import { focusTestId, namingScenario, paletteOpen } from './ui'
-import { useCompareStore, type StepRef } from '../stores/compare'
-import { useEventLogStore } from '../stores/eventLog'
-import { useInspectorStore } from '../stores/inspector'
-import { useRunStore } from '../stores/run'
-import { useSelectionStore } from '../stores/selection'
-import { useSettingsStore } from '../stores/settings'
-import { useWorkspaceStore } from '../stores/workspace'
+import { defineCommands } from './commands';
+import { exportKind, importSnapshot, saveText } from './transfer';
+import { call, errorMessage, tryCall } from '../bridge/api';
+import { useAppStore } from '../stores/app';
+import { useNoticesStore } from '../stores/notices';
+import { focusTestId, namingScenario, paletteOpen } from './ui';
+import { useCompareStore, type StepRef } from '../stores/compare';
+import { useEventLogStore } from '../stores/eventLog';
+import { useInspectorStore } from '../stores/inspector';
+import { useRunStore } from '../stores/run';
+import { useSelectionStore } from '../stores/selection';
+import { useSettingsStore } from '../stores/settings';
+import { useWorkspaceStore } from '../stores/workspace';
 
 export function registerAppCommands(): () => void {
-  const run = useRunStore()
-  const sel = useSelectionStore()
-  const log = useEventLogStore()
-  const insp = useInspectorStore()
-  const ws = useWorkspaceStore()
-  const app = useAppStore()
-  const settings = useSettingsStore()
-  const notices = useNoticesStore()
-  const cmp = useCompareStore()
-  const untrack = cmp.track()
-  const hasSource = () => !!run.source && !run.running
+  const run = useRunStore();
+  const sel = useSelectionStore();
+  const log = useEventLogStore();
+  const insp = useInspectorStore();
+  const ws = useWorkspaceStore();
+  const app = useAppStore();
+  const settings = useSettingsStore();
+  const notices = useNoticesStore();
+  const cmp = useCompareStore();
+  const untrack = cmp.track();
+  const hasSource = () => !!run.source && !run.running;
   const step = (dir: 1 | -1) => {
-    const next = log.neighbour(sel.seq, dir)
-    if (next !== null) return sel.select(next)
-  }
+    const next = log.neighbour(sel.seq, dir);
+    if (next !== null) return sel.select(next);
+  };
   const problem = (dir: 1 | -1) => {
-    const ps = run.problemSeqs
-    if (!ps.length) return
-    const cur = sel.seq ?? (dir === 1 ? -1 : Infinity)
-    const next = dir === 1 ? ps.find((s) => s > cur) ?? ps[0] : [...ps].reverse().find((s) => s < cur) ?? ps[ps.length - 1]
-    return sel.select(next!)
-  }
+    const ps = run.problemSeqs;
+    if (!ps.length) return;
+    const cur = sel.seq ?? (dir === 1 ? -1 : Infinity);
+    const next =
+      dir === 1
+        ? (ps.find((s) => s > cur) ?? ps[0])
+        : ([...ps].reverse().find((s) => s < cur) ?? ps[ps.length - 1]);
+    return sel.select(next!);
+  };
 
   /** a scenario file from anywhere: copied into the workspace under a fresh name, then opened */
   const openScenarioFile = async () => {
-    const r = await tryCall('file.open', {})
-    if (!r.ok) return notices.push('info', 'Opening files from disk is only available in the desktop app; create a scenario and paste it instead.', 'open')
-    if ('cancelled' in r.value) return
-    const base = r.value.name.replace(/^.*[\\/]/, '').replace(/\.ts$/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'scenario'
-    const name = ws.files.some((f) => f.name === `${base}.ts`) ? ws.freshName(base) : `${base}.ts`
+    const r = await tryCall('file.open', {});
+    if (!r.ok)
+      return notices.push(
+        'info',
+        'Opening files from disk is only available in the desktop app; create a scenario and paste it instead.',
+        'open',
+      );
+    if ('cancelled' in r.value) return;
+    const base =
+      r.value.name
+        .replace(/^.*[\\/]/, '')
+        .replace(/\.ts$/, '')
+        .replace(/[^A-Za-z0-9._-]/g, '_') || 'scenario';
+    const name = ws.files.some((f) => f.name === `${base}.ts`) ? ws.freshName(base) : `${base}.ts`;
     try {
-      await ws.create(name, r.value.text)
+      await ws.create(name, r.value.text);
     } catch (e) {
-      notices.push('error', `Could not add ${name} to the workspace: ${errorMessage(e)}`, 'open')
+      notices.push('error', `Could not add ${name} to the workspace: ${errorMessage(e)}`, 'open');
     }
-  }
+  };
   const chooseWorkspace = async () => {
     try {
-      const r = await call('workspace.choose', {})
-      if ('cancelled' in r) return
-      await ws.flushAll()
-      ws.reset()
-      await ws.load()
+      const r = await call('workspace.choose', {});
+      if ('cancelled' in r) return;
+      await ws.flushAll();
+      ws.reset();
+      await ws.load();
     } catch (e) {
-      notices.push('error', `Could not change the workspace: ${errorMessage(e)}`, 'workspace')
+      notices.push('error', `Could not change the workspace: ${errorMessage(e)}`, 'workspace');
     }
-  }
+  };
 
   const offCommands = defineCommands([
-    { id: 'run', aliases: ['run.start'], title: 'Run scenario', category: 'Run', keys: ['F5', 'Mod+Enter'], enabled: () => !run.running && !!ws.current, run: () => run.start() },
-    { id: 'stop', aliases: ['run.stop'], title: 'Stop run', category: 'Run', keys: ['Shift+F5', 'Mod+.'], enabled: () => run.running, run: () => run.stop() },
-    { id: 'kernel-4.2', aliases: ['kernel.4.2'], title: 'Kernel profile: 4.2', category: 'Run', run: () => void (run.kernel = '4.2') },
-    { id: 'kernel-mainline', aliases: ['kernel.mainline'], title: 'Kernel profile: mainline', category: 'Run', run: () => void (run.kernel = 'mainline') },
-    { id: 'toggle-kernel', title: 'Switch kernel profile (4.2 ⇄ mainline)', category: 'Run', run: () => void (run.kernel = run.kernel === '4.2' ? 'mainline' : '4.2') },
+    {
+      id: 'run',
+      aliases: ['run.start'],
+      title: 'Run scenario',
+      category: 'Run',
+      keys: ['F5', 'Mod+Enter'],
+      enabled: () => !run.running && !!ws.current,
+      run: () => run.start(),
+    },
+    {
+      id: 'stop',
+      aliases: ['run.stop'],
+      title: 'Stop run',
+      category: 'Run',
+      keys: ['Shift+F5', 'Mod+.'],
+      enabled: () => run.running,
+      run: () => run.stop(),
+    },
+    {
+      id: 'kernel-4.2',
+      aliases: ['kernel.4.2'],
+      title: 'Kernel profile: 4.2',
+      category: 'Run',
+      run: () => void (run.kernel = '4.2'),
+    },
+    {
+      id: 'kernel-mainline',
+      aliases: ['kernel.mainline'],
+      title: 'Kernel profile: mainline',
+      category: 'Run',
+      run: () => void (run.kernel = 'mainline'),
+    },
+    {
+      id: 'toggle-kernel',
+      title: 'Switch kernel profile (4.2 ⇄ mainline)',
+      category: 'Run',
+      run: () => void (run.kernel = run.kernel === '4.2' ? 'mainline' : '4.2'),
+    },
 
-    { id: 'select-next-event', title: 'Select next event', category: 'Events', keys: ['Alt+ArrowDown'], enabled: hasSource, run: () => step(1) },
-    { id: 'select-prev-event', title: 'Select previous event', category: 'Events', keys: ['Alt+ArrowUp'], enabled: hasSource, run: () => step(-1) },
-    { id: 'select-first-event', title: 'Select first event', category: 'Events', keys: ['Alt+Home'], enabled: hasSource, run: () => sel.select(log.neighbour(null, 1) ?? 0) },
-    { id: 'select-last-event', title: 'Select last event (end of run)', category: 'Events', keys: ['Alt+End'], enabled: hasSource, run: () => sel.select(run.maxSeq) },
-    { id: 'select-next-problem', title: 'Go to next problem', category: 'Events', keys: ['F8'], enabled: () => hasSource() && run.problemSeqs.length > 0, run: () => problem(1) },
-    { id: 'select-prev-problem', title: 'Go to previous problem', category: 'Events', keys: ['Shift+F8'], enabled: () => hasSource() && run.problemSeqs.length > 0, run: () => problem(-1) },
-    { id: 'select-event', title: 'Select event by seq', category: 'Events', needsArg: true, enabled: () => !!run.source, run: (seq) => sel.select(Number(seq)) },
-    { id: 'toggle-problems-only', title: 'Event log: show only problems', category: 'Events', run: () => void (log.filters.problemsOnly = !log.filters.problemsOnly) },
+    {
+      id: 'select-next-event',
+      title: 'Select next event',
+      category: 'Events',
+      keys: ['Alt+ArrowDown'],
+      enabled: hasSource,
+      run: () => step(1),
+    },
+    {
+      id: 'select-prev-event',
+      title: 'Select previous event',
+      category: 'Events',
+      keys: ['Alt+ArrowUp'],
+      enabled: hasSource,
+      run: () => step(-1),
+    },
+    {
+      id: 'select-first-event',
+      title: 'Select first event',
+      category: 'Events',
+      keys: ['Alt+Home'],
+      enabled: hasSource,
+      run: () => sel.select(log.neighbour(null, 1) ?? 0),
+    },
+    {
+      id: 'select-last-event',
+      title: 'Select last event (end of run)',
+      category: 'Events',
+      keys: ['Alt+End'],
+      enabled: hasSource,
+      run: () => sel.select(run.maxSeq),
+    },
+    {
+      id: 'select-next-problem',
+      title: 'Go to next problem',
+      category: 'Events',
+      keys: ['F8'],
+      enabled: () => hasSource() && run.problemSeqs.length > 0,
+      run: () => problem(1),
+    },
+    {
+      id: 'select-prev-problem',
+      title: 'Go to previous problem',
+      category: 'Events',
+      keys: ['Shift+F8'],
+      enabled: () => hasSource() && run.problemSeqs.length > 0,
+      run: () => problem(-1),
+    },
+    {
+      id: 'select-event',
+      title: 'Select event by seq',
+      category: 'Events',
+      needsArg: true,
+      enabled: () => !!run.source,
+      run: (seq) => sel.select(Number(seq)),
+    },
+    {
+      id: 'toggle-problems-only',
+      title: 'Event log: show only problems',
+      category: 'Events',
+      run: () => void (log.filters.problemsOnly = !log.filters.problemsOnly),
+    },
     { id: 'clear-filters', title: 'Event log: clear filters', category: 'Events', run: () => log.reset() },
-    { id: 'focus-event-log', title: 'Focus event log', category: 'View', keys: ['Mod+Shift+L'], run: () => focusTestId('event-log') },
+    {
+      id: 'focus-event-log',
+      title: 'Focus event log',
+      category: 'View',
+      keys: ['Mod+Shift+L'],
+      run: () => focusTestId('event-log'),
+    },
 
-    { id: 'toggle-valid-only', title: 'Inspector: show only valid entries', category: 'Inspector', keys: ['Alt+V'], run: () => insp.setValidOnly(!insp.validOnly) },
-    { id: 'focus-jump', title: 'Inspector: jump to IOVA or address…', category: 'Inspector', keys: ['Mod+J'], run: () => focusTestId('tce-jump') },
-    { id: 'jump', title: 'Inspector: jump to', category: 'Inspector', needsArg: true, run: (text) => insp.jump(String(text)) },
+    {
+      id: 'toggle-valid-only',
+      title: 'Inspector: show only valid entries',
+      category: 'Inspector',
+      keys: ['Alt+V'],
+      run: () => insp.setValidOnly(!insp.validOnly),
+    },
+    {
+      id: 'focus-jump',
+      title: 'Inspector: jump to IOVA or address…',
+      category: 'Inspector',
+      keys: ['Mod+J'],
+      run: () => focusTestId('tce-jump'),
+    },
+    {
+      id: 'jump',
+      title: 'Inspector: jump to',
+      category: 'Inspector',
+      needsArg: true,
+      run: (text) => insp.jump(String(text)),
+    },
 
-    { id: 'export-snapshot', aliases: ['export.snapshot'], title: 'Export snapshot of the selected step', category: 'File', keys: ['Mod+Shift+E'], enabled: hasSource, run: () => exportKind('snapshot') },
-    { id: 'export-report', aliases: ['export.report'], title: 'Export Markdown report', category: 'File', enabled: hasSource, run: () => exportKind('report') },
-    { id: 'export-csv', aliases: ['export.csv'], title: "Export the window's entries as CSV", category: 'File', enabled: () => hasSource() && !!insp.window, run: () => exportKind('csv') },
-    { id: 'import-snapshot', aliases: ['snapshot.import'], title: 'Import snapshot…', category: 'File', keys: ['Mod+O'], run: () => importSnapshot() },
-    { id: 'new-scenario', aliases: ['scenario.new'], title: 'New scenario', category: 'File', keys: ['Alt+N'], run: () => void (namingScenario.value = true) },
+    {
+      id: 'export-snapshot',
+      aliases: ['export.snapshot'],
+      title: 'Export snapshot of the selected step',
+      category: 'File',
+      keys: ['Mod+Shift+E'],
+      enabled: hasSource,
+      run: () => exportKind('snapshot'),
+    },
+    {
+      id: 'export-report',
+      aliases: ['export.report'],
+      title: 'Export Markdown report',
+      category: 'File',
+      enabled: hasSource,
+      run: () => exportKind('report'),
+    },
+    {
+      id: 'export-csv',
+      aliases: ['export.csv'],
+      title: "Export the window's entries as CSV",
+      category: 'File',
+      enabled: () => hasSource() && !!insp.window,
+      run: () => exportKind('csv'),
+    },
+    {
+      id: 'import-snapshot',
+      aliases: ['snapshot.import'],
+      title: 'Import snapshot…',
+      category: 'File',
+      keys: ['Mod+O'],
+      run: () => importSnapshot(),
+    },
+    {
+      id: 'new-scenario',
+      aliases: ['scenario.new'],
+      title: 'New scenario',
+      category: 'File',
+      keys: ['Alt+N'],
+      run: () => void (namingScenario.value = true),
+    },
     { id: 'save', title: 'Save now', category: 'File', keys: ['Mod+S'], run: () => ws.flushAll() },
-    { id: 'save-scenario-as', aliases: ['file.saveAs'], title: 'Save scenario as…', category: 'File', enabled: () => !!ws.current, run: () => ws.current && saveText(ws.current.name, ws.current.text, 'text/typescript') },
-    { id: 'open-scenario-file', aliases: ['file.open'], title: 'Open scenario file…', category: 'File', run: () => openScenarioFile() },
-    { id: 'choose-workspace', aliases: ['workspace.choose'], title: 'Choose workspace folder…', category: 'File', enabled: () => app.info?.mode !== 'browser', run: () => chooseWorkspace() },
-    { id: 'about', aliases: ['help.about'], title: 'About DMA Workbench', category: 'Help', run: () => notices.push('info', app.info ? `${app.info.name} ${app.info.version} (${app.info.mode}) · workspace ${app.info.workspace}` : 'DMA Workbench', 'about') },
-    { id: 'compare', title: 'Compare… (the selected step with the previous event, or another step)', category: 'Compare', enabled: hasSource, run: () => cmp.compareWithPrevious() },
-    { id: 'compare-steps', title: 'Compare two steps', category: 'Compare', needsArg: true, enabled: () => !!run.source, run: (arg) => {
-      const { a, b } = arg as { a: StepRef; b: StepRef }
-      return cmp.compare(a, b)
-    } },
-    { id: 'compare-profiles', aliases: ['compare.profiles'], title: 'Compare kernel profiles (run under 4.2 and mainline)', category: 'Compare', enabled: () => !!ws.current && !cmp.profilesRunning, run: () => cmp.compareProfiles() },
-    { id: 'close-compare', title: 'Close the comparison', category: 'Compare', enabled: () => cmp.view !== null, run: () => cmp.close() },
+    {
+      id: 'save-scenario-as',
+      aliases: ['file.saveAs'],
+      title: 'Save scenario as…',
+      category: 'File',
+      enabled: () => !!ws.current,
+      run: () => ws.current && saveText(ws.current.name, ws.current.text, 'text/typescript'),
+    },
+    {
+      id: 'open-scenario-file',
+      aliases: ['file.open'],
+      title: 'Open scenario file…',
+      category: 'File',
+      run: () => openScenarioFile(),
+    },
+    {
+      id: 'choose-workspace',
+      aliases: ['workspace.choose'],
+      title: 'Choose workspace folder…',
+      category: 'File',
+      enabled: () => app.info?.mode !== 'browser',
+      run: () => chooseWorkspace(),
+    },
+    {
+      id: 'about',
+      aliases: ['help.about'],
+      title: 'About DMA Workbench',
+      category: 'Help',
+      run: () =>
+        notices.push(
+          'info',
+          app.info
+            ? `${app.info.name} ${app.info.version} (${app.info.mode}) · workspace ${app.info.workspace}`
+            : 'DMA Workbench',
+          'about',
+        ),
+    },
+    {
+      id: 'compare',
+      title: 'Compare… (the selected step with the previous event, or another step)',
+      category: 'Compare',
+      enabled: hasSource,
+      run: () => cmp.compareWithPrevious(),
+    },
+    {
+      id: 'compare-steps',
+      title: 'Compare two steps',
+      category: 'Compare',
+      needsArg: true,
+      enabled: () => !!run.source,
+      run: (arg) => {
+        const { a, b } = arg as { a: StepRef; b: StepRef };
+        return cmp.compare(a, b);
+      },
+    },
+    {
+      id: 'compare-profiles',
+      aliases: ['compare.profiles'],
+      title: 'Compare kernel profiles (run under 4.2 and mainline)',
+      category: 'Compare',
+      enabled: () => !!ws.current && !cmp.profilesRunning,
+      run: () => cmp.compareProfiles(),
+    },
+    {
+      id: 'close-compare',
+      title: 'Close the comparison',
+      category: 'Compare',
+      enabled: () => cmp.view !== null,
+      run: () => cmp.close(),
+    },
 
-    { id: 'open-palette', title: 'Command palette', category: 'View', keys: ['Mod+Shift+P', 'F1'], run: () => void (paletteOpen.value = true) },
-    { id: 'toggle-snapshot-events', title: 'Settings: exported snapshots include the event log (on/off)', category: 'Settings', run: () => void (settings.snapshotIncludesEvents = !settings.snapshotIncludesEvents) },
-    { id: 'editor-font-bigger', title: 'Settings: larger editor font', category: 'Settings', run: () => void (settings.editorFontSize = Math.min(24, settings.editorFontSize + 1)) },
-    { id: 'editor-font-smaller', title: 'Settings: smaller editor font', category: 'Settings', run: () => void (settings.editorFontSize = Math.max(9, settings.editorFontSize - 1)) },
-    { id: 'reset-settings', title: 'Settings: reset to defaults', category: 'Settings', run: () => settings.reset() },
-    { id: 'focus-editor', title: 'Focus editor', category: 'View', keys: ['Mod+E'], run: () => focusTestId('scenario-editor') },
-  ])
+    {
+      id: 'open-palette',
+      title: 'Command palette',
+      category: 'View',
+      keys: ['Mod+Shift+P', 'F1'],
+      run: () => void (paletteOpen.value = true),
+    },
+    {
+      id: 'toggle-snapshot-events',
+      title: 'Settings: exported snapshots include the event log (on/off)',
+      category: 'Settings',
+      run: () => void (settings.snapshotIncludesEvents = !settings.snapshotIncludesEvents),
+    },
+    {
+      id: 'editor-font-bigger',
+      title: 'Settings: larger editor font',
+      category: 'Settings',
+      run: () => void (settings.editorFontSize = Math.min(24, settings.editorFontSize + 1)),
+    },
+    {
+      id: 'editor-font-smaller',
+      title: 'Settings: smaller editor font',
+      category: 'Settings',
+      run: () => void (settings.editorFontSize = Math.max(9, settings.editorFontSize - 1)),
+    },
+    {
+      id: 'reset-settings',
+      title: 'Settings: reset to defaults',
+      category: 'Settings',
+      run: () => settings.reset(),
+    },
+    {
+      id: 'focus-editor',
+      title: 'Focus editor',
+      category: 'View',
+      keys: ['Mod+E'],
+      run: () => focusTestId('scenario-editor'),
+    },
+  ]);
   return () => {
-    offCommands()
-    untrack()
-  }
+    offCommands();
+    untrack();
+  };
 }

@@ -8,32 +8,32 @@
  * file its own module (moduleDetection "force"), so two open scenarios' top-level `const host` do not
  * clash while the API stays global.
  */
-import * as monaco from 'monaco-editor/editor'
-import 'monaco-editor/features/register.all'
-import 'monaco-editor/languages/definitions/typescript/register'
-import { ScriptTarget, typescriptDefaults } from 'monaco-editor/languages/features/typescript/register'
-import EditorWorker from 'monaco-editor/editor/editor.worker?worker'
-import TsWorker from 'monaco-editor/languages/features/typescript/ts.worker?worker'
-import scenarioTypes from '../../../types/scenario.d.ts?raw'
+import * as monaco from 'monaco-editor/editor';
+import 'monaco-editor/features/register.all';
+import 'monaco-editor/languages/definitions/typescript/register';
+import { ScriptTarget, typescriptDefaults } from 'monaco-editor/languages/features/typescript/register';
+import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
+import TsWorker from 'monaco-editor/languages/features/typescript/ts.worker?worker';
+import scenarioTypes from '../../../types/scenario.d.ts?raw';
 
-export { monaco }
+export { monaco };
 
-export const SCENARIO_TYPES_URI = 'file:///types/scenario.d.ts'
+export const SCENARIO_TYPES_URI = 'file:///types/scenario.d.ts';
 
 /** ts.ModuleDetectionKind.Force */
-const MODULE_DETECTION_FORCE = 3
+const MODULE_DETECTION_FORCE = 3;
 
-let done = false
+let done = false;
 
 export function setupMonaco(): typeof monaco {
-  if (done) return monaco
-  done = true
-  ;(self as unknown as { MonacoEnvironment: monaco.Environment }).MonacoEnvironment = {
+  if (done) return monaco;
+  done = true;
+  (self as unknown as { MonacoEnvironment: monaco.Environment }).MonacoEnvironment = {
     getWorker(_id: string, label: string) {
-      if (label === 'typescript' || label === 'javascript') return new TsWorker()
-      return new EditorWorker()
+      if (label === 'typescript' || label === 'javascript') return new TsWorker();
+      return new EditorWorker();
     },
-  }
+  };
   typescriptDefaults.setCompilerOptions({
     target: ScriptTarget.ES2020,
     lib: ['es2022'],
@@ -42,20 +42,20 @@ export function setupMonaco(): typeof monaco {
     noEmit: true,
     allowNonTsExtensions: true,
     moduleDetection: MODULE_DETECTION_FORCE,
-  })
-  typescriptDefaults.setDiagnosticsOptions({ noSemanticValidation: false, noSyntaxValidation: false })
-  typescriptDefaults.setEagerModelSync(true)
-  typescriptDefaults.addExtraLib(scenarioTypes, SCENARIO_TYPES_URI)
+  });
+  typescriptDefaults.setDiagnosticsOptions({ noSemanticValidation: false, noSyntaxValidation: false });
+  typescriptDefaults.setEagerModelSync(true);
+  typescriptDefaults.addExtraLib(scenarioTypes, SCENARIO_TYPES_URI);
   monaco.editor.defineTheme('dmawb-dark', {
     base: 'vs-dark',
     inherit: true,
     rules: [],
     colors: { 'editor.background': '#16181d', 'editorGutter.background': '#16181d' },
-  })
-  return monaco
+  });
+  return monaco;
 }
 
 /** Model URI of a workspace scenario file. */
 export function scenarioUri(name: string): monaco.Uri {
-  return monaco.Uri.parse(`file:///workspace/${encodeURIComponent(name)}`)
+  return monaco.Uri.parse(`file:///workspace/${encodeURIComponent(name)}`);
 }

@@ -10,321 +10,365 @@
  * the limit once a row states it), published at most every 250 ms; `lockedVm` (inspect.lockedVm, stacked
  * by contributor) replaces it when the run ends.
  */
-import { defineStore } from 'pinia'
-import { computed, markRaw, ref, shallowRef } from 'vue'
-import type { EventRow, Events, LockedVmSeries, RunSummary } from '../../../common/contract'
-import { call, errorMessage, getBridge } from '../bridge/api'
-import { LiveLockedVm, throttle } from '../composables/liveLockedVm'
-import { useNoticesStore } from './notices'
-import { useSettingsStore, type Kernel } from './settings'
-import { useWorkspaceStore } from './workspace'
-import { useSelectionStore } from './selection'
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, shallowRef } from 'vue';
+import type { EventRow, Events, LockedVmSeries, RunSummary } from '../../../common/contract';
+import { call, errorMessage, getBridge } from '../bridge/api';
+import { LiveLockedVm, throttle } from '../composables/liveLockedVm';
+import { useNoticesStore } from './notices';
+import { useSettingsStore, type Kernel } from './settings';
+import { useWorkspaceStore } from './workspace';
+import { useSelectionStore } from './selection';
 
-export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'done' | 'imported' | 'failed'
+export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'done' | 'imported' | 'failed';
 
 export type Origin =
   | { kind: 'run'; filename: string; kernel: Kernel }
-  | { kind: 'snapshot'; name: string; kernel: string; scenario: string; seq: number }
+  | { kind: 'snapshot'; name: string; kernel: string; scenario: string; seq: number };
 
 export interface Problems {
-  failedCalls: number
-  failedExpectations: number
+  failedCalls: number;
+  failedExpectations: number;
   /** compile or runtime error of the run (or a failure to start it) */
-  error: { message: string; line?: number; column?: number; kind: string } | null
-  total: number
+  error: { message: string; line?: number; column?: number; kind: string } | null;
+  total: number;
 }
 
 /** how long Stop may take before the UI stops waiting for the host to confirm it */
-const STOP_GRACE_MS = 5_000
+const STOP_GRACE_MS = 5_000;
 
 export const useRunStore = defineStore('run', () => {
-  const settings = useSettingsStore()
-  const notices = useNoticesStore()
-  const status = ref<RunStatus>('idle')
-  const source = ref<string | null>(null)
-  const origin = ref<Origin | null>(null)
-  const rows = shallowRef<EventRow[]>(markRaw([]))
-  const rowsVersion = ref(0)
-  const summary = ref<RunSummary | null>(null)
-  const startError = ref<string | null>(null)
-  const failedCalls = ref(0)
-  const failedExpectations = ref(0)
+  const settings = useSettingsStore();
+  const notices = useNoticesStore();
+  const status = ref<RunStatus>('idle');
+  const source = ref<string | null>(null);
+  const origin = ref<Origin | null>(null);
+  const rows = shallowRef<EventRow[]>(markRaw([]));
+  const rowsVersion = ref(0);
+  const summary = ref<RunSummary | null>(null);
+  const startError = ref<string | null>(null);
+  const failedCalls = ref(0);
+  const failedExpectations = ref(0);
   /** seqs of failed calls and failed expectations, in order */
-  const problemSeqs = shallowRef<number[]>(markRaw([]))
-  const pids = ref<number[]>([])
-  const lockedVm = shallowRef<Record<number, LockedVmSeries>>({})
-  const lockedVmError = ref<string | null>(null)
+  const problemSeqs = shallowRef<number[]>(markRaw([]));
+  const pids = ref<number[]>([]);
+  const lockedVm = shallowRef<Record<number, LockedVmSeries>>({});
+  const lockedVmError = ref<string | null>(null);
   /** locked_vm per process from the streamed rows of the running run (see composables/liveLockedVm.ts) */
-  const liveLockedVm = shallowRef<Record<number, LockedVmSeries>>({})
-  let live = new LiveLockedVm()
-  const livePublish = throttle(() => (liveLockedVm.value = live.series()))
+  const liveLockedVm = shallowRef<Record<number, LockedVmSeries>>({});
+  let live = new LiveLockedVm();
+  const livePublish = throttle(() => (liveLockedVm.value = live.series()));
 
-  let early = new Map<string, { rows: EventRow[][]; done?: RunSummary }>()
-  let awaitingStart = false
-  let stopTimer: ReturnType<typeof setTimeout> | null = null
-  let unsubscribe: (() => void)[] = []
+  let early = new Map<string, { rows: EventRow[][]; done?: RunSummary }>();
+  let awaitingStart = false;
+  let stopTimer: ReturnType<typeof setTimeout> | null = null;
+  let unsubscribe: (() => void)[] = [];
 
-  const kernel = computed<Kernel>({ get: () => settings.kernel, set: (k) => (settings.kernel = k) })
-  const running = computed(() => status.value === 'starting' || status.value === 'running' || status.value === 'stopping')
+  const kernel = computed<Kernel>({ get: () => settings.kernel, set: (k) => (settings.kernel = k) });
+  const running = computed(
+    () => status.value === 'starting' || status.value === 'running' || status.value === 'stopping',
+  );
   const lastSeq = computed(() => {
-    void rowsVersion.value
-    const r = rows.value
-    return r.length ? r[r.length - 1]!.seq : 0
-  })
+    void rowsVersion.value;
+    const r = rows.value;
+    return r.length ? r[r.length - 1]!.seq : 0;
+  });
   /** the last selectable step: the end of the run, or an imported snapshot's step */
-  const maxSeq = computed(() => Math.max(lastSeq.value, origin.value?.kind === 'snapshot' ? origin.value.seq : 0))
+  const maxSeq = computed(() =>
+    Math.max(lastSeq.value, origin.value?.kind === 'snapshot' ? origin.value.seq : 0),
+  );
   const problems = computed<Problems>(() => {
-    const e = summary.value?.error ?? (startError.value ? { message: startError.value, kind: 'start' } : null)
-    const error = e && e.kind !== 'stopped' ? e : null
-    return { failedCalls: failedCalls.value, failedExpectations: failedExpectations.value, error, total: failedCalls.value + failedExpectations.value + (error ? 1 : 0) }
-  })
+    const e =
+      summary.value?.error ?? (startError.value ? { message: startError.value, kind: 'start' } : null);
+    const error = e && e.kind !== 'stopped' ? e : null;
+    return {
+      failedCalls: failedCalls.value,
+      failedExpectations: failedExpectations.value,
+      error,
+      total: failedCalls.value + failedExpectations.value + (error ? 1 : 0),
+    };
+  });
 
   function reset(): void {
-    rows.value = markRaw([])
-    problemSeqs.value = markRaw([])
-    rowsVersion.value++
-    summary.value = null
-    startError.value = null
-    failedCalls.value = 0
-    failedExpectations.value = 0
-    pids.value = []
-    lockedVm.value = {}
-    lockedVmError.value = null
-    live = new LiveLockedVm()
-    livePublish.cancel()
-    liveLockedVm.value = {}
+    rows.value = markRaw([]);
+    problemSeqs.value = markRaw([]);
+    rowsVersion.value++;
+    summary.value = null;
+    startError.value = null;
+    failedCalls.value = 0;
+    failedExpectations.value = 0;
+    pids.value = [];
+    lockedVm.value = {};
+    lockedVmError.value = null;
+    live = new LiveLockedVm();
+    livePublish.cancel();
+    liveLockedVm.value = {};
   }
 
   function append(batch: EventRow[]): void {
-    if (!batch.length) return
-    const r = rows.value
-    const ps = problemSeqs.value
-    let newPid = false
-    const known = new Set(pids.value)
+    if (!batch.length) return;
+    const r = rows.value;
+    const ps = problemSeqs.value;
+    let newPid = false;
+    const known = new Set(pids.value);
     for (const row of batch) {
-      r.push(row)
+      r.push(row);
       if (row.failed) {
-        ps.push(row.seq)
-        if (row.kind === 'expect') failedExpectations.value++
-        else failedCalls.value++
+        ps.push(row.seq);
+        if (row.kind === 'expect') failedExpectations.value++;
+        else failedCalls.value++;
       }
       if (row.pid !== undefined && !known.has(row.pid)) {
-        known.add(row.pid)
-        newPid = true
+        known.add(row.pid);
+        newPid = true;
       }
       for (const k in row.lockedVm) {
-        const p = Number(k)
+        const p = Number(k);
         if (!known.has(p)) {
-          known.add(p)
-          newPid = true
+          known.add(p);
+          newPid = true;
         }
       }
     }
-    if (newPid) pids.value = [...known].sort((a, b) => a - b)
-    rowsVersion.value++
+    if (newPid) pids.value = [...known].sort((a, b) => a - b);
+    rowsVersion.value++;
     if (running.value) {
-      live.add(batch)
-      livePublish.poke()
+      live.add(batch);
+      livePublish.poke();
     }
   }
 
   /** row of an event by seq (rows are contiguous from seq 1, but do not rely on it) */
   function rowBySeq(seq: number): EventRow | undefined {
-    const r = rows.value
-    const guess = r[seq - 1]
-    if (guess && guess.seq === seq) return guess
-    let lo = 0
-    let hi = r.length - 1
+    const r = rows.value;
+    const guess = r[seq - 1];
+    if (guess && guess.seq === seq) return guess;
+    let lo = 0;
+    let hi = r.length - 1;
     while (lo <= hi) {
-      const mid = (lo + hi) >> 1
-      const s = r[mid]!.seq
-      if (s === seq) return r[mid]
-      if (s < seq) lo = mid + 1
-      else hi = mid - 1
+      const mid = (lo + hi) >> 1;
+      const s = r[mid]!.seq;
+      if (s === seq) return r[mid];
+      if (s < seq) lo = mid + 1;
+      else hi = mid - 1;
     }
-    return undefined
+    return undefined;
   }
 
   function onEvents(p: Events['run.events']): void {
     if (p.source === source.value && running.value) {
-      if (status.value === 'starting') status.value = 'running'
-      append(p.rows)
+      if (status.value === 'starting') status.value = 'running';
+      append(p.rows);
     } else if (awaitingStart) {
-      const e = early.get(p.source) ?? { rows: [] }
-      e.rows.push(p.rows)
-      early.set(p.source, e)
+      const e = early.get(p.source) ?? { rows: [] };
+      e.rows.push(p.rows);
+      early.set(p.source, e);
     }
   }
 
   function onDone(p: Events['run.done']): void {
-    if (p.source === source.value && running.value) void finish(p)
+    if (p.source === source.value && running.value) void finish(p);
     else if (awaitingStart) {
-      const e = early.get(p.source) ?? { rows: [] }
-      e.done = p
-      early.set(p.source, e)
+      const e = early.get(p.source) ?? { rows: [] };
+      e.done = p;
+      early.set(p.source, e);
     }
   }
 
   function onRestarted(p: Events['engine.restarted']): void {
-    const wasRunning = running.value
-    notices.push('warning', `The engine restarted (${p.reason}). Your scenario text is kept${wasRunning ? '; the run that was in progress ended' : ''}.`, 'engine-restarted')
+    const wasRunning = running.value;
+    notices.push(
+      'warning',
+      `The engine restarted (${p.reason}). Your scenario text is kept${wasRunning ? '; the run that was in progress ended' : ''}.`,
+      'engine-restarted',
+    );
     if (wasRunning) {
-      status.value = 'failed'
-      startError.value = `the engine restarted during the run: ${p.reason}`
+      status.value = 'failed';
+      startError.value = `the engine restarted during the run: ${p.reason}`;
     }
-    clearStopTimer()
-    void useWorkspaceStore().flushAll()
+    clearStopTimer();
+    void useWorkspaceStore().flushAll();
   }
 
   /** Subscribes to the host's events; call once when the app starts (tests: after setBridge). */
   function init(): void {
-    for (const u of unsubscribe) u()
-    const b = getBridge()
-    unsubscribe = [b.on('run.events', onEvents), b.on('run.done', onDone), b.on('engine.restarted', onRestarted)]
+    for (const u of unsubscribe) u();
+    const b = getBridge();
+    unsubscribe = [
+      b.on('run.events', onEvents),
+      b.on('run.done', onDone),
+      b.on('engine.restarted', onRestarted),
+    ];
   }
 
   async function start(): Promise<void> {
-    const ws = useWorkspaceStore()
-    const buf = ws.current
-    if (!buf || running.value) return
-    reset()
-    status.value = 'starting'
-    origin.value = { kind: 'run', filename: buf.name, kernel: kernel.value }
-    source.value = null
-    early = new Map()
-    awaitingStart = true
-    useSelectionStore().clear()
-    void ws.save(buf.name)
+    const ws = useWorkspaceStore();
+    const buf = ws.current;
+    if (!buf || running.value) return;
+    reset();
+    status.value = 'starting';
+    origin.value = { kind: 'run', filename: buf.name, kernel: kernel.value };
+    source.value = null;
+    early = new Map();
+    awaitingStart = true;
+    useSelectionStore().clear();
+    void ws.save(buf.name);
     try {
-      const r = await call('run.start', { source: buf.text, filename: buf.name, kernel: kernel.value })
-      source.value = r.source
-      const e = early.get(r.source)
-      early = new Map()
-      awaitingStart = false
-      if (status.value !== 'starting' && status.value !== 'stopping') return
-      if (status.value === 'starting') status.value = 'running'
+      const r = await call('run.start', { source: buf.text, filename: buf.name, kernel: kernel.value });
+      source.value = r.source;
+      const e = early.get(r.source);
+      early = new Map();
+      awaitingStart = false;
+      if (status.value !== 'starting' && status.value !== 'stopping') return;
+      if (status.value === 'starting') status.value = 'running';
       if (e) {
-        for (const batch of e.rows) append(batch)
-        if (e.done) await finish(e.done)
+        for (const batch of e.rows) append(batch);
+        if (e.done) await finish(e.done);
       }
       // Stop was pressed before the host named the run
-      if ((status.value as RunStatus) === 'stopping') await sendStop()
+      if ((status.value as RunStatus) === 'stopping') await sendStop();
     } catch (err) {
-      awaitingStart = false
-      status.value = 'failed'
-      startError.value = errorMessage(err)
+      awaitingStart = false;
+      status.value = 'failed';
+      startError.value = errorMessage(err);
     }
   }
 
   function clearStopTimer(): void {
-    if (stopTimer) clearTimeout(stopTimer)
-    stopTimer = null
+    if (stopTimer) clearTimeout(stopTimer);
+    stopTimer = null;
   }
 
   async function sendStop(): Promise<void> {
-    const id = source.value
-    if (!id) return
-    clearStopTimer()
+    const id = source.value;
+    if (!id) return;
+    clearStopTimer();
     stopTimer = setTimeout(() => {
       if (status.value === 'stopping' && source.value === id) {
-        status.value = 'failed'
-        startError.value = 'the engine did not confirm Stop; it may be restarting'
+        status.value = 'failed';
+        startError.value = 'the engine did not confirm Stop; it may be restarting';
       }
-    }, STOP_GRACE_MS)
+    }, STOP_GRACE_MS);
     try {
-      await call('run.stop', { source: id })
+      await call('run.stop', { source: id });
     } catch (err) {
-      notices.push('error', `Stop failed: ${errorMessage(err)}`, 'stop')
+      notices.push('error', `Stop failed: ${errorMessage(err)}`, 'stop');
     }
   }
 
   async function stop(): Promise<void> {
-    if (!running.value || status.value === 'stopping') return
-    status.value = 'stopping'
-    if (source.value) await sendStop()
+    if (!running.value || status.value === 'stopping') return;
+    status.value = 'stopping';
+    if (source.value) await sendStop();
   }
 
   async function finish(p: RunSummary): Promise<void> {
-    clearStopTimer()
-    livePublish.flush()
-    summary.value = p
-    status.value = 'done'
-    await afterLoad(lastSeq.value)
+    clearStopTimer();
+    livePublish.flush();
+    summary.value = p;
+    status.value = 'done';
+    await afterLoad(lastSeq.value);
   }
 
-  let loaded: Promise<void> = Promise.resolve()
+  let loaded: Promise<void> = Promise.resolve();
 
   /** locked_vm series, then the default selection (the end of the run) */
   function afterLoad(seq: number): Promise<void> {
-    loaded = Promise.all([loadLockedVm(), useSelectionStore().selectDefault(seq)]).then(() => undefined)
-    return loaded
+    loaded = Promise.all([loadLockedVm(), useSelectionStore().selectDefault(seq)]).then(() => undefined);
+    return loaded;
   }
 
   /** resolves when the finished run's (or import's) graph and default selection are loaded */
   function whenLoaded(): Promise<void> {
-    return loaded
+    return loaded;
   }
 
   async function loadLockedVm(): Promise<void> {
-    const id = source.value
-    if (!id) return
-    let list = pids.value
+    const id = source.value;
+    if (!id) return;
+    let list = pids.value;
     if (!list.length) {
       try {
-        const st = await call('inspect.state', { source: id, seq: lastSeq.value })
-        list = st.processes.map((p) => p.pid)
+        const st = await call('inspect.state', { source: id, seq: lastSeq.value });
+        list = st.processes.map((p) => p.pid);
       } catch {
-        list = []
+        list = [];
       }
     }
-    const out: Record<number, LockedVmSeries> = {}
+    const out: Record<number, LockedVmSeries> = {};
     try {
-      const series = await Promise.all(list.map((pid) => call('inspect.lockedVm', { source: id, pid })))
-      for (const s of series) out[s.pid] = s
-      lockedVmError.value = null
+      const series = await Promise.all(list.map((pid) => call('inspect.lockedVm', { source: id, pid })));
+      for (const s of series) out[s.pid] = s;
+      lockedVmError.value = null;
     } catch (err) {
-      lockedVmError.value = errorMessage(err)
+      lockedVmError.value = errorMessage(err);
     }
     if (id === source.value) {
-      lockedVm.value = out
-      if (!pids.value.length) pids.value = Object.keys(out).map(Number)
+      lockedVm.value = out;
+      if (!pids.value.length) pids.value = Object.keys(out).map(Number);
     }
   }
 
   /** Imports a snapshot's text and shows it like a finished run. */
   async function importSnapshot(text: string, name: string): Promise<boolean> {
-    if (running.value) await stop()
-    let r
+    if (running.value) await stop();
+    let r;
     try {
-      r = await call('snapshot.import', { text })
+      r = await call('snapshot.import', { text });
     } catch (err) {
-      notices.push('error', `Import of ${name} failed: ${errorMessage(err)}`, 'import')
-      return false
+      notices.push('error', `Import of ${name} failed: ${errorMessage(err)}`, 'import');
+      return false;
     }
-    notices.dismiss('import')
-    reset()
-    useSelectionStore().clear()
-    source.value = r.source
-    origin.value = { kind: 'snapshot', name, kernel: r.kernel, scenario: r.scenario, seq: r.seq }
-    status.value = 'imported'
+    notices.dismiss('import');
+    reset();
+    useSelectionStore().clear();
+    source.value = r.source;
+    origin.value = { kind: 'snapshot', name, kernel: r.kernel, scenario: r.scenario, seq: r.seq };
+    status.value = 'imported';
     try {
       for (let from = 0; from < r.events; from += 100_000) {
-        const page = await call('inspect.rows', { source: r.source, from, count: Math.min(100_000, r.events - from) })
-        if (source.value !== r.source) return false
-        append(page.rows)
-        if (!page.rows.length) break
+        const page = await call('inspect.rows', {
+          source: r.source,
+          from,
+          count: Math.min(100_000, r.events - from),
+        });
+        if (source.value !== r.source) return false;
+        append(page.rows);
+        if (!page.rows.length) break;
       }
     } catch (err) {
-      notices.push('warning', `The snapshot's event log could not be read: ${errorMessage(err)}`, 'import')
+      notices.push('warning', `The snapshot's event log could not be read: ${errorMessage(err)}`, 'import');
     }
-    await afterLoad(r.seq)
-    return true
+    await afterLoad(r.seq);
+    return true;
   }
 
   return {
-    status, source, origin, rows, rowsVersion, summary, startError, problems, problemSeqs, pids, lockedVm, lockedVmError, liveLockedVm,
-    kernel, running, lastSeq, maxSeq, whenLoaded, init, start, stop, importSnapshot, rowBySeq, loadLockedVm,
+    status,
+    source,
+    origin,
+    rows,
+    rowsVersion,
+    summary,
+    startError,
+    problems,
+    problemSeqs,
+    pids,
+    lockedVm,
+    lockedVmError,
+    liveLockedVm,
+    kernel,
+    running,
+    lastSeq,
+    maxSeq,
+    whenLoaded,
+    init,
+    start,
+    stop,
+    importSnapshot,
+    rowBySeq,
+    loadLockedVm,
     /** for tests */
     _append: append,
-  }
-})
+  };
+});

@@ -3,84 +3,90 @@
  * event). Selecting fetches that step's state and the event's detail; a newer selection wins over
  * answers still in flight for an older one.
  */
-import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
-import type { StateView } from '../../../common/contract'
-import { call, errorMessage } from '../bridge/api'
-import { useRunStore } from './run'
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import type { StateView } from '../../../common/contract';
+import { call, errorMessage } from '../bridge/api';
+import { useRunStore } from './run';
 
 /** A run of TCE slots written by the selected event (engine/events.ts TceRun, positions only). */
 export interface ChangedRun {
-  container: number
-  slot: number
-  table: number
-  start: number
-  count: number
+  container: number;
+  slot: number;
+  table: number;
+  start: number;
+  count: number;
 }
 
 export interface EventDetail {
-  seq: number
-  kind?: string
-  op?: string
-  deltas?: { tces?: ChangedRun[] }
-  [k: string]: unknown
+  seq: number;
+  kind?: string;
+  op?: string;
+  deltas?: { tces?: ChangedRun[] };
+  [k: string]: unknown;
 }
 
 export function changedRunsOf(event: unknown): ChangedRun[] {
-  const tces = (event as EventDetail | null)?.deltas?.tces
-  if (!Array.isArray(tces)) return []
+  const tces = (event as EventDetail | null)?.deltas?.tces;
+  if (!Array.isArray(tces)) return [];
   return tces
     .filter((t) => t && typeof t.start === 'number' && typeof t.count === 'number')
-    .map((t) => ({ container: Number(t.container), slot: Number(t.slot), table: Number(t.table), start: t.start, count: t.count }))
+    .map((t) => ({
+      container: Number(t.container),
+      slot: Number(t.slot),
+      table: Number(t.table),
+      start: t.start,
+      count: t.count,
+    }));
 }
 
 export const useSelectionStore = defineStore('selection', () => {
-  const seq = ref<number | null>(null)
-  const state = shallowRef<StateView | null>(null)
-  const stateError = ref<string | null>(null)
-  const event = shallowRef<EventDetail | null>(null)
-  const loading = ref(false)
+  const seq = ref<number | null>(null);
+  const state = shallowRef<StateView | null>(null);
+  const stateError = ref<string | null>(null);
+  const event = shallowRef<EventDetail | null>(null);
+  const loading = ref(false);
   /** completes when the state of the current selection has arrived (tests, benchmarks) */
-  let ready: Promise<void> = Promise.resolve()
-  let generation = 0
+  let ready: Promise<void> = Promise.resolve();
+  let generation = 0;
 
-  const changed = computed(() => changedRunsOf(event.value))
+  const changed = computed(() => changedRunsOf(event.value));
 
   function clear(): void {
-    generation++
-    seq.value = null
-    state.value = null
-    stateError.value = null
-    event.value = null
+    generation++;
+    seq.value = null;
+    state.value = null;
+    stateError.value = null;
+    event.value = null;
   }
 
   async function fetch(source: string, s: number, gen: number): Promise<void> {
-    loading.value = true
+    loading.value = true;
     const [st, ev] = await Promise.allSettled([
       call('inspect.state', { source, seq: s }),
       s > 0 ? call('inspect.event', { source, seq: s }) : Promise.resolve({ event: null }),
-    ])
-    if (gen !== generation) return
-    loading.value = false
+    ]);
+    if (gen !== generation) return;
+    loading.value = false;
     if (st.status === 'fulfilled') {
-      state.value = st.value
-      stateError.value = null
+      state.value = st.value;
+      stateError.value = null;
     } else {
-      stateError.value = errorMessage(st.reason)
+      stateError.value = errorMessage(st.reason);
     }
-    event.value = ev.status === 'fulfilled' ? ((ev.value.event as EventDetail | null) ?? null) : null
+    event.value = ev.status === 'fulfilled' ? ((ev.value.event as EventDetail | null) ?? null) : null;
   }
 
   /** Selects the state after event `s` (clamped to the run). */
   function select(s: number): Promise<void> {
-    const run = useRunStore()
-    const source = run.source
-    if (!source) return Promise.resolve()
-    const clamped = Math.max(0, Math.min(Math.floor(s), run.maxSeq))
-    seq.value = clamped
-    const gen = ++generation
-    ready = fetch(source, clamped, gen)
-    return ready
+    const run = useRunStore();
+    const source = run.source;
+    if (!source) return Promise.resolve();
+    const clamped = Math.max(0, Math.min(Math.floor(s), run.maxSeq));
+    seq.value = clamped;
+    const gen = ++generation;
+    ready = fetch(source, clamped, gen);
+    return ready;
   }
 
   /**
@@ -89,24 +95,24 @@ export const useSelectionStore = defineStore('selection', () => {
    * inspector opens on a window that has valid entries.
    */
   async function selectDefault(s: number): Promise<void> {
-    await select(s)
-    const st = state.value
-    if (!st || st.windows.some((w) => w.valid > 0)) return
-    const run = useRunStore()
-    if (run.origin?.kind === 'snapshot') return
-    const rows = run.rows
+    await select(s);
+    const st = state.value;
+    if (!st || st.windows.some((w) => w.valid > 0)) return;
+    const run = useRunStore();
+    if (run.origin?.kind === 'snapshot') return;
+    const rows = run.rows;
     for (let i = rows.length - 1; i >= 0; i--) {
-      const r = rows[i]!
+      const r = rows[i]!;
       if (r.seq <= s && r.kind === 'ioctl' && r.op === 'VFIO_IOMMU_MAP_DMA' && !r.failed) {
-        await select(r.seq)
-        return
+        await select(r.seq);
+        return;
       }
     }
   }
 
   function whenReady(): Promise<void> {
-    return ready
+    return ready;
   }
 
-  return { seq, state, stateError, event, changed, loading, clear, select, selectDefault, whenReady }
-})
+  return { seq, state, stateError, event, changed, loading, clear, select, selectDefault, whenReady };
+});

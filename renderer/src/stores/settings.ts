@@ -1,20 +1,20 @@
 /** User preferences that outlive a session (kept in localStorage where there is one). */
-import { defineStore } from 'pinia'
-import { reactive, toRefs, watch } from 'vue'
-import type { RequestOf } from '../../../common/contract'
-import { loadJson, saveJson } from './persist'
+import { defineStore } from 'pinia';
+import { reactive, toRefs, watch } from 'vue';
+import type { RequestOf } from '../../../common/contract';
+import { loadJson, saveJson } from './persist';
 
-export type Kernel = RequestOf<'run.start'>['kernel']
+export type Kernel = RequestOf<'run.start'>['kernel'];
 
 export interface Settings {
-  kernel: Kernel
+  kernel: Kernel;
   /** autosave delay after the last keystroke (ms) */
-  autosaveMs: number
+  autosaveMs: number;
   /** exported snapshots carry the event log */
-  snapshotIncludesEvents: boolean
+  snapshotIncludesEvents: boolean;
   /** the inspector starts in valid-only mode */
-  validOnly: boolean
-  editorFontSize: number
+  validOnly: boolean;
+  editorFontSize: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -23,16 +23,16 @@ export const DEFAULT_SETTINGS: Settings = {
   snapshotIncludesEvents: true,
   validOnly: false,
   editorFontSize: 13,
-}
+};
 
-const KEY = 'dmawb.settings'
+const KEY = 'dmawb.settings';
 
 export const useSettingsStore = defineStore('settings', () => {
-  const s = reactive<Settings>(loadJson(KEY, { ...DEFAULT_SETTINGS }))
-  if (s.kernel !== '4.2' && s.kernel !== 'mainline') s.kernel = DEFAULT_SETTINGS.kernel
-  watch(s, () => saveJson(KEY, s), { deep: true })
+  const s = reactive<Settings>(loadJson(KEY, { ...DEFAULT_SETTINGS }));
+  if (s.kernel !== '4.2' && s.kernel !== 'mainline') s.kernel = DEFAULT_SETTINGS.kernel;
+  watch(s, () => saveJson(KEY, s), { deep: true });
   function reset(): void {
-    Object.assign(s, DEFAULT_SETTINGS)
+    Object.assign(s, DEFAULT_SETTINGS);
   }
-  return { ...toRefs(s), reset }
-})
+  return { ...toRefs(s), reset };
+});

@@ -6,22 +6,22 @@
  * the next edit, reconnect or restart retries it. Writes to one file are serialized so an older text
  * never lands after a newer one.
  */
-import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
-import { call, errorMessage } from '../bridge/api'
-import { useSettingsStore } from './settings'
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { call, errorMessage } from '../bridge/api';
+import { useSettingsStore } from './settings';
 
 export interface Buffer {
-  name: string
-  text: string
+  name: string;
+  text: string;
   /** the text the workspace holds as far as we know */
-  savedText: string
-  saving: boolean
+  savedText: string;
+  saving: boolean;
   /** message of the last failed save, cleared by the next successful one */
-  error: string | null
+  error: string | null;
 }
 
-export const DEFAULT_SCENARIO = 'qemu-v2-ddw.ts'
+export const DEFAULT_SCENARIO = 'qemu-v2-ddw.ts';
 
 export const NEW_SCENARIO_TEXT = `// A new scenario: the ioctl sequence of your VMM, step by step.
 const host = createHost();
@@ -35,135 +35,164 @@ const g = p.openGroup(G);
 expectOk(g.setContainer(C), 'SET_CONTAINER');
 expectOk(C.setIommu(VFIO_SPAPR_TCE_v2_IOMMU), 'SET_IOMMU(v2)');
 expectOk(C.registerMemory({ vaddr: R, size: 256n * MiB }), 'REGISTER_MEMORY');
-`
+`;
 
 export const useWorkspaceStore = defineStore('workspace', () => {
-  const settings = useSettingsStore()
-  const folder = ref('')
-  const files = ref<{ name: string; size: number }[]>([])
-  const openName = ref<string | null>(null)
-  const buffers = ref<Record<string, Buffer>>({})
-  const loadError = ref<string | null>(null)
-  const timers = new Map<string, ReturnType<typeof setTimeout>>()
-  const inflight = new Map<string, Promise<void>>()
+  const settings = useSettingsStore();
+  const folder = ref('');
+  const files = ref<{ name: string; size: number }[]>([]);
+  const openName = ref<string | null>(null);
+  const buffers = ref<Record<string, Buffer>>({});
+  const loadError = ref<string | null>(null);
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  const inflight = new Map<string, Promise<void>>();
 
-  const current = computed<Buffer | null>(() => (openName.value ? (buffers.value[openName.value] ?? null) : null))
-  const text = computed(() => current.value?.text ?? '')
-  const dirty = computed(() => Object.values(buffers.value).filter((b) => b.text !== b.savedText))
-  const saveErrors = computed(() => Object.values(buffers.value).filter((b) => b.error))
+  const current = computed<Buffer | null>(() =>
+    openName.value ? (buffers.value[openName.value] ?? null) : null,
+  );
+  const text = computed(() => current.value?.text ?? '');
+  const dirty = computed(() => Object.values(buffers.value).filter((b) => b.text !== b.savedText));
+  const saveErrors = computed(() => Object.values(buffers.value).filter((b) => b.error));
 
   async function refresh(): Promise<void> {
-    const r = await call('workspace.list', {})
-    folder.value = r.folder
-    files.value = r.files
+    const r = await call('workspace.list', {});
+    folder.value = r.folder;
+    files.value = r.files;
   }
 
   /** Lists the workspace and opens the default scenario (or keeps the open one). */
   async function load(): Promise<void> {
     try {
-      await refresh()
-      loadError.value = null
+      await refresh();
+      loadError.value = null;
     } catch (e) {
-      loadError.value = errorMessage(e)
-      return
+      loadError.value = errorMessage(e);
+      return;
     }
-    if (openName.value && buffers.value[openName.value]) return
-    const first = files.value.find((f) => f.name === DEFAULT_SCENARIO) ?? files.value[0]
-    if (first) await open(first.name)
+    if (openName.value && buffers.value[openName.value]) return;
+    const first = files.value.find((f) => f.name === DEFAULT_SCENARIO) ?? files.value[0];
+    if (first) await open(first.name);
   }
 
   async function open(name: string): Promise<void> {
     if (!buffers.value[name]) {
-      const r = await call('workspace.read', { name })
+      const r = await call('workspace.read', { name });
       // the user may have opened it meanwhile and typed: keep what they typed
-      if (!buffers.value[name]) buffers.value[name] = { name, text: r.text, savedText: r.text, saving: false, error: null }
+      if (!buffers.value[name])
+        buffers.value[name] = { name, text: r.text, savedText: r.text, saving: false, error: null };
     }
-    openName.value = name
+    openName.value = name;
   }
 
   /** The editor's text for the open file changed. */
   function setText(value: string, name = openName.value): void {
-    if (!name) return
-    const b = buffers.value[name]
-    if (!b || b.text === value) return
-    b.text = value
-    schedule(name)
+    if (!name) return;
+    const b = buffers.value[name];
+    if (!b || b.text === value) return;
+    b.text = value;
+    schedule(name);
   }
 
   function schedule(name: string, ms = settings.autosaveMs): void {
-    const t = timers.get(name)
-    if (t) clearTimeout(t)
+    const t = timers.get(name);
+    if (t) clearTimeout(t);
     timers.set(
       name,
       setTimeout(() => {
-        timers.delete(name)
-        void save(name)
+        timers.delete(name);
+        void save(name);
       }, ms),
-    )
+    );
   }
 
   /** Writes a buffer now (after any write of it already in flight). */
   async function save(name: string): Promise<void> {
-    const prev = inflight.get(name)
-    if (prev) await prev
-    const b = buffers.value[name]
-    if (!b || b.text === b.savedText) return
-    const t = timers.get(name)
+    const prev = inflight.get(name);
+    if (prev) await prev;
+    const b = buffers.value[name];
+    if (!b || b.text === b.savedText) return;
+    const t = timers.get(name);
     if (t) {
-      clearTimeout(t)
-      timers.delete(name)
+      clearTimeout(t);
+      timers.delete(name);
     }
-    const textToSave = b.text
+    const textToSave = b.text;
     const job = (async () => {
-      b.saving = true
+      b.saving = true;
       try {
-        await call('workspace.write', { name, text: textToSave })
-        b.savedText = textToSave
-        b.error = null
-        const f = files.value.find((x) => x.name === name)
-        if (f) f.size = textToSave.length
+        await call('workspace.write', { name, text: textToSave });
+        b.savedText = textToSave;
+        b.error = null;
+        const f = files.value.find((x) => x.name === name);
+        if (f) f.size = textToSave.length;
       } catch (e) {
-        b.error = errorMessage(e)
+        b.error = errorMessage(e);
       } finally {
-        b.saving = false
+        b.saving = false;
       }
-    })()
-    inflight.set(name, job)
+    })();
+    inflight.set(name, job);
     try {
-      await job
+      await job;
     } finally {
-      if (inflight.get(name) === job) inflight.delete(name)
+      if (inflight.get(name) === job) inflight.delete(name);
     }
   }
 
   /** Saves every unsaved buffer now (before a run, on reconnect or after an engine restart). */
   async function flushAll(): Promise<void> {
-    await Promise.all(dirty.value.map((b) => save(b.name)))
+    await Promise.all(dirty.value.map((b) => save(b.name)));
   }
 
   async function create(name: string, initial = NEW_SCENARIO_TEXT): Promise<void> {
-    const fileName = name.endsWith('.ts') ? name : `${name}.ts`
-    await call('workspace.create', { name: fileName, text: initial })
-    buffers.value[fileName] = { name: fileName, text: initial, savedText: initial, saving: false, error: null }
-    await refresh().catch(() => files.value.push({ name: fileName, size: initial.length }))
-    openName.value = fileName
+    const fileName = name.endsWith('.ts') ? name : `${name}.ts`;
+    await call('workspace.create', { name: fileName, text: initial });
+    buffers.value[fileName] = {
+      name: fileName,
+      text: initial,
+      savedText: initial,
+      saving: false,
+      error: null,
+    };
+    await refresh().catch(() => files.value.push({ name: fileName, size: initial.length }));
+    openName.value = fileName;
   }
 
   /** a file name not yet in the workspace: untitled.ts, untitled-2.ts, … */
   function freshName(base = 'untitled'): string {
-    const taken = new Set(files.value.map((f) => f.name))
+    const taken = new Set(files.value.map((f) => f.name));
     for (let i = 1; ; i++) {
-      const n = i === 1 ? `${base}.ts` : `${base}-${i}.ts`
-      if (!taken.has(n)) return n
+      const n = i === 1 ? `${base}.ts` : `${base}-${i}.ts`;
+      if (!taken.has(n)) return n;
     }
   }
 
   /** Forgets the workspace (another folder was chosen); buffers with unsaved text are kept. */
   function reset(): void {
-    for (const [name, b] of Object.entries(buffers.value)) if (b.text === b.savedText) delete buffers.value[name]
-    files.value = []
-    openName.value = null
+    for (const [name, b] of Object.entries(buffers.value))
+      if (b.text === b.savedText) delete buffers.value[name];
+    files.value = [];
+    openName.value = null;
   }
 
-  return { reset, folder, files, openName, buffers, loadError, current, text, dirty, saveErrors, load, refresh, open, setText, save, flushAll, create, freshName }
-})
+  return {
+    reset,
+    folder,
+    files,
+    openName,
+    buffers,
+    loadError,
+    current,
+    text,
+    dirty,
+    saveErrors,
+    load,
+    refresh,
+    open,
+    setText,
+    save,
+    flushAll,
+    create,
+    freshName,
+  };
+});
