@@ -12,7 +12,7 @@ export default defineConfig({
         // `worker` gives a stable out/main/worker.js for `new Worker(join(import.meta.dirname, 'worker.js'))`.
         input: {
           index: resolve(__dirname, 'main/index.ts'),
-          worker: resolve(__dirname, 'main/worker.ts'),
+          worker: resolve(__dirname, 'host/worker.ts'),
         },
       },
     },

@@ -2,11 +2,11 @@
  * The desktop app's files: the workspace folder (default `Documents/DMA Workbench/scenarios`, seeded with
  * the bundled examples on first launch, changed with a native folder dialog and remembered in
  * userData/settings.json), and the native Save As / Open dialogs. The rules themselves (atomic writes,
- * no overwrite, size limits, names) are in main/workspace.ts, which is Electron-free.
+ * no overwrite, size limits, names) are in host/workspace.ts, which is Electron-free.
  */
 import { dialog, type BrowserWindow } from 'electron';
 import { basename, dirname, extname, join } from 'node:path';
-import type { LocalHandlers } from './dispatch.ts';
+import type { LocalHandlers } from '../host/dispatch.ts';
 import {
   atomicWriteFile,
   defaultWorkspaceFolder,
@@ -19,7 +19,7 @@ import {
   Workspace,
   workspaceHandlers,
   type Settings,
-} from './workspace.ts';
+} from '../host/workspace.ts';
 
 export interface DesktopFilesOptions {
   userData: string;

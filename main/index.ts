@@ -1,6 +1,6 @@
 /**
  * Electron main process: one window on the renderer served from app://workbench/, the engine in a worker
- * thread (main/engine-host.ts), the typed IPC (main/ipc.ts), the workspace and dialogs (main/files.ts),
+ * thread (host/engine-host.ts), the typed IPC (main/ipc.ts), the workspace and dialogs (main/files.ts),
  * the application menu (main/menu.ts).
  *
  * Electron's security checklist, item by item: context isolation, sandboxed renderer, no Node
@@ -13,8 +13,8 @@ import { app, BrowserWindow, Menu, session, shell, type WebContents } from 'elec
 import { join } from 'node:path';
 import type { EventChannel, Events } from '../common/contract.ts';
 import { APP_ENTRY, isAppUrl, isExternalLink } from './app-origin.ts';
-import { createDispatch } from './dispatch.ts';
-import { builtWorker, EngineHost } from './engine-host.ts';
+import { createDispatch } from '../host/dispatch.ts';
+import { builtWorker, EngineHost } from '../host/engine-host.ts';
 import { DesktopFiles } from './files.ts';
 import { registerIpc, sendEvent } from './ipc.ts';
 import { buildMenu } from './menu.ts';

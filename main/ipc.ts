@@ -4,7 +4,7 @@
  *
  * - the sender must be the main frame of one of the app's windows, showing the app's own origin
  *   (app://workbench/); anything else (an iframe, a navigated or foreign page) gets an error reply;
- * - the payload goes through main/dispatch.ts, which validates it against the contract before anything
+ * - the payload goes through host/dispatch.ts, which validates it against the contract before anything
  *   runs and answers with the Reply envelope, never a thrown exception;
  * - events go to the window with webContents.send on `${CHANNEL_PREFIX}${event}`.
  *
@@ -13,7 +13,7 @@
  */
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { CHANNEL_PREFIX, requests, type EventChannel, type Events, type Reply } from '../common/contract.ts';
-import type { Dispatch } from './dispatch.ts';
+import type { Dispatch } from '../host/dispatch.ts';
 
 export interface IpcOptions {
   dispatch: Dispatch;

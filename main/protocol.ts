@@ -1,12 +1,12 @@
 /**
  * The privileged `app://` scheme that serves the built renderer (out/renderer) to the window: a standard,
  * secure origin (module scripts, Monaco's workers, fetch and storage work as on https), every response
- * with the renderer's CSP, and no path outside out/renderer (main/static.ts). Not loadFile(): file:// is
+ * with the renderer's CSP, and no path outside out/renderer (host/static.ts). Not loadFile(): file:// is
  * not a proper origin for module workers, and would make every local file the same origin as the app.
  */
 import { protocol, type Session } from 'electron';
 import { APP_HOST, APP_SCHEME } from './app-origin.ts';
-import { readStatic, SECURITY_HEADERS } from './static.ts';
+import { readStatic, SECURITY_HEADERS } from '../host/static.ts';
 
 /** must run before the app is ready */
 export function registerAppScheme(): void {

@@ -2,8 +2,8 @@
  * Browser mode's answers to the channels main answers itself: the workspace on disk, app info, and a
  * clear 'unsupported' for the native dialogs (the renderer downloads and uploads instead).
  */
-import { UnsupportedError, type LocalHandlers } from '../main/dispatch.ts';
-import { workspaceHandlers, type Workspace } from '../main/workspace.ts';
+import { UnsupportedError, type LocalHandlers } from '../host/dispatch.ts';
+import { workspaceHandlers, type Workspace } from '../host/workspace.ts';
 
 export function browserHandlers(workspace: Workspace, version: string): LocalHandlers {
   const unsupported = (what: string, instead: string) => async (): Promise<never> => {

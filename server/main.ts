@@ -5,11 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDispatch } from '../main/dispatch.ts';
-import { EngineHost } from '../main/engine-host.ts';
-import { desktopUserDataDir, documentsDir } from '../main/paths.ts';
-import { sourceWorker } from '../main/worker-source.ts';
-import { defaultWorkspaceFolder, loadSettings, seedWorkspace, Workspace } from '../main/workspace.ts';
+import { createDispatch } from '../host/dispatch.ts';
+import { EngineHost } from '../host/engine-host.ts';
+import { desktopUserDataDir, documentsDir } from '../host/paths.ts';
+import { sourceWorker } from '../host/worker-source.ts';
+import { defaultWorkspaceFolder, loadSettings, seedWorkspace, Workspace } from '../host/workspace.ts';
 import { buildRenderer, rendererStaleness } from './build-renderer.ts';
 import { browserHandlers } from './local.ts';
 import { startServer } from './server.ts';

@@ -9,8 +9,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventChannel, Events } from '../common/contract.ts';
 import { TOKEN_PARAM, WS_MAX_MESSAGE_BYTES, WS_PATH, type ServerMessage } from '../common/wire.ts';
-import type { Dispatch } from '../main/dispatch.ts';
-import { readStatic, SECURITY_HEADERS } from '../main/static.ts';
+import type { Dispatch } from '../host/dispatch.ts';
+import { readStatic, SECURITY_HEADERS } from '../host/static.ts';
 import { parseClientMessage } from './protocol.ts';
 
 export interface ServerOptions {

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ServerMessage, WireEvent, WireReply } from '../../common/wire.ts';
 import { wsUrlFor } from '../../common/wire.ts';
-import { createDispatch } from '../../main/dispatch.ts';
-import { EngineHost } from '../../main/engine-host.ts';
-import { sourceWorker } from '../../main/worker-source.ts';
-import { Workspace } from '../../main/workspace.ts';
+import { createDispatch } from '../../host/dispatch.ts';
+import { EngineHost } from '../../host/engine-host.ts';
+import { sourceWorker } from '../../host/worker-source.ts';
+import { Workspace } from '../../host/workspace.ts';
 import { browserHandlers } from '../../server/local.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 

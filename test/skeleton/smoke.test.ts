@@ -23,7 +23,7 @@ describe('project skeleton', () => {
   });
 
   it('has every entry that electron.vite.config.ts builds', () => {
-    for (const entry of ['main/index.ts', 'main/worker.ts', 'preload/index.ts', 'renderer/index.html']) {
+    for (const entry of ['main/index.ts', 'host/worker.ts', 'preload/index.ts', 'renderer/index.html']) {
       expect(existsSync(repoFile(entry)), entry).toBe(true);
     }
   });

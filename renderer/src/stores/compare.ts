@@ -30,7 +30,7 @@ export interface KnownSource {
   seq: number;
 }
 
-/** as many as the engine keeps (main/sources.ts KEEP_RUNS + KEEP_SNAPSHOTS) */
+/** as many as the engine keeps (host/sources.ts KEEP_RUNS + KEEP_SNAPSHOTS) */
 const KEEP_SOURCES = 10;
 
 export const useCompareStore = defineStore('compare', () => {

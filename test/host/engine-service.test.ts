@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { EventChannel, Events, RequestOf, RunSummary } from '../../common/contract.ts';
 import { parseSnapshot, SnapshotError } from '../../engine/snapshot.ts';
-import { EngineService, type EngineChannel } from '../../main/engine-service.ts';
+import { EngineService, type EngineChannel } from '../../host/engine-service.ts';
 import { runScenario } from '../../runner/run.ts';
 
 const conformance = (f: string): string =>

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../common/contract.ts';
-import { builtWorker, EngineHost } from '../../main/engine-host.ts';
+import { builtWorker, EngineHost } from '../../host/engine-host.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let out = '';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateRequest, type EventChannel, type RequestOf } from '../../common/contract.ts';
-import { EngineService, isEngineChannel, type EngineChannel } from '../../main/engine-service.ts';
+import { EngineService, isEngineChannel, type EngineChannel } from '../../host/engine-service.ts';
 
 const conformance = (f: string): string =>
   readFileSync(new URL(`../conformance/${f}`, import.meta.url), 'utf8');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 function sources(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((d) =>
     d.isDirectory() ? sources(join(dir, d.name)) : /\.(ts|mjs|vue)$/.test(d.name) ? [join(dir, d.name)] : [],
@@ -17,14 +17,14 @@ const read = (f: string): string => readFileSync(join(root, f), 'utf8');
 
 describe('layering', () => {
   it('uses ipcMain in main/ipc.ts only', () => {
-    const users = ['main', 'server', 'common', 'preload', 'renderer']
+    const users = ['main', 'host', 'server', 'common', 'preload', 'renderer']
       .flatMap(sources)
       .filter((f) => /\bipcMain\b/.test(read(f).replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')));
     expect(users).toEqual(['main/ipc.ts']);
   });
 
   it('uses ipcRenderer in the preload only, and never a generic send there', () => {
-    const users = ['main', 'server', 'common', 'renderer']
+    const users = ['main', 'host', 'server', 'common', 'renderer']
       .flatMap(sources)
       .filter((f) => /\bipcRenderer\b/.test(read(f)));
     expect(users).toEqual([]);
@@ -33,18 +33,7 @@ describe('layering', () => {
 
   it('keeps Electron out of everything the worker, browser mode and the tests load', () => {
     const electronFree = [
-      'main/engine-service.ts',
-      'main/engine-host.ts',
-      'main/engine-channels.ts',
-      'main/sources.ts',
-      'main/views.ts',
-      'main/worker.ts',
-      'main/worker-protocol.ts',
-      'main/worker-source.ts',
-      'main/dispatch.ts',
-      'main/workspace.ts',
-      'main/static.ts',
-      'main/paths.ts',
+      ...sources('host'),
       'main/app-origin.ts',
       ...sources('server'),
       ...sources('common'),
@@ -80,10 +69,10 @@ describe('layering', () => {
     }
   });
 
-  it('keeps the renderer away from main, server and Node', () => {
+  it('keeps the renderer away from main, host, server and Node', () => {
     for (const f of sources('renderer')) {
       for (const m of read(f).matchAll(/from\s+['"]([^'"]+)['"]/g)) {
-        expect(/(^|\/)(main|server)\//.test(m[1]!) || m[1]!.startsWith('node:'), `${f}: ${m[0]}`).toBe(false);
+        expect(/(^|\/)(main|host|server)\//.test(m[1]!) || m[1]!.startsWith('node:'), `${f}: ${m[0]}`).toBe(false);
       }
     }
   });

@@ -1,8 +1,8 @@
 /**
  * Entry of the engine worker (worker_threads): the engine and the scenario runner run here, so a long or
- * runaway run never blocks the window. A thin message loop around EngineService (main/engine-service.ts);
- * the protocol is main/worker-protocol.ts. Built to a stable `out/main/worker.js`; from source (browser
- * mode, tests) it is started through main/worker-dev.mjs.
+ * runaway run never blocks the window. A thin message loop around EngineService (host/engine-service.ts);
+ * the protocol is host/worker-protocol.ts. Built to a stable `out/main/worker.js`; from source (browser
+ * mode, tests) it is started through host/worker-dev.mjs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Reply } from '../common/contract.ts';
@@ -10,7 +10,7 @@ import { EngineService, isEngineChannel, isUserError } from './engine-service.ts
 import type { EngineWorkerData, HostMessage, WorkerMessage } from './worker-protocol.ts';
 
 const port = parentPort;
-if (!port) throw new Error('main/worker.ts must run in a worker thread');
+if (!port) throw new Error('host/worker.ts must run in a worker thread');
 const data = workerData as EngineWorkerData;
 const post = (m: WorkerMessage): void => port.postMessage(m);
 

@@ -1,7 +1,7 @@
 /**
  * The engine side of the contract: answers every request channel that needs the engine (runs, time
  * travel, inspection, exports, snapshot import) from the sources it holds. No worker_threads and no
- * Electron here: main/worker.ts wraps it in a thin message loop, and tests drive it in-process.
+ * Electron here: host/worker.ts wraps it in a thin message loop, and tests drive it in-process.
  *
  * Runs execute one at a time, in the order they were started. `run.start` answers at once with the new
  * source id; the run itself starts on a later macrotask, so the reply leaves before the (synchronous)

@@ -13,7 +13,7 @@ import {
   saveSettings,
   seedWorkspace,
   Workspace,
-} from '../../main/workspace.ts';
+} from '../../host/workspace.ts';
 
 const dirs: string[] = [];
 const tmp = (): string => {

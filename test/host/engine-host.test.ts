@@ -1,12 +1,12 @@
 /**
- * The engine host with a REAL worker thread (started from source through main/worker-dev.mjs): replies,
+ * The engine host with a REAL worker thread (started from source through host/worker-dev.mjs): replies,
  * streamed events, Stop of a runaway scenario while the worker is busy in QuickJS, and restart after a
  * crash with explicit errors for the requests in flight.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventChannel, Events, RunSummary } from '../../common/contract.ts';
-import { EngineHost } from '../../main/engine-host.ts';
-import { sourceWorker } from '../../main/worker-source.ts';
+import { EngineHost } from '../../host/engine-host.ts';
+import { sourceWorker } from '../../host/worker-source.ts';
 
 const hosts: EngineHost[] = [];
 afterEach(async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CSP, contentTypeOf, readStatic, resolveStaticPath } from '../../main/static.ts';
+import { CSP, contentTypeOf, readStatic, resolveStaticPath } from '../../host/static.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'dmawb-static-'));
 const root = join(base, 'renderer');

@@ -1,6 +1,6 @@
 /**
- * Messages between the engine host (main/engine-host.ts, main thread) and the engine worker
- * (main/worker.ts). Internal to main: the renderer never sees these; it sees the contract's replies and
+ * Messages between the engine host (host/engine-host.ts, main thread) and the engine worker
+ * (host/worker.ts). Internal to main: the renderer never sees these; it sees the contract's replies and
  * events, which travel inside them unchanged.
  */
 import type { EventChannel, Events, Reply } from '../common/contract.ts';
@@ -13,7 +13,7 @@ export interface EngineWorkerData {
   appVersion: string;
   /** accept TestMessage (tests only) */
   testHooks: boolean;
-  /** only for the from-source bootstrap (main/worker-dev.mjs): the module to load */
+  /** only for the from-source bootstrap (host/worker-dev.mjs): the module to load */
   entry?: string;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Starts the engine worker from source through tsx (main/worker-dev.mjs): browser mode and tests. Kept
+ * Starts the engine worker from source through tsx (host/worker-dev.mjs): browser mode and tests. Kept
  * out of engine-host.ts so that the desktop bundle never references the TypeScript sources.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';

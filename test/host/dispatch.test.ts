@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { requests, type Reply } from '../../common/contract.ts';
-import { createDispatch, UnsupportedError, type LocalHandlers } from '../../main/dispatch.ts';
+import { createDispatch, UnsupportedError, type LocalHandlers } from '../../host/dispatch.ts';
 
 function setup() {
   const ran: string[] = [];

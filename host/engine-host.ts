@@ -1,5 +1,5 @@
 /**
- * The engine host (main thread): owns the engine worker (main/worker.ts) and speaks to it with request
+ * The engine host (main thread): owns the engine worker (host/worker.ts) and speaks to it with request
  * ids; forwards the worker's events to listeners; stops runs; restarts the worker when it dies.
  *
  * - Stop: the host sets the run's flag in a SharedArrayBuffer that the sandbox's interrupt handler reads,
