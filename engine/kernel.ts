@@ -953,7 +953,6 @@ export class Kernel {
     vaddr: number,
     perm: number,
   ): Res {
-    const P = this.profile;
     const mm = this.regionMm(caller, c);
     const ps = t.pageSize;
     let i = 0;
@@ -1358,7 +1357,7 @@ export class Kernel {
   }
 
   /** mm_iommu_put (mainline): drop one reference; release when it was the last and nothing is mapped */
-  private putRegion(caller: Proc, c: Container, r: Region): 'released' | 'kept' | 'busy' {
+  private putRegion(_caller: Proc, _c: Container, r: Region): 'released' | 'kept' | 'busy' {
     r.used--;
     this.changes.touchRegion(r);
     if (r.used > 0) return 'kept';
@@ -1583,7 +1582,6 @@ export class Kernel {
     c: Container,
     a: { pageShift: number; windowSize: bigint; levels: number; flags: number; argsz: number },
   ): Res<{ startAddr: bigint }> {
-    const P = this.profile;
     const x = this.crossMm(caller, c);
     if (x) return x;
     if (!c.v2)

@@ -272,13 +272,31 @@ export class SnapshotError extends Error {
   override name = 'SnapshotError';
 }
 
+/** UTF-8 byte length of a string, without TextEncoder (the engine uses no host API, not even that one). */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
 /**
  * Parses and strictly validates a snapshot file's text. Every problem is a SnapshotError whose message
  * names what is wrong and where (a JSON path); nothing is partially loaded.
  */
 export function parseSnapshot(text: string): Snapshot {
   if (typeof text !== 'string') throw new SnapshotError('snapshot: expected text');
-  const bytes = new TextEncoder().encode(text).length;
+  const bytes = utf8Length(text);
   if (bytes > SNAPSHOT_MAX_BYTES)
     throw new SnapshotError(
       `snapshot: ${bytes} bytes is larger than the ${SNAPSHOT_MAX_BYTES}-byte import limit`,

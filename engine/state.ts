@@ -371,7 +371,7 @@ export class Timeline {
 
   constructor(
     private readonly interval = 512,
-    private readonly hosts: HostState[] = [],
+    hosts: HostState[] = [],
   ) {
     this.head.hosts = hosts.map((h) => ({ ...h }));
     this.checkpoints[0]!.hosts = hosts.map((h) => ({ ...h }));

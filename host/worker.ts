@@ -35,7 +35,7 @@ port.on('message', (m: HostMessage) => {
   void answer(m.id, m.channel, m.payload).then((reply) => post({ type: 'reply', id: m.id, reply }));
 });
 
-async function answer(id: number, channel: string, payload: unknown): Promise<Reply<unknown>> {
+async function answer(_id: number, channel: string, payload: unknown): Promise<Reply<unknown>> {
   if (!isEngineChannel(channel))
     return {
       ok: false,

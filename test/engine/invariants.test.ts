@@ -325,7 +325,7 @@ class World {
       api.mmap({ size: 1n * MiB, at: BASE + 16n * MiB, prot: 'r' });
       this.procs.push({ api, pid: api.pid, alive: true });
     }
-    for (const [i, p] of this.procs.entries()) {
+    for (const i of this.procs.keys()) {
       if (plan.setup < 1) break;
       this.run({ t: 'openContainer', p: i });
       const C = this.containers[this.containers.length - 1]!.api;
@@ -660,7 +660,6 @@ class World {
     const fail = (msg: string): never => {
       throw new Error(`${where}: ${msg}`);
     };
-    const k = this.host.k;
     const last = [...this.session.events]
       .reverse()
       .find(
@@ -1016,7 +1015,7 @@ describe('the invariant checks detect a broken engine state', () => {
   it("(v) a TCE written behind the recorder's back", () => {
     const { w } = mappedWorld('mainline');
     const t = w.containers[0]!.kc.tables[0]!;
-    t.chunkAt(0)!.tce[1] += 0x1000;
+    t.chunkAt(0)!.tce[1]! += 0x1000;
     expect(() => w.check('corrupted')).toThrow(/\(v\)/);
   });
 });

@@ -26,7 +26,6 @@ const MiB = 1024n * KiB;
 const GiB = 1024n * MiB;
 const DDW = 1n << 59n;
 const R0 = 0x7fff00000000n; // guest RAM, as in §9.0
-const RW = 3;
 const KERNELS: KernelName[] = ['4.2', 'mainline'];
 
 interface World {

@@ -103,7 +103,7 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
   }
 
   /** the synthetic event at seq (1-based) */
-  function rowAt(run: FakeRun, seq: number): EventRow {
+  function rowAt(_run: FakeRun, seq: number): EventRow {
     const lv = (n: number) => ({ '1': n });
     if (seq === 1)
       return {
@@ -297,7 +297,7 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
     };
   }
 
-  function windowOk(run: FakeRun, seq: number, slot: number): string | null {
+  function windowOk(_run: FakeRun, seq: number, slot: number): string | null {
     if (slot === 0) return null;
     if (seq < 2) return `no window in slot ${slot} after seq ${seq}`;
     return null;
