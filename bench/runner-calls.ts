@@ -27,6 +27,7 @@ class TrivialSession implements RunSession {
     const result = { ret: 0, explain: 'mapped' };
     const tce = { value: 0x100000003n, hpa: 0x100000000n, perm: 3, ua: 0n };
     const lines = this.lines;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the stub's methods read the current line
     const self = this;
     const container = {
       mapDma(): unknown {

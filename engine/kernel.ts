@@ -961,7 +961,7 @@ export class Kernel {
     while (i < n) {
       const ua = vaddr + i * ps;
       const r = mm?.lookup(ua, ps);
-      let err: Res | null = null;
+      let err: Res | null;
       if (!r) {
         err = fail(
           'EINVAL',

@@ -448,7 +448,7 @@ function entryOf(w: WindowState, index: number, r: Run | undefined): Entry {
 export function entries(w: WindowState, from: number, count: number): Entry[] {
   const out: Entry[] = [];
   const end = Math.min(w.entries, from + count);
-  let i = runAt(w.runs, from);
+  const i = runAt(w.runs, from);
   let ri = i >= 0 ? i : -1 - i;
   for (let idx = Math.max(0, from); idx < end; idx++) {
     while (ri < w.runs.length && w.runs[ri]!.start + w.runs[ri]!.count <= idx) ri++;

@@ -26,6 +26,7 @@ export function checkName(name: string): string {
   if (name !== basename(name) || /[/\\]/.test(name))
     throw new FileError(`${JSON.stringify(name)}: a file name cannot contain folders`);
   // control characters and the characters Windows refuses, so a workspace can move between systems
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\u0000-\u001f<>:"|?*]/.test(name))
     throw new FileError(
       `${JSON.stringify(name)}: the name contains a character that is not allowed in file names`,
@@ -43,6 +44,7 @@ export function checkName(name: string): string {
 export function safeFileName(suggested: string): string {
   const base = suggested.split(/[\\/]/).pop() ?? '';
   const clean = base
+    // eslint-disable-next-line no-control-regex -- replacing control characters is the point
     .replace(/[\u0000-\u001f<>:"|?*]/g, '_')
     .replace(/^\.+/, '')
     .trim()

@@ -893,6 +893,7 @@ describe.each([
       const cause = (e as Error).cause instanceof Error ? `\n${((e as Error).cause as Error).message}` : '';
       throw new Error(
         `[${kernel}, ${pageSize}] seed ${seed} (rerun with DMAWB_FC_SEED=${seed}): ${(e as Error).message}${cause}`,
+        { cause: e },
       );
     }
     if (process.env.DMAWB_FC_STATS)
