@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// The project's test command (`npm test`): type-check, then run vitest, then print one closing line
+// The project's test command (`npm test`): type-check, lint and check formatting, then run vitest, then
+// print one closing line
 //
 //   N passed, N failed, N skipped
 //
-// computed from vitest's JSON report. A failed type-check counts as one failed test; vitest still
-// runs so its results are not hidden. Exits non-zero if anything failed. Extra arguments go to
+// computed from vitest's JSON report. A failed type-check, lint or format check counts as one failed
+// test; vitest still runs so its results are not hidden. Exits non-zero if anything failed. Extra arguments go to
 // vitest: `npm test -- test/skeleton`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,11 +30,13 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 
-// 1. Type-check (the same command as `npm run typecheck`).
-const typecheck = run(isWindows ? 'npm.cmd' : 'npm', ['run', '--silent', 'typecheck']);
-if (typecheck !== 0) {
-  console.error('test: typecheck failed (counted as 1 failed test)');
-  failed += 1;
+// 1. Type-check, lint and the format check (`npm run typecheck`, `lint`, `format:check`); each that fails
+//    counts as one failed test, and the rest still run so nothing is hidden.
+for (const script of ['typecheck', 'lint', 'format:check']) {
+  if (run(isWindows ? 'npm.cmd' : 'npm', ['run', '--silent', script]) !== 0) {
+    console.error(`test: ${script} failed (counted as 1 failed test)`);
+    failed += 1;
+  }
 }
 
 // 2. Vitest with the default reporter for people and a JSON report for this script.

@@ -18,6 +18,7 @@ import { LiveLockedVm, throttle } from '../composables/liveLockedVm';
 import { useNoticesStore } from './notices';
 import { useSettingsStore, type Kernel } from './settings';
 import { useWorkspaceStore } from './workspace';
+// eslint-disable-next-line local/no-cycle -- known cycle (issue 6): selection should follow the run, not be called by it
 import { useSelectionStore } from './selection';
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'done' | 'imported' | 'failed';
