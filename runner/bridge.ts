@@ -14,7 +14,16 @@
  */
 import { ScenarioError, type HostOptions } from '../engine/api.ts';
 import { checkEq, checkErrno, checkOk, checkRet, show, type Check } from '../engine/expect.ts';
-import { Opaque, WireError, decodeArgs, encodeError, encodeIoctl, encodeValue } from './codec.ts';
+import {
+  MAX_STRING,
+  Opaque,
+  WireError,
+  cutText,
+  decodeArgs,
+  encodeError,
+  encodeIoctl,
+  encodeValue,
+} from './codec.ts';
 import { errnoName } from '../engine/errno.ts';
 import { SCENARIO_FILE } from './prelude.ts';
 import { OPS, OP_CREATE_HOST, OP_EXPECT, OP_EXPLAIN, OP_LOG, type ClassName } from './schema.ts';
@@ -34,7 +43,19 @@ export interface Fatal {
 }
 
 /** Labels and log lines longer than this are cut (the event log lives in the host's memory). */
-const MAX_TEXT = 10_000;
+const MAX_TEXT = MAX_STRING;
+
+/**
+ * Text the host keeps for a run (log lines, expectation labels and values, names and other strings of
+ * engine calls), in characters. Each piece is cut at MAX_TEXT; this bounds their sum, so a flood of log()
+ * ends the run with a memory error instead of growing the host's heap until the process dies.
+ */
+export const DEFAULT_TEXT_BUDGET = 64 * 1024 * 1024;
+
+export interface BridgeOptions {
+  /** text budget in characters (default DEFAULT_TEXT_BUDGET) */
+  textBudget?: number;
+}
 
 export class Bridge {
   /** host objects by handle id (0 = none: global functions) */
@@ -48,7 +69,19 @@ export class Bridge {
   /** `explain` texts of the ioctl results that crossed as numbers, by token - 1 */
   private readonly explains: string[] = [];
 
-  constructor(private readonly session: SessionLike) {}
+  /** characters of text kept so far (see DEFAULT_TEXT_BUDGET) */
+  textChars = 0;
+  private readonly textBudget: number;
+  private readonly countText = (n: number): void => {
+    this.textChars += n;
+  };
+
+  constructor(
+    private readonly session: SessionLike,
+    opts: BridgeOptions = {},
+  ) {
+    this.textBudget = opts.textBudget ?? DEFAULT_TEXT_BUDGET;
+  }
 
   call(
     op: number,
@@ -72,7 +105,8 @@ export class Bridge {
       const args =
         fields && spec.fields
           ? [fieldsObject(spec.fields, fields)]
-          : decodeArgs(payload, (h) => this.objectOf(h));
+          : decodeArgs(payload, (h) => this.objectOf(h), { plainData: true, onText: this.countText });
+      this.checkText();
       let result: unknown;
       if (op === OP_CREATE_HOST) {
         result = this.session.createHost(args[0] as never);
@@ -151,13 +185,30 @@ export class Bridge {
         // objects are copies on this side: identity was decided in the guest (Object.is)
         if (isObject(a) || isObject(b)) c = { ...c, ok: same === true };
     }
-    this.session.expect(c.ok, cut(String(label ?? '')), cut(c.actual), cut(c.expected));
+    const texts = [cut(String(label ?? '')), cut(c.actual), cut(c.expected)] as const;
+    this.keep(texts[0].length + texts[1].length + texts[2].length);
+    this.session.expect(c.ok, ...texts);
     return undefined;
+  }
+
+  /** counts text the host is about to keep; over the budget the run ends (a fatal BudgetError) */
+  private keep(chars: number): void {
+    this.textChars += chars;
+    this.checkText();
+  }
+
+  private checkText(): void {
+    if (this.textChars > this.textBudget)
+      throw new BudgetError(
+        `memory budget exceeded: the scenario's log, expectation and name text passed ${Math.round(this.textBudget / (1024 * 1024))} MiB`,
+      );
   }
 
   private log(payload: string): undefined {
     const [values] = decodeArgs(payload, (h) => this.describe(h)) as [unknown[]];
-    this.session.log(cut(values.map((v) => (typeof v === 'string' ? v : show(v))).join(' ')));
+    const text = cut(values.map((v) => (typeof v === 'string' ? v : show(v))).join(' '));
+    this.keep(text.length);
+    this.session.log(text);
     return undefined;
   }
 
@@ -212,5 +263,10 @@ function isObject(v: unknown): boolean {
 }
 
 function cut(s: string): string {
-  return s.length <= MAX_TEXT ? s : `${s.slice(0, MAX_TEXT)}… (${s.length - MAX_TEXT} more characters)`;
+  return cutText(s, MAX_TEXT);
+}
+
+/** the text budget: the bridge reports it like the engine's event budget (a memory error) */
+class BudgetError extends Error {
+  override name = 'BudgetError';
 }

@@ -38,15 +38,40 @@ export class WireError extends Error {
 
 const MAX_DEPTH = 64;
 
+/**
+ * Strings from the guest longer than this are cut, with a note saying how much was cut: every string the
+ * host keeps (names, log lines, labels) is bounded, whatever the scenario passes (a 40 MiB name).
+ */
+export const MAX_STRING = 10_000;
+
+/**
+ * Keys that would change how the engine converts an option to a string or number (`{ toString: 1 }`).
+ * The scenario API takes plain data, so an argument of an engine call carrying one is refused with an
+ * error the scenario can catch; log() and expectations show such values as they are.
+ */
+const COERCION_KEYS = new Set(['toString', 'valueOf', 'toJSON', 'toLocaleString']);
+
 const NO_ARGS: unknown[] = [];
 
+export interface DecodeOptions {
+  /** refuse objects with coercion keys (arguments of engine calls) */
+  plainData?: boolean;
+  /** told the number of characters of every string decoded (the host's text budget) */
+  onText?: (chars: number) => void;
+}
+
 /** Decodes the argument string of one guest call. `handle(id)` returns the host object of a handle id. */
-export function decodeArgs(s: string, handle: (id: number) => object): unknown[] {
+export function decodeArgs(s: string, handle: (id: number) => object, opts?: DecodeOptions): unknown[] {
   if (s === '') return NO_ARGS.slice();
-  const r = new Reader(s, handle);
+  const r = new Reader(s, handle, opts?.plainData === true, opts?.onText);
   const out: unknown[] = [];
   while (r.i < s.length) out.push(r.value(0));
   return out;
+}
+
+/** a string cut to MAX_STRING characters, with a note of what was cut */
+export function cutText(t: string, max = MAX_STRING): string {
+  return t.length <= max ? t : `${t.slice(0, max)}… (${t.length - max} more characters)`;
 }
 
 // A class rather than closures: the hot path must not allocate functions per call (tsx's keepNames
@@ -56,6 +81,8 @@ class Reader {
   constructor(
     private readonly s: string,
     private readonly handle: (id: number) => object,
+    private readonly plainData = false,
+    private readonly onText?: (chars: number) => void,
   ) {}
 
   private until(end: string): string {
@@ -70,9 +97,10 @@ class Reader {
     const len = Number(this.until(':'));
     if (!Number.isSafeInteger(len) || len < 0 || this.i + len > this.s.length)
       throw new WireError('bad string length');
-    const t = this.s.slice(this.i, this.i + len);
+    const t = this.s.slice(this.i, this.i + Math.min(len, MAX_STRING));
     this.i += len;
-    return t;
+    if (this.onText) this.onText(Math.min(len, MAX_STRING));
+    return len > MAX_STRING ? `${t}… (${len - MAX_STRING} more characters)` : t;
   }
 
   value(depth: number): unknown {
@@ -112,6 +140,10 @@ class Reader {
         while (s[this.i] !== '}') {
           if (this.i >= s.length) throw new WireError('unterminated object');
           const k = this.counted();
+          if (this.plainData && COERCION_KEYS.has(k))
+            throw new WireError(
+              `an argument has its own "${k}": the scenario API takes plain data (numbers, bigints, strings, booleans, arrays and objects of those)`,
+            );
           const v = this.value(depth + 1);
           // plain data only: a key such as "__proto__" must not reach a prototype
           if (k === '__proto__')

@@ -22,6 +22,8 @@ export interface ExecuteOptions extends SandboxOptions {
   source: string;
   /** how the scenario is named in messages (the path as given) */
   filename?: string;
+  /** characters of text (log, expectations, names) the host keeps for the run (bridge.ts) */
+  textBudget?: number;
 }
 
 export interface RunResult<S extends RunSession = RunSession> {
@@ -55,7 +57,7 @@ export async function executeScenario<S extends RunSession>(
   if (!compiled.ok) {
     error = { kind: 'compile', ...compiled.error };
   } else {
-    const bridge = new Bridge(session);
+    const bridge = new Bridge(session, opts.textBudget !== undefined ? { textBudget: opts.textBudget } : {});
     const report = await runInSandbox(compiled.js, compiled.source, bridge, opts);
     error = report.error;
     sandbox = {

@@ -23,6 +23,8 @@ import { matchBrackets, tokenize, type Token } from './tokens.ts';
 
 export const LINE_MARK = '__dmawbL';
 export const EMPTY_MARK = '__dmawbE';
+/** wraps the body of an async function so that it returns the tracked Promise of prelude.ts */
+export const ASYNC_MARK = '__dmawbA';
 
 /** words that put `(` in a non-call position: `if (`, `return (`, `typeof (` … */
 const KEYWORDS = new Set([
@@ -70,7 +72,12 @@ export interface Instrumented {
 /** null when the scenario itself uses the mark names (then the runner uses stack-based lines) */
 export function instrument(js: string): Instrumented | null {
   const tokens = tokenize(js);
-  if (tokens.some((t) => t.type === 'word' && (t.value === LINE_MARK || t.value === EMPTY_MARK))) return null;
+  if (
+    tokens.some(
+      (t) => t.type === 'word' && (t.value === LINE_MARK || t.value === EMPTY_MARK || t.value === ASYNC_MARK),
+    )
+  )
+    return null;
   const match = matchBrackets(tokens);
   const lineStarts = [0];
   for (let i = js.indexOf('\n'); i >= 0; i = js.indexOf('\n', i + 1)) lineStarts.push(i + 1);
@@ -106,6 +113,18 @@ export function instrument(js: string): Instrumented | null {
     insertions.push({ offset: tokens[arg.last]!.end, text: `, ${line})`, order: 0 });
   }
 
+  const blanked = asyncBodies(tokens, match, insertions);
+  if (blanked.length > 0) {
+    // `async` becomes blanks of the same length: offsets, lines and columns stay what they were
+    let t = '';
+    let from = 0;
+    for (const at of blanked) {
+      t += js.slice(from, at) + '     ';
+      from = at + 5;
+    }
+    js = t + js.slice(from);
+  }
+
   insertions.sort((a, b) => a.offset - b.offset || a.order - b.order);
   let out = '';
   let at = 0;
@@ -115,6 +134,62 @@ export function instrument(js: string): Instrumented | null {
   }
   out += js.slice(at);
   return { js: out, map: new ColumnMap(js, lineStarts, insertions), calls };
+}
+
+/**
+ * Async functions with a block body return an intrinsic promise whose rejection no scenario code can
+ * observe. Each becomes a plain function that runs its body as an async arrow (same `this`, `arguments`,
+ * `super`) and returns the prelude's tracked Promise:
+ *
+ *     async function f(a) { BODY }   →   function f(a) { return __dmawbA(async () => { BODY }) }
+ *
+ * (methods and `async (a) => { … }` alike). Async generators and arrows with an expression body are left
+ * as they are. Returns the offsets of the `async` keywords to blank out; pushes the insertions.
+ */
+function asyncBodies(tokens: readonly Token[], match: Int32Array, insertions: Insertion[]): number[] {
+  const blanked: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type !== 'word' || t.value !== 'async') continue;
+    const prev = tokens[i - 1];
+    if (prev && (isPunct(prev, '.') || isPunct(prev, '?.'))) continue;
+    const next = tokens[i + 1];
+    if (!next) continue;
+    let body = -1;
+    if (next.type === 'word' && next.value === 'function') {
+      // async function [name] ( … ) {
+      let j = i + 2;
+      if (tokens[j] && isPunct(tokens[j]!, '*')) continue;
+      if (tokens[j]?.type === 'word') j++;
+      if (!tokens[j] || !isPunct(tokens[j]!, '(') || match[j]! < 0) continue;
+      body = match[j]! + 1;
+    } else if (isPunct(next, '(') && match[i + 1]! > 0) {
+      // async ( … ) => {
+      const close = match[i + 1]!;
+      if (!tokens[close + 1] || !isPunct(tokens[close + 1]!, '=>')) continue;
+      body = close + 2;
+    } else if (next.type === 'word' && tokens[i + 2] && isPunct(tokens[i + 2]!, '=>')) {
+      // async x => {
+      body = i + 3;
+    } else if (next.type === 'word' || next.type === 'string' || isPunct(next, '[')) {
+      // a method: async name ( … ) {   or   async [key] ( … ) {
+      let j = i + 1;
+      if (isPunct(next, '[')) {
+        if (match[j]! < 0) continue;
+        j = match[j]!;
+      }
+      j++;
+      if (!tokens[j] || !isPunct(tokens[j]!, '(') || match[j]! < 0) continue;
+      body = match[j]! + 1;
+    }
+    const open = tokens[body];
+    if (body < 0 || !open || !isPunct(open, '{') || match[body]! < 0) continue;
+    const close = tokens[match[body]!]!;
+    blanked.push(t.start);
+    insertions.push({ offset: open.end, text: `return ${ASYNC_MARK}(async () => {`, order: 1 });
+    insertions.push({ offset: close.start, text: '})', order: 0 });
+  }
+  return blanked;
 }
 
 function isPunct(t: Token, v: string): boolean {

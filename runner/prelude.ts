@@ -19,7 +19,7 @@
  * from the host only when the scenario reads it.
  */
 import { errno } from '../engine/errno.ts';
-import { EMPTY_MARK, LINE_MARK } from './instrument.ts';
+import { ASYNC_MARK, EMPTY_MARK, LINE_MARK } from './instrument.ts';
 import { CLASSES, OP_EXPLAIN, opOf, type ClassName, type OpSpec } from './schema.ts';
 
 /** File names QuickJS puts in stack frames; the runner maps `SCENARIO_FILE` frames back to the real file. */
@@ -92,7 +92,8 @@ function classSource(cls: ClassName): string {
 
 /**
  * The prelude: an expression evaluating to `function (hostCall) { … }` that installs the globals and
- * returns [formatter for uncaught values that are not Errors, call-site state { line }] to the runner.
+ * returns [formatter for uncaught values that are not Errors, call-site state { line }, firstUnhandled()
+ * (the first promise rejection no handler took)] to the runner.
  */
 export function preludeSource(opts: { lineMarks: boolean }): string {
   const classes = Object.keys(CLASSES) as ClassName[];
@@ -315,6 +316,44 @@ export function preludeSource(opts: { lineMarks: boolean }): string {
   };
   for (const k of keys(globals)) define(G, k, { value: globals[k], writable: false, enumerable: false, configurable: true });
 
+  // ---- promises: a rejection nobody handles is an error of the run (sandbox.ts asks at the end) ----
+  // QuickJS has no rejection tracker this build exposes, so the global Promise is a subclass that
+  // watches its own instances: each one gets a silent observer (an intrinsic then with a no-op result),
+  // and calling then (catch, finally, await and the combinators all do) marks it handled. Async functions
+  // return intrinsic promises; instrument.ts rewrites them to return this Promise (${ASYNC_MARK}).
+  const IntrinsicPromise = G.Promise, intrinsicThen = IntrinsicPromise.prototype.then;
+  const unhandled = new Map(), handled = new WeakSet();
+  let observing = false;
+  class Promise extends IntrinsicPromise {
+    constructor(executor) {
+      super(executor);
+      if (!observing) {
+        observing = true;
+        try {
+          intrinsicThen.call(this, undefined, (reason) => { if (!handled.has(this)) unhandled.set(this, reason); });
+        } finally {
+          observing = false;
+        }
+      }
+    }
+    then(onFulfilled, onRejected) {
+      handled.add(this);
+      unhandled.delete(this);
+      return super.then(onFulfilled, onRejected);
+    }
+  }
+  define(G, 'Promise', { value: Promise, writable: true, enumerable: false, configurable: true });
+  ${
+    opts.lineMarks
+      ? `define(G, '${ASYNC_MARK}', { value: (body) => new Promise((resolve, reject) => intrinsicThen.call(body(), resolve, reject)), writable: false, enumerable: false, configurable: false });`
+      : ''
+  }
+  /** the first rejection still unhandled once every job has run, as { reason }, or undefined */
+  function firstUnhandled() {
+    for (const [p, reason] of unhandled) { unhandled.delete(p); return { reason }; }
+    return undefined;
+  }
+
   // for the runner: how an uncaught value that is not an Error reads in the run's error message, and
   // the call-site state
   return [function describeThrown(v) {
@@ -326,7 +365,7 @@ export function preludeSource(opts: { lineMarks: boolean }): string {
     } catch {
       return describe(v);
     }
-  }, state];
+  }, state, firstUnhandled];
 })`;
   return source.replaceAll('SITE()', opts.lineMarks ? 'state.line' : 'new Err().stack');
 }

@@ -19,6 +19,7 @@ import type {
   QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
 import type { Bridge } from './bridge.ts';
+import { encodeError } from './codec.ts';
 import { codePointToUtf16Column, lineText } from './positions.ts';
 import { instrument } from './instrument.ts';
 import { PRELUDE_FILE, SCENARIO_FILE, preludeSource } from './prelude.ts';
@@ -97,9 +98,15 @@ export async function runInSandbox(
   rt.setMaxStackSize(maxStackBytes);
   rt.setInterruptHandler(shouldStop);
   const ctx = rt.newContext();
+  // The budgets are checked on every host call too, not only between bytecodes: a loop whose time goes
+  // into host calls (or one long call) stops at the first call after the deadline. The guest gets an
+  // error there, and the interrupt handler, which now answers yes, ends the run at its next check.
   const host = installHostCall(
     ctx,
-    (op, id, payload, site, fields) => bridge.call(op, id, payload, site, fields),
+    (op, id, payload, site, fields) =>
+      shouldStop()
+        ? encodeError(true, 'InternalError', 'the run is being stopped')
+        : bridge.call(op, id, payload, site, fields),
     () => {
       outOfMemory = true;
     },
@@ -139,7 +146,9 @@ export async function runInSandbox(
       lines = plan.marks ? 'marks' : 'stack';
       prelude = installPrelude(ctx, host.handle, plan.marks);
       deadline = performance.now() + timeoutMs;
-      const thrown = evaluate(ctx, rt, plan.js);
+      const ran = evaluate(ctx, rt, plan.js, shouldStop, prelude);
+      if (ran.jobsLeft) poisoned = true; // stopped with jobs queued: QuickJS cannot be freed cleanly
+      const thrown = ran.thrown;
       if (thrown) {
         const e = describeThrown(ctx, thrown, plan.position, prelude.formatter);
         thrown.dispose();
@@ -153,13 +162,15 @@ export async function runInSandbox(
         else
           error = {
             kind: 'runtime',
-            message: e.message,
+            message: ran.unhandled ? `unhandled promise rejection: ${e.message}` : e.message,
             line: e.at?.line ?? null,
             column: e.at?.column ?? null,
           };
-      } else if (bridge.fatal || outOfMemory) {
-        // the scenario caught the error of a fatal call and finished anyway: the run still failed
-        error = budgetError(null);
+      } else if (shouldStopAfter(stop, bridge, outOfMemory)) {
+        // Stop, the time budget or a fatal call inside a promise job (the async machinery turns the
+        // interruption into a rejection), or the scenario caught the error of a fatal call and finished
+        // anyway: the run still failed
+        error = budgetError(stoppedAt(ctx, null, prelude));
       }
     }
   } catch (e) {
@@ -188,6 +199,7 @@ export async function runInSandbox(
       rt.removeInterruptHandler();
       prelude?.formatter.dispose();
       prelude?.state.dispose();
+      prelude?.firstUnhandled.dispose();
       host.handle.dispose();
       ctx.dispose();
       rt.dispose();
@@ -269,6 +281,8 @@ interface Prelude {
   formatter: QuickJSHandle;
   /** { line }: the line of the last marked call */
   state: QuickJSHandle;
+  /** () → { reason } of the first unhandled promise rejection, or undefined */
+  firstUnhandled: QuickJSHandle;
 }
 
 /** Installs the API globals; returns the prelude's handles for the runner (to be disposed). */
@@ -278,7 +292,11 @@ function installPrelude(ctx: QuickJSContext, hostCall: QuickJSHandle, lineMarks:
   );
   try {
     const pair = ctx.unwrapResult(ctx.callFunction(fn, ctx.undefined, hostCall));
-    const out = { formatter: ctx.getProp(pair, 0), state: ctx.getProp(pair, 1) };
+    const out = {
+      formatter: ctx.getProp(pair, 0),
+      state: ctx.getProp(pair, 1),
+      firstUnhandled: ctx.getProp(pair, 2),
+    };
     pair.dispose();
     return out;
   } finally {
@@ -299,18 +317,48 @@ function stoppedAt(ctx: QuickJSContext, at: Location | null, prelude: Prelude): 
   return last > 0 ? { line: last, column: null } : at;
 }
 
-/** Runs the scenario and then its pending promise jobs; returns the uncaught error, if any. */
-function evaluate(ctx: QuickJSContext, rt: QuickJSRuntime, js: string): QuickJSHandle | undefined {
+interface Evaluated {
+  /** the uncaught error (or the first unhandled rejection's reason), if any */
+  thrown?: QuickJSHandle;
+  /** `thrown` is the reason of a promise rejection no handler took */
+  unhandled?: boolean;
+  /** the run was stopped with promise jobs still queued */
+  jobsLeft?: boolean;
+}
+
+/** jobs run between checks of the budgets from the host side */
+const JOB_BATCH = 1024;
+
+/**
+ * Runs the scenario and then its pending promise jobs (async functions, promise callbacks) within the same
+ * budgets, until none is left or the run is stopped; then asks the prelude for a rejection nobody handled.
+ */
+function evaluate(
+  ctx: QuickJSContext,
+  rt: QuickJSRuntime,
+  js: string,
+  shouldStop: () => boolean,
+  prelude: Prelude,
+): Evaluated {
   const r = ctx.evalCode(js, SCENARIO_FILE, { type: 'global', strict: true });
-  if (r.error) return r.error;
+  if (r.error) return { thrown: r.error };
   r.value.dispose();
-  // async functions and promise callbacks of the scenario run to completion within the same budgets
   while (rt.hasPendingJob()) {
-    const jobs = rt.executePendingJobs();
-    if (jobs.error) return jobs.error;
+    if (shouldStop()) return { jobsLeft: true };
+    const jobs = rt.executePendingJobs(JOB_BATCH);
+    if (jobs.error) return { thrown: jobs.error, jobsLeft: rt.hasPendingJob() };
     jobs.dispose();
   }
-  return undefined;
+  if (shouldStop()) return {};
+  const first = ctx.callFunction(prelude.firstUnhandled, ctx.undefined);
+  if (first.error) return { thrown: first.error };
+  if (ctx.typeof(first.value) !== 'object') {
+    first.value.dispose(); // undefined: every rejection was handled
+    return {};
+  }
+  const reason = ctx.getProp(first.value, 'reason');
+  first.value.dispose();
+  return { thrown: reason, unhandled: true };
 }
 
 interface Location {
