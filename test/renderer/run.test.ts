@@ -185,6 +185,34 @@ describe('run store', () => {
     expect(run.lockedVm[1]).toBeDefined();
   });
 
+  it('an import is not settled until its rows are read and its step is selected', async () => {
+    const run = useRunStore();
+    const sel = useSelectionStore();
+    await run.start();
+    await until(() => run.status === 'done', 'run');
+    await run.whenLoaded();
+    // the host reads the snapshot's event log slowly
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const rows = fake['inspect.rows'];
+    fake['inspect.rows'] = async (req) => {
+      await gate;
+      return rows(req);
+    };
+    const importing = run.importSnapshot(
+      JSON.stringify({ format: 'dmawb-snapshot', seq: 20, events: 20, kernel: '4.2' }),
+      'bug.json',
+    );
+    // what the e2e harness does: wait for the status, then for whenLoaded and the selection
+    await until(() => run.status === 'imported', 'the imported status');
+    setTimeout(release, 20);
+    await run.whenLoaded();
+    await sel.whenReady();
+    expect(sel.seq).toBe(20);
+    expect(sel.state?.seq).toBe(20);
+    expect(await importing).toBe(true);
+  });
+
   it('a bad snapshot changes nothing and says why', async () => {
     const run = useRunStore();
     await run.start();

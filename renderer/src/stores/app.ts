@@ -8,6 +8,7 @@ import { call, errorMessage, getBridge, type ConnectionState } from '../bridge/a
 import { runCommand } from '../composables/commands';
 import { useNoticesStore } from './notices';
 import { useRunStore } from './run';
+import { useSelectionStore } from './selection';
 import { useWorkspaceStore } from './workspace';
 
 export const useAppStore = defineStore('app', () => {
@@ -15,12 +16,18 @@ export const useAppStore = defineStore('app', () => {
   const connection = ref<ConnectionState>('open');
   const ready = ref(false);
   const startError = ref<string | null>(null);
+  let offRun: (() => void)[] = [];
 
   /** Subscribes to the host and loads the workspace; the default scenario opens in the editor. */
   async function start(): Promise<void> {
     const notices = useNoticesStore();
     const bridge = getBridge();
-    useRunStore().init();
+    const run = useRunStore();
+    const sel = useSelectionStore();
+    run.init();
+    // the selection follows the run: a new source clears it, a finished run or import selects its default step
+    offRun.forEach((f) => f());
+    offRun = [run.onCleared(() => sel.clear()), run.onLanded((seq) => sel.selectDefault(seq))];
     // the desktop menu hands its items to the command registry (ids of common/commands.ts are aliases)
     bridge.on('command.run', ({ id }) => {
       runCommand(id).catch((e) => notices.push('error', `Menu command ${id}: ${errorMessage(e)}`, 'menu'));

@@ -6,6 +6,10 @@
  * ticks when it grows, and views depend on that. Events of a run can arrive before the reply to
  * run.start (the host streams as soon as it starts): they are held until the reply names their source.
  *
+ * The run store knows nothing of the selection (which imports it): whoever shows the run subscribes with
+ * `onCleared` (a new source replaces the old one) and `onLanded` (a finished run or an import is ready to
+ * inspect at a step); the app store wires the selection to both.
+ *
  * While a run streams, `liveLockedVm` is its locked_vm per process built from the rows (total only, with
  * the limit once a row states it), published at most every 250 ms; `lockedVm` (inspect.lockedVm, stacked
  * by contributor) replaces it when the run ends.
@@ -18,8 +22,6 @@ import { LiveLockedVm, throttle } from '../composables/liveLockedVm';
 import { useNoticesStore } from './notices';
 import { useSettingsStore, type Kernel } from './settings';
 import { useWorkspaceStore } from './workspace';
-// eslint-disable-next-line local/no-cycle -- known cycle (issue 6): selection should follow the run, not be called by it
-import { useSelectionStore } from './selection';
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'done' | 'imported' | 'failed';
 
@@ -64,6 +66,19 @@ export const useRunStore = defineStore('run', () => {
   let awaitingStart = false;
   let stopTimer: ReturnType<typeof setTimeout> | null = null;
   let unsubscribe: (() => void)[] = [];
+  const clearedHooks = new Set<() => void>();
+  const landedHooks = new Set<(seq: number) => Promise<void>>();
+
+  /** called when the shown source is replaced (a run starts, a snapshot is imported) */
+  function onCleared(fn: () => void): () => void {
+    clearedHooks.add(fn);
+    return () => clearedHooks.delete(fn);
+  }
+  /** called when a finished run or an import can be inspected, with its default step */
+  function onLanded(fn: (seq: number) => Promise<void>): () => void {
+    landedHooks.add(fn);
+    return () => landedHooks.delete(fn);
+  }
 
   const kernel = computed<Kernel>({ get: () => settings.kernel, set: (k) => (settings.kernel = k) });
   const running = computed(
@@ -186,6 +201,7 @@ export const useRunStore = defineStore('run', () => {
     if (wasRunning) {
       status.value = 'failed';
       startError.value = `the engine restarted during the run: ${p.reason}`;
+      endLoad();
     }
     clearStopTimer();
     void useWorkspaceStore().flushAll();
@@ -212,7 +228,8 @@ export const useRunStore = defineStore('run', () => {
     source.value = null;
     early = new Map();
     awaitingStart = true;
-    useSelectionStore().clear();
+    beginLoad();
+    for (const h of clearedHooks) h();
     void ws.save(buf.name);
     try {
       const r = await call('run.start', { source: buf.text, filename: buf.name, kernel: kernel.value });
@@ -232,6 +249,7 @@ export const useRunStore = defineStore('run', () => {
       awaitingStart = false;
       status.value = 'failed';
       startError.value = errorMessage(err);
+      endLoad();
     }
   }
 
@@ -248,6 +266,7 @@ export const useRunStore = defineStore('run', () => {
       if (status.value === 'stopping' && source.value === id) {
         status.value = 'failed';
         startError.value = 'the engine did not confirm Stop; it may be restarting';
+        endLoad();
       }
     }, STOP_GRACE_MS);
     try {
@@ -271,12 +290,33 @@ export const useRunStore = defineStore('run', () => {
     await afterLoad(lastSeq.value);
   }
 
+  /**
+   * Settles when the shown source's graph and default selection are loaded. It is pending from the moment
+   * a run starts or an import begins, not only from when the data has arrived: a caller that sees the new
+   * status must not get the previous, already resolved promise (the import e2e test once read `seq: null`
+   * because `status` said 'imported' while the event log was still being read and nothing was selected).
+   */
   let loaded: Promise<void> = Promise.resolve();
+  let settle: (() => void) | null = null;
+
+  function beginLoad(): void {
+    settle?.();
+    loaded = new Promise<void>((r) => (settle = r));
+  }
+  function endLoad(): void {
+    settle?.();
+    settle = null;
+  }
 
   /** locked_vm series, then the default selection (the end of the run) */
-  function afterLoad(seq: number): Promise<void> {
-    loaded = Promise.all([loadLockedVm(), useSelectionStore().selectDefault(seq)]).then(() => undefined);
-    return loaded;
+  async function afterLoad(seq: number): Promise<void> {
+    const done = settle;
+    settle = null;
+    try {
+      await Promise.all([loadLockedVm(), ...[...landedHooks].map((h) => h(seq))]);
+    } finally {
+      done?.();
+    }
   }
 
   /** resolves when the finished run's (or import's) graph and default selection are loaded */
@@ -322,7 +362,8 @@ export const useRunStore = defineStore('run', () => {
     }
     notices.dismiss('import');
     reset();
-    useSelectionStore().clear();
+    beginLoad();
+    for (const h of clearedHooks) h();
     source.value = r.source;
     origin.value = { kind: 'snapshot', name, kernel: r.kernel, scenario: r.scenario, seq: r.seq };
     status.value = 'imported';
@@ -333,7 +374,10 @@ export const useRunStore = defineStore('run', () => {
           from,
           count: Math.min(100_000, r.events - from),
         });
-        if (source.value !== r.source) return false;
+        if (source.value !== r.source) {
+          endLoad();
+          return false;
+        }
         append(page.rows);
         if (!page.rows.length) break;
       }
@@ -363,6 +407,8 @@ export const useRunStore = defineStore('run', () => {
     lastSeq,
     maxSeq,
     whenLoaded,
+    onCleared,
+    onLanded,
     init,
     start,
     stop,

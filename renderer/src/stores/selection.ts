@@ -2,6 +2,9 @@
  * Time travel: the selected event. Every view shows the state *after* it (seq 0: before the first
  * event). Selecting fetches that step's state and the event's detail; a newer selection wins over
  * answers still in flight for an older one.
+ *
+ * The selection follows the run (it reads the run store; the run store never reads it): the app store
+ * wires `clear` to a new source and `selectDefault` to a finished run or import (stores/app.ts).
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
@@ -95,7 +98,14 @@ export const useSelectionStore = defineStore('selection', () => {
    * scenario that tears everything down at the end — the last successful MAP_DMA instead, so the
    * inspector opens on a window that has valid entries.
    */
-  async function selectDefault(s: number): Promise<void> {
+  function selectDefault(s: number): Promise<void> {
+    const p = pickDefault(s);
+    // whenReady() waits for the whole choice, not only its first step
+    ready = p;
+    return p;
+  }
+
+  async function pickDefault(s: number): Promise<void> {
     await select(s);
     const st = state.value;
     if (!st || st.windows.some((w) => w.valid > 0)) return;
