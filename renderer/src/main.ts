@@ -4,5 +4,7 @@ import App from './App.vue';
 import { createDefaultBridge, setBridge } from './bridge';
 import './styles/base.css';
 
-setBridge(createDefaultBridge());
-createApp(App).use(createPinia()).mount('#app');
+void createDefaultBridge().then((bridge) => {
+  setBridge(bridge);
+  createApp(App).use(createPinia()).mount('#app');
+});
