@@ -6,7 +6,8 @@ import { exportKind, importSnapshot, saveText } from './transfer';
 import { call, errorMessage, tryCall } from '../bridge/api';
 import { useAppStore } from '../stores/app';
 import { useNoticesStore } from '../stores/notices';
-import { focusTestId, namingScenario, paletteOpen } from './ui';
+import { cyclePane, editorHandle, focusTestId, namingScenario, overflowOpen, paletteOpen } from './ui';
+import { useLayoutStore, type PaneId } from '../stores/layout';
 import { useCompareStore, type StepRef } from '../stores/compare';
 import { useEventLogStore } from '../stores/eventLog';
 import { useInspectorStore } from '../stores/inspector';
@@ -25,7 +26,22 @@ export function registerAppCommands(): () => void {
   const settings = useSettingsStore();
   const notices = useNoticesStore();
   const cmp = useCompareStore();
+  const layout = useLayoutStore();
   const untrack = cmp.track();
+  /** the pane holding the focus */
+  const focusedPane = (): PaneId | null =>
+    (document.activeElement?.closest('[data-pane]')?.getAttribute('data-pane') as PaneId | null) ?? null;
+  /** shows the selected event's scenario line in the editor (opening the file that ran) */
+  const revealEventLine = async () => {
+    const o = run.origin;
+    const line = sel.seq !== null ? run.rowBySeq(sel.seq)?.line : undefined;
+    if (!o || o.kind !== 'run' || !line) return false;
+    if (ws.openName !== o.filename) await ws.open(o.filename);
+    if (layout.maximized && layout.maximized !== 'editor') layout.maximized = null;
+    await new Promise((r) => setTimeout(r, 0));
+    editorHandle.current?.revealLine(line, { focus: true, highlight: true });
+    return true;
+  };
   const hasSource = () => !!run.source && !run.running;
   const step = (dir: 1 | -1) => {
     const next = log.neighbour(sel.seq, dir);
@@ -352,6 +368,64 @@ export function registerAppCommands(): () => void {
       title: 'Settings: reset to defaults',
       category: 'Settings',
       run: () => settings.reset(),
+    },
+    {
+      id: 'reveal-event-line',
+      title: "Show the selected event's line in the editor",
+      category: 'Events',
+      enabled: () => sel.seq !== null && run.origin?.kind === 'run',
+      run: () => revealEventLine(),
+    },
+    {
+      id: 'toggle-tab-focus',
+      title: 'Toggle Tab key moves focus (editor tab-focus mode)',
+      category: 'View',
+      keys: ['Mod+M'],
+      run: () => editorHandle.current?.toggleTabFocusMode(),
+    },
+    {
+      id: 'focus-next-pane',
+      title: 'Focus next pane',
+      category: 'View',
+      keys: ['F6'],
+      run: () => cyclePane(1),
+    },
+    {
+      id: 'focus-prev-pane',
+      title: 'Focus previous pane',
+      category: 'View',
+      keys: ['Shift+F6'],
+      run: () => cyclePane(-1),
+    },
+    {
+      id: 'toggle-maximize-pane',
+      title: 'Maximise the focused pane (or restore)',
+      category: 'View',
+      keys: ['Mod+Shift+M'],
+      run: () => {
+        const p = focusedPane() ?? layout.maximized;
+        if (p) layout.toggleMaximized(p);
+      },
+    },
+    {
+      id: 'reset-layout',
+      title: 'Reset the layout (pane sizes)',
+      category: 'View',
+      run: () => layout.reset(),
+    },
+    {
+      id: 'close-overlay',
+      title: 'Close the open overlay (palette, menu, prompt)',
+      category: 'View',
+      keys: ['Escape'],
+      run: () => {
+        if (paletteOpen.value) paletteOpen.value = false;
+        else if (namingScenario.value) namingScenario.value = false;
+        else if (overflowOpen.value) overflowOpen.value = false;
+        else if (layout.maximized) layout.maximized = null;
+        else return false;
+        return true;
+      },
     },
     {
       id: 'focus-editor',

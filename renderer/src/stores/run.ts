@@ -37,6 +37,12 @@ export interface Problems {
   total: number;
 }
 
+/** 14:02:11, local time */
+export function clock(ms: number): string {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
 /** how long Stop may take before the UI stops waiting for the host to confirm it */
 const STOP_GRACE_MS = 5_000;
 
@@ -46,6 +52,8 @@ export const useRunStore = defineStore('run', () => {
   const status = ref<RunStatus>('idle');
   const source = ref<string | null>(null);
   const origin = ref<Origin | null>(null);
+  /** when the shown run started or the snapshot was imported (ms since the epoch) */
+  const originAt = ref<number | null>(null);
   const rows = shallowRef<EventRow[]>(markRaw([]));
   const rowsVersion = ref(0);
   const summary = ref<RunSummary | null>(null);
@@ -93,6 +101,23 @@ export const useRunStore = defineStore('run', () => {
   const maxSeq = computed(() =>
     Math.max(lastSeq.value, origin.value?.kind === 'snapshot' ? origin.value.seq : 0),
   );
+  /** what the results on screen belong to: "qemu-v2-ddw.ts · mainline · 14:02:11" */
+  const runLabel = computed(() => {
+    const o = origin.value;
+    if (!o) return '';
+    const at = originAt.value === null ? '' : ` · ${clock(originAt.value)}`;
+    return o.kind === 'run'
+      ? `${o.filename} · ${o.kernel}${at}`
+      : `snapshot ${o.name} (${o.scenario}) · ${o.kernel} · imported${at}`;
+  });
+  const runTitle = computed(() => {
+    const o = origin.value;
+    if (!o) return '';
+    const at = originAt.value === null ? '' : new Date(originAt.value).toLocaleString();
+    return o.kind === 'run'
+      ? `Results of a run of ${o.filename} under the ${o.kernel} profile, started ${at}`
+      : `Snapshot ${o.name} of ${o.scenario} (${o.kernel}, step ${o.seq}), imported ${at}`;
+  });
   const problems = computed<Problems>(() => {
     const e =
       summary.value?.error ?? (startError.value ? { message: startError.value, kind: 'start' } : null);
@@ -225,6 +250,7 @@ export const useRunStore = defineStore('run', () => {
     reset();
     status.value = 'starting';
     origin.value = { kind: 'run', filename: buf.name, kernel: kernel.value };
+    originAt.value = Date.now();
     source.value = null;
     early = new Map();
     awaitingStart = true;
@@ -366,6 +392,7 @@ export const useRunStore = defineStore('run', () => {
     for (const h of clearedHooks) h();
     source.value = r.source;
     origin.value = { kind: 'snapshot', name, kernel: r.kernel, scenario: r.scenario, seq: r.seq };
+    originAt.value = Date.now();
     status.value = 'imported';
     try {
       for (let from = 0; from < r.events; from += 100_000) {
@@ -392,6 +419,9 @@ export const useRunStore = defineStore('run', () => {
     status,
     source,
     origin,
+    originAt,
+    runLabel,
+    runTitle,
     rows,
     rowsVersion,
     summary,
