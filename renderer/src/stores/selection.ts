@@ -10,7 +10,6 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { StateView } from '../../../common/contract';
 import { call, errorMessage } from '../bridge/api';
-// eslint-disable-next-line local/no-cycle -- known cycle (issue 6), see stores/run.ts
 import { useRunStore } from './run';
 
 /** A run of TCE slots written by the selected event (engine/events.ts TceRun, positions only). */

@@ -1,6 +1,6 @@
 /**
  * Starting points for *New scenario* (command `new-scenario`): each one runs to the end with every
- * expectation passing under both kernel profiles (test/renderer/templates.test.ts runs them).
+ * expectation passing under both kernel profiles (test/runner/templates.test.ts runs them).
  */
 export interface ScenarioTemplate {
   id: string;

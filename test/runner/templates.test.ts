@@ -1,6 +1,6 @@
 /** Every New-scenario template runs to the end with all expectations passing, in both profiles. */
 import { describe, expect, it } from 'vitest';
-import { TEMPLATES } from '../../renderer/src/composables/templates';
+import { TEMPLATES } from '../../common/templates';
 import { runScenario } from '../../runner/run';
 
 describe('new-scenario templates', () => {
