@@ -33,6 +33,7 @@ import { runScenario, type RunResult } from '../runner/run.ts';
 import { USAGE, parseArgs, type RunArgs } from './args.ts';
 import { writeFileAtomic } from './files.ts';
 import { eventLine, runDocument, summaryText, where } from './output.ts';
+import { runSandboxed } from './sandboxed.ts';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -57,13 +58,22 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stderr(`dmawb: ${parsed.message}\n${USAGE}`);
       return EXIT.usage;
     case 'run':
-      return parsed.args.kernel === 'both' ? runBoth(parsed.args, io) : run(parsed.args, io);
+      // in a worker this process can terminate at the deadline (cli/sandboxed.ts → runCommand)
+      return runSandboxed(parsed.args, io);
     case 'diff':
       return diff(parsed.a, parsed.b, io);
   }
 }
 
-async function run(args: RunArgs, io: CliIo): Promise<number> {
+/** told when a scenario starts running (its time budget starts) and when it has ended */
+export type ScenarioPhase = (running: boolean) => void;
+
+/** `dmawb run` itself; cli/run-worker.ts calls it inside the worker of cli/sandboxed.ts */
+export function runCommand(args: RunArgs, io: CliIo, phase: ScenarioPhase = () => {}): Promise<number> {
+  return args.kernel === 'both' ? runBoth(args, io, phase) : run(args, io, phase);
+}
+
+async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<number> {
   const kernel: KernelName = args.kernel === 'both' ? 'mainline' : (args.kernel ?? 'mainline');
   const outputs = [args.snapshot, args.report]
     .filter((p): p is string => p !== undefined)
@@ -101,6 +111,7 @@ async function run(args: RunArgs, io: CliIo): Promise<number> {
 
   // -- run it; the text log streams as events happen --
   const out = new Buffered(io);
+  phase(true);
   const result = await runScenario({
     source,
     filename: args.file,
@@ -108,6 +119,7 @@ async function run(args: RunArgs, io: CliIo): Promise<number> {
     ...(args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {}),
     ...(args.json ? {} : { onEvent: (e: RunEvent) => out.line(eventLine(e)) }),
   });
+  phase(false);
   out.flush();
 
   if (args.json) {
@@ -162,7 +174,7 @@ async function run(args: RunArgs, io: CliIo): Promise<number> {
  * `run <file> --kernel both`: the scenario under 4.2 and under mainline, then where their ioctl calls
  * diverge (engine/profile-compare.ts). Exit code: the worse of the two runs' codes.
  */
-async function runBoth(args: RunArgs, io: CliIo): Promise<number> {
+async function runBoth(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<number> {
   let source: string;
   try {
     source = await readLimited(args.file, MAX_SCENARIO_BYTES);
@@ -173,12 +185,14 @@ async function runBoth(args: RunArgs, io: CliIo): Promise<number> {
   const runs = {} as Record<KernelName, ProfileRunInput>;
   let code: number = EXIT.ok;
   for (const kernel of PROFILES) {
+    phase(true);
     const r = await runScenario({
       source,
       filename: args.file,
       kernel,
       ...(args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {}),
     });
+    phase(false);
     runs[kernel] = r;
     if (r.error) io.stderr(`dmawb: ${kernel}: ${where(args.file, r.error)}: ${r.error.message}\n`);
     code = Math.max(code, r.error ? EXIT.incomplete : r.expectations.failed > 0 ? EXIT.failed : EXIT.ok);

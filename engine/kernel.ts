@@ -12,7 +12,7 @@ import { Mm, Region, type Contributor, type Extent } from './memory.ts';
 import { Group, Phb, type PhbModel } from './platform.ts';
 import type { Profile } from './profile.ts';
 import { getTableSize, platformAcceptsLevels, tableGeometry, viewPages } from './table-size.ts';
-import { CHUNK_SIZE, TceTable } from './tce-table.ts';
+import { CHUNK_SIZE, TceTable, type ChunkMeter } from './tce-table.ts';
 
 export interface Res<Out = undefined> {
   ret: number;
@@ -126,6 +126,8 @@ export interface KernelOptions {
   hostId: number;
   changes: Changes;
   ids: { next(kind: 'pid' | 'group' | 'container' | 'table' | 'region' | 'phb'): number };
+  /** charges TCE table memory to the run's memory budget (session.ts) */
+  meter?: ChunkMeter;
 }
 
 /** Physical memory starts here (first 256 MiB left to firmware and the kernel image). */
@@ -150,6 +152,7 @@ export class Kernel {
   readonly pinCounts = new Map<number, number>();
   private nextPhys = PHYS_BASE;
   private readonly ids: KernelOptions['ids'];
+  private readonly meter: ChunkMeter | undefined;
 
   constructor(o: KernelOptions) {
     this.profile = o.profile;
@@ -160,6 +163,17 @@ export class Kernel {
     this.hostId = o.hostId;
     this.changes = o.changes;
     this.ids = o.ids;
+    this.meter = o.meter;
+  }
+
+  /** chunks held by the tables still in use (containers' windows, borrowed 4.2 tables) */
+  liveTableChunks(): number {
+    const seen = new Set<TceTable>();
+    for (const c of this.containers) for (const t of c.tables) if (t) seen.add(t);
+    for (const g of this.groups) if (g.borrowed) seen.add(g.borrowed);
+    let n = 0;
+    for (const t of seen) n += t.chunkCount;
+    return n;
   }
 
   // ---- topology ------------------------------------------------------------------------------
@@ -567,6 +581,7 @@ export class Kernel {
           tablePages: 0,
           viewPages: vp,
           borrowed: true,
+          meter: this.meter,
         });
         g.borrowed = t;
         g.owner = 'vfio';
@@ -1565,6 +1580,7 @@ export class Kernel {
       tablePages,
       viewPages: vp,
       borrowed: false,
+      meter: this.meter,
     });
     c.tables[slot] = t;
     for (const a of c.attached) a.programmed[slot] = t.id;

@@ -10,6 +10,7 @@ import { HostFacade, toBig } from './facade.ts';
 import { Kernel } from './kernel.ts';
 import { profileFor } from './profile.ts';
 import { BudgetError, Recorder } from './recorder.ts';
+import { CHUNK_BYTES, CHUNK_SIZE, type ChunkMeter } from './tce-table.ts';
 
 export { BudgetError };
 
@@ -20,7 +21,12 @@ export interface SessionOptions {
   maxEvents?: number;
   /** called synchronously for every event as it is recorded */
   onEvent?: (e: RunEvent) => void;
+  /** host memory the run's TCE tables may hold, in bytes (default DEFAULT_TABLE_MEMORY) */
+  tableMemoryBytes?: number;
 }
+
+/** 1 GiB of TCE tables: 67 million entries, four times the 1 TiB example's fully mapped DDW */
+export const DEFAULT_TABLE_MEMORY = 1024 * 1024 * 1024;
 
 type IdKind = 'pid' | 'group' | 'container' | 'table' | 'region' | 'phb';
 
@@ -43,7 +49,29 @@ export class Session {
     phb: -1,
   };
 
+  /**
+   * Charges TCE chunk allocations to the memory budget. The count only grows on allocation; when it
+   * would pass the budget it is recounted from the tables still in use (removed windows free theirs), and
+   * only a run that really holds that much ends with a BudgetError.
+   */
+  private readonly meter: ChunkMeter;
+
   constructor(opts: SessionOptions = {}) {
+    const budget = opts.tableMemoryBytes ?? DEFAULT_TABLE_MEMORY;
+    let used = 0;
+    this.meter = {
+      allocate: (bytes) => {
+        if (used + bytes > budget) {
+          used = 0;
+          for (const k of this.recorder.kernels) used += k.liveTableChunks() * CHUNK_BYTES;
+          if (used + bytes > budget)
+            throw new BudgetError(
+              `memory budget exceeded: the TCE tables of this run need more than ${Math.round(budget / (1024 * 1024))} MiB of host memory (${Math.round(used / CHUNK_BYTES) * CHUNK_SIZE} entries allocated)`,
+            );
+        }
+        used += bytes;
+      },
+    };
     this.kernel = opts.kernel ?? 'mainline';
     this.maxEvents = opts.maxEvents ?? 1_000_000;
     this.onEvent = opts.onEvent;
@@ -79,6 +107,7 @@ export class Session {
       hostId: this.hosts.length,
       changes: this.recorder.changes,
       ids: { next: (kind: IdKind) => ++this.counters[kind] },
+      meter: this.meter,
     });
     this.recorder.kernels.push(k);
     const h = new HostFacade(k, this.recorder);

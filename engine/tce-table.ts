@@ -11,6 +11,16 @@
 export const CHUNK_SHIFT = 16;
 export const CHUNK_SIZE = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_SIZE - 1;
+/** host memory of one chunk (two Float64Arrays) */
+export const CHUNK_BYTES = CHUNK_SIZE * 16;
+
+/**
+ * Told before a table allocates a chunk, so the run's memory budget covers TCE tables (session.ts): it
+ * may throw (a BudgetError), and then nothing is allocated.
+ */
+export interface ChunkMeter {
+  allocate(bytes: number): void;
+}
 
 export class TceChunk {
   readonly tce = new Float64Array(CHUNK_SIZE);
@@ -33,6 +43,8 @@ export interface TableInit {
   viewPages: number;
   /** a kernel table of an IODA1 group that VFIO borrows (4.2, §4.2 item 4) */
   borrowed: boolean;
+  /** charges chunk allocations to the run's memory budget */
+  meter?: ChunkMeter | undefined;
 }
 
 export class TceTable {
@@ -46,6 +58,7 @@ export class TceTable {
   viewPages: number;
   readonly borrowed: boolean;
   private readonly chunks = new Map<number, TceChunk>();
+  private readonly meter: ChunkMeter | undefined;
   /** number of non-zero TCEs in the whole table */
   valid = 0;
 
@@ -59,6 +72,12 @@ export class TceTable {
     this.tablePages = init.tablePages;
     this.viewPages = init.viewPages;
     this.borrowed = init.borrowed;
+    this.meter = init.meter;
+  }
+
+  /** number of chunks allocated (host memory: chunkCount * CHUNK_BYTES) */
+  get chunkCount(): number {
+    return this.chunks.size;
   }
 
   /** bus address of the first byte of the window */
@@ -79,6 +98,7 @@ export class TceTable {
     const key = Math.floor(index / CHUNK_SIZE);
     let c = this.chunks.get(key);
     if (!c) {
+      this.meter?.allocate(CHUNK_BYTES);
       c = new TceChunk();
       this.chunks.set(key, c);
     }

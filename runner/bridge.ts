@@ -46,11 +46,12 @@ export interface Fatal {
 const MAX_TEXT = MAX_STRING;
 
 /**
- * Text the host keeps for a run (log lines, expectation labels and values, names and other strings of
- * engine calls), in characters. Each piece is cut at MAX_TEXT; this bounds their sum, so a flood of log()
- * ends the run with a memory error instead of growing the host's heap until the process dies.
+ * Text a run may send the host (log lines, expectation labels and values, names and other strings of
+ * engine calls), in characters, counted as sent (before MAX_TEXT cuts it). Each piece the host keeps is
+ * cut; this bounds their sum and the work of decoding them, so a flood of log() or a 40 MiB name in a
+ * loop ends the run with a memory error instead of growing the host's heap until the process dies.
  */
-export const DEFAULT_TEXT_BUDGET = 64 * 1024 * 1024;
+export const DEFAULT_TEXT_BUDGET = 128 * 1024 * 1024;
 
 export interface BridgeOptions {
   /** text budget in characters (default DEFAULT_TEXT_BUDGET) */
@@ -69,7 +70,7 @@ export class Bridge {
   /** `explain` texts of the ioctl results that crossed as numbers, by token - 1 */
   private readonly explains: string[] = [];
 
-  /** characters of text kept so far (see DEFAULT_TEXT_BUDGET) */
+  /** characters of text sent so far (see DEFAULT_TEXT_BUDGET) */
   textChars = 0;
   private readonly textBudget: number;
   private readonly countText = (n: number): void => {
@@ -168,7 +169,10 @@ export class Bridge {
 
   /** expect(kind, actual, expected, label, sameObject) — semantics of engine/expect.ts (scenario-api.md §3) */
   private expect(payload: string): undefined {
-    const [kind, a, b, label, same] = decodeArgs(payload, (h) => this.describe(h));
+    const [kind, a, b, label, same] = decodeArgs(payload, (h) => this.describe(h), {
+      onText: this.countText,
+    });
+    this.checkText();
     let c: Check;
     switch (kind) {
       case 'ok':
@@ -185,18 +189,11 @@ export class Bridge {
         // objects are copies on this side: identity was decided in the guest (Object.is)
         if (isObject(a) || isObject(b)) c = { ...c, ok: same === true };
     }
-    const texts = [cut(String(label ?? '')), cut(c.actual), cut(c.expected)] as const;
-    this.keep(texts[0].length + texts[1].length + texts[2].length);
-    this.session.expect(c.ok, ...texts);
+    this.session.expect(c.ok, cut(String(label ?? '')), cut(c.actual), cut(c.expected));
     return undefined;
   }
 
-  /** counts text the host is about to keep; over the budget the run ends (a fatal BudgetError) */
-  private keep(chars: number): void {
-    this.textChars += chars;
-    this.checkText();
-  }
-
+  /** over the text budget the run ends (a fatal BudgetError, reported as a memory error) */
   private checkText(): void {
     if (this.textChars > this.textBudget)
       throw new BudgetError(
@@ -205,10 +202,9 @@ export class Bridge {
   }
 
   private log(payload: string): undefined {
-    const [values] = decodeArgs(payload, (h) => this.describe(h)) as [unknown[]];
-    const text = cut(values.map((v) => (typeof v === 'string' ? v : show(v))).join(' '));
-    this.keep(text.length);
-    this.session.log(text);
+    const [values] = decodeArgs(payload, (h) => this.describe(h), { onText: this.countText }) as [unknown[]];
+    this.checkText();
+    this.session.log(cut(values.map((v) => (typeof v === 'string' ? v : show(v))).join(' ')));
     return undefined;
   }
 

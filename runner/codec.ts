@@ -56,7 +56,7 @@ const NO_ARGS: unknown[] = [];
 export interface DecodeOptions {
   /** refuse objects with coercion keys (arguments of engine calls) */
   plainData?: boolean;
-  /** told the number of characters of every string decoded (the host's text budget) */
+  /** told the length of every string decoded, before it is cut (the host's text budget) */
   onText?: (chars: number) => void;
 }
 
@@ -99,7 +99,7 @@ class Reader {
       throw new WireError('bad string length');
     const t = this.s.slice(this.i, this.i + Math.min(len, MAX_STRING));
     this.i += len;
-    if (this.onText) this.onText(Math.min(len, MAX_STRING));
+    if (this.onText) this.onText(len);
     return len > MAX_STRING ? `${t}… (${len - MAX_STRING} more characters)` : t;
   }
 

@@ -20,6 +20,8 @@ export interface RunOptions extends ExecuteOptions {
   onEvent?: (e: RunEvent) => void;
   /** the run ends with a budget error after this many events (engine default: 1,000,000) */
   maxEvents?: number;
+  /** host memory for the run's TCE tables (engine default: 1 GiB) */
+  tableMemoryBytes?: number;
 }
 
 export async function runScenario(opts: RunOptions): Promise<RunResult<Session>> {
@@ -27,6 +29,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult<Session>>
     ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
     ...(opts.onEvent !== undefined ? { onEvent: opts.onEvent } : {}),
     ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
+    ...(opts.tableMemoryBytes !== undefined ? { tableMemoryBytes: opts.tableMemoryBytes } : {}),
   });
   return executeScenario(session, opts);
 }
