@@ -4,22 +4,16 @@
  * real Debian Chromium through playwright-core.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+
+export { CHROMIUM, chromiumMissing, launchChromium } from '../support/chromium.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
-
-/** null when Chromium can run here, else why not (the tests skip with this message) */
-export function chromiumMissing(): string | null {
-  return existsSync(CHROMIUM)
-    ? null
-    : `${CHROMIUM} is missing (install it: apt-get install chromium); browser tests skipped`;
-}
 
 export interface Served {
   /** Date.now() when `npm run serve` was spawned */
@@ -82,21 +76,6 @@ export async function startServe(opts: { workspace?: string; timeoutMs?: number 
       if (scratch) rmSync(scratch, { recursive: true, force: true });
     },
   };
-}
-
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
 }
 
 /** Opens the app and waits until it is usable (workspace loaded, editor mounted); returns ms taken. */
