@@ -82,7 +82,15 @@ async function start(): Promise<void> {
   });
   handleAppProtocol(ses, join(import.meta.dirname, '../renderer'));
 
-  const engine = new EngineHost({ factory: builtWorker(import.meta.dirname), appVersion: app.getVersion() });
+  // DMAWB_TEST_HOOKS=1 (test/electron only, never when packaged): the worker accepts misbehaviour requests and
+  // the engine host is reachable from the main process's global, so a test can crash the worker.
+  const testHooks = !app.isPackaged && process.env['DMAWB_TEST_HOOKS'] === '1';
+  const engine = new EngineHost({
+    factory: builtWorker(import.meta.dirname),
+    appVersion: app.getVersion(),
+    testHooks,
+  });
+  if (testHooks) (globalThis as { __dmawbTest?: unknown }).__dmawbTest = { engine };
   const files = await DesktopFiles.open({
     userData: app.getPath('userData'),
     documents: app.getPath('documents'),
