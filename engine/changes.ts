@@ -5,7 +5,7 @@
  */
 import type { TceRun } from './events.ts';
 import type { Region } from './memory.ts';
-import type { Group } from './platform.ts';
+import type { Group } from './pci-ioda.ts';
 
 /** what the collector needs of a container (kernel.ts Container) */
 export interface ContainerLike {

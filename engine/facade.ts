@@ -33,7 +33,7 @@ import { errnoName } from './errno.ts';
 import type { ActionEvent, IoctlEvent, LockedVmBreakdown } from './events.ts';
 import { ioctlByRequest, type IoctlName } from './ioctls.ts';
 import { ContainerFile, DeviceFile, GroupFile, Kernel, type Proc, type Res } from './kernel.ts';
-import type { Group, Phb } from './platform.ts';
+import type { Group, Phb } from './pci-ioda.ts';
 import type { Recorder } from './recorder.ts';
 
 const U64_MAX = (1n << 64n) - 1n;

@@ -9,10 +9,10 @@
 import { Changes } from './changes.ts';
 import { errno, type ErrnoName } from './errno.ts';
 import { Mm, Region, type Contributor, type Extent } from './memory.ts';
-import { Group, Phb, type PhbModel } from './platform.ts';
+import { Group, Phb, type PhbModel } from './pci-ioda.ts';
 import type { Profile } from './profile.ts';
-import { getTableSize, platformAcceptsLevels, tableGeometry, viewPages } from './table-size.ts';
-import { CHUNK_SIZE, TceTable, type ChunkMeter } from './tce-table.ts';
+import { getTableSize, platformAcceptsLevels, tableGeometry, viewPages } from './pci-ioda-tce.ts';
+import { CHUNK_SIZE, TceTable } from './tce-table.ts';
 
 export interface Res<Out = undefined> {
   ret: number;

@@ -40,7 +40,7 @@ import { errno } from '../../engine/errno.ts';
 import type { RunEvent } from '../../engine/events.ts';
 import type { ContainerFacade, GroupFdFacade, HostFacade, ProcessFacade } from '../../engine/facade.ts';
 import type { Container } from '../../engine/kernel.ts';
-import type { Group } from '../../engine/platform.ts';
+import type { Group } from '../../engine/pci-ioda.ts';
 import { Session } from '../../engine/session.ts';
 import { applyEvent, captureState, emptyState, type WorldState } from '../../engine/state.ts';
 import { CHUNK_SIZE } from '../../engine/tce-table.ts';

@@ -1,5 +1,5 @@
 /**
- * kernel-model.md arithmetic written out again from the text, independently of engine/table-size.ts, so
+ * kernel-model.md arithmetic written out again from the text, independently of engine/pci-ioda-tce.ts, so
  * the engine tests can predict charges instead of reading them back from the engine.
  */
 import type { KernelName } from '../../engine/api.ts';

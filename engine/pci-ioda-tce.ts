@@ -1,5 +1,7 @@
 /**
- * IODA2 TCE table geometry and size arithmetic (kernel-model.md §5.2, §4.10 step 8).
+ * Models arch/powerpc/platforms/powernv/pci-ioda-tce.c (pci-ioda.c in 4.2): IODA2 TCE table geometry,
+ * pnv_pci_ioda2_get_table_size's arithmetic and the platform's level check (kernel-model.md §5.2, §4.10
+ * step 8).
  * Pure integer arithmetic on bigint: window sizes reach 2^59 and table sizes 2^50 bytes.
  */
 import type { Profile } from './profile.ts';

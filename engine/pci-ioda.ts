@@ -1,8 +1,9 @@
 /**
- * The PowerNV platform side: PHBs, PEs with their IOMMU groups and iommu_table_group
- * (kernel-model.md §1.1, §7). IODA2 PEs are DDW-capable with the six table-group ops; IODA1 PEs are the
- * non-DDW groups of §9.0 (4.2: no ops, VFIO borrows the kernel's 4 KiB table; mainline: "borrowing" ops
- * with max_dynamic_windows_supported = 0 and pgsizes = 4 KiB).
+ * Models arch/powerpc/platforms/powernv/pci-ioda.c: the PowerNV PHBs, their PEs with the IOMMU group and
+ * iommu_table_group each carries (kernel-model.md §1.1, §7), and the table-group ops. IODA2 PEs are
+ * DDW-capable with the six table-group ops; IODA1 PEs are the non-DDW groups of §9.0 (4.2: no ops, VFIO
+ * borrows the kernel's 4 KiB table; mainline: "borrowing" ops with max_dynamic_windows_supported = 0 and
+ * pgsizes = 4 KiB).
  */
 import type { Profile } from './profile.ts';
 import type { TceTable } from './tce-table.ts';
