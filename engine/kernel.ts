@@ -7,33 +7,20 @@
  * or -errno) and `explain` names the rule that decided it, with its section of kernel-model.md.
  */
 import { Changes } from './changes.ts';
-import { errno, type ErrnoName } from './errno.ts';
-import { Mm, Region, type Contributor, type Extent } from './memory.ts';
+import { accountingMm, accountLockedVm, decrementLockedVm } from './locked-vm.ts';
+import { fail, hex, ok, type Res } from './result.ts';
+import { Mm, Region, type Extent } from './memory.ts';
 import { Group, Phb, type PhbModel } from './pci-ioda.ts';
 import type { Profile } from './profile.ts';
 import { getTableSize, platformAcceptsLevels, tableGeometry, viewPages } from './pci-ioda-tce.ts';
 import { CHUNK_SIZE, TceTable } from './tce-table.ts';
 
-export interface Res<Out = undefined> {
-  ret: number;
-  explain: string;
-  out?: Out;
-}
+export type { Res } from './result.ts';
 
 const U64 = (1n << 64n) - 1n;
 const TCE_READ = 1;
 const TCE_WRITE = 2;
 const PAGE_4K = 4096;
-
-function fail(name: ErrnoName, explain: string): Res<never> {
-  return { ret: -errno[name], explain };
-}
-
-function ok<Out>(explain: string, out?: Out): Res<Out> {
-  return out === undefined ? { ret: 0, explain } : { ret: 0, explain, out };
-}
-
-const hex = (n: number | bigint): string => '0x' + n.toString(16);
 
 // ------------------------------------------------------------------------------------------------
 // processes and fds
@@ -151,8 +138,7 @@ export class Kernel {
   /** page references taken by v1 MAP (one per TCE), keyed by physical frame (phys >> PAGE_SHIFT) */
   readonly pinCounts = new Map<number, number>();
   private nextPhys = PHYS_BASE;
-  private readonly ids: KernelOptions['ids'];
-  private readonly meter: ChunkMeter | undefined;
+  readonly ids: KernelOptions['ids'];
 
   constructor(o: KernelOptions) {
     this.profile = o.profile;
@@ -262,46 +248,17 @@ export class Kernel {
     return n;
   }
 
-  private pin(frame: number, n = 1): void {
+  pin(frame: number, n = 1): void {
     this.pinCounts.set(frame, (this.pinCounts.get(frame) ?? 0) + n);
   }
 
-  private unpin(frame: number): void {
+  unpin(frame: number): void {
     const c = this.pinCounts.get(frame) ?? 0;
     if (c <= 1) this.pinCounts.delete(frame);
     else this.pinCounts.set(frame, c - 1);
   }
 
   // ---- locked_vm -----------------------------------------------------------------------------
-
-  /** the mm an accounting call targets: current->mm (4.2) or container->mm (mainline), §1.5 */
-  private accountMm(caller: Proc, c: Container): Mm | null {
-    return this.profile.accountTo === 'current' ? caller.currentMm : (c.mm ?? caller.currentMm);
-  }
-
-  /** charges n pages; returns an ENOMEM result when RLIMIT_MEMLOCK refuses, else null */
-  private charge(caller: Proc, c: Container, n: number, what: Contributor, label: string): Res<never> | null {
-    const mm = this.accountMm(caller, c);
-    if (!mm) return fail('ESRCH', `${label}: the calling task has no mm (§4.4)`);
-    const owner = this.procs.find((q) => q.mm === mm) ?? caller;
-    const limit = mm.tryCharge(n, what, owner.memlock, owner.capIpcLock);
-    if (limit !== null) {
-      return fail(
-        'ENOMEM',
-        `${label}: locked_vm ${mm.lockedVm} + ${n} pages would exceed RLIMIT_MEMLOCK ` +
-          `(${limit} pages = ${owner.memlock} bytes) and the process lacks CAP_IPC_LOCK (§1.5, §5.1)`,
-      );
-    }
-    this.changes.touchProcess(mm.pid);
-    return null;
-  }
-
-  private uncharge(caller: Proc, c: Container, n: number, what: Contributor): void {
-    const mm = this.accountMm(caller, c);
-    if (!mm) return; // 4.2: decrements are skipped without current->mm (§5.6)
-    mm.uncharge(n, what, this.profile);
-    this.changes.touchProcess(mm.pid);
-  }
 
   // ---- VFIO core: container fd (§3) ------------------------------------------------------------
 
@@ -556,7 +513,8 @@ export class Kernel {
         // item 4: borrow the kernel's own table; its userspace view is charged first
         const size = Number(g.tce32Size >> 12n);
         const vp = viewPages(size, this.pageShift);
-        const e = this.charge(
+        const e = accountLockedVm(
+          this,
           caller,
           c,
           vp,
@@ -566,7 +524,7 @@ export class Kernel {
         if (e) return e;
         if (g.kernelDma) {
           // the view charged for the failing table stays charged: a leak [derived] (§4.2 item 4)
-          this.accountMm(caller, c)?.reclassify(vp, 'views', 'leaked');
+          accountingMm(this, caller, c)?.reclassify(vp, 'views', 'leaked');
           return fail(
             'EBUSY',
             `${g.name}: the host kernel still has DMA mappings in its table (it_map bits set), iommu_take_ownership refuses (§4.2 item 4, §7.1); the ${vp}-page view charge is not returned [derived]`,
@@ -637,7 +595,7 @@ export class Kernel {
       const t = c.tables[0];
       if (t && t.borrowed) {
         this.clearTable(caller, c, 0, t);
-        this.uncharge(caller, c, t.viewPages, 'views');
+        decrementLockedVm(this, caller, c, t.viewPages, 'views');
         c.tables[0] = null;
         this.changes.touchWindow(c, 0);
       }
@@ -674,7 +632,7 @@ export class Kernel {
         this.putRegion(caller, c, r);
       }
     }
-    if (c.enabled && !c.v2) this.uncharge(caller, c, c.lockedPages, 'v1Enable');
+    if (c.enabled && !c.v2) decrementLockedVm(this, caller, c, c.lockedPages, 'v1Enable');
     c.driver = null;
     c.v2 = false;
     c.enabled = false;
@@ -764,7 +722,7 @@ export class Kernel {
     const m = this.mmSet(caller, c);
     if (m) return m;
     const pages = Number(g.tce32Size >> BigInt(this.pageShift));
-    const e = this.charge(caller, c, pages, 'v1Enable', 'VFIO_IOMMU_ENABLE');
+    const e = accountLockedVm(this, caller, c, pages, 'v1Enable', 'VFIO_IOMMU_ENABLE');
     if (e) return e;
     c.lockedPages = pages;
     c.enabled = true;
@@ -780,7 +738,7 @@ export class Kernel {
     if (c.v2) return fail('ENOTTY', 'VFIO_IOMMU_DISABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.5)');
     if (!c.enabled) return ok('VFIO_IOMMU_DISABLE: not enabled, nothing to do (§4.5)');
     c.enabled = false;
-    this.uncharge(caller, c, c.lockedPages, 'v1Enable');
+    decrementLockedVm(this, caller, c, c.lockedPages, 'v1Enable');
     const pages = c.lockedPages;
     c.lockedPages = 0;
     this.changes.touchContainer(c);
@@ -1265,7 +1223,7 @@ export class Kernel {
             `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} overlaps the registered region ${hex(r.ua)}+${hex(r.size)} (§4.8 step 4)`,
           );
       }
-      const e = this.charge(caller, c, entries, 'regions', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
+      const e = accountLockedVm(this, caller, c, entries, 'regions', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
       if (e) return e;
       if (entries === 0) {
         return fail(
@@ -1275,7 +1233,7 @@ export class Kernel {
       }
       const pin = mm.pinnableExtents(vaddr, size);
       if ('fault' in pin) {
-        this.uncharge(caller, c, entries, 'regions');
+        decrementLockedVm(this, caller, c, entries, 'regions');
         return fail(
           'EFAULT',
           `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); everything undone (§4.8 step 6)`,
@@ -1306,7 +1264,7 @@ export class Kernel {
         `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} already exists in this mm${found.containers.size === 1 ? ' (orphaned, now re-adopted)' : ' (registered through another container)'}: reference taken, used ${found.used}, nothing charged (§4.8, §4.9, §5.4)`,
       );
     }
-    const e = this.charge(caller, c, entries, 'regions', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
+    const e = accountLockedVm(this, caller, c, entries, 'regions', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
     if (e) return e;
     if (entries === 0) {
       return fail(
@@ -1316,7 +1274,7 @@ export class Kernel {
     }
     const pin = mm.pinnableExtents(vaddr, size);
     if ('fault' in pin) {
-      this.uncharge(caller, c, entries, 'regions');
+      decrementLockedVm(this, caller, c, entries, 'regions');
       return fail(
         'EFAULT',
         `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); pins and charge undone (§4.8 mainline step 5)`,
@@ -1324,7 +1282,7 @@ export class Kernel {
     }
     const overlap = mm.regions.find((r) => r.ua < end && vaddr < r.end);
     if (overlap) {
-      this.uncharge(caller, c, entries, 'regions');
+      decrementLockedVm(this, caller, c, entries, 'regions');
       return fail(
         'EINVAL',
         `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} overlaps the registered region ${hex(overlap.ua)}+${hex(overlap.size)}; pins and charge undone (§4.8 mainline step 5)`,
@@ -1442,7 +1400,7 @@ export class Kernel {
         );
       }
       this.releaseRegionMemory(r);
-      this.uncharge(caller, c, r.entries, 'regions');
+      decrementLockedVm(this, caller, c, r.entries, 'regions');
       return ok(
         `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} released: ${r.entries} pages unpinned and un-charged (§4.9, §5.4)`,
       );
@@ -1543,18 +1501,25 @@ export class Kernel {
     }
     const tableBytes = getTableSize(P, geo);
     const tablePages = Number(tableBytes >> BigInt(this.pageShift));
-    const e = this.charge(caller, c, tablePages, 'tables', `TCE table of the ${what} (${tableBytes} bytes)`);
+    const e = accountLockedVm(
+      this,
+      caller,
+      c,
+      tablePages,
+      'tables',
+      `TCE table of the ${what} (${tableBytes} bytes)`,
+    );
     if (e) return e;
     if (!platformAcceptsLevels(P, geo, levels, pageShift)) {
       const bits = (geo.levelShift - 3) * levels + pageShift;
       if (P.createLeaksChargeOnPlatformFailure) {
-        this.accountMm(caller, c)?.reclassify(tablePages, 'tables', 'leaked');
+        accountingMm(this, caller, c)?.reclassify(tablePages, 'tables', 'leaked');
         return fail(
           'EINVAL',
           `the platform refuses ${levels} levels of 2^${geo.levelShift}-byte tables: (${geo.levelShift} - 3) * ${levels} + ${pageShift} = ${bits} >= ${P.platformAddressBits}; the ${tablePages}-page charge is not returned (§4.10, Q4) [derived]`,
         );
       }
-      this.uncharge(caller, c, tablePages, 'tables');
+      decrementLockedVm(this, caller, c, tablePages, 'tables');
       return fail(
         'EINVAL',
         `the platform refuses ${levels} levels of 2^${geo.levelShift}-byte tables: (${geo.levelShift} - 3) * ${levels} + ${pageShift} = ${bits} >= ${P.platformAddressBits}; charge returned (§4.10 step 8)`,
@@ -1564,9 +1529,9 @@ export class Kernel {
     let vp = 0;
     if (P.separateViewCharge && c.v2) {
       vp = viewPages(entries, this.pageShift);
-      const ev = this.charge(caller, c, vp, 'views', `userspace view of the ${what}`);
+      const ev = accountLockedVm(this, caller, c, vp, 'views', `userspace view of the ${what}`);
       if (ev) {
-        this.uncharge(caller, c, tablePages, 'tables');
+        decrementLockedVm(this, caller, c, tablePages, 'tables');
         return ev;
       }
     }
@@ -1627,8 +1592,8 @@ export class Kernel {
     const cleared = this.clearTable(caller, c, slot, t);
     for (const g of this.groups) if (g.programmed[slot] === t.id) g.programmed[slot] = null;
     if (!t.borrowed) {
-      this.uncharge(caller, c, t.tablePages, 'tables');
-      if (t.viewPages) this.uncharge(caller, c, t.viewPages, 'views');
+      decrementLockedVm(this, caller, c, t.tablePages, 'tables');
+      if (t.viewPages) decrementLockedVm(this, caller, c, t.viewPages, 'views');
     }
     c.tables[slot] = null;
     this.changes.touchWindow(c, slot);
