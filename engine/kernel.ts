@@ -9,7 +9,8 @@
 import { Changes } from './changes.ts';
 import { accountingMm, accountLockedVm, decrementLockedVm } from './locked-vm.ts';
 import { fail, hex, ok, type Res } from './result.ts';
-import { Mm, Region, type Extent } from './memory.ts';
+import { Mm, Region } from './memory.ts';
+import { mmIommuInsert, mmIommuPut, mmIommuRelease } from './iommu-api.ts';
 import { Group, Phb, type PhbModel } from './pci-ioda.ts';
 import type { Profile } from './profile.ts';
 import { getTableSize, platformAcceptsLevels, tableGeometry, viewPages } from './pci-ioda-tce.ts';
@@ -477,7 +478,7 @@ export class Kernel {
   exit(p: Proc): void {
     if (this.profile.accountTo === 'current') {
       // 4.2: exit_mm before exit_files; registered regions are freed by the mm teardown hook without accounting
-      for (const r of [...p.mm.regions]) this.releaseRegionMemory(r); // it removes r from the list
+      for (const r of [...p.mm.regions]) mmIommuRelease(this, r); // it removes r from the list
       p.mm.regions = [];
       p.mm.alive = false;
     }
@@ -629,7 +630,7 @@ export class Kernel {
       for (const r of [...c.prereg]) {
         c.prereg.delete(r);
         r.containers.delete(c.id);
-        this.putRegion(caller, c, r);
+        mmIommuPut(this, caller, c, r);
       }
     }
     if (c.enabled && !c.v2) decrementLockedVm(this, caller, c, c.lockedPages, 'v1Enable');
@@ -1239,7 +1240,7 @@ export class Kernel {
           `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); everything undone (§4.8 step 6)`,
         );
       }
-      const r = this.newRegion(mm, vaddr, entries, size, pin.extents, undefined);
+      const r = mmIommuInsert(this, mm, vaddr, entries, size, pin.extents, undefined);
       this.enableV2(c);
       return ok(
         `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label}: ${entries} system pages pinned and charged to locked_vm (now ${mm.lockedVm}); region ${r.id} used 1, mapped 1 (§4.8, §5.4)`,
@@ -1291,7 +1292,7 @@ export class Kernel {
     // mem->pageshift: natural alignment of ua|size, lowered to each page's (huge) page shift (§1.4)
     let shift = Math.min(ctz(a.vaddr | a.size), 63);
     for (const x of pin.extents) shift = Math.min(shift, x.hugetlb ? x.backingShift : this.pageShift);
-    const r = this.newRegion(mm, vaddr, entries, size, pin.extents, shift);
+    const r = mmIommuInsert(this, mm, vaddr, entries, size, pin.extents, shift);
     c.prereg.add(r);
     r.containers.add(c.id);
     this.enableV2(c);
@@ -1303,45 +1304,6 @@ export class Kernel {
   private enableV2(c: Container): void {
     c.enabled = true;
     this.changes.touchContainer(c);
-  }
-
-  private newRegion(
-    mm: Mm,
-    ua: number,
-    entries: number,
-    size: number,
-    extents: Extent[],
-    pageShift: number | undefined,
-  ): Region {
-    const r = new Region(this.ids.next('region'), mm, ua, entries, size, extents, pageShift);
-    mm.regions.unshift(r);
-    this.changes.touchRegion(r);
-    return r;
-  }
-
-  /** the region is really released: unpinned, removed, mapped = 0 */
-  private releaseRegionMemory(r: Region): void {
-    r.mapped = 0;
-    r.used = 0;
-    r.released = true;
-    const i = r.mm.regions.indexOf(r);
-    if (i >= 0) r.mm.regions.splice(i, 1);
-    this.changes.touchRegion(r);
-  }
-
-  /** mm_iommu_put (mainline): drop one reference; release when it was the last and nothing is mapped */
-  private putRegion(_caller: Proc, _c: Container, r: Region): 'released' | 'kept' | 'busy' {
-    r.used--;
-    this.changes.touchRegion(r);
-    if (r.used > 0) return 'kept';
-    if (r.mapped !== 1) {
-      r.used++; // the release is refused, the reference restored (§4.9)
-      return 'busy';
-    }
-    this.releaseRegionMemory(r);
-    r.mm.uncharge(r.entries, 'regions', this.profile);
-    this.changes.touchProcess(r.mm.pid);
-    return 'released';
   }
 
   unregisterMemory(
@@ -1399,7 +1361,7 @@ export class Kernel {
           `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} is still referenced by ${tces} TCE${tces === 1 ? '' : 's'}${this.describeUsers(r)}; unmap them first (§4.9)`,
         );
       }
-      this.releaseRegionMemory(r);
+      mmIommuRelease(this, r);
       decrementLockedVm(this, caller, c, r.entries, 'regions');
       return ok(
         `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} released: ${r.entries} pages unpinned and un-charged (§4.9, §5.4)`,
@@ -1415,8 +1377,8 @@ export class Kernel {
     r.used++; // temporary reference
     c.prereg.delete(r);
     r.containers.delete(c.id);
-    this.putRegion(caller, c, r); // the container's reference: cannot reach zero here
-    const res = this.putRegion(caller, c, r); // the temporary one
+    mmIommuPut(this, caller, c, r); // the container's reference: cannot reach zero here
+    const res = mmIommuPut(this, caller, c, r); // the temporary one
     if (res === 'released')
       return ok(
         `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} released: ${r.entries} pages unpinned and un-charged (§4.9, §5.4)`,
