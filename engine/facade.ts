@@ -3,6 +3,7 @@
  * the scenario's values (what the kernel cannot see: unsafe numbers, missing fields, using an exited
  * process), issues the call, and records one event per call with its deltas (events.ts).
  */
+import { tceIommuIoctlMapDma, tceIommuIoctlUnmapDma } from './spapr-tce-map.ts';
 import {
   ScenarioError,
   type BigIntLike,
@@ -577,7 +578,9 @@ export class ContainerFacade implements ContainerApi {
       iova: req(a, 'iova', 'mapDma'),
       size: req(a, 'size', 'mapDma'),
     };
-    return this.call('VFIO_IOMMU_MAP_DMA', m, true, () => this.k.mapDma(this.proc.p, this.f.container, m));
+    return this.call('VFIO_IOMMU_MAP_DMA', m, true, () =>
+      tceIommuIoctlMapDma(this.k, this.proc.p, this.f.container, m),
+    );
   }
 
   unmapDma(args: UnmapArgs): IoctlResult {
@@ -589,7 +592,7 @@ export class ContainerFacade implements ContainerApi {
       size: req(a, 'size', 'unmapDma'),
     };
     return this.call('VFIO_IOMMU_UNMAP_DMA', m, true, () =>
-      this.k.unmapDma(this.proc.p, this.f.container, m),
+      tceIommuIoctlUnmapDma(this.k, this.proc.p, this.f.container, m),
     );
   }
 

@@ -6,6 +6,7 @@
  * Results follow the kernel's convention: `ret` is what the ioctl handler returns (0, a positive value,
  * or -errno) and `explain` names the rule that decided it, with its section of kernel-model.md.
  */
+import { regionMm, tceIommuClearTable } from './spapr-tce-map.ts';
 import { Changes } from './changes.ts';
 import { accountingMm, accountLockedVm, decrementLockedVm } from './locked-vm.ts';
 import { fail, hex, ok, type Res } from './result.ts';
@@ -19,9 +20,6 @@ import { CHUNK_SIZE, TceTable } from './tce-table.ts';
 export type { Res } from './result.ts';
 
 const U64 = (1n << 64n) - 1n;
-const TCE_READ = 1;
-const TCE_WRITE = 2;
-const PAGE_4K = 4096;
 
 // ------------------------------------------------------------------------------------------------
 // processes and fds
@@ -444,13 +442,13 @@ export class Kernel {
   }
 
   /** the group leaves its container once neither its fd nor a device fd is open (§3 item 4) */
-  private maybeDissolve(caller: Proc, g: Group): void {
+  maybeDissolve(caller: Proc, g: Group): void {
     if (g.fdOpen || g.devicesOpen > 0 || g.container === null) return;
     const c = this.containerById(g.container);
     this.detachFromContainer(caller, c, g);
   }
 
-  private detachFromContainer(caller: Proc, c: Container, g: Group): void {
+  detachFromContainer(caller: Proc, c: Container, g: Group): void {
     if (c.driver) this.driverDetach(caller, c, g);
     c.groups.splice(c.groups.indexOf(g), 1);
     g.container = null;
@@ -463,7 +461,7 @@ export class Kernel {
     }
   }
 
-  private destroyContainer(c: Container): void {
+  destroyContainer(c: Container): void {
     c.dead = true;
     this.changes.touchContainer(c);
   }
@@ -493,7 +491,7 @@ export class Kernel {
 
   // ---- sPAPR driver: attach / detach / release (§4.2, §4.13) ------------------------------------
 
-  private driverAttach(caller: Proc, c: Container, g: Group): Res {
+  driverAttach(caller: Proc, c: Container, g: Group): Res {
     const P = this.profile;
     const hasOps = g.hasOps(P);
     if (P.attachRules === '4.2') {
@@ -585,17 +583,17 @@ export class Kernel {
     return ok('attached');
   }
 
-  private programWindows(c: Container, g: Group): void {
+  programWindows(c: Container, g: Group): void {
     for (let s = 0; s < 2; s++) g.programmed[s] = c.tables[s] ? c.tables[s]!.id : null;
   }
 
-  private driverDetach(caller: Proc, c: Container, g: Group): void {
+  driverDetach(caller: Proc, c: Container, g: Group): void {
     const P = this.profile;
     if (!g.hasOps(P)) {
       // 4.2 borrowed table: clear it, free its view, give it_map back (§4.13)
       const t = c.tables[0];
       if (t && t.borrowed) {
-        this.clearTable(caller, c, 0, t);
+        tceIommuClearTable(this, caller, c, 0, t);
         decrementLockedVm(this, caller, c, t.viewPages, 'views');
         c.tables[0] = null;
         this.changes.touchWindow(c, 0);
@@ -606,7 +604,7 @@ export class Kernel {
       // mainline (Q9): every TCE of the container is cleared before the slot is unset on this PE
       for (let s = 0; s < 2; s++) {
         const t = c.tables[s];
-        if (t) this.clearTable(caller, c, s, t);
+        if (t) tceIommuClearTable(this, caller, c, s, t);
         g.programmed[s] = null;
       }
     } else {
@@ -620,7 +618,7 @@ export class Kernel {
   }
 
   /** driver release: the last group left (§4.13, §5.6) */
-  private driverRelease(caller: Proc, c: Container): void {
+  driverRelease(caller: Proc, c: Container): void {
     for (const g of [...c.attached]) this.driverDetach(caller, c, g);
     for (let s = 0; s < 2; s++) {
       const t = c.tables[s];
@@ -646,7 +644,7 @@ export class Kernel {
   // ---- sPAPR driver ioctls ----------------------------------------------------------------------
 
   /** §3 item 7: mainline refuses ioctls from another mm once the container has one */
-  private crossMm(caller: Proc, c: Container): Res<never> | null {
+  crossMm(caller: Proc, c: Container): Res<never> | null {
     if (this.profile.crossMmEperm && c.mm && c.mm !== caller.mm) {
       return fail(
         'EPERM',
@@ -657,7 +655,7 @@ export class Kernel {
   }
 
   /** tce_iommu_mm_set (mainline): record container->mm, EPERM if another mm is recorded */
-  private mmSet(caller: Proc, c: Container): Res<never> | null {
+  mmSet(caller: Proc, c: Container): Res<never> | null {
     if (this.profile.accountTo !== 'container') return null;
     if (c.mm)
       return c.mm === caller.mm
@@ -747,7 +745,7 @@ export class Kernel {
   }
 
   /** mainline: create the pending default window before MAP/UNMAP/CREATE (§4.6.1 step 5, Q7) */
-  private createPendingDefault(caller: Proc, c: Container): Res | null {
+  createPendingDefault(caller: Proc, c: Container): Res | null {
     if (!c.defWindowPending) return null;
     const g = c.firstGroup;
     if (!g) return fail('ENODEV', 'creating the pending default window: no group attached (§4.10)');
@@ -760,7 +758,7 @@ export class Kernel {
   }
 
   /** tce_iommu_find_table: slot 0 then slot 1, first window containing the entry (§4.6.1 step 6) */
-  private findTable(c: Container, iova: bigint): { slot: number; t: TceTable } | null {
+  findTable(c: Container, iova: bigint): { slot: number; t: TceTable } | null {
     for (let s = 0; s < 2; s++) {
       const t = c.tables[s];
       if (!t) continue;
@@ -770,401 +768,11 @@ export class Kernel {
     return null;
   }
 
-  private windowsText(c: Container): string {
+  windowsText(c: Container): string {
     const w = c.tables
       .map((t, s) => (t ? `slot ${s} ${hex(t.startAddr)}..${hex(t.startAddr + t.windowSize - 1n)}` : null))
       .filter(Boolean);
     return w.length ? w.join(', ') : 'no window';
-  }
-
-  mapDma(
-    caller: Proc,
-    c: Container,
-    a: { vaddr: bigint; iova: bigint; size: bigint; flags: number; argsz: number },
-  ): Res {
-    const P = this.profile;
-    const x = this.crossMm(caller, c);
-    if (x) return x;
-    if (!c.enabled) {
-      return fail(
-        'EPERM',
-        c.v2
-          ? 'VFIO_IOMMU_MAP_DMA: the v2 container is not enabled: no memory has been pre-registered yet (§4.6.1 check 1)'
-          : 'VFIO_IOMMU_MAP_DMA: the v1 container is not enabled (VFIO_IOMMU_ENABLE) (§4.6.1 check 1)',
-      );
-    }
-    if (a.argsz < 32) return fail('EINVAL', `VFIO_IOMMU_MAP_DMA: argsz ${a.argsz} < 32 (§4.6.1 check 3)`);
-    if ((a.flags & ~3) !== 0)
-      return fail(
-        'EINVAL',
-        `VFIO_IOMMU_MAP_DMA: flags ${hex(a.flags)} has bits other than READ|WRITE (§4.6.1 check 4)`,
-      );
-    const d = this.createPendingDefault(caller, c);
-    if (d) return d;
-    const w = this.findTable(c, a.iova);
-    if (!w)
-      return fail(
-        'ENXIO',
-        `VFIO_IOMMU_MAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${this.windowsText(c)}) (§4.6.1 check 6)`,
-      );
-    const { slot, t } = w;
-    const ps = BigInt(t.pageSize);
-    if (a.size % ps !== 0n || a.vaddr % ps !== 0n) {
-      return fail(
-        'EINVAL',
-        `VFIO_IOMMU_MAP_DMA: size ${hex(a.size)} or vaddr ${hex(a.vaddr)} is not a multiple of the window's ${t.pageSize >= 1 << 20 ? `${t.pageSize >> 20} MiB` : `${t.pageSize >> 10} KiB`} IOMMU page (§4.6.1 check 7)`,
-      );
-    }
-    if ((a.flags & 3) === 0)
-      return fail('EINVAL', 'VFIO_IOMMU_MAP_DMA: flags name neither READ nor WRITE (§4.6.1 check 8)');
-    if (a.iova % ps !== 0n)
-      return this.paramCheckFailed(
-        'VFIO_IOMMU_MAP_DMA',
-        `IOVA ${hex(a.iova)} is not aligned to the ${t.pageSize}-byte IOMMU page`,
-      );
-    const pages = a.size / ps;
-    const entry0 = a.iova >> BigInt(t.pageShift);
-    const index0 = Number(entry0 - BigInt(t.offset));
-    if (BigInt(index0) + pages > BigInt(t.size)) {
-      return fail(
-        'EINVAL',
-        `VFIO_IOMMU_MAP_DMA: the range runs ${pages - BigInt(t.size - index0)} IOMMU pages past the end of window slot ${slot}; the kernel only checks the first page and would write beyond the table (UNDEFINED, §4.6.1, Q2): refused`,
-      );
-    }
-    if (pages === 0n) return ok('VFIO_IOMMU_MAP_DMA: size 0 passes every check and maps nothing (§4.6.1)');
-    const perm =
-      (a.flags & 1 ? TCE_READ : 0) |
-      (a.flags & 2 ? TCE_WRITE : 0) |
-      (P.forceReadWithWrite && a.flags & 2 ? TCE_READ : 0);
-    const n = Number(pages);
-    const vaddr = Number(a.vaddr);
-    return c.v2
-      ? this.buildV2(caller, c, slot, t, index0, n, vaddr, perm)
-      : this.buildV1(caller, c, slot, t, index0, n, vaddr, perm);
-  }
-
-  /** the param-check macros: -EINVAL in 4.2, +1 in 5.x/mainline (§4.6.2, Q1) */
-  private paramCheckFailed(op: string, why: string): Res {
-    if (this.profile.misalignedIovaRet === 'PLUS_ONE') {
-      return {
-        ret: 1,
-        explain: `${op}: ${why}; the OR'ed param-check macro evaluates to 1 and the ioctl returns +1 without mapping anything (§4.6.2, Q1) [derived]`,
-      };
-    }
-    return fail('EINVAL', `${op}: ${why} (iommu_tce_put/clear_param_check, §4.6.1 check 9)`);
-  }
-
-  /** v1 build (§4.6.3): one pin per IOMMU page, containment check, old pages unpinned */
-  private buildV1(
-    caller: Proc,
-    c: Container,
-    slot: number,
-    t: TceTable,
-    index0: number,
-    n: number,
-    vaddr: number,
-    perm: number,
-  ): Res {
-    const mm = caller.mm; // v1 pins through the caller's address space (get_user_pages on current->mm)
-    const ps = t.pageSize;
-    let replaced = 0;
-    for (let i = 0; i < n; i++) {
-      const ua = vaddr + i * ps;
-      const e = mm.alive ? mm.mappingAt(ua) : undefined;
-      let err: Res | null = null;
-      if (!e || !e.writable) {
-        err = fail(
-          'EFAULT',
-          `VFIO_IOMMU_MAP_DMA: cannot pin ${hex(ua)} for write: ${e ? 'read-only mapping (v1 pins always request write access, Q6)' : 'not mapped'} (§4.6.3 step 1)`,
-        );
-      } else {
-        const phys = e.phys + (ua - e.start);
-        const frame = Math.floor(phys / this.pageSize);
-        this.pin(frame);
-        if (e.backingShift < t.pageShift) {
-          // the pin taken above is not released on this path (Q5) [derived]
-          err = fail(
-            'EPERM',
-            `VFIO_IOMMU_MAP_DMA: the ${(2 ** e.backingShift) >> 10} KiB page backing ${hex(ua)} is smaller than the ${ps >> 10} KiB IOMMU page (containment check, §4.6.3 step 2)`,
-          );
-        } else {
-          const idx = index0 + i;
-          const chunk = t.chunkFor(idx);
-          const o = idx % CHUNK_SIZE;
-          const old = chunk.tce[o]!;
-          if (old !== 0) {
-            this.unpin(Math.floor((old - (old % PAGE_4K)) / this.pageSize));
-            replaced++;
-          } else {
-            chunk.valid++;
-            t.valid++;
-          }
-          chunk.tce[o] = phys + perm;
-          this.changes.tceRun(c.id, slot, t.id, idx, 1, phys + perm, 0, ps);
-        }
-      }
-      if (err) {
-        if (i > 0) this.clearRange(caller, c, slot, t, index0, i);
-        return {
-          ret: err.ret,
-          explain: `${err.explain}${i > 0 ? `; the ${i} entries written by this call were cleared` : ''}`,
-        };
-      }
-    }
-    return ok(
-      `VFIO_IOMMU_MAP_DMA: ${n} TCEs in window slot ${slot} entries ${index0}–${index0 + n - 1}, one pin each, no locked_vm change (§4.6.3)${replaced ? `; ${replaced} occupied slots replaced, their old pages unpinned` : ''}`,
-    );
-  }
-
-  /** v2 build (§4.6.4): translate through pre-registered regions of the caller's mm, bump `mapped` */
-  private buildV2(
-    caller: Proc,
-    c: Container,
-    slot: number,
-    t: TceTable,
-    index0: number,
-    n: number,
-    vaddr: number,
-    perm: number,
-  ): Res {
-    const mm = this.regionMm(caller, c);
-    const ps = t.pageSize;
-    let i = 0;
-    let replaced = 0;
-    const regionsUsed = new Set<Region>();
-    while (i < n) {
-      const ua = vaddr + i * ps;
-      const r = mm?.lookup(ua, ps);
-      let err: Res | null;
-      if (!r) {
-        err = fail(
-          'EINVAL',
-          `VFIO_IOMMU_MAP_DMA: no pre-registered region of pid ${mm?.pid ?? caller.pid} contains ${hex(ua)}..${hex(ua + ps - 1)} (§4.6.4 step 1)`,
-        );
-      } else if (r.pageShift !== undefined && t.pageShift > r.pageShift) {
-        err = fail(
-          'EINVAL',
-          `VFIO_IOMMU_MAP_DMA: the region at ${hex(r.ua)} can back IOMMU pages up to 2^${r.pageShift} bytes, the window uses 2^${t.pageShift} (mem->pageshift, §4.6.4 step 2)`,
-        );
-      } else {
-        const e = r.extentAt(ua);
-        if (e.backingShift < t.pageShift) {
-          err = fail(
-            'EPERM',
-            `VFIO_IOMMU_MAP_DMA: the ${(2 ** e.backingShift) >> 10} KiB page backing ${hex(ua)} is smaller than the ${ps >> 10} KiB IOMMU page (containment check, §4.6.4 step 3)`,
-          );
-        } else {
-          // a run of pages inside this region and this extent is translated in one go
-          const k = Math.min(n - i, Math.floor((r.end - ua) / ps), Math.floor((e.end - ua) / ps));
-          const phys = e.phys + (ua - e.start);
-          replaced += this.writeV2Run(caller, c, slot, t, index0 + i, k, phys + perm, ua, ps);
-          r.mapped += k;
-          regionsUsed.add(r);
-          this.changes.touchRegion(r);
-          i += k;
-          continue;
-        }
-      }
-      if (i > 0) this.clearRange(caller, c, slot, t, index0, i);
-      return {
-        ret: err.ret,
-        explain: `${err.explain}${i > 0 ? `; the ${i} entries written by this call were cleared` : ''}`,
-      };
-    }
-    const rs = [...regionsUsed].map((r) => `${hex(r.ua)} (mapped ${r.mapped})`).join(', ');
-    return ok(
-      `VFIO_IOMMU_MAP_DMA: ${n} TCEs in window slot ${slot} entries ${index0}–${index0 + n - 1} through region ${rs}; v2 pins nothing at map time and locked_vm is unchanged (§4.6.4)${replaced ? `; ${replaced} occupied slots replaced` : ''}`,
-    );
-  }
-
-  /** writes k consecutive v2 TCEs; returns how many occupied slots were replaced */
-  private writeV2Run(
-    caller: Proc,
-    c: Container,
-    slot: number,
-    t: TceTable,
-    start: number,
-    k: number,
-    value0: number,
-    ua0: number,
-    ps: number,
-  ): number {
-    let replaced = 0;
-    let done = 0;
-    while (done < k) {
-      const idx = start + done;
-      const chunk = t.chunkFor(idx);
-      const off = idx % CHUNK_SIZE;
-      const n = Math.min(k - done, CHUNK_SIZE - off);
-      const tce = chunk.tce;
-      const uas = chunk.ua;
-      const v = value0 + done * ps;
-      const u = ua0 + done * ps;
-      if (chunk.valid === 0) {
-        // fresh chunk piece: nothing to replace, two linear stores per entry
-        let tv = v;
-        let tu = u;
-        for (let o = off, end = off + n; o < end; o++) {
-          tce[o] = tv;
-          uas[o] = tu;
-          tv += ps;
-          tu += ps;
-        }
-        chunk.valid += n;
-        t.valid += n;
-      } else {
-        let fresh = 0;
-        for (let j = 0; j < n; j++) {
-          if (tce[off + j] !== 0) {
-            this.unuseV2(caller, c, t, uas[off + j]!);
-            replaced++;
-          } else fresh++;
-          tce[off + j] = v + j * ps;
-          uas[off + j] = u + j * ps;
-        }
-        chunk.valid += fresh;
-        t.valid += fresh;
-      }
-      done += n;
-    }
-    this.changes.tceRun(c.id, slot, t.id, start, k, value0, ua0, ps);
-    return replaced;
-  }
-
-  /** the mm whose regions v2 looks up: current->mm (4.2) or container->mm (mainline) */
-  private regionMm(caller: Proc, c: Container): Mm | null {
-    return this.profile.accountTo === 'current' ? caller.currentMm : (c.mm ?? caller.currentMm);
-  }
-
-  /** tce_iommu_unuse_page_v2: find the region of the old ua and drop one `mapped` (never below 1) */
-  private unuseV2(caller: Proc, c: Container, t: TceTable, ua: number): void {
-    const mm = this.regionMm(caller, c);
-    const r = mm?.lookup(ua, t.pageSize);
-    if (r && r.mapped > 1) {
-      r.mapped--;
-      this.changes.touchRegion(r);
-    }
-  }
-
-  /** clears [start, start+count): v1 unpins, v2 drops `mapped`; unallocated chunks are skipped (§4.7) */
-  private clearRange(
-    caller: Proc,
-    c: Container,
-    slot: number,
-    t: TceTable,
-    start: number,
-    count: number,
-  ): number {
-    let cleared = 0;
-    const mm = this.regionMm(caller, c);
-    const ps = t.pageSize;
-    // consecutive entries usually come from one region: batch its `mapped` decrements
-    let region: Region | undefined;
-    let pendingDec = 0;
-    const flush = (): void => {
-      if (region && pendingDec) {
-        region.mapped = Math.max(1, region.mapped - pendingDec);
-        this.changes.touchRegion(region);
-      }
-      pendingDec = 0;
-    };
-    let rStart = 0;
-    let rEnd = -1;
-    t.forEachAllocated(start, count, (chunk, from, to) => {
-      const tce = chunk.tce;
-      const uas = chunk.ua;
-      let n = 0;
-      if (c.v2) {
-        const full = chunk.valid === CHUNK_SIZE; // every slot valid: no need to test the TCEs
-        for (let o = from; o < to; o++) {
-          if (!full && tce[o] === 0) continue;
-          n++;
-          if (!mm) continue; // 4.2 during exit: no current->mm, counters not touched (§5.6)
-          const ua = uas[o]!;
-          if (ua < rStart || ua + ps > rEnd) {
-            // regions never overlap: the region containing this page is the one lookup would find
-            flush();
-            region = mm.lookup(ua, ps);
-            rStart = region ? region.ua : 0;
-            rEnd = region ? region.end : -1;
-          }
-          if (region) pendingDec++;
-        }
-        uas.fill(0, from, to);
-      } else {
-        for (let o = from; o < to; o++) {
-          const old = tce[o]!;
-          if (old === 0) continue;
-          n++;
-          this.unpin(Math.floor((old - (old % PAGE_4K)) / this.pageSize));
-        }
-      }
-      tce.fill(0, from, to);
-      chunk.valid -= n;
-      cleared += n;
-    });
-    flush();
-    if (cleared) {
-      t.valid -= cleared; // chunks stay allocated, like the kernel's indirect levels
-      this.changes.tceClear(c.id, slot, t.id, start, count);
-    }
-    return cleared;
-  }
-
-  private clearTable(caller: Proc, c: Container, slot: number, t: TceTable): number {
-    return this.clearRange(caller, c, slot, t, 0, t.size);
-  }
-
-  unmapDma(caller: Proc, c: Container, a: { iova: bigint; size: bigint; flags: number; argsz: number }): Res {
-    const P = this.profile;
-    const x = this.crossMm(caller, c);
-    if (x) return x;
-    if (!c.enabled)
-      return fail(
-        'EPERM',
-        `VFIO_IOMMU_UNMAP_DMA: the ${c.v2 ? 'v2 container has no pre-registered memory yet' : 'v1 container is not enabled'} (§4.7)`,
-      );
-    if (a.argsz < 24) return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: argsz ${a.argsz} < 24 (§4.7)`);
-    if (a.flags !== 0)
-      return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: flags ${hex(a.flags)}: sPAPR accepts no flags (§4.7)`);
-    const d = this.createPendingDefault(caller, c);
-    if (d) return d;
-    const w = this.findTable(c, a.iova);
-    if (!w)
-      return fail(
-        'ENXIO',
-        `VFIO_IOMMU_UNMAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${this.windowsText(c)}) (§4.7)`,
-      );
-    const { slot, t } = w;
-    const ps = BigInt(t.pageSize);
-    if (a.size % ps !== 0n)
-      return fail(
-        'EINVAL',
-        `VFIO_IOMMU_UNMAP_DMA: size ${hex(a.size)} is not a multiple of the ${t.pageSize}-byte IOMMU page (§4.7)`,
-      );
-    if (a.iova % ps !== 0n)
-      return this.paramCheckFailed(
-        'VFIO_IOMMU_UNMAP_DMA',
-        `IOVA ${hex(a.iova)} is not aligned to the ${t.pageSize}-byte IOMMU page`,
-      );
-    const index0 = Number((a.iova >> BigInt(t.pageShift)) - BigInt(t.offset));
-    const pages = a.size / ps;
-    if (BigInt(index0) + pages > BigInt(t.size)) {
-      if (P.unmapChecksWholeRange)
-        return fail(
-          'EINVAL',
-          `VFIO_IOMMU_UNMAP_DMA: ${hex(a.iova)}+${hex(a.size)} runs past the end of window slot ${slot} (iommu_tce_clear_param_check, §4.7)`,
-        );
-      return fail(
-        'EINVAL',
-        `VFIO_IOMMU_UNMAP_DMA: the range runs past the end of window slot ${slot}; mainline checks only the first page and would touch slots beyond the table (UNDEFINED, §4.7, Q2): refused`,
-      );
-    }
-    const n = Number(pages);
-    const cleared = n ? this.clearRange(caller, c, slot, t, index0, n) : 0;
-    return ok(
-      `VFIO_IOMMU_UNMAP_DMA: window slot ${slot} entries ${index0}–${index0 + n - 1}: ${cleared} TCEs cleared${c.v2 ? " (regions' mapped counts dropped)" : ' (pages unpinned)'}, empty slots skipped (§4.7)`,
-    );
   }
 
   // ---- v2 registration (§4.8, §4.9) --------------------------------------------------------------
@@ -1337,7 +945,7 @@ export class Kernel {
     const entries = Number(a.size >> BigInt(this.pageShift));
     const vaddr = a.vaddr >= BigInt(USER_VA_LIMIT) ? -1 : Number(a.vaddr);
     const label = `${hex(a.vaddr)}+${hex(a.size)}`;
-    const mm = this.regionMm(caller, c);
+    const mm = regionMm(this, caller, c);
     const r = mm?.findExact(vaddr, entries);
     if (!r) {
       const near = mm?.regions.find((q) => q.ua < vaddr + Number(a.size) && vaddr < q.end);
@@ -1395,7 +1003,7 @@ export class Kernel {
   }
 
   /** "window 0 entries 0–15" for the TCEs pointing into a region */
-  private describeUsers(r: Region): string {
+  describeUsers(r: Region): string {
     const parts: string[] = [];
     for (const c of this.containers) {
       for (let s = 0; s < 2; s++) {
@@ -1425,7 +1033,7 @@ export class Kernel {
   // ---- DDW (§4.10, §4.11) ------------------------------------------------------------------------
 
   /** tce_iommu_create_window: lowest free slot; charges; programs every attached PE */
-  private createWindow(
+  createWindow(
     caller: Proc,
     c: Container,
     g: Group,
@@ -1550,8 +1158,8 @@ export class Kernel {
   }
 
   /** frees a window: clear its TCEs, unset it in every PE, un-charge table (+view) (§4.11, §5.1) */
-  private freeWindow(caller: Proc, c: Container, slot: number, t: TceTable): number {
-    const cleared = this.clearTable(caller, c, slot, t);
+  freeWindow(caller: Proc, c: Container, slot: number, t: TceTable): number {
+    const cleared = tceIommuClearTable(this, caller, c, slot, t);
     for (const g of this.groups) if (g.programmed[slot] === t.id) g.programmed[slot] = null;
     if (!t.borrowed) {
       decrementLockedVm(this, caller, c, t.tablePages, 'tables');
