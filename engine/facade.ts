@@ -3,6 +3,9 @@
  * the scenario's values (what the kernel cannot see: unsafe numbers, missing fields, using an exited
  * process), issues the call, and records one event per call with its deltas (events.ts).
  */
+import { tceIommuIoctlTceCreate, tceIommuRemoveWindow } from './spapr-tce-ddw.ts';
+import { tceIommuRegisterPages, tceIommuUnregisterPages } from './spapr-tce-prereg.ts';
+import { vfioSpaprIommuEehIoctl } from './spapr-eeh.ts';
 import { tceIommuIoctlMapDma, tceIommuIoctlUnmapDma } from './spapr-tce-map.ts';
 import {
   ScenarioError,
@@ -599,14 +602,14 @@ export class ContainerFacade implements ContainerApi {
   registerMemory(args: RegisterArgs): IoctlResult {
     const m = this.regArgs(args, 'registerMemory');
     return this.call('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', m, true, () =>
-      this.k.registerMemory(this.proc.p, this.f.container, m),
+      tceIommuRegisterPages(this.k, this.proc.p, this.f.container, m),
     );
   }
 
   unregisterMemory(args: RegisterArgs): IoctlResult {
     const m = this.regArgs(args, 'unregisterMemory');
     return this.call('VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', m, true, () =>
-      this.k.unregisterMemory(this.proc.p, this.f.container, m),
+      tceIommuUnregisterPages(this.k, this.proc.p, this.f.container, m),
     );
   }
 
@@ -635,7 +638,7 @@ export class ContainerFacade implements ContainerApi {
       levels: toU32(a.levels, 'createWindow: levels'),
     };
     return this.call('VFIO_IOMMU_SPAPR_TCE_CREATE', m, true, () =>
-      this.k.createWindowIoctl(this.proc.p, this.f.container, m),
+      tceIommuIoctlTceCreate(this.k, this.proc.p, this.f.container, m),
     );
   }
 
@@ -647,7 +650,7 @@ export class ContainerFacade implements ContainerApi {
       startAddr: req(a, 'startAddr', 'removeWindow'),
     };
     return this.call('VFIO_IOMMU_SPAPR_TCE_REMOVE', m, true, () =>
-      this.k.removeWindow(this.proc.p, this.f.container, m),
+      tceIommuRemoveWindow(this.k, this.proc.p, this.f.container, m),
     );
   }
 
@@ -659,7 +662,9 @@ export class ContainerFacade implements ContainerApi {
       flags: toU32(a.flags, 'eehPeOp: flags', 0),
       op: toU32(a.op, 'eehPeOp: op'),
     };
-    return this.call('VFIO_EEH_PE_OP', m, true, () => this.k.eehPeOp(this.proc.p, this.f.container, m));
+    return this.call('VFIO_EEH_PE_OP', m, true, () =>
+      vfioSpaprIommuEehIoctl(this.k, this.proc.p, this.f.container, m),
+    );
   }
 
   /** raw form: uAPI name or request number (generic or powerpc encoding), same argument objects */

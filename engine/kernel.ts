@@ -6,20 +6,19 @@
  * Results follow the kernel's convention: `ret` is what the ioctl handler returns (0, a positive value,
  * or -errno) and `explain` names the rule that decided it, with its section of kernel-model.md.
  */
-import { regionMm, tceIommuClearTable } from './spapr-tce-map.ts';
+import { tceIommuCreateWindow, tceIommuFreeTable } from './spapr-tce-ddw.ts';
+import { tceIommuClearTable } from './spapr-tce-map.ts';
 import { Changes } from './changes.ts';
 import { accountingMm, accountLockedVm, decrementLockedVm } from './locked-vm.ts';
 import { fail, hex, ok, type Res } from './result.ts';
 import { Mm, Region } from './memory.ts';
-import { mmIommuInsert, mmIommuPut, mmIommuRelease } from './iommu-api.ts';
+import { mmIommuPut, mmIommuRelease } from './iommu-api.ts';
 import { Group, Phb, type PhbModel } from './pci-ioda.ts';
 import type { Profile } from './profile.ts';
-import { getTableSize, platformAcceptsLevels, tableGeometry, viewPages } from './pci-ioda-tce.ts';
-import { CHUNK_SIZE, TceTable } from './tce-table.ts';
+import { viewPages } from './pci-ioda-tce.ts';
+import { TceTable } from './tce-table.ts';
 
 export type { Res } from './result.ts';
-
-const U64 = (1n << 64n) - 1n;
 
 // ------------------------------------------------------------------------------------------------
 // processes and fds
@@ -547,7 +546,7 @@ export class Kernel {
       } else {
         g.owner = 'vfio'; // platform take: bypass off, kernel window 0 removed (§1.1)
         if (c.attached.length === 0 && !c.tables[0]) {
-          const r = this.createWindow(caller, c, g, 12, g.tce32Size, 1, 'default window');
+          const r = tceIommuCreateWindow(this, caller, c, g, 12, g.tce32Size, 1, 'default window');
           if (r.ret !== 0) {
             g.owner = 'kernel';
             return {
@@ -622,7 +621,7 @@ export class Kernel {
     for (const g of [...c.attached]) this.driverDetach(caller, c, g);
     for (let s = 0; s < 2; s++) {
       const t = c.tables[s];
-      if (t) this.freeWindow(caller, c, s, t);
+      if (t) tceIommuFreeTable(this, caller, c, s, t);
     }
     if (this.profile.releasePutsRegions) {
       for (const r of [...c.prereg]) {
@@ -744,19 +743,6 @@ export class Kernel {
     return ok(`VFIO_IOMMU_DISABLE: ${pages} pages un-charged; existing TCEs and their pins stay (§4.5, Q11)`);
   }
 
-  /** mainline: create the pending default window before MAP/UNMAP/CREATE (§4.6.1 step 5, Q7) */
-  createPendingDefault(caller: Proc, c: Container): Res | null {
-    if (!c.defWindowPending) return null;
-    const g = c.firstGroup;
-    if (!g) return fail('ENODEV', 'creating the pending default window: no group attached (§4.10)');
-    const r = this.createWindow(caller, c, g, 12, g.tce32Size, 1, 'default window');
-    if (r.ret !== 0)
-      return { ret: r.ret, explain: `creating the pending default window failed: ${r.explain}` };
-    c.defWindowPending = false;
-    this.changes.touchContainer(c);
-    return null;
-  }
-
   /** tce_iommu_find_table: slot 0 then slot 1, first window containing the entry (§4.6.1 step 6) */
   findTable(c: Container, iova: bigint): { slot: number; t: TceTable } | null {
     for (let s = 0; s < 2; s++) {
@@ -777,450 +763,7 @@ export class Kernel {
 
   // ---- v2 registration (§4.8, §4.9) --------------------------------------------------------------
 
-  registerMemory(
-    caller: Proc,
-    c: Container,
-    a: { vaddr: bigint; size: bigint; flags: number; argsz: number },
-  ): Res {
-    const P = this.profile;
-    const x = this.crossMm(caller, c);
-    if (x) return x;
-    if (!c.v2)
-      return fail(
-        'ENOTTY',
-        'VFIO_IOMMU_SPAPR_REGISTER_MEMORY is a v2 ioctl; a v1 container answers ENOTTY (§4.8)',
-      );
-    if (P.register === 'mainline') {
-      const m = this.mmSet(caller, c);
-      if (m) return m;
-    }
-    if (a.argsz < 24) return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: argsz ${a.argsz} < 24 (§4.8)`);
-    if (a.flags !== 0)
-      return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: flags ${hex(a.flags)} must be 0 (§4.8)`);
-    const ps = BigInt(this.pageSize);
-    if (a.vaddr % ps !== 0n || a.size % ps !== 0n) {
-      return fail(
-        'EINVAL',
-        `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: vaddr ${hex(a.vaddr)} and size ${hex(a.size)} must be multiples of the ${this.pageSize >> 10} KiB system page (§4.8, §5.5)`,
-      );
-    }
-    if (a.vaddr + a.size > U64)
-      return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: vaddr + size wraps around 2^64 (§4.8)`);
-    const mm = P.accountTo === 'current' ? caller.currentMm : c.mm!;
-    if (!mm) return fail('ESRCH', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY: the calling task has no mm (§4.8)');
-    const entries = Number(a.size >> BigInt(this.pageShift));
-    // addresses beyond the user address space can be neither registered nor pinned
-    const vaddr = a.vaddr >= BigInt(USER_VA_LIMIT) ? USER_VA_LIMIT : Number(a.vaddr);
-    const size = Number(a.size);
-    const end = vaddr + size;
-    const label = `region ${hex(a.vaddr)}+${hex(a.size)}`;
-
-    if (P.register === '4.2') {
-      // MM42:mm_iommu_get — exact match takes a reference; any overlap is EINVAL, before accounting
-      for (const r of mm.regions) {
-        if (r.ua === vaddr && r.entries === entries) {
-          r.used++;
-          this.changes.touchRegion(r);
-          this.enableV2(c);
-          return ok(
-            `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} is already registered in this process: used ${r.used}, nothing charged or pinned again (§4.8, §5.4)`,
-          );
-        }
-        if (r.ua < end && vaddr < r.end)
-          return fail(
-            'EINVAL',
-            `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} overlaps the registered region ${hex(r.ua)}+${hex(r.size)} (§4.8 step 4)`,
-          );
-      }
-      const e = accountLockedVm(this, caller, c, entries, 'regions', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
-      if (e) return e;
-      if (entries === 0) {
-        return fail(
-          'ENOMEM',
-          'VFIO_IOMMU_SPAPR_REGISTER_MEMORY: size 0: the zero-length hpas[] allocation fails (§4.8) [derived]',
-        );
-      }
-      const pin = mm.pinnableExtents(vaddr, size);
-      if ('fault' in pin) {
-        decrementLockedVm(this, caller, c, entries, 'regions');
-        return fail(
-          'EFAULT',
-          `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); everything undone (§4.8 step 6)`,
-        );
-      }
-      const r = mmIommuInsert(this, mm, vaddr, entries, size, pin.extents, undefined);
-      this.enableV2(c);
-      return ok(
-        `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label}: ${entries} system pages pinned and charged to locked_vm (now ${mm.lockedVm}); region ${r.id} used 1, mapped 1 (§4.8, §5.4)`,
-      );
-    }
-
-    // mainline: mm_iommu_get (exact, with a reference), else mm_iommu_new
-    const found = mm.findExact(vaddr, entries);
-    if (found && entries > 0) {
-      if (c.prereg.has(found)) {
-        return fail(
-          'EBUSY',
-          `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} is already registered through this container (§4.8 mainline step 4)`,
-        );
-      }
-      found.used++;
-      c.prereg.add(found);
-      found.containers.add(c.id);
-      this.changes.touchRegion(found);
-      this.enableV2(c);
-      return ok(
-        `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} already exists in this mm${found.containers.size === 1 ? ' (orphaned, now re-adopted)' : ' (registered through another container)'}: reference taken, used ${found.used}, nothing charged (§4.8, §4.9, §5.4)`,
-      );
-    }
-    const e = accountLockedVm(this, caller, c, entries, 'regions', 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
-    if (e) return e;
-    if (entries === 0) {
-      return fail(
-        'ENOMEM',
-        'VFIO_IOMMU_SPAPR_REGISTER_MEMORY: size 0: the zero-length allocation fails before the overlap test (§4.8) [derived]',
-      );
-    }
-    const pin = mm.pinnableExtents(vaddr, size);
-    if ('fault' in pin) {
-      decrementLockedVm(this, caller, c, entries, 'regions');
-      return fail(
-        'EFAULT',
-        `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); pins and charge undone (§4.8 mainline step 5)`,
-      );
-    }
-    const overlap = mm.regions.find((r) => r.ua < end && vaddr < r.end);
-    if (overlap) {
-      decrementLockedVm(this, caller, c, entries, 'regions');
-      return fail(
-        'EINVAL',
-        `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label} overlaps the registered region ${hex(overlap.ua)}+${hex(overlap.size)}; pins and charge undone (§4.8 mainline step 5)`,
-      );
-    }
-    // mem->pageshift: natural alignment of ua|size, lowered to each page's (huge) page shift (§1.4)
-    let shift = Math.min(ctz(a.vaddr | a.size), 63);
-    for (const x of pin.extents) shift = Math.min(shift, x.hugetlb ? x.backingShift : this.pageShift);
-    const r = mmIommuInsert(this, mm, vaddr, entries, size, pin.extents, shift);
-    c.prereg.add(r);
-    r.containers.add(c.id);
-    this.enableV2(c);
-    return ok(
-      `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${label}: ${entries} system pages charged and pinned (locked_vm now ${mm.lockedVm}); region ${r.id} pageshift ${shift} (§4.8, §5.4)`,
-    );
-  }
-
-  private enableV2(c: Container): void {
-    c.enabled = true;
-    this.changes.touchContainer(c);
-  }
-
-  unregisterMemory(
-    caller: Proc,
-    c: Container,
-    a: { vaddr: bigint; size: bigint; flags: number; argsz: number },
-  ): Res {
-    const P = this.profile;
-    const x = this.crossMm(caller, c);
-    if (x) return x;
-    if (!c.v2)
-      return fail(
-        'ENOTTY',
-        'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY is a v2 ioctl; a v1 container answers ENOTTY (§4.9)',
-      );
-    if (P.unregister === 'mainline' && !c.mm)
-      return fail(
-        'EPERM',
-        'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: the container has no mm yet (nothing was registered through it) (§4.9)',
-      );
-    if (a.argsz < 24)
-      return fail('EINVAL', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: argsz ${a.argsz} < 24 (§4.9)`);
-    if (a.flags !== 0)
-      return fail('EINVAL', `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: flags ${hex(a.flags)} must be 0 (§4.9)`);
-    const ps = BigInt(this.pageSize);
-    if (a.vaddr % ps !== 0n || a.size % ps !== 0n)
-      return fail(
-        'EINVAL',
-        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: vaddr ${hex(a.vaddr)} and size ${hex(a.size)} must be multiples of the system page (§4.9)`,
-      );
-    const entries = Number(a.size >> BigInt(this.pageShift));
-    const vaddr = a.vaddr >= BigInt(USER_VA_LIMIT) ? -1 : Number(a.vaddr);
-    const label = `${hex(a.vaddr)}+${hex(a.size)}`;
-    const mm = regionMm(this, caller, c);
-    const r = mm?.findExact(vaddr, entries);
-    if (!r) {
-      const near = mm?.regions.find((q) => q.ua < vaddr + Number(a.size) && vaddr < q.end);
-      return fail(
-        'ENOENT',
-        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: no region registered with exactly ${label}${near ? ` (the registered region ${hex(near.ua)}+${hex(near.size)} only overlaps it: the range must match exactly)` : ''} (§4.9)`,
-      );
-    }
-    if (P.unregister === '4.2') {
-      r.used--;
-      this.changes.touchRegion(r);
-      if (r.used > 0)
-        return ok(
-          `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label}: one reference dropped, used ${r.used}; the region stays registered and charged (§4.9)`,
-        );
-      if (r.mapped !== 1) {
-        r.used++;
-        const tces = r.mapped - 1;
-        return fail(
-          'EBUSY',
-          `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} is still referenced by ${tces} TCE${tces === 1 ? '' : 's'}${this.describeUsers(r)}; unmap them first (§4.9)`,
-        );
-      }
-      mmIommuRelease(this, r);
-      decrementLockedVm(this, caller, c, r.entries, 'regions');
-      return ok(
-        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} released: ${r.entries} pages unpinned and un-charged (§4.9, §5.4)`,
-      );
-    }
-    // mainline: temporary reference, must be in this container's prereg_list
-    if (!c.prereg.has(r)) {
-      return fail(
-        'ENOENT',
-        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} exists but is not in this container's prereg_list${r.containers.size === 0 ? ' (it was orphaned by an earlier UNREGISTER while mapped)' : ''} (§4.9)`,
-      );
-    }
-    r.used++; // temporary reference
-    c.prereg.delete(r);
-    r.containers.delete(c.id);
-    mmIommuPut(this, caller, c, r); // the container's reference: cannot reach zero here
-    const res = mmIommuPut(this, caller, c, r); // the temporary one
-    if (res === 'released')
-      return ok(
-        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} released: ${r.entries} pages unpinned and un-charged (§4.9, §5.4)`,
-      );
-    if (res === 'busy') {
-      const tces = r.mapped - 1;
-      return ok(
-        `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: region ${label} is still referenced by ${tces} TCE${tces === 1 ? '' : 's'}${this.describeUsers(r)}: the release is refused internally and the EBUSY discarded, so the call returns 0 while the region stays pinned and charged, owned by no container (orphaned, §4.9, Q3) [derived]`,
-      );
-    }
-    return ok(
-      `VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: ${label} removed from this container; used ${r.used} through other containers (§4.9)`,
-    );
-  }
-
-  /** "window 0 entries 0–15" for the TCEs pointing into a region */
-  describeUsers(r: Region): string {
-    const parts: string[] = [];
-    for (const c of this.containers) {
-      for (let s = 0; s < 2; s++) {
-        const t = c.tables[s];
-        if (!t || t.valid === 0) continue;
-        let first = -1;
-        let last = -1;
-        let count = 0;
-        for (const [base, chunk] of t.allocatedChunks()) {
-          if (chunk.valid === 0) continue;
-          for (let o = 0; o < CHUNK_SIZE; o++) {
-            if (chunk.tce[o] === 0) continue;
-            const ua = chunk.ua[o]!;
-            if (ua >= r.ua && ua < r.end) {
-              if (first < 0) first = base + o;
-              last = base + o;
-              count++;
-            }
-          }
-        }
-        if (count) parts.push(`container ${c.id} window ${s} entries ${first}–${last}`);
-      }
-    }
-    return parts.length ? ` (${parts.join('; ')})` : '';
-  }
-
   // ---- DDW (§4.10, §4.11) ------------------------------------------------------------------------
-
-  /** tce_iommu_create_window: lowest free slot; charges; programs every attached PE */
-  createWindow(
-    caller: Proc,
-    c: Container,
-    g: Group,
-    pageShift: number,
-    windowSize: bigint,
-    levels: number,
-    what: string,
-  ): Res<{ startAddr: bigint; slot: number }> {
-    const P = this.profile;
-    const slot = c.tables[0] ? (c.tables[1] ? -1 : 1) : 0;
-    if (slot < 0)
-      return fail('ENOSPC', `both window slots are in use (${this.windowsText(c)}) (§4.10 step 2)`);
-    if (
-      !Number.isInteger(pageShift) ||
-      pageShift < 0 ||
-      pageShift > 63 ||
-      ((g.pgsizes >> BigInt(pageShift)) & 1n) === 0n
-    ) {
-      return fail(
-        'EINVAL',
-        `page shift ${pageShift} is not in the group's supported page sizes ${hex(g.pgsizes)} (§4.10 step 4)`,
-      );
-    }
-    if (!g.hasOps(P))
-      return fail('EPERM', `${g.name} has no table-group ops to create windows (§4.10 step 5)`);
-    const geo = tableGeometry(P, pageShift, windowSize, levels, this.pageShift, this.ramSize);
-    if (!geo) {
-      const why =
-        levels === 0 || levels > 5
-          ? `levels ${levels} is not 1..5`
-          : windowSize <= 0n || (windowSize & (windowSize - 1n)) !== 0n
-            ? `window size ${hex(windowSize)} is not a power of two`
-            : `window size ${hex(windowSize)} is larger than host RAM ${hex(this.ramSize)}`;
-      return fail('EINVAL', `get_table_size returned 0: ${why} (§4.10 step 6, §5.2)`);
-    }
-    const tableBytes = getTableSize(P, geo);
-    const tablePages = Number(tableBytes >> BigInt(this.pageShift));
-    const e = accountLockedVm(
-      this,
-      caller,
-      c,
-      tablePages,
-      'tables',
-      `TCE table of the ${what} (${tableBytes} bytes)`,
-    );
-    if (e) return e;
-    if (!platformAcceptsLevels(P, geo, levels, pageShift)) {
-      const bits = (geo.levelShift - 3) * levels + pageShift;
-      if (P.createLeaksChargeOnPlatformFailure) {
-        accountingMm(this, caller, c)?.reclassify(tablePages, 'tables', 'leaked');
-        return fail(
-          'EINVAL',
-          `the platform refuses ${levels} levels of 2^${geo.levelShift}-byte tables: (${geo.levelShift} - 3) * ${levels} + ${pageShift} = ${bits} >= ${P.platformAddressBits}; the ${tablePages}-page charge is not returned (§4.10, Q4) [derived]`,
-        );
-      }
-      decrementLockedVm(this, caller, c, tablePages, 'tables');
-      return fail(
-        'EINVAL',
-        `the platform refuses ${levels} levels of 2^${geo.levelShift}-byte tables: (${geo.levelShift} - 3) * ${levels} + ${pageShift} = ${bits} >= ${P.platformAddressBits}; charge returned (§4.10 step 8)`,
-      );
-    }
-    const entries = 2 ** geo.entriesShift;
-    let vp = 0;
-    if (P.separateViewCharge && c.v2) {
-      vp = viewPages(entries, this.pageShift);
-      const ev = accountLockedVm(this, caller, c, vp, 'views', `userspace view of the ${what}`);
-      if (ev) {
-        decrementLockedVm(this, caller, c, tablePages, 'tables');
-        return ev;
-      }
-    }
-    const bus = g.slotBusAddr(slot);
-    const t = new TceTable({
-      id: this.ids.next('table'),
-      pageShift,
-      offset: Number(bus >> BigInt(pageShift)),
-      size: entries,
-      levels,
-      tablePages,
-      viewPages: vp,
-      borrowed: false,
-      meter: this.meter,
-    });
-    c.tables[slot] = t;
-    for (const a of c.attached) a.programmed[slot] = t.id;
-    if (!c.attached.includes(g)) g.programmed[slot] = t.id; // the group being attached right now
-    this.changes.touchWindow(c, slot);
-    this.changes.touchContainer(c);
-    return ok(
-      `${what}: slot ${slot} at ${hex(bus)}, ${hex(windowSize)} bytes of 2^${pageShift}-byte pages, ${levels} level(s); table ${tablePages} pages${vp ? ` + view ${vp} pages` : ''} charged (§4.10, §5.2)`,
-      { startAddr: bus, slot },
-    );
-  }
-
-  createWindowIoctl(
-    caller: Proc,
-    c: Container,
-    a: { pageShift: number; windowSize: bigint; levels: number; flags: number; argsz: number },
-  ): Res<{ startAddr: bigint }> {
-    const x = this.crossMm(caller, c);
-    if (x) return x;
-    if (!c.v2)
-      return fail(
-        'ENOTTY',
-        'VFIO_IOMMU_SPAPR_TCE_CREATE is a v2 ioctl; a v1 container answers ENOTTY (§4.10)',
-      );
-    const m = this.mmSet(caller, c);
-    if (m) return m;
-    const g = c.firstGroup;
-    if (!g) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_CREATE: no group attached (§4.10)');
-    if (a.argsz < 40) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_CREATE: argsz ${a.argsz} < 40 (§4.10)`);
-    if (a.flags !== 0)
-      return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_CREATE: flags ${hex(a.flags)} must be 0 (§4.10)`);
-    const d = this.createPendingDefault(caller, c);
-    if (d) return d as Res<never>;
-    const r = this.createWindow(caller, c, g, a.pageShift, a.windowSize, a.levels, 'window');
-    if (r.ret !== 0) return { ret: r.ret, explain: `VFIO_IOMMU_SPAPR_TCE_CREATE: ${r.explain}` };
-    return ok(
-      `VFIO_IOMMU_SPAPR_TCE_CREATE: ${r.explain}; start_addr is chosen by the platform (lowest free slot)`,
-      { startAddr: r.out!.startAddr },
-    );
-  }
-
-  /** frees a window: clear its TCEs, unset it in every PE, un-charge table (+view) (§4.11, §5.1) */
-  freeWindow(caller: Proc, c: Container, slot: number, t: TceTable): number {
-    const cleared = tceIommuClearTable(this, caller, c, slot, t);
-    for (const g of this.groups) if (g.programmed[slot] === t.id) g.programmed[slot] = null;
-    if (!t.borrowed) {
-      decrementLockedVm(this, caller, c, t.tablePages, 'tables');
-      if (t.viewPages) decrementLockedVm(this, caller, c, t.viewPages, 'views');
-    }
-    c.tables[slot] = null;
-    this.changes.touchWindow(c, slot);
-    this.changes.touchContainer(c);
-    return cleared;
-  }
-
-  removeWindow(caller: Proc, c: Container, a: { startAddr: bigint; flags: number; argsz: number }): Res {
-    const P = this.profile;
-    const x = this.crossMm(caller, c);
-    if (x) return x;
-    if (!c.v2)
-      return fail(
-        'ENOTTY',
-        'VFIO_IOMMU_SPAPR_TCE_REMOVE is a v2 ioctl; a v1 container answers ENOTTY (§4.11)',
-      );
-    const m = this.mmSet(caller, c);
-    if (m) return m;
-    if (!c.firstGroup) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_REMOVE: no group attached (§4.11)');
-    if (a.argsz < 16) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: argsz ${a.argsz} < 16 (§4.11)`);
-    if (a.flags !== 0)
-      return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: flags ${hex(a.flags)} must be 0 (§4.11)`);
-    if (c.defWindowPending && a.startAddr === 0n) {
-      c.defWindowPending = false;
-      this.changes.touchContainer(c);
-      return ok(
-        'VFIO_IOMMU_SPAPR_TCE_REMOVE(0): the default window was still pending; the pending flag is dropped, nothing was created or charged (§4.11, Q8)',
-      );
-    }
-    let slot = -1;
-    for (let s = 0; s < 2; s++) {
-      const t = c.tables[s];
-      if (t && a.startAddr >= t.startAddr && a.startAddr < t.startAddr + t.windowSize) {
-        slot = s;
-        break;
-      }
-    }
-    if (slot < 0)
-      return fail(
-        'EINVAL',
-        `VFIO_IOMMU_SPAPR_TCE_REMOVE: ${hex(a.startAddr)} is in no window (${this.windowsText(c)})${c.defWindowPending ? '; the default window is pending and only REMOVE(0) drops it' : ''} (§4.11)`,
-      );
-    const t = c.tables[slot]!;
-    // 4.2: each attached PE must be able to unset the window; groups without table-group ops (IODA1,
-    // VFIO borrowing the kernel's table) cannot (§4.11)
-    const noOps = c.attached.find((g) => !g.hasOps(P));
-    if (noOps)
-      return fail(
-        'EPERM',
-        `VFIO_IOMMU_SPAPR_TCE_REMOVE: ${noOps.name} has no table-group ops to unset a window; its 32-bit window is the kernel's own table, borrowed (§4.11)`,
-      );
-    const pages = t.tablePages + t.viewPages;
-    const cleared = this.freeWindow(caller, c, slot, t);
-    return ok(
-      `VFIO_IOMMU_SPAPR_TCE_REMOVE: window slot ${slot} at ${hex(t.startAddr)} removed${cleared ? `, ${cleared} live TCEs torn down` : ''}; ${pages} table pages un-charged (§4.11)`,
-    );
-  }
 
   /** a request the sPAPR driver does not know: ENOTTY, after mainline's cross-mm check (§3 items 6, 7) */
   unknownIoctl(caller: Proc, c: Container, label: string): Res {
@@ -1233,40 +776,4 @@ export class Kernel {
   }
 
   // ---- EEH (§4.12) -----------------------------------------------------------------------------
-
-  eehPeOp(caller: Proc, c: Container, a: { op: number; flags: number; argsz: number }): Res {
-    const x = this.crossMm(caller, c);
-    if (x) return x;
-    if (c.attached.length === 0) return ok('VFIO_EEH_PE_OP: no group attached, nothing to do (§4.12)');
-    for (const g of c.attached) {
-      if (!this.eeh)
-        return fail(
-          'ENODEV',
-          `VFIO_EEH_PE_OP: EEH is disabled on this host, ${g.name} has no EEH PE (§4.12) [derived]`,
-        );
-      if (a.argsz < 12) return fail('EINVAL', `VFIO_EEH_PE_OP: argsz ${a.argsz} < 12 (§4.12)`);
-      if (a.flags !== 0) return fail('EINVAL', `VFIO_EEH_PE_OP: flags ${hex(a.flags)} must be 0 (§4.12)`);
-      if (a.op === 4)
-        return {
-          ret: 0,
-          explain: `VFIO_EEH_PE_OP GET_STATE: ${g.name} is in state 0 (normal); the state is the ioctl's return value (§4.12)`,
-        };
-      if (a.op === 9 && this.profile.eehInjectErr) {
-        if (a.argsz < 40) return fail('EINVAL', `VFIO_EEH_PE_OP INJECT_ERR: argsz ${a.argsz} < 40 (§4.12)`);
-      } else if (!(a.op >= 0 && a.op <= 8)) {
-        return fail('EINVAL', `VFIO_EEH_PE_OP: unknown op ${a.op} (§4.12)`);
-      }
-    }
-    return ok(`VFIO_EEH_PE_OP op ${a.op} forwarded to ${c.attached.map((g) => g.name).join(', ')} (§4.12)`);
-  }
-}
-
-function ctz(x: bigint): number {
-  if (x === 0n) return 64;
-  let n = 0;
-  while ((x & 1n) === 0n) {
-    x >>= 1n;
-    n++;
-  }
-  return n;
 }

@@ -3,6 +3,7 @@
  * and VFIO_IOMMU_UNMAP_DMA cases, tce_iommu_build (v1: one pin per IOMMU page), tce_iommu_build_v2 (v2:
  * translation through pre-registered regions) and tce_iommu_clear (kernel-model.md §4.6, §4.7).
  */
+import { tceIommuCreateDefaultWindow } from './spapr-tce-ddw.ts';
 import { CHUNK_SIZE, TceTable } from './tce-table.ts';
 import { Container, Kernel, Proc } from './kernel.ts';
 import { Mm, Region } from './memory.ts';
@@ -36,7 +37,7 @@ export function tceIommuIoctlMapDma(
       'EINVAL',
       `VFIO_IOMMU_MAP_DMA: flags ${hex(a.flags)} has bits other than READ|WRITE (§4.6.1 check 4)`,
     );
-  const d = k.createPendingDefault(caller, c);
+  const d = tceIommuCreateDefaultWindow(k, caller, c);
   if (d) return d;
   const w = k.findTable(c, a.iova);
   if (!w)
@@ -363,7 +364,7 @@ export function tceIommuIoctlUnmapDma(
   if (a.argsz < 24) return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: argsz ${a.argsz} < 24 (§4.7)`);
   if (a.flags !== 0)
     return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: flags ${hex(a.flags)}: sPAPR accepts no flags (§4.7)`);
-  const d = k.createPendingDefault(caller, c);
+  const d = tceIommuCreateDefaultWindow(k, caller, c);
   if (d) return d;
   const w = k.findTable(c, a.iova);
   if (!w)
