@@ -3,6 +3,7 @@
  * the scenario's values (what the kernel cannot see: unsafe numbers, missing fields, using an exited
  * process), issues the call, and records one event per call with its deltas (events.ts).
  */
+import { tceIommuDisable, tceIommuEnable, tceIommuIoctlDefault, tceIommuIoctlGetInfo } from './spapr-tce.ts';
 import { tceIommuIoctlTceCreate, tceIommuRemoveWindow } from './spapr-tce-ddw.ts';
 import { tceIommuRegisterPages, tceIommuUnregisterPages } from './spapr-tce-prereg.ts';
 import { vfioSpaprIommuEehIoctl } from './spapr-eeh.ts';
@@ -560,16 +561,20 @@ export class ContainerFacade implements ContainerApi {
     const a = need(args, 'getInfo');
     const argsz = toU32(a.argsz, 'getInfo: argsz', 32);
     return this.call('VFIO_IOMMU_SPAPR_TCE_GET_INFO', { argsz }, true, () =>
-      this.k.getInfo(this.proc.p, this.f.container, argsz),
+      tceIommuIoctlGetInfo(this.k, this.proc.p, this.f.container, argsz),
     );
   }
 
   enable(): IoctlResult {
-    return this.call('VFIO_IOMMU_ENABLE', {}, true, () => this.k.enable(this.proc.p, this.f.container));
+    return this.call('VFIO_IOMMU_ENABLE', {}, true, () =>
+      tceIommuEnable(this.k, this.proc.p, this.f.container),
+    );
   }
 
   disable(): IoctlResult {
-    return this.call('VFIO_IOMMU_DISABLE', {}, true, () => this.k.disable(this.proc.p, this.f.container));
+    return this.call('VFIO_IOMMU_DISABLE', {}, true, () =>
+      tceIommuDisable(this.k, this.proc.p, this.f.container),
+    );
   }
 
   mapDma(args: MapArgs): IoctlResult {
@@ -704,7 +709,7 @@ export class ContainerFacade implements ContainerApi {
         // group/device ioctls and unknown numbers reach the IOMMU driver, which answers ENOTTY (§3 item 6)
         const label = typeof request === 'number' ? `0x${request.toString(16)}` : request;
         return this.call((name ?? 'VFIO_UNKNOWN') as IoctlName, { request: label }, true, () =>
-          this.k.unknownIoctl(this.proc.p, this.f.container, label),
+          tceIommuIoctlDefault(this.k, this.proc.p, this.f.container, label),
         );
       }
     }

@@ -6,16 +6,13 @@
  * Results follow the kernel's convention: `ret` is what the ioctl handler returns (0, a positive value,
  * or -errno) and `explain` names the rule that decided it, with its section of kernel-model.md.
  */
-import { tceIommuCreateWindow, tceIommuFreeTable } from './spapr-tce-ddw.ts';
-import { tceIommuClearTable } from './spapr-tce-map.ts';
+import { tceIommuAttachGroup, tceIommuDetachGroup, tceIommuRelease } from './spapr-tce.ts';
 import { Changes } from './changes.ts';
-import { accountingMm, accountLockedVm, decrementLockedVm } from './locked-vm.ts';
 import { fail, hex, ok, type Res } from './result.ts';
 import { Mm, Region } from './memory.ts';
-import { mmIommuPut, mmIommuRelease } from './iommu-api.ts';
+import { mmIommuRelease } from './iommu-api.ts';
 import { Group, Phb, type PhbModel } from './pci-ioda.ts';
 import type { Profile } from './profile.ts';
-import { viewPages } from './pci-ioda-tce.ts';
 import { TceTable } from './tce-table.ts';
 
 export type { Res } from './result.ts';
@@ -315,10 +312,10 @@ export class Kernel {
     // attach every group already in the container, in list order (newest first)
     const done: Group[] = [];
     for (const g of [...c.groups]) {
-      const r = this.driverAttach(caller, c, g);
+      const r = tceIommuAttachGroup(this, caller, c, g);
       if (r.ret !== 0) {
-        for (const d of done) this.driverDetach(caller, c, d);
-        this.driverRelease(caller, c);
+        for (const d of done) tceIommuDetachGroup(this, caller, c, d);
+        tceIommuRelease(this, caller, c);
         return { ret: r.ret, explain: `VFIO_SET_IOMMU(${type}): attaching ${g.name} failed: ${r.explain}` };
       }
       done.push(g);
@@ -371,7 +368,7 @@ export class Kernel {
     this.changes.touchGroup(g);
     this.changes.touchContainer(c);
     if (c.driver) {
-      const r = this.driverAttach(caller, c, g);
+      const r = tceIommuAttachGroup(this, caller, c, g);
       if (r.ret !== 0) {
         c.groups.splice(c.groups.indexOf(g), 1);
         g.container = null;
@@ -448,14 +445,14 @@ export class Kernel {
   }
 
   detachFromContainer(caller: Proc, c: Container, g: Group): void {
-    if (c.driver) this.driverDetach(caller, c, g);
+    if (c.driver) tceIommuDetachGroup(this, caller, c, g);
     c.groups.splice(c.groups.indexOf(g), 1);
     g.container = null;
     if (this.profile.ownershipTakenAt === 'set-container') g.owner = 'kernel'; // core releases DMA ownership
     this.changes.touchGroup(g);
     this.changes.touchContainer(c);
     if (c.groups.length === 0) {
-      if (c.driver) this.driverRelease(caller, c);
+      if (c.driver) tceIommuRelease(this, caller, c);
       if (c.files === 0) this.destroyContainer(c);
     }
   }
@@ -490,290 +487,11 @@ export class Kernel {
 
   // ---- sPAPR driver: attach / detach / release (§4.2, §4.13) ------------------------------------
 
-  driverAttach(caller: Proc, c: Container, g: Group): Res {
-    const P = this.profile;
-    const hasOps = g.hasOps(P);
-    if (P.attachRules === '4.2') {
-      if (c.attached.length > 0 && !hasOps)
-        return fail(
-          'EBUSY',
-          `${g.name} has no take/release ownership ops and the container already has a group (§4.2 4.2 item 1)`,
-        );
-      for (const a of c.attached) {
-        if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
-        if (a.phb.opsId !== g.phb.opsId)
-          return fail(
-            'EPERM',
-            `${g.name} has different table-group ops than ${a.name} (§4.2 4.2 item 2, §7.2)`,
-          );
-      }
-      if (!hasOps) {
-        // item 4: borrow the kernel's own table; its userspace view is charged first
-        const size = Number(g.tce32Size >> 12n);
-        const vp = viewPages(size, this.pageShift);
-        const e = accountLockedVm(
-          this,
-          caller,
-          c,
-          vp,
-          'views',
-          `attaching ${g.name}: userspace view of the borrowed kernel table`,
-        );
-        if (e) return e;
-        if (g.kernelDma) {
-          // the view charged for the failing table stays charged: a leak [derived] (§4.2 item 4)
-          accountingMm(this, caller, c)?.reclassify(vp, 'views', 'leaked');
-          return fail(
-            'EBUSY',
-            `${g.name}: the host kernel still has DMA mappings in its table (it_map bits set), iommu_take_ownership refuses (§4.2 item 4, §7.1); the ${vp}-page view charge is not returned [derived]`,
-          );
-        }
-        const t = new TceTable({
-          id: this.ids.next('table'),
-          pageShift: 12,
-          offset: Number(g.tce32Start >> 12n),
-          size,
-          levels: 1,
-          tablePages: 0,
-          viewPages: vp,
-          borrowed: true,
-          meter: this.meter,
-        });
-        g.borrowed = t;
-        g.owner = 'vfio';
-        c.tables[0] = t;
-        this.changes.touchWindow(c, 0);
-      } else {
-        g.owner = 'vfio'; // platform take: bypass off, kernel window 0 removed (§1.1)
-        if (c.attached.length === 0 && !c.tables[0]) {
-          const r = tceIommuCreateWindow(this, caller, c, g, 12, g.tce32Size, 1, 'default window');
-          if (r.ret !== 0) {
-            g.owner = 'kernel';
-            return {
-              ret: r.ret,
-              explain: `creating the default 32-bit window at attach failed: ${r.explain}`,
-            };
-          }
-        }
-        this.programWindows(c, g);
-      }
-    } else {
-      if (c.v2 && g.maxDynamicWindows === 0)
-        return fail(
-          'EINVAL',
-          `${g.name} supports no dynamic DMA windows (max_dynamic_windows_supported = 0), which v2 requires (§4.2 mainline item 3)`,
-        );
-      if (!c.v2 && c.attached.length > 0)
-        return fail('EBUSY', 'a v1 container takes only one group in mainline (§4.2 mainline item 4, §7.2)');
-      for (const a of c.attached) {
-        if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
-        if (a.phb.opsId !== g.phb.opsId)
-          return fail(
-            'EPERM',
-            `${g.name} has a different create_table op than ${a.name} (§4.2 mainline item 5)`,
-          );
-      }
-      this.programWindows(c, g);
-      if (c.attached.length === 0 && !c.tables[0]) c.defWindowPending = true; // item 8: nothing charged
-    }
-    c.attached.unshift(g);
-    this.changes.touchGroup(g);
-    this.changes.touchContainer(c);
-    return ok('attached');
-  }
-
-  programWindows(c: Container, g: Group): void {
-    for (let s = 0; s < 2; s++) g.programmed[s] = c.tables[s] ? c.tables[s]!.id : null;
-  }
-
-  driverDetach(caller: Proc, c: Container, g: Group): void {
-    const P = this.profile;
-    if (!g.hasOps(P)) {
-      // 4.2 borrowed table: clear it, free its view, give it_map back (§4.13)
-      const t = c.tables[0];
-      if (t && t.borrowed) {
-        tceIommuClearTable(this, caller, c, 0, t);
-        decrementLockedVm(this, caller, c, t.viewPages, 'views');
-        c.tables[0] = null;
-        this.changes.touchWindow(c, 0);
-      }
-      g.borrowed = null;
-      g.owner = 'kernel';
-    } else if (P.detachClearsTces) {
-      // mainline (Q9): every TCE of the container is cleared before the slot is unset on this PE
-      for (let s = 0; s < 2; s++) {
-        const t = c.tables[s];
-        if (t) tceIommuClearTable(this, caller, c, s, t);
-        g.programmed[s] = null;
-      }
-    } else {
-      // 4.2: unset both slots on that PE, platform release; TCEs and tables kept
-      g.programmed[0] = g.programmed[1] = null;
-      g.owner = 'kernel';
-    }
-    c.attached.splice(c.attached.indexOf(g), 1);
-    this.changes.touchGroup(g);
-    this.changes.touchContainer(c);
-  }
-
-  /** driver release: the last group left (§4.13, §5.6) */
-  driverRelease(caller: Proc, c: Container): void {
-    for (const g of [...c.attached]) this.driverDetach(caller, c, g);
-    for (let s = 0; s < 2; s++) {
-      const t = c.tables[s];
-      if (t) tceIommuFreeTable(this, caller, c, s, t);
-    }
-    if (this.profile.releasePutsRegions) {
-      for (const r of [...c.prereg]) {
-        c.prereg.delete(r);
-        r.containers.delete(c.id);
-        mmIommuPut(this, caller, c, r);
-      }
-    }
-    if (c.enabled && !c.v2) decrementLockedVm(this, caller, c, c.lockedPages, 'v1Enable');
-    c.driver = null;
-    c.v2 = false;
-    c.enabled = false;
-    c.lockedPages = 0;
-    c.defWindowPending = false;
-    c.mm = null;
-    this.changes.touchContainer(c);
-  }
-
   // ---- sPAPR driver ioctls ----------------------------------------------------------------------
-
-  /** §3 item 7: mainline refuses ioctls from another mm once the container has one */
-  crossMm(caller: Proc, c: Container): Res<never> | null {
-    if (this.profile.crossMmEperm && c.mm && c.mm !== caller.mm) {
-      return fail(
-        'EPERM',
-        `the container belongs to pid ${c.mm.pid}'s mm; ioctls from pid ${caller.pid} are refused (§3 item 7)`,
-      );
-    }
-    return null;
-  }
-
-  /** tce_iommu_mm_set (mainline): record container->mm, EPERM if another mm is recorded */
-  mmSet(caller: Proc, c: Container): Res<never> | null {
-    if (this.profile.accountTo !== 'container') return null;
-    if (c.mm)
-      return c.mm === caller.mm
-        ? null
-        : fail('EPERM', `the container already belongs to pid ${c.mm.pid}'s mm (§1.3)`);
-    c.mm = caller.mm;
-    this.changes.touchContainer(c);
-    return null;
-  }
-
-  getInfo(
-    caller: Proc,
-    c: Container,
-    argsz: number,
-  ): Res<{
-    flags: number;
-    dma32WindowStart: bigint;
-    dma32WindowSize: bigint;
-    ddw: { pgsizes: bigint; maxDynamicWindowsSupported: number; levels: number };
-  }> {
-    const x = this.crossMm(caller, c);
-    if (x) return x;
-    const g = c.firstGroup;
-    if (!g) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_GET_INFO: no group attached (§4.3)');
-    if (argsz < 16) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_GET_INFO: argsz ${argsz} < 16 (§4.3)`);
-    const ddw = g.maxDynamicWindows !== 0 && c.v2;
-    const out = {
-      flags: ddw ? 1 : 0,
-      dma32WindowStart: g.tce32Start,
-      dma32WindowSize: g.tce32Size,
-      // the ddw block is copied out only when argsz covers it (§4.3): a shorter buffer keeps zeros
-      ddw:
-        ddw && argsz >= 32
-          ? { pgsizes: g.pgsizes, maxDynamicWindowsSupported: g.maxDynamicWindows, levels: g.maxLevels }
-          : { pgsizes: 0n, maxDynamicWindowsSupported: 0, levels: 0 },
-    };
-    const why = ddw
-      ? 'DDW reported (v2 container, group with dynamic windows)'
-      : c.v2
-        ? 'no DDW: the group has no dynamic windows'
-        : 'no DDW: a v1 container never reports it';
-    return ok(
-      `32-bit window ${hex(g.tce32Start)}+${hex(g.tce32Size)} of ${g.name}; ${why}${argsz < 32 ? '; argsz < 32: ddw not copied' : ''} (§4.3)`,
-      out,
-    );
-  }
-
-  enable(caller: Proc, c: Container): Res {
-    const x = this.crossMm(caller, c);
-    if (x) return x;
-    if (c.v2)
-      return fail(
-        'ENOTTY',
-        'VFIO_IOMMU_ENABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.4, §3 item 6)',
-      );
-    if (this.profile.accountTo === 'current' && !caller.currentMm)
-      return fail('ESRCH', 'VFIO_IOMMU_ENABLE: the calling task has no mm (§4.4)');
-    if (c.enabled) return fail('EBUSY', 'VFIO_IOMMU_ENABLE: the container is already enabled (§4.4)');
-    const g = c.firstGroup;
-    if (!g) return fail('ENODEV', 'VFIO_IOMMU_ENABLE: no group attached (§4.4)');
-    if (g.tce32Size === 0n)
-      return fail('EPERM', `VFIO_IOMMU_ENABLE: ${g.name} has no 32-bit window (tce32_size 0) (§4.4)`);
-    const m = this.mmSet(caller, c);
-    if (m) return m;
-    const pages = Number(g.tce32Size >> BigInt(this.pageShift));
-    const e = accountLockedVm(this, caller, c, pages, 'v1Enable', 'VFIO_IOMMU_ENABLE');
-    if (e) return e;
-    c.lockedPages = pages;
-    c.enabled = true;
-    this.changes.touchContainer(c);
-    return ok(
-      `VFIO_IOMMU_ENABLE: charged the whole 32-bit window of ${g.name}, ${hex(g.tce32Size)} bytes = ${pages} pages, regardless of what will be mapped (§4.4, §5.3)`,
-    );
-  }
-
-  disable(caller: Proc, c: Container): Res {
-    const x = this.crossMm(caller, c);
-    if (x) return x;
-    if (c.v2) return fail('ENOTTY', 'VFIO_IOMMU_DISABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.5)');
-    if (!c.enabled) return ok('VFIO_IOMMU_DISABLE: not enabled, nothing to do (§4.5)');
-    c.enabled = false;
-    decrementLockedVm(this, caller, c, c.lockedPages, 'v1Enable');
-    const pages = c.lockedPages;
-    c.lockedPages = 0;
-    this.changes.touchContainer(c);
-    return ok(`VFIO_IOMMU_DISABLE: ${pages} pages un-charged; existing TCEs and their pins stay (§4.5, Q11)`);
-  }
-
-  /** tce_iommu_find_table: slot 0 then slot 1, first window containing the entry (§4.6.1 step 6) */
-  findTable(c: Container, iova: bigint): { slot: number; t: TceTable } | null {
-    for (let s = 0; s < 2; s++) {
-      const t = c.tables[s];
-      if (!t) continue;
-      const entry = iova >> BigInt(t.pageShift);
-      if (entry >= BigInt(t.offset) && entry < BigInt(t.offset) + BigInt(t.size)) return { slot: s, t };
-    }
-    return null;
-  }
-
-  windowsText(c: Container): string {
-    const w = c.tables
-      .map((t, s) => (t ? `slot ${s} ${hex(t.startAddr)}..${hex(t.startAddr + t.windowSize - 1n)}` : null))
-      .filter(Boolean);
-    return w.length ? w.join(', ') : 'no window';
-  }
 
   // ---- v2 registration (§4.8, §4.9) --------------------------------------------------------------
 
   // ---- DDW (§4.10, §4.11) ------------------------------------------------------------------------
-
-  /** a request the sPAPR driver does not know: ENOTTY, after mainline's cross-mm check (§3 items 6, 7) */
-  unknownIoctl(caller: Proc, c: Container, label: string): Res {
-    const x = this.crossMm(caller, c);
-    if (x) return x;
-    return fail(
-      'ENOTTY',
-      `request ${label} is not a container ioctl the sPAPR driver knows: ENOTTY (§3 item 6)`,
-    );
-  }
 
   // ---- EEH (§4.12) -----------------------------------------------------------------------------
 }

@@ -2,6 +2,7 @@
  * Models drivers/vfio/vfio_spapr_eeh.c: vfio_spapr_iommu_eeh_ioctl, the VFIO_EEH_PE_OP container ioctl
  * the sPAPR TCE driver forwards to it (kernel-model.md §4.12).
  */
+import { tceIommuIoctlMmCheck } from './spapr-tce.ts';
 import { Container, Kernel, Proc } from './kernel.ts';
 import { type Res, fail, hex, ok } from './result.ts';
 
@@ -11,7 +12,7 @@ export function vfioSpaprIommuEehIoctl(
   c: Container,
   a: { op: number; flags: number; argsz: number },
 ): Res {
-  const x = k.crossMm(caller, c);
+  const x = tceIommuIoctlMmCheck(k, caller, c);
   if (x) return x;
   if (c.attached.length === 0) return ok('VFIO_EEH_PE_OP: no group attached, nothing to do (§4.12)');
   for (const g of c.attached) {

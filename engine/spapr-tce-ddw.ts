@@ -3,6 +3,7 @@
  * tce_iommu_create_window, tce_iommu_create_default_window, tce_iommu_remove_window and the
  * VFIO_IOMMU_SPAPR_TCE_CREATE / _REMOVE cases of tce_iommu_ioctl (kernel-model.md §4.10, §4.11, §8).
  */
+import { tceIommuIoctlMmCheck, tceIommuMmSet, windowsText } from './spapr-tce.ts';
 import { Container, Kernel, Proc } from './kernel.ts';
 import { Group } from './pci-ioda.ts';
 import { type Res, fail, hex, ok } from './result.ts';
@@ -36,7 +37,7 @@ export function tceIommuCreateWindow(
 ): Res<{ startAddr: bigint; slot: number }> {
   const P = k.profile;
   const slot = c.tables[0] ? (c.tables[1] ? -1 : 1) : 0;
-  if (slot < 0) return fail('ENOSPC', `both window slots are in use (${k.windowsText(c)}) (§4.10 step 2)`);
+  if (slot < 0) return fail('ENOSPC', `both window slots are in use (${windowsText(c)}) (§4.10 step 2)`);
   if (
     !Number.isInteger(pageShift) ||
     pageShift < 0 ||
@@ -123,11 +124,11 @@ export function tceIommuIoctlTceCreate(
   c: Container,
   a: { pageShift: number; windowSize: bigint; levels: number; flags: number; argsz: number },
 ): Res<{ startAddr: bigint }> {
-  const x = k.crossMm(caller, c);
+  const x = tceIommuIoctlMmCheck(k, caller, c);
   if (x) return x;
   if (!c.v2)
     return fail('ENOTTY', 'VFIO_IOMMU_SPAPR_TCE_CREATE is a v2 ioctl; a v1 container answers ENOTTY (§4.10)');
-  const m = k.mmSet(caller, c);
+  const m = tceIommuMmSet(k, caller, c);
   if (m) return m;
   const g = c.firstGroup;
   if (!g) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_CREATE: no group attached (§4.10)');
@@ -165,11 +166,11 @@ export function tceIommuRemoveWindow(
   a: { startAddr: bigint; flags: number; argsz: number },
 ): Res {
   const P = k.profile;
-  const x = k.crossMm(caller, c);
+  const x = tceIommuIoctlMmCheck(k, caller, c);
   if (x) return x;
   if (!c.v2)
     return fail('ENOTTY', 'VFIO_IOMMU_SPAPR_TCE_REMOVE is a v2 ioctl; a v1 container answers ENOTTY (§4.11)');
-  const m = k.mmSet(caller, c);
+  const m = tceIommuMmSet(k, caller, c);
   if (m) return m;
   if (!c.firstGroup) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_REMOVE: no group attached (§4.11)');
   if (a.argsz < 16) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_REMOVE: argsz ${a.argsz} < 16 (§4.11)`);
@@ -193,7 +194,7 @@ export function tceIommuRemoveWindow(
   if (slot < 0)
     return fail(
       'EINVAL',
-      `VFIO_IOMMU_SPAPR_TCE_REMOVE: ${hex(a.startAddr)} is in no window (${k.windowsText(c)})${c.defWindowPending ? '; the default window is pending and only REMOVE(0) drops it' : ''} (§4.11)`,
+      `VFIO_IOMMU_SPAPR_TCE_REMOVE: ${hex(a.startAddr)} is in no window (${windowsText(c)})${c.defWindowPending ? '; the default window is pending and only REMOVE(0) drops it' : ''} (§4.11)`,
     );
   const t = c.tables[slot]!;
   // 4.2: each attached PE must be able to unset the window; groups without table-group ops (IODA1,

@@ -3,6 +3,7 @@
  * and VFIO_IOMMU_UNMAP_DMA cases, tce_iommu_build (v1: one pin per IOMMU page), tce_iommu_build_v2 (v2:
  * translation through pre-registered regions) and tce_iommu_clear (kernel-model.md §4.6, §4.7).
  */
+import { tceIommuFindTable, tceIommuIoctlMmCheck, windowsText } from './spapr-tce.ts';
 import { tceIommuCreateDefaultWindow } from './spapr-tce-ddw.ts';
 import { CHUNK_SIZE, TceTable } from './tce-table.ts';
 import { Container, Kernel, Proc } from './kernel.ts';
@@ -21,7 +22,7 @@ export function tceIommuIoctlMapDma(
   a: { vaddr: bigint; iova: bigint; size: bigint; flags: number; argsz: number },
 ): Res {
   const P = k.profile;
-  const x = k.crossMm(caller, c);
+  const x = tceIommuIoctlMmCheck(k, caller, c);
   if (x) return x;
   if (!c.enabled) {
     return fail(
@@ -39,11 +40,11 @@ export function tceIommuIoctlMapDma(
     );
   const d = tceIommuCreateDefaultWindow(k, caller, c);
   if (d) return d;
-  const w = k.findTable(c, a.iova);
+  const w = tceIommuFindTable(c, a.iova);
   if (!w)
     return fail(
       'ENXIO',
-      `VFIO_IOMMU_MAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${k.windowsText(c)}) (§4.6.1 check 6)`,
+      `VFIO_IOMMU_MAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${windowsText(c)}) (§4.6.1 check 6)`,
     );
   const { slot, t } = w;
   const ps = BigInt(t.pageSize);
@@ -354,7 +355,7 @@ export function tceIommuIoctlUnmapDma(
   a: { iova: bigint; size: bigint; flags: number; argsz: number },
 ): Res {
   const P = k.profile;
-  const x = k.crossMm(caller, c);
+  const x = tceIommuIoctlMmCheck(k, caller, c);
   if (x) return x;
   if (!c.enabled)
     return fail(
@@ -366,11 +367,11 @@ export function tceIommuIoctlUnmapDma(
     return fail('EINVAL', `VFIO_IOMMU_UNMAP_DMA: flags ${hex(a.flags)}: sPAPR accepts no flags (§4.7)`);
   const d = tceIommuCreateDefaultWindow(k, caller, c);
   if (d) return d;
-  const w = k.findTable(c, a.iova);
+  const w = tceIommuFindTable(c, a.iova);
   if (!w)
     return fail(
       'ENXIO',
-      `VFIO_IOMMU_UNMAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${k.windowsText(c)}) (§4.7)`,
+      `VFIO_IOMMU_UNMAP_DMA: IOVA ${hex(a.iova)} is in no DMA window (${windowsText(c)}) (§4.7)`,
     );
   const { slot, t } = w;
   const ps = BigInt(t.pageSize);

@@ -4,6 +4,7 @@
  * _UNREGISTER_MEMORY cases of tce_iommu_ioctl (kernel-model.md §4.8, §4.9). The regions themselves live in
  * iommu-api.ts (arch/powerpc/mm/book3s64/iommu_api.c).
  */
+import { tceIommuIoctlMmCheck, tceIommuMmSet } from './spapr-tce.ts';
 import { CHUNK_SIZE } from './tce-table.ts';
 import { Container, Kernel, Proc, USER_VA_LIMIT } from './kernel.ts';
 import { Region } from './memory.ts';
@@ -21,7 +22,7 @@ export function tceIommuRegisterPages(
   a: { vaddr: bigint; size: bigint; flags: number; argsz: number },
 ): Res {
   const P = k.profile;
-  const x = k.crossMm(caller, c);
+  const x = tceIommuIoctlMmCheck(k, caller, c);
   if (x) return x;
   if (!c.v2)
     return fail(
@@ -29,7 +30,7 @@ export function tceIommuRegisterPages(
       'VFIO_IOMMU_SPAPR_REGISTER_MEMORY is a v2 ioctl; a v1 container answers ENOTTY (§4.8)',
     );
   if (P.register === 'mainline') {
-    const m = k.mmSet(caller, c);
+    const m = tceIommuMmSet(k, caller, c);
     if (m) return m;
   }
   if (a.argsz < 24) return fail('EINVAL', `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: argsz ${a.argsz} < 24 (§4.8)`);
@@ -159,7 +160,7 @@ export function tceIommuUnregisterPages(
   a: { vaddr: bigint; size: bigint; flags: number; argsz: number },
 ): Res {
   const P = k.profile;
-  const x = k.crossMm(caller, c);
+  const x = tceIommuIoctlMmCheck(k, caller, c);
   if (x) return x;
   if (!c.v2)
     return fail(

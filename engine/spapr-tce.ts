@@ -1,0 +1,292 @@
+/**
+ * Models drivers/vfio/vfio_iommu_spapr_tce.c, the driver core: tce_iommu_attach_group,
+ * tce_iommu_detach_group, tce_iommu_release, tce_iommu_mm_set, tce_iommu_enable, tce_iommu_disable,
+ * tce_iommu_find_table and the GET_INFO and default cases of tce_iommu_ioctl (kernel-model.md §4.2–§4.5,
+ * §4.13). MAP/UNMAP are in spapr-tce-map.ts, windows in spapr-tce-ddw.ts, pre-registration in
+ * spapr-tce-prereg.ts.
+ */
+import { Container, Kernel, Proc } from './kernel.ts';
+import { Group } from './pci-ioda.ts';
+import { type Res, fail, hex, ok } from './result.ts';
+import { TceTable } from './tce-table.ts';
+import { accountLockedVm, accountingMm, decrementLockedVm } from './locked-vm.ts';
+import { mmIommuPut } from './iommu-api.ts';
+import { tceIommuClearTable } from './spapr-tce-map.ts';
+import { tceIommuCreateWindow, tceIommuFreeTable } from './spapr-tce-ddw.ts';
+import { viewPages } from './pci-ioda-tce.ts';
+
+export function tceIommuAttachGroup(k: Kernel, caller: Proc, c: Container, g: Group): Res {
+  const P = k.profile;
+  const hasOps = g.hasOps(P);
+  if (P.attachRules === '4.2') {
+    if (c.attached.length > 0 && !hasOps)
+      return fail(
+        'EBUSY',
+        `${g.name} has no take/release ownership ops and the container already has a group (§4.2 4.2 item 1)`,
+      );
+    for (const a of c.attached) {
+      if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
+      if (a.phb.opsId !== g.phb.opsId)
+        return fail(
+          'EPERM',
+          `${g.name} has different table-group ops than ${a.name} (§4.2 4.2 item 2, §7.2)`,
+        );
+    }
+    if (!hasOps) {
+      // item 4: borrow the kernel's own table; its userspace view is charged first
+      const size = Number(g.tce32Size >> 12n);
+      const vp = viewPages(size, k.pageShift);
+      const e = accountLockedVm(
+        k,
+        caller,
+        c,
+        vp,
+        'views',
+        `attaching ${g.name}: userspace view of the borrowed kernel table`,
+      );
+      if (e) return e;
+      if (g.kernelDma) {
+        // the view charged for the failing table stays charged: a leak [derived] (§4.2 item 4)
+        accountingMm(k, caller, c)?.reclassify(vp, 'views', 'leaked');
+        return fail(
+          'EBUSY',
+          `${g.name}: the host kernel still has DMA mappings in its table (it_map bits set), iommu_take_ownership refuses (§4.2 item 4, §7.1); the ${vp}-page view charge is not returned [derived]`,
+        );
+      }
+      const t = new TceTable({
+        id: k.ids.next('table'),
+        pageShift: 12,
+        offset: Number(g.tce32Start >> 12n),
+        size,
+        levels: 1,
+        tablePages: 0,
+        viewPages: vp,
+        borrowed: true,
+      });
+      g.borrowed = t;
+      g.owner = 'vfio';
+      c.tables[0] = t;
+      k.changes.touchWindow(c, 0);
+    } else {
+      g.owner = 'vfio'; // platform take: bypass off, kernel window 0 removed (§1.1)
+      if (c.attached.length === 0 && !c.tables[0]) {
+        const r = tceIommuCreateWindow(k, caller, c, g, 12, g.tce32Size, 1, 'default window');
+        if (r.ret !== 0) {
+          g.owner = 'kernel';
+          return {
+            ret: r.ret,
+            explain: `creating the default 32-bit window at attach failed: ${r.explain}`,
+          };
+        }
+      }
+      tceIommuTakeOwnershipDdw(c, g);
+    }
+  } else {
+    if (c.v2 && g.maxDynamicWindows === 0)
+      return fail(
+        'EINVAL',
+        `${g.name} supports no dynamic DMA windows (max_dynamic_windows_supported = 0), which v2 requires (§4.2 mainline item 3)`,
+      );
+    if (!c.v2 && c.attached.length > 0)
+      return fail('EBUSY', 'a v1 container takes only one group in mainline (§4.2 mainline item 4, §7.2)');
+    for (const a of c.attached) {
+      if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
+      if (a.phb.opsId !== g.phb.opsId)
+        return fail(
+          'EPERM',
+          `${g.name} has a different create_table op than ${a.name} (§4.2 mainline item 5)`,
+        );
+    }
+    tceIommuTakeOwnershipDdw(c, g);
+    if (c.attached.length === 0 && !c.tables[0]) c.defWindowPending = true; // item 8: nothing charged
+  }
+  c.attached.unshift(g);
+  k.changes.touchGroup(g);
+  k.changes.touchContainer(c);
+  return ok('attached');
+}
+
+export function tceIommuTakeOwnershipDdw(c: Container, g: Group): void {
+  for (let s = 0; s < 2; s++) g.programmed[s] = c.tables[s] ? c.tables[s]!.id : null;
+}
+
+export function tceIommuDetachGroup(k: Kernel, caller: Proc, c: Container, g: Group): void {
+  const P = k.profile;
+  if (!g.hasOps(P)) {
+    // 4.2 borrowed table: clear it, free its view, give it_map back (§4.13)
+    const t = c.tables[0];
+    if (t && t.borrowed) {
+      tceIommuClearTable(k, caller, c, 0, t);
+      decrementLockedVm(k, caller, c, t.viewPages, 'views');
+      c.tables[0] = null;
+      k.changes.touchWindow(c, 0);
+    }
+    g.borrowed = null;
+    g.owner = 'kernel';
+  } else if (P.detachClearsTces) {
+    // mainline (Q9): every TCE of the container is cleared before the slot is unset on this PE
+    for (let s = 0; s < 2; s++) {
+      const t = c.tables[s];
+      if (t) tceIommuClearTable(k, caller, c, s, t);
+      g.programmed[s] = null;
+    }
+  } else {
+    // 4.2: unset both slots on that PE, platform release; TCEs and tables kept
+    g.programmed[0] = g.programmed[1] = null;
+    g.owner = 'kernel';
+  }
+  c.attached.splice(c.attached.indexOf(g), 1);
+  k.changes.touchGroup(g);
+  k.changes.touchContainer(c);
+}
+
+/** driver release: the last group left (§4.13, §5.6) */
+export function tceIommuRelease(k: Kernel, caller: Proc, c: Container): void {
+  for (const g of [...c.attached]) tceIommuDetachGroup(k, caller, c, g);
+  for (let s = 0; s < 2; s++) {
+    const t = c.tables[s];
+    if (t) tceIommuFreeTable(k, caller, c, s, t);
+  }
+  if (k.profile.releasePutsRegions) {
+    for (const r of [...c.prereg]) {
+      c.prereg.delete(r);
+      r.containers.delete(c.id);
+      mmIommuPut(k, caller, c, r);
+    }
+  }
+  if (c.enabled && !c.v2) decrementLockedVm(k, caller, c, c.lockedPages, 'v1Enable');
+  c.driver = null;
+  c.v2 = false;
+  c.enabled = false;
+  c.lockedPages = 0;
+  c.defWindowPending = false;
+  c.mm = null;
+  k.changes.touchContainer(c);
+}
+
+/** §3 item 7: mainline refuses ioctls from another mm once the container has one */
+export function tceIommuIoctlMmCheck(k: Kernel, caller: Proc, c: Container): Res<never> | null {
+  if (k.profile.crossMmEperm && c.mm && c.mm !== caller.mm) {
+    return fail(
+      'EPERM',
+      `the container belongs to pid ${c.mm.pid}'s mm; ioctls from pid ${caller.pid} are refused (§3 item 7)`,
+    );
+  }
+  return null;
+}
+
+/** tce_iommu_mm_set (mainline): record container->mm, EPERM if another mm is recorded */
+export function tceIommuMmSet(k: Kernel, caller: Proc, c: Container): Res<never> | null {
+  if (k.profile.accountTo !== 'container') return null;
+  if (c.mm)
+    return c.mm === caller.mm
+      ? null
+      : fail('EPERM', `the container already belongs to pid ${c.mm.pid}'s mm (§1.3)`);
+  c.mm = caller.mm;
+  k.changes.touchContainer(c);
+  return null;
+}
+
+export function tceIommuIoctlGetInfo(
+  k: Kernel,
+  caller: Proc,
+  c: Container,
+  argsz: number,
+): Res<{
+  flags: number;
+  dma32WindowStart: bigint;
+  dma32WindowSize: bigint;
+  ddw: { pgsizes: bigint; maxDynamicWindowsSupported: number; levels: number };
+}> {
+  const x = tceIommuIoctlMmCheck(k, caller, c);
+  if (x) return x;
+  const g = c.firstGroup;
+  if (!g) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_GET_INFO: no group attached (§4.3)');
+  if (argsz < 16) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_GET_INFO: argsz ${argsz} < 16 (§4.3)`);
+  const ddw = g.maxDynamicWindows !== 0 && c.v2;
+  const out = {
+    flags: ddw ? 1 : 0,
+    dma32WindowStart: g.tce32Start,
+    dma32WindowSize: g.tce32Size,
+    // the ddw block is copied out only when argsz covers it (§4.3): a shorter buffer keeps zeros
+    ddw:
+      ddw && argsz >= 32
+        ? { pgsizes: g.pgsizes, maxDynamicWindowsSupported: g.maxDynamicWindows, levels: g.maxLevels }
+        : { pgsizes: 0n, maxDynamicWindowsSupported: 0, levels: 0 },
+  };
+  const why = ddw
+    ? 'DDW reported (v2 container, group with dynamic windows)'
+    : c.v2
+      ? 'no DDW: the group has no dynamic windows'
+      : 'no DDW: a v1 container never reports it';
+  return ok(
+    `32-bit window ${hex(g.tce32Start)}+${hex(g.tce32Size)} of ${g.name}; ${why}${argsz < 32 ? '; argsz < 32: ddw not copied' : ''} (§4.3)`,
+    out,
+  );
+}
+
+export function tceIommuEnable(k: Kernel, caller: Proc, c: Container): Res {
+  const x = tceIommuIoctlMmCheck(k, caller, c);
+  if (x) return x;
+  if (c.v2)
+    return fail('ENOTTY', 'VFIO_IOMMU_ENABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.4, §3 item 6)');
+  if (k.profile.accountTo === 'current' && !caller.currentMm)
+    return fail('ESRCH', 'VFIO_IOMMU_ENABLE: the calling task has no mm (§4.4)');
+  if (c.enabled) return fail('EBUSY', 'VFIO_IOMMU_ENABLE: the container is already enabled (§4.4)');
+  const g = c.firstGroup;
+  if (!g) return fail('ENODEV', 'VFIO_IOMMU_ENABLE: no group attached (§4.4)');
+  if (g.tce32Size === 0n)
+    return fail('EPERM', `VFIO_IOMMU_ENABLE: ${g.name} has no 32-bit window (tce32_size 0) (§4.4)`);
+  const m = tceIommuMmSet(k, caller, c);
+  if (m) return m;
+  const pages = Number(g.tce32Size >> BigInt(k.pageShift));
+  const e = accountLockedVm(k, caller, c, pages, 'v1Enable', 'VFIO_IOMMU_ENABLE');
+  if (e) return e;
+  c.lockedPages = pages;
+  c.enabled = true;
+  k.changes.touchContainer(c);
+  return ok(
+    `VFIO_IOMMU_ENABLE: charged the whole 32-bit window of ${g.name}, ${hex(g.tce32Size)} bytes = ${pages} pages, regardless of what will be mapped (§4.4, §5.3)`,
+  );
+}
+
+export function tceIommuDisable(k: Kernel, caller: Proc, c: Container): Res {
+  const x = tceIommuIoctlMmCheck(k, caller, c);
+  if (x) return x;
+  if (c.v2) return fail('ENOTTY', 'VFIO_IOMMU_DISABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.5)');
+  if (!c.enabled) return ok('VFIO_IOMMU_DISABLE: not enabled, nothing to do (§4.5)');
+  c.enabled = false;
+  decrementLockedVm(k, caller, c, c.lockedPages, 'v1Enable');
+  const pages = c.lockedPages;
+  c.lockedPages = 0;
+  k.changes.touchContainer(c);
+  return ok(`VFIO_IOMMU_DISABLE: ${pages} pages un-charged; existing TCEs and their pins stay (§4.5, Q11)`);
+}
+
+/** tce_iommu_find_table: slot 0 then slot 1, first window containing the entry (§4.6.1 step 6) */
+export function tceIommuFindTable(c: Container, iova: bigint): { slot: number; t: TceTable } | null {
+  for (let s = 0; s < 2; s++) {
+    const t = c.tables[s];
+    if (!t) continue;
+    const entry = iova >> BigInt(t.pageShift);
+    if (entry >= BigInt(t.offset) && entry < BigInt(t.offset) + BigInt(t.size)) return { slot: s, t };
+  }
+  return null;
+}
+
+export function windowsText(c: Container): string {
+  const w = c.tables
+    .map((t, s) => (t ? `slot ${s} ${hex(t.startAddr)}..${hex(t.startAddr + t.windowSize - 1n)}` : null))
+    .filter(Boolean);
+  return w.length ? w.join(', ') : 'no window';
+}
+
+/** a request the sPAPR driver does not know: ENOTTY, after mainline's cross-mm check (§3 items 6, 7) */
+export function tceIommuIoctlDefault(k: Kernel, caller: Proc, c: Container, label: string): Res {
+  const x = tceIommuIoctlMmCheck(k, caller, c);
+  if (x) return x;
+  return fail(
+    'ENOTTY',
+    `request ${label} is not a container ioctl the sPAPR driver knows: ENOTTY (§3 item 6)`,
+  );
+}
