@@ -3,6 +3,21 @@
  * the scenario's values (what the kernel cannot see: unsafe numbers, missing fields, using an exited
  * process), issues the call, and records one event per call with its deltas (events.ts).
  */
+import {
+  closeFd,
+  vfioGroupFopsOpen,
+  vfioGroupIoctlGetDeviceFd,
+  vfioGroupIoctlGetStatus,
+  vfioGroupIoctlSetContainer,
+  vfioGroupIoctlUnsetContainer,
+} from './vfio-group.ts';
+import {
+  vfioFileDup,
+  vfioFopsOpen,
+  vfioGetApiVersion,
+  vfioIoctlCheckExtension,
+  vfioIoctlSetIommu,
+} from './vfio-container.ts';
 import { tceIommuDisable, tceIommuEnable, tceIommuIoctlDefault, tceIommuIoctlGetInfo } from './spapr-tce.ts';
 import { tceIommuIoctlTceCreate, tceIommuRemoveWindow } from './spapr-tce-ddw.ts';
 import { tceIommuRegisterPages, tceIommuUnregisterPages } from './spapr-tce-prereg.ts';
@@ -37,7 +52,9 @@ import {
 import { errnoName } from './errno.ts';
 import type { ActionEvent, IoctlEvent, LockedVmBreakdown } from './events.ts';
 import { ioctlByRequest, type IoctlName } from './ioctls.ts';
-import { ContainerFile, DeviceFile, GroupFile, Kernel, type Proc, type Res } from './kernel.ts';
+import { Kernel, type Proc, type Res } from './kernel.ts';
+import type { ContainerFile } from './vfio-container.ts';
+import { DeviceFile, GroupFile } from './vfio-group.ts';
 import type { Group, Phb } from './pci-ioda.ts';
 import type { Recorder } from './recorder.ts';
 
@@ -324,7 +341,7 @@ export class ProcessFacade implements ProcessApi {
 
   openContainer(): ContainerApi {
     this.alive('openContainer');
-    const f = this.k.openContainer(this.p);
+    const f = vfioFopsOpen(this.k, this.p);
     this.host.rec.action(
       this.k,
       this.p,
@@ -339,7 +356,7 @@ export class ProcessFacade implements ProcessApi {
     this.alive('openGroup');
     if (!(group instanceof GroupRef) || group.host !== this.host)
       throw new ScenarioError('openGroup: not an IOMMU group of this host (use phb.addGroup())');
-    const r = this.k.openGroup(this.p, group.group);
+    const r = vfioGroupFopsOpen(this.k, this.p, group.group);
     const fd = new GroupFdFacade(this.host, this, group.group, r instanceof GroupFile ? r : null);
     const ev = this.host.rec.action(
       this.k,
@@ -364,7 +381,7 @@ export class ProcessFacade implements ProcessApi {
       throw new ScenarioError(
         `adopt: container ${container.f.container.id}'s fd is closed in pid ${container.proc.pid}; only an open fd can be passed`,
       );
-    const f = this.k.adopt(this.p, container.f);
+    const f = vfioFileDup(this.k, this.p, container.f);
     this.host.rec.action(
       this.k,
       this.p,
@@ -420,14 +437,15 @@ export class GroupFdFacade implements GroupFdApi {
   }
 
   getStatus(): IoctlResult<{ flags: number }> {
-    return this.call('VFIO_GROUP_GET_STATUS', {}, () => this.host.k.groupStatus(this.group));
+    return this.call('VFIO_GROUP_GET_STATUS', {}, () => vfioGroupIoctlGetStatus(this.group));
   }
 
   setContainer(container: ContainerApi): IoctlResult {
     if (!(container instanceof ContainerFacade) || container.host !== this.host)
       throw new ScenarioError('setContainer: not a container of this host');
     return this.call('VFIO_GROUP_SET_CONTAINER', { container: container.f.container.id }, () =>
-      this.host.k.setContainer(
+      vfioGroupIoctlSetContainer(
+        this.host.k,
         this.proc.p,
         this.group,
         container.f.proc === this.proc.p ? container.f : null,
@@ -437,7 +455,7 @@ export class GroupFdFacade implements GroupFdApi {
 
   unsetContainer(): IoctlResult {
     return this.call('VFIO_GROUP_UNSET_CONTAINER', {}, () =>
-      this.host.k.unsetContainer(this.proc.p, this.group),
+      vfioGroupIoctlUnsetContainer(this.host.k, this.proc.p, this.group),
     );
   }
 
@@ -446,7 +464,7 @@ export class GroupFdFacade implements GroupFdApi {
       throw new ScenarioError('openDevice: name must be a string');
     let dev: DeviceFile | null = null;
     const res = this.call('VFIO_GROUP_GET_DEVICE_FD', { name: name ?? this.group.devices[0]! }, () => {
-      const r = this.host.k.openDevice(this.proc.p, this.group, name);
+      const r = vfioGroupIoctlGetDeviceFd(this.host.k, this.proc.p, this.group, name);
       if (r instanceof DeviceFile) {
         dev = r;
         return {
@@ -464,7 +482,7 @@ export class GroupFdFacade implements GroupFdApi {
     if (p.exited) throw new ScenarioError(`close: process ${p.pid} has exited`);
     if (!this.f || !this.f.open) return;
     const wasIn = this.group.container;
-    this.host.k.close(p, this.f);
+    closeFd(this.host.k, p, this.f);
     const left = wasIn !== null && this.group.container === null;
     this.host.rec.action(
       this.host.k,
@@ -494,7 +512,7 @@ export class DeviceFdFacade implements DeviceFdApi {
     if (!this.f || !this.f.open) return;
     const g = this.f.group;
     const wasIn = g.container;
-    this.host.k.close(p, this.f);
+    closeFd(this.host.k, p, this.f);
     this.host.rec.action(
       this.host.k,
       p,
@@ -542,18 +560,18 @@ export class ContainerFacade implements ContainerApi {
   }
 
   getApiVersion(): IoctlResult {
-    return this.call('VFIO_GET_API_VERSION', {}, false, () => this.k.getApiVersion());
+    return this.call('VFIO_GET_API_VERSION', {}, false, () => vfioGetApiVersion());
   }
 
   checkExtension(ext: number): IoctlResult {
     const e = toU32(ext, 'checkExtension: ext');
-    return this.call('VFIO_CHECK_EXTENSION', { ext: e }, false, () => this.k.checkExtension(e));
+    return this.call('VFIO_CHECK_EXTENSION', { ext: e }, false, () => vfioIoctlCheckExtension(this.k, e));
   }
 
   setIommu(type: number): IoctlResult {
     const t = toU32(type, 'setIommu: type');
     return this.call('VFIO_SET_IOMMU', { type: t }, false, () =>
-      this.k.setIommu(this.proc.p, this.f.container, t),
+      vfioIoctlSetIommu(this.k, this.proc.p, this.f.container, t),
     );
   }
 
@@ -720,7 +738,7 @@ export class ContainerFacade implements ContainerApi {
     if (p.exited) throw new ScenarioError(`close: process ${p.pid} has exited`);
     if (!this.f.open) return;
     const c = this.f.container;
-    this.k.close(p, this.f);
+    closeFd(this.k, p, this.f);
     this.host.rec.action(
       this.k,
       p,

@@ -6,14 +6,14 @@
  * Results follow the kernel's convention: `ret` is what the ioctl handler returns (0, a positive value,
  * or -errno) and `explain` names the rule that decided it, with its section of kernel-model.md.
  */
-import { tceIommuAttachGroup, tceIommuDetachGroup, tceIommuRelease } from './spapr-tce.ts';
+import { closeFd, type DeviceFile, type GroupFile } from './vfio-group.ts';
+import type { Container, ContainerFile } from './vfio-container.ts';
 import { Changes } from './changes.ts';
-import { fail, hex, ok, type Res } from './result.ts';
-import { Mm, Region } from './memory.ts';
+import { hex } from './result.ts';
+import { Mm } from './memory.ts';
 import { mmIommuRelease } from './iommu-api.ts';
 import { Group, Phb, type PhbModel } from './pci-ioda.ts';
 import type { Profile } from './profile.ts';
-import { TceTable } from './tce-table.ts';
 
 export type { Res } from './result.ts';
 
@@ -38,65 +38,8 @@ export class Proc {
 }
 
 export type Fd = ContainerFile | GroupFile | DeviceFile;
-
-export class ContainerFile {
-  readonly kind = 'container';
-  open = true;
-  constructor(
-    readonly proc: Proc,
-    readonly container: Container,
-  ) {}
-}
-
-export class GroupFile {
-  readonly kind = 'group';
-  open = true;
-  constructor(
-    readonly proc: Proc,
-    readonly group: Group,
-  ) {}
-}
-
-export class DeviceFile {
-  readonly kind = 'device';
-  open = true;
-  constructor(
-    readonly proc: Proc,
-    readonly group: Group,
-    readonly device: string,
-  ) {}
-}
-
-// ------------------------------------------------------------------------------------------------
-// container (struct vfio_container + struct tce_container, §1.3)
-
-export class Container {
-  /** open container fds across all processes */
-  files = 0;
-  /** VFIO core group list (vfio_container->group_list) */
-  readonly groups: Group[] = [];
-  driver: 'spapr' | null = null;
-  v2 = false;
-  enabled = false;
-  /** v1: pages charged by ENABLE */
-  lockedPages = 0;
-  readonly tables: (TceTable | null)[] = [null, null];
-  /** sPAPR driver group list, newest first: "first group" = most recently attached (Q12) */
-  readonly attached: Group[] = [];
-  defWindowPending = false;
-  /** mainline: container->mm */
-  mm: Mm | null = null;
-  /** mainline: prereg_list */
-  readonly prereg = new Set<Region>();
-  /** the kernel object is gone: no fd and no group refers to it */
-  dead = false;
-
-  constructor(readonly id: number) {}
-
-  get firstGroup(): Group | undefined {
-    return this.attached[0];
-  }
-}
+export { Container, ContainerFile } from './vfio-container.ts';
+export { DeviceFile, GroupFile } from './vfio-group.ts';
 
 // ------------------------------------------------------------------------------------------------
 
@@ -257,210 +200,7 @@ export class Kernel {
 
   // ---- VFIO core: container fd (§3) ------------------------------------------------------------
 
-  openContainer(p: Proc): ContainerFile {
-    const c = new Container(this.ids.next('container'));
-    this.containers.push(c);
-    c.files = 1;
-    const f = new ContainerFile(p, c);
-    p.fds.push(f);
-    this.changes.touchContainer(c);
-    return f;
-  }
-
-  adopt(p: Proc, from: ContainerFile): ContainerFile {
-    const f = new ContainerFile(p, from.container);
-    from.container.files++;
-    p.fds.push(f);
-    this.changes.touchContainer(from.container);
-    return f;
-  }
-
-  getApiVersion(): Res {
-    return ok('VFIO_API_VERSION is 0 (§4.1)');
-  }
-
-  checkExtension(ext: number): Res {
-    // §4.1: answered by the sPAPR driver, before any cross-mm check; never an error
-    if (ext === 2) return { ret: 1, explain: 'VFIO_SPAPR_TCE_IOMMU (v1) is supported (§4.1)' };
-    if (ext === 7) return { ret: 1, explain: 'VFIO_SPAPR_TCE_v2_IOMMU is supported since 4.2 (§4.1)' };
-    if (ext === 5)
-      return {
-        ret: this.eeh ? 1 : 0,
-        explain: `VFIO_EEH: the host has EEH ${this.eeh ? 'enabled' : 'disabled'} (§4.1)`,
-      };
-    return ok(`extension ${ext} is not offered by the sPAPR TCE driver (§4.1)`);
-  }
-
-  setIommu(caller: Proc, c: Container, type: number): Res {
-    // §3 item 2
-    if (c.groups.length === 0)
-      return fail('EINVAL', 'VFIO_SET_IOMMU: the container has no group yet (§3 item 2)');
-    if (c.driver)
-      return fail('EINVAL', 'VFIO_SET_IOMMU: the container already has an IOMMU driver (§3 item 2)');
-    // only drivers answering CHECK_EXTENSION(type) > 0 are tried; the sPAPR driver's open then accepts
-    // only types 2 and 7 (so VFIO_EEH = 5 on an EEH host reaches open and fails there with EINVAL)
-    if (this.checkExtension(type).ret <= 0)
-      return fail('ENODEV', `VFIO_SET_IOMMU: no IOMMU driver claims type ${type} (§3 item 2)`);
-    if (type !== 2 && type !== 7)
-      return fail(
-        'EINVAL',
-        `VFIO_SET_IOMMU: the sPAPR driver answers CHECK_EXTENSION(${type}) but its open accepts only types 2 and 7 (§3 item 2)`,
-      );
-    c.driver = 'spapr';
-    c.v2 = type === 7;
-    this.changes.touchContainer(c);
-    // attach every group already in the container, in list order (newest first)
-    const done: Group[] = [];
-    for (const g of [...c.groups]) {
-      const r = tceIommuAttachGroup(this, caller, c, g);
-      if (r.ret !== 0) {
-        for (const d of done) tceIommuDetachGroup(this, caller, c, d);
-        tceIommuRelease(this, caller, c);
-        return { ret: r.ret, explain: `VFIO_SET_IOMMU(${type}): attaching ${g.name} failed: ${r.explain}` };
-      }
-      done.push(g);
-    }
-    return ok(
-      `VFIO_SET_IOMMU(${type}): sPAPR TCE ${c.v2 ? 'v2' : 'v1'} driver attached to ${done.map((g) => g.name).join(', ')} (§3 item 2, §4.2)`,
-    );
-  }
-
   // ---- VFIO core: group fd (§3 items 3, 4) ------------------------------------------------------
-
-  openGroup(p: Proc, g: Group): GroupFile | Res<never> {
-    if (g.fdOpen) return fail('EBUSY', `open(/dev/vfio/${g.id}): the group is already open (§3)`);
-    g.fdOpen = true;
-    const f = new GroupFile(p, g);
-    p.fds.push(f);
-    this.changes.touchGroup(g);
-    return f;
-  }
-
-  groupStatus(g: Group): Res<{ flags: number }> {
-    const flags = 1 | (g.container !== null ? 2 : 0); // VIABLE | CONTAINER_SET
-    return ok(`group ${g.name} is viable${g.container !== null ? ' and in a container' : ''}`, { flags });
-  }
-
-  setContainer(caller: Proc, g: Group, cf: ContainerFile | null): Res {
-    if (!cf || !cf.open || cf.proc !== caller)
-      return fail(
-        'EBADF',
-        'VFIO_GROUP_SET_CONTAINER: the fd is not an open file of this process (§3 item 3)',
-      );
-    const c = cf.container;
-    if (g.container !== null)
-      return fail(
-        'EINVAL',
-        `VFIO_GROUP_SET_CONTAINER: ${g.name} is already in container ${g.container} (§3 item 3)`,
-      );
-    if (this.profile.ownershipTakenAt === 'set-container') {
-      // mainline: the IOMMU core claims DMA ownership now (§3 item 3, §7.1)
-      if (g.phb.model === 'IODA1' && g.kernelDma) {
-        return fail(
-          'EBUSY',
-          `VFIO_GROUP_SET_CONTAINER: ${g.name}'s kernel table still has DMA mappings, the platform refuses to give it up (§7.1) [derived]`,
-        );
-      }
-      g.owner = 'vfio';
-    }
-    g.container = c.id;
-    c.groups.unshift(g);
-    this.changes.touchGroup(g);
-    this.changes.touchContainer(c);
-    if (c.driver) {
-      const r = tceIommuAttachGroup(this, caller, c, g);
-      if (r.ret !== 0) {
-        c.groups.splice(c.groups.indexOf(g), 1);
-        g.container = null;
-        if (this.profile.ownershipTakenAt === 'set-container') g.owner = 'kernel';
-        return {
-          ret: r.ret,
-          explain: `VFIO_GROUP_SET_CONTAINER: the driver refused ${g.name}: ${r.explain}`,
-        };
-      }
-      return ok(
-        `VFIO_GROUP_SET_CONTAINER: ${g.name} joined container ${c.id} and was attached to its sPAPR driver (§3 item 3)`,
-      );
-    }
-    return ok(
-      `VFIO_GROUP_SET_CONTAINER: ${g.name} is in container ${c.id}${this.profile.ownershipTakenAt === 'set-container' ? '; the PE was taken from the host kernel (§7.1)' : ''} (§3 item 3)`,
-    );
-  }
-
-  unsetContainer(caller: Proc, g: Group): Res {
-    if (g.container === null)
-      return fail('EINVAL', `VFIO_GROUP_UNSET_CONTAINER: ${g.name} is not in a container (§3 item 4)`);
-    if (g.devicesOpen > 0)
-      return fail(
-        'EBUSY',
-        `VFIO_GROUP_UNSET_CONTAINER: ${g.devicesOpen} device fd(s) of ${g.name} are still open (§3 item 4)`,
-      );
-    const c = this.containerById(g.container);
-    this.detachFromContainer(caller, c, g);
-    return ok(
-      `VFIO_GROUP_UNSET_CONTAINER: ${g.name} left container ${c.id}${c.driver ? '' : '; it was the last group, the driver was released'} (§3 item 4, §4.13)`,
-    );
-  }
-
-  openDevice(p: Proc, g: Group, name: string | undefined): DeviceFile | Res<never> {
-    if (g.container === null || !this.containerById(g.container).driver) {
-      return fail('EINVAL', `VFIO_GROUP_GET_DEVICE_FD: ${g.name} has no container with an IOMMU driver (§3)`);
-    }
-    const dev = name ?? g.devices[0]!;
-    if (!g.devices.includes(dev))
-      return fail('ENODEV', `VFIO_GROUP_GET_DEVICE_FD: no device ${dev} in ${g.name}`);
-    g.devicesOpen++;
-    const f = new DeviceFile(p, g, dev);
-    p.fds.push(f);
-    this.changes.touchGroup(g);
-    return f;
-  }
-
-  /** close(2) of any fd; `caller` is the closing process (matters for 4.2 accounting) */
-  close(caller: Proc, f: Fd): void {
-    if (!f.open) return;
-    f.open = false;
-    if (f.kind === 'container') {
-      const c = f.container;
-      c.files--;
-      this.changes.touchContainer(c);
-      // §3 item 5: closing the fd only drops a reference while groups are attached
-      if (c.files === 0 && c.groups.length === 0) this.destroyContainer(c);
-    } else if (f.kind === 'group') {
-      f.group.fdOpen = false;
-      this.changes.touchGroup(f.group);
-      this.maybeDissolve(caller, f.group);
-    } else {
-      f.group.devicesOpen--;
-      this.changes.touchGroup(f.group);
-      this.maybeDissolve(caller, f.group);
-    }
-  }
-
-  /** the group leaves its container once neither its fd nor a device fd is open (§3 item 4) */
-  maybeDissolve(caller: Proc, g: Group): void {
-    if (g.fdOpen || g.devicesOpen > 0 || g.container === null) return;
-    const c = this.containerById(g.container);
-    this.detachFromContainer(caller, c, g);
-  }
-
-  detachFromContainer(caller: Proc, c: Container, g: Group): void {
-    if (c.driver) tceIommuDetachGroup(this, caller, c, g);
-    c.groups.splice(c.groups.indexOf(g), 1);
-    g.container = null;
-    if (this.profile.ownershipTakenAt === 'set-container') g.owner = 'kernel'; // core releases DMA ownership
-    this.changes.touchGroup(g);
-    this.changes.touchContainer(c);
-    if (c.groups.length === 0) {
-      if (c.driver) tceIommuRelease(this, caller, c);
-      if (c.files === 0) this.destroyContainer(c);
-    }
-  }
-
-  destroyContainer(c: Container): void {
-    c.dead = true;
-    this.changes.touchContainer(c);
-  }
 
   containerById(id: number): Container {
     const c = this.containers.find((x) => x.id === id);
@@ -476,7 +216,7 @@ export class Kernel {
       p.mm.regions = [];
       p.mm.alive = false;
     }
-    for (const f of [...p.fds]) this.close(p, f);
+    for (const f of [...p.fds]) closeFd(this, p, f);
     if (p.mm.alive) {
       p.mm.alive = false;
       // mainline: regions still in the mm now are the orphans of §4.9; mm teardown only warns about them

@@ -3,7 +3,7 @@
  * the sPAPR TCE driver forwards to it (kernel-model.md §4.12).
  */
 import { tceIommuIoctlMmCheck } from './spapr-tce.ts';
-import { Container, Kernel, Proc } from './kernel.ts';
+import type { Container, Kernel, Proc } from './kernel.ts';
 import { type Res, fail, hex, ok } from './result.ts';
 
 export function vfioSpaprIommuEehIoctl(

@@ -4,8 +4,8 @@
  * VFIO_IOMMU_SPAPR_TCE_CREATE / _REMOVE cases of tce_iommu_ioctl (kernel-model.md §4.10, §4.11, §8).
  */
 import { tceIommuIoctlMmCheck, tceIommuMmSet, windowsText } from './spapr-tce.ts';
-import { Container, Kernel, Proc } from './kernel.ts';
-import { Group } from './pci-ioda.ts';
+import type { Container, Kernel, Proc } from './kernel.ts';
+import type { Group } from './pci-ioda.ts';
 import { type Res, fail, hex, ok } from './result.ts';
 import { TceTable } from './tce-table.ts';
 import { accountLockedVm, accountingMm, decrementLockedVm } from './locked-vm.ts';

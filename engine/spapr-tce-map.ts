@@ -5,9 +5,9 @@
  */
 import { tceIommuFindTable, tceIommuIoctlMmCheck, windowsText } from './spapr-tce.ts';
 import { tceIommuCreateDefaultWindow } from './spapr-tce-ddw.ts';
-import { CHUNK_SIZE, TceTable } from './tce-table.ts';
-import { Container, Kernel, Proc } from './kernel.ts';
-import { Mm, Region } from './memory.ts';
+import { CHUNK_SIZE, type TceTable } from './tce-table.ts';
+import type { Container, Kernel, Proc } from './kernel.ts';
+import type { Mm, Region } from './memory.ts';
 import { type Res, fail, hex, ok } from './result.ts';
 import { iommuTceParamCheckFailed } from './iommu.ts';
 

@@ -6,8 +6,8 @@
  */
 import { tceIommuIoctlMmCheck, tceIommuMmSet } from './spapr-tce.ts';
 import { CHUNK_SIZE } from './tce-table.ts';
-import { Container, Kernel, Proc, USER_VA_LIMIT } from './kernel.ts';
-import { Region } from './memory.ts';
+import { USER_VA_LIMIT, type Container, type Kernel, type Proc } from './kernel.ts';
+import type { Region } from './memory.ts';
 import { type Res, fail, hex, ok } from './result.ts';
 import { accountLockedVm, decrementLockedVm } from './locked-vm.ts';
 import { mmIommuInsert, mmIommuPut, mmIommuRelease } from './iommu-api.ts';

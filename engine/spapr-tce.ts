@@ -5,8 +5,8 @@
  * §4.13). MAP/UNMAP are in spapr-tce-map.ts, windows in spapr-tce-ddw.ts, pre-registration in
  * spapr-tce-prereg.ts.
  */
-import { Container, Kernel, Proc } from './kernel.ts';
-import { Group } from './pci-ioda.ts';
+import type { Container, Kernel, Proc } from './kernel.ts';
+import type { Group } from './pci-ioda.ts';
 import { type Res, fail, hex, ok } from './result.ts';
 import { TceTable } from './tce-table.ts';
 import { accountLockedVm, accountingMm, decrementLockedVm } from './locked-vm.ts';
