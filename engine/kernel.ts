@@ -1,10 +1,22 @@
 /**
- * The emulated host kernel: processes and their fds, the VFIO core (container and group fds,
- * kernel-model.md §3) and the sPAPR TCE IOMMU driver v1/v2 (§4), with the era differences taken from
- * the profile (profile.ts). Everything is synchronous and deterministic.
+ * The emulated host: its tasks (struct task_struct with its mm and fd table), anonymous mmap/munmap
+ * (mm/mmap.c), page pins (mm/gup.c) and process exit (kernel/exit.c), plus the host-wide state every
+ * other kernel file works on (PHBs, groups, containers). The kernel's files each have their twin here:
  *
- * Results follow the kernel's convention: `ret` is what the ioctl handler returns (0, a positive value,
- * or -errno) and `explain` names the rule that decided it, with its section of kernel-model.md.
+ *   drivers/vfio/container.c                   vfio-container.ts
+ *   drivers/vfio/group.c                       vfio-group.ts
+ *   drivers/vfio/vfio_iommu_spapr_tce.c        spapr-tce.ts, spapr-tce-map.ts, spapr-tce-ddw.ts,
+ *                                              spapr-tce-prereg.ts
+ *   drivers/vfio/vfio_spapr_eeh.c              spapr-eeh.ts
+ *   arch/powerpc/mm/book3s64/iommu_api.c       iommu-api.ts
+ *   arch/powerpc/kernel/iommu.c                iommu.ts (struct iommu_table: tce-table.ts)
+ *   arch/powerpc/platforms/powernv/pci-ioda.c  pci-ioda.ts
+ *   .../powernv/pci-ioda-tce.c                 pci-ioda-tce.ts
+ *   mm/util.c (account_locked_vm)              locked-vm.ts
+ *
+ * A function that models a kernel function is its camelCase twin (tce_iommu_register_pages →
+ * tceIommuRegisterPages) and names it in its doc line. Era differences come from the profile (profile.ts).
+ * Everything is synchronous and deterministic. Results follow the kernel's convention (result.ts).
  */
 import { closeFd, type DeviceFile, type GroupFile } from './vfio-group.ts';
 import type { Container, ContainerFile } from './vfio-container.ts';

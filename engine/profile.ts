@@ -1,8 +1,9 @@
 /**
- * Kernel behaviour profiles (kernel-model.md §0.1). Every difference between the 4.2 driver and current
- * mainline that the engine models is decided here, as data, so the backends read `profile.x` instead of
- * comparing kernel names. Algorithms that differ wholesale (attach, register, unregister, release) are
- * selected by the small enums below and implemented side by side in container.ts / prereg.ts.
+ * Kernel behaviour profiles (kernel-model.md §0.1). Every difference between the eras that the engine
+ * models is decided here, as data, so the kernel files read `profile.x` instead of comparing kernel names.
+ * Algorithms that differ wholesale (attach, register, unregister) are selected by the small enums below
+ * and implemented side by side: attach in spapr-tce.ts (tce_iommu_attach_group), register and unregister
+ * in spapr-tce-prereg.ts (tce_iommu_register_pages, tce_iommu_unregister_pages).
  */
 import type { KernelName } from './api.ts';
 
@@ -24,9 +25,8 @@ export interface Profile {
 
   // §7.1 when the PE is taken from the host kernel.
   readonly ownershipTakenAt: 'driver-attach' | 'set-container';
-  // §4.2 / §7.3: 4.2 creates the default 32-bit window at attach; mainline defers it (def_window_pending).
-  readonly defaultWindow: 'at-attach' | 'lazy';
-  // §4.2 attach rules (which group/type combinations are refused, and with what).
+  // §4.2 attach rules (which group/type combinations are refused, and with what); with them the default
+  // 32-bit window: 4.2 creates it at attach, mainline defers it (def_window_pending, §7.3).
   readonly attachRules: '4.2' | 'mainline';
 
   // §4.6.2 / Q1 — misaligned IOVA: -EINVAL (4.2) or the +1 return of the OR'ed param-check macro.
@@ -55,13 +55,9 @@ export interface Profile {
   readonly platformAddressBits: number;
   // §4.10 / Q4 — mainline does not return the table charge when the platform create fails.
   readonly createLeaksChargeOnPlatformFailure: boolean;
-  // §4.10 — mainline records container->mm in CREATE/REMOVE/REGISTER; §4.11 REMOVE(0) while pending is a no-op.
-  readonly removeClearsBeforeUnset: boolean;
 
   // §4.12 — VFIO_EEH_PE_OP_INJECT_ERR (op 9) exists in mainline only.
   readonly eehInjectErr: boolean;
-  // §3 item 3 — SET_CONTAINER with an fd that is not a container: 4.2 EINVAL, mainline EBADFD.
-  readonly notAContainerErrno: 'EINVAL' | 'EBADFD';
 }
 
 export const PROFILE_4_2: Profile = {
@@ -72,7 +68,6 @@ export const PROFILE_4_2: Profile = {
   decrementClampsAtZero: true,
   crossMmEperm: false,
   ownershipTakenAt: 'driver-attach',
-  defaultWindow: 'at-attach',
   attachRules: '4.2',
   misalignedIovaRet: 'EINVAL',
   unmapChecksWholeRange: true,
@@ -86,9 +81,7 @@ export const PROFILE_4_2: Profile = {
   windowLimitedByRam: true,
   platformAddressBits: 60,
   createLeaksChargeOnPlatformFailure: false,
-  removeClearsBeforeUnset: false,
   eehInjectErr: false,
-  notAContainerErrno: 'EINVAL',
 };
 
 export const PROFILE_MAINLINE: Profile = {
@@ -99,7 +92,6 @@ export const PROFILE_MAINLINE: Profile = {
   decrementClampsAtZero: false,
   crossMmEperm: true,
   ownershipTakenAt: 'set-container',
-  defaultWindow: 'lazy',
   attachRules: 'mainline',
   misalignedIovaRet: 'PLUS_ONE',
   unmapChecksWholeRange: false,
@@ -113,9 +105,7 @@ export const PROFILE_MAINLINE: Profile = {
   windowLimitedByRam: false,
   platformAddressBits: 55,
   createLeaksChargeOnPlatformFailure: true,
-  removeClearsBeforeUnset: true,
   eehInjectErr: true,
-  notAContainerErrno: 'EBADFD',
 };
 
 export function profileFor(name: KernelName): Profile {
