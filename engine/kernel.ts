@@ -5,8 +5,9 @@
  *
  *   drivers/vfio/container.c                   vfio-container.ts
  *   drivers/vfio/group.c                       vfio-group.ts
- *   drivers/vfio/vfio_iommu_spapr_tce.c        spapr-tce.ts, spapr-tce-map.ts, spapr-tce-ddw.ts,
- *                                              spapr-tce-prereg.ts
+ *   drivers/vfio/vfio_iommu_spapr_tce.c        spapr-tce.ts (attach, enable, GET_INFO), spapr-tce-build.ts
+ *                                              (build, clear), spapr-tce-map.ts (MAP/UNMAP),
+ *                                              spapr-tce-ddw.ts (windows), spapr-tce-prereg.ts (REGISTER)
  *   drivers/vfio/vfio_spapr_eeh.c              spapr-eeh.ts
  *   arch/powerpc/mm/book3s64/iommu_api.c       iommu-api.ts
  *   arch/powerpc/kernel/iommu.c                iommu.ts (struct iommu_table: tce-table.ts)

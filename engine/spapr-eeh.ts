@@ -2,7 +2,7 @@
  * Models drivers/vfio/vfio_spapr_eeh.c: vfio_spapr_iommu_eeh_ioctl, the VFIO_EEH_PE_OP container ioctl
  * the sPAPR TCE driver forwards to it (kernel-model.md §4.12).
  */
-import { tceIommuIoctlMmCheck } from './spapr-tce.ts';
+import { tceIommuIoctlMmCheck } from './spapr-tce-build.ts';
 import type { Container, Kernel, Proc } from './kernel.ts';
 import { type Res, fail, hex, ok } from './result.ts';
 

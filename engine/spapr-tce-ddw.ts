@@ -3,14 +3,13 @@
  * tce_iommu_create_window, tce_iommu_create_default_window, tce_iommu_remove_window and the
  * VFIO_IOMMU_SPAPR_TCE_CREATE / _REMOVE cases of tce_iommu_ioctl (kernel-model.md §4.10, §4.11, §8).
  */
-import { tceIommuIoctlMmCheck, tceIommuMmSet, windowsText } from './spapr-tce.ts';
+import { tceIommuClearTable, tceIommuIoctlMmCheck, tceIommuMmSet, windowsText } from './spapr-tce-build.ts';
 import type { Container, Kernel, Proc } from './kernel.ts';
 import type { Group } from './pci-ioda.ts';
 import { type Res, fail, hex, ok } from './result.ts';
 import { TceTable } from './tce-table.ts';
 import { accountLockedVm, accountingMm, decrementLockedVm } from './locked-vm.ts';
 import { getTableSize, platformAcceptsLevels, tableGeometry, viewPages } from './pci-ioda-tce.ts';
-import { tceIommuClearTable } from './spapr-tce-map.ts';
 
 /** mainline: create the pending default window before MAP/UNMAP/CREATE (§4.6.1 step 5, Q7) */
 export function tceIommuCreateDefaultWindow(k: Kernel, caller: Proc, c: Container): Res | null {

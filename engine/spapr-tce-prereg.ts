@@ -4,14 +4,13 @@
  * _UNREGISTER_MEMORY cases of tce_iommu_ioctl (kernel-model.md §4.8, §4.9). The regions themselves live in
  * iommu-api.ts (arch/powerpc/mm/book3s64/iommu_api.c).
  */
-import { tceIommuIoctlMmCheck, tceIommuMmSet } from './spapr-tce.ts';
+import { regionMm, tceIommuIoctlMmCheck, tceIommuMmSet } from './spapr-tce-build.ts';
 import { CHUNK_SIZE } from './tce-table.ts';
 import { USER_VA_LIMIT, type Container, type Kernel, type Proc } from './kernel.ts';
 import type { Region } from './memory.ts';
 import { type Res, fail, hex, ok } from './result.ts';
 import { accountLockedVm, decrementLockedVm } from './locked-vm.ts';
 import { mmIommuInsert, mmIommuPut, mmIommuRelease } from './iommu-api.ts';
-import { regionMm } from './spapr-tce-map.ts';
 
 const U64 = (1n << 64n) - 1n;
 

@@ -5,14 +5,14 @@
  * §4.13). MAP/UNMAP are in spapr-tce-map.ts, windows in spapr-tce-ddw.ts, pre-registration in
  * spapr-tce-prereg.ts.
  */
+import { tceIommuClearTable, tceIommuIoctlMmCheck, tceIommuMmSet } from './spapr-tce-build.ts';
+import { tceIommuCreateWindow, tceIommuFreeTable } from './spapr-tce-ddw.ts';
 import type { Container, Kernel, Proc } from './kernel.ts';
 import type { Group } from './pci-ioda.ts';
 import { type Res, fail, hex, ok } from './result.ts';
 import { TceTable } from './tce-table.ts';
 import { accountLockedVm, accountingMm, decrementLockedVm } from './locked-vm.ts';
 import { mmIommuPut } from './iommu-api.ts';
-import { tceIommuClearTable } from './spapr-tce-map.ts';
-import { tceIommuCreateWindow, tceIommuFreeTable } from './spapr-tce-ddw.ts';
 import { viewPages } from './pci-ioda-tce.ts';
 
 export function tceIommuAttachGroup(k: Kernel, caller: Proc, c: Container, g: Group): Res {
@@ -164,29 +164,6 @@ export function tceIommuRelease(k: Kernel, caller: Proc, c: Container): void {
   k.changes.touchContainer(c);
 }
 
-/** §3 item 7: mainline refuses ioctls from another mm once the container has one */
-export function tceIommuIoctlMmCheck(k: Kernel, caller: Proc, c: Container): Res<never> | null {
-  if (k.profile.crossMmEperm && c.mm && c.mm !== caller.mm) {
-    return fail(
-      'EPERM',
-      `the container belongs to pid ${c.mm.pid}'s mm; ioctls from pid ${caller.pid} are refused (§3 item 7)`,
-    );
-  }
-  return null;
-}
-
-/** tce_iommu_mm_set (mainline): record container->mm, EPERM if another mm is recorded */
-export function tceIommuMmSet(k: Kernel, caller: Proc, c: Container): Res<never> | null {
-  if (k.profile.accountTo !== 'container') return null;
-  if (c.mm)
-    return c.mm === caller.mm
-      ? null
-      : fail('EPERM', `the container already belongs to pid ${c.mm.pid}'s mm (§1.3)`);
-  c.mm = caller.mm;
-  k.changes.touchContainer(c);
-  return null;
-}
-
 export function tceIommuIoctlGetInfo(
   k: Kernel,
   caller: Proc,
@@ -261,24 +238,6 @@ export function tceIommuDisable(k: Kernel, caller: Proc, c: Container): Res {
   c.lockedPages = 0;
   k.changes.touchContainer(c);
   return ok(`VFIO_IOMMU_DISABLE: ${pages} pages un-charged; existing TCEs and their pins stay (§4.5, Q11)`);
-}
-
-/** tce_iommu_find_table: slot 0 then slot 1, first window containing the entry (§4.6.1 step 6) */
-export function tceIommuFindTable(c: Container, iova: bigint): { slot: number; t: TceTable } | null {
-  for (let s = 0; s < 2; s++) {
-    const t = c.tables[s];
-    if (!t) continue;
-    const entry = iova >> BigInt(t.pageShift);
-    if (entry >= BigInt(t.offset) && entry < BigInt(t.offset) + BigInt(t.size)) return { slot: s, t };
-  }
-  return null;
-}
-
-export function windowsText(c: Container): string {
-  const w = c.tables
-    .map((t, s) => (t ? `slot ${s} ${hex(t.startAddr)}..${hex(t.startAddr + t.windowSize - 1n)}` : null))
-    .filter(Boolean);
-  return w.length ? w.join(', ') : 'no window';
 }
 
 /** a request the sPAPR driver does not know: ENOTTY, after mainline's cross-mm check (§3 items 6, 7) */
