@@ -19,6 +19,7 @@
  * tceIommuRegisterPages) and names it in its doc line. Era differences come from the profile (profile.ts).
  * Everything is synchronous and deterministic. Results follow the kernel's convention (result.ts).
  */
+import type { ChunkMeter, TceTable } from './tce-table.ts';
 import { closeFd, type DeviceFile, type GroupFile } from './vfio-group.ts';
 import type { Container, ContainerFile } from './vfio-container.ts';
 import { Changes } from './changes.ts';
@@ -90,6 +91,8 @@ export class Kernel {
   readonly pinCounts = new Map<number, number>();
   private nextPhys = PHYS_BASE;
   readonly ids: KernelOptions['ids'];
+  /** charges TCE table chunks to the run's memory budget; every table the kernel creates gets it */
+  readonly meter: ChunkMeter | undefined;
 
   constructor(o: KernelOptions) {
     this.profile = o.profile;

@@ -105,6 +105,7 @@ export function tceIommuCreateWindow(
     tablePages,
     viewPages: vp,
     borrowed: false,
+    meter: k.meter,
   });
   c.tables[slot] = t;
   for (const a of c.attached) a.programmed[slot] = t.id;

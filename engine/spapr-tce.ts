@@ -62,6 +62,7 @@ export function tceIommuAttachGroup(k: Kernel, caller: Proc, c: Container, g: Gr
         tablePages: 0,
         viewPages: vp,
         borrowed: true,
+        meter: k.meter,
       });
       g.borrowed = t;
       g.owner = 'vfio';
