@@ -18,8 +18,9 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 const layers = {
   // the typed IPC contract, wire and command ids: every layer uses it, so it uses nothing but valibot
   common: { allow: [], packages: ['valibot'] },
-  // the emulated kernel: pure TypeScript (tsconfig.engine.json has no Node or DOM types either)
-  engine: { allow: [], types: ['common'], packages: ['valibot', '@valibot/to-json-schema'] },
+  // the emulated kernel: pure TypeScript (tsconfig.engine.json has no Node or DOM types either); common/
+  // is pure too (plain data, types and valibot schemas)
+  engine: { allow: ['common'], packages: ['valibot', '@valibot/to-json-schema'] },
   // compiles scenarios and runs them in the QuickJS sandbox against the engine
   runner: {
     allow: ['engine', 'common'],

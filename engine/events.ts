@@ -6,21 +6,14 @@
  *
  * Everything here is plain JSON-safe data except bigint fields, which the JSON writers encode as strings.
  */
+import type { Contributor } from '../common/contributors.ts';
 import type { RegionInfo, WindowInfo } from './api.ts';
 
-/** locked_vm of one process split by contributor (product.md §5, kernel-model.md §5.1), in system pages. */
-export interface LockedVmBreakdown {
-  /** v1 VFIO_IOMMU_ENABLE charges (tce32_size >> PAGE_SHIFT per enabled container). */
-  v1Enable: number;
-  /** v2 pre-registered regions (entries of each region, charged once when created). */
-  regions: number;
-  /** TCE tables of VFIO-created windows (get_table_size >> PAGE_SHIFT; mainline: includes the view). */
-  tables: number;
-  /** 4.2 only: separately charged userspace views (it_userspace), also of borrowed IODA1 tables. */
-  views: number;
-  /** Charges the emulated kernel never returns (mainline TCE_CREATE failure, §4.10 / Q4). */
-  leaked: number;
-}
+/**
+ * locked_vm of one process split by contributor (product.md §5, kernel-model.md §5.1), in system pages: one
+ * number per row of common/contributors.ts.
+ */
+export type LockedVmBreakdown = Record<Contributor, number>;
 
 /** One contiguous run of TCE slots written by one event. Values are linear in the slot index. */
 export interface TceRun {

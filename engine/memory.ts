@@ -7,6 +7,7 @@
  * host physical addresses are allocated below 2^50, so they are exact in doubles. The scenario API's
  * bigint values are converted at the facade.
  */
+import { CONTRIBUTOR_KEYS, type Contributor } from '../common/contributors.ts';
 import type { LockedVmBreakdown } from './events.ts';
 import type { Profile } from './profile.ts';
 
@@ -21,10 +22,10 @@ export interface Extent {
   hugetlb: boolean;
 }
 
-export type Contributor = keyof LockedVmBreakdown;
+export type { Contributor };
 
 export function emptyBreakdown(): LockedVmBreakdown {
-  return { v1Enable: 0, regions: 0, tables: 0, views: 0, leaked: 0 };
+  return Object.fromEntries(CONTRIBUTOR_KEYS.map((k) => [k, 0])) as LockedVmBreakdown;
 }
 
 /** A pre-registered region of one mm (§1.4). */
@@ -190,8 +191,8 @@ export class Mm {
       rest -= t;
     };
     take(what);
-    for (const k of ['leaked', 'views', 'tables', 'regions', 'v1Enable'] as Contributor[])
-      if (rest > 0) take(k);
+    // what is left comes off the other contributors, top of the stack first
+    for (const k of [...CONTRIBUTOR_KEYS].reverse()) if (rest > 0) take(k);
     if (rest > 0) this.breakdown[what] -= rest; // mainline underflow: visible as a negative contributor
   }
 

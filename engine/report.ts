@@ -4,6 +4,7 @@
  * explanation, the state at the chosen step, and the event log.
  */
 import { formatRet } from './errno.ts';
+import { CONTRIBUTORS } from '../common/contributors.ts';
 import type { LockedVmBreakdown, RunEvent } from './events.ts';
 import type { WorldState } from './state.ts';
 
@@ -46,12 +47,7 @@ function bytesOf(pages: number, pageSize: number): string {
 }
 
 function breakdownText(b: LockedVmBreakdown): string {
-  const parts: string[] = [];
-  if (b.v1Enable) parts.push(`v1 ENABLE ${b.v1Enable}`);
-  if (b.regions) parts.push(`pre-registered regions ${b.regions}`);
-  if (b.tables) parts.push(`TCE tables ${b.tables}`);
-  if (b.views) parts.push(`userspace views ${b.views}`);
-  if (b.leaked) parts.push(`never returned ${b.leaked}`);
+  const parts = CONTRIBUTORS.filter((c) => b[c.key]).map((c) => `${c.label} ${b[c.key]}`);
   return parts.join(', ') || 'nothing';
 }
 

@@ -8,6 +8,7 @@
  * step).
  */
 import * as v from 'valibot';
+import { CONTRIBUTOR_KEYS, type Contributor } from '../common/contributors.ts';
 import type { RunEvent } from './events.ts';
 import { captureState, type Run, type WindowState, type WorldState } from './state.ts';
 
@@ -32,13 +33,9 @@ const signed = v.pipe(
 );
 const name = v.pipe(v.string(), v.maxLength(256));
 
-const breakdown = v.strictObject({
-  v1Enable: signed,
-  regions: signed,
-  tables: signed,
-  views: signed,
-  leaked: signed,
-});
+const breakdown = v.strictObject(
+  Object.fromEntries(CONTRIBUTOR_KEYS.map((k) => [k, signed])) as Record<Contributor, typeof signed>,
+);
 
 const run = v.strictObject({
   start: count,

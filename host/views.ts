@@ -8,7 +8,8 @@
  */
 import type { EntryRow, EventRow, LockedVmSeries, StateView, WindowRow } from '../common/contract.ts';
 import { formatRet } from '../engine/errno.ts';
-import type { LockedVmBreakdown, RunEvent } from '../engine/events.ts';
+import { CONTRIBUTOR_KEYS } from '../common/contributors.ts';
+import type { RunEvent } from '../engine/events.ts';
 import { regionOf, validEntries, type Entry, type WindowState, type WorldState } from '../engine/state.ts';
 
 export const hex = (v: bigint | number | string): string =>
@@ -199,7 +200,8 @@ export function toEntryRow(s: WorldState, pid: number | null, e: Entry): EntryRo
   };
 }
 
-export const CONTRIBUTORS: (keyof LockedVmBreakdown)[] = ['v1Enable', 'regions', 'tables', 'views', 'leaked'];
+/** the contributors in stacking order (common/contributors.ts) */
+export const CONTRIBUTORS = CONTRIBUTOR_KEYS;
 
 /**
  * locked_vm of one process over the run: one point per event that reports it, stacked by contributor,

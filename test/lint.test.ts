@@ -48,8 +48,8 @@ describe('layering (eslint.config.js)', () => {
     ],
     [
       'engine/x.ts',
-      "import { requests } from '../common/contract.ts';\nexport const x = requests;\n",
-      'engine/ may import only types from common/',
+      "import { EngineHost } from '../host/engine-host.ts';\nexport const x = EngineHost;\n",
+      'engine/ may not import host/',
     ],
     [
       'server/x.ts',
