@@ -3,9 +3,17 @@
  * (exit code 64) with a one-line reason; nothing is guessed.
  */
 import type { KernelName } from '../engine/api.ts';
+import {
+  EXPORT_C_EXIT,
+  EXPORT_C_HELP,
+  EXPORT_C_SYNOPSIS,
+  parseExportCArgs,
+  type ExportCArgs,
+} from './export-c.ts';
 
 export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|mainline|both] [--json] [--snapshot <out.json>] [--report <out.md>] [--timeout <seconds>]
        dmawb diff <a.snapshot.json> <b.snapshot.json>
+${EXPORT_C_SYNOPSIS}
        dmawb --help | --version
 
   run <scenario.ts>     run a scenario file in the sandbox against the emulated kernel
@@ -19,10 +27,12 @@ export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|mainline|both
 
   diff <a> <b>          print what changed from snapshot a to snapshot b (files written by --snapshot
                         or the workbench's Export snapshot)
+${EXPORT_C_HELP}
 
 exit codes: 0 completed, all expectations passed; 1 completed, an expectation failed;
             2 could not complete (compile error, exception, time or memory budget); 64 usage error
 diff:       0 no differences; 1 differences; 2 a file cannot be read or is not a valid snapshot; 64 usage error
+${EXPORT_C_EXIT}
 `;
 
 export interface RunArgs {
@@ -40,9 +50,10 @@ export type Parsed =
   | { kind: 'version' }
   | { kind: 'run'; args: RunArgs }
   | { kind: 'diff'; a: string; b: string }
+  | { kind: 'export-c'; args: ExportCArgs }
   | { kind: 'usage'; message: string };
 
-const VALUE_FLAGS = new Set(['--kernel', '--snapshot', '--report', '--timeout']);
+const VALUE_FLAGS = new Set(['--kernel', '--snapshot', '--report', '--timeout', '--out']);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const dashDash = argv.indexOf('--');
@@ -97,6 +108,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
     if (positional.length > 3) return usage(`unexpected argument '${positional[3]}'`);
     return { kind: 'diff', a: positional[1]!, b: positional[2]! };
   }
+  if (positional[0] === 'export-c') return parseExportCArgs(positional, values, json);
+  if (values.has('--out')) return usage('--out is an option of export-c');
   if (positional[0] !== 'run') return usage(`unknown command '${positional[0]}'`);
   if (positional.length < 2) return usage('missing scenario file');
   if (positional.length > 2) return usage(`unexpected argument '${positional[2]}'`);

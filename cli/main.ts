@@ -31,6 +31,7 @@ import {
 import { captureState } from '../engine/state.ts';
 import { runScenario, type RunResult } from '../runner/run.ts';
 import { USAGE, parseArgs, type RunArgs } from './args.ts';
+import { exportCCommand } from './export-c.ts';
 import { writeFileAtomic } from './files.ts';
 import { eventLine, runDocument, summaryText, where } from './output.ts';
 import { runSandboxed } from './sandboxed.ts';
@@ -62,6 +63,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return runSandboxed(parsed.args, io);
     case 'diff':
       return diff(parsed.a, parsed.b, io);
+    case 'export-c':
+      return exportCCommand(parsed.args, io, await version());
   }
 }
 

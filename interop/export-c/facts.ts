@@ -13,7 +13,13 @@ export interface KernelView {
   ramSize: bigint;
   eeh: boolean;
   phbs: readonly { id: number; model: string; tce32Start: bigint; tce32Size: bigint; pgsizes: bigint }[];
-  groups: readonly { id: number; name: string; phb: { id: number }; devices: readonly string[]; kernelDma: boolean }[];
+  groups: readonly {
+    id: number;
+    name: string;
+    phb: { id: number };
+    devices: readonly string[];
+    kernelDma: boolean;
+  }[];
   procs: readonly { pid: number }[];
 }
 

@@ -92,6 +92,34 @@ const C_ERRNOS = new Set([
   'EOPNOTSUPP',
 ]);
 
+/**
+ * The sPAPR TCE table structures are powerpc's own uAPI (asm/kvm.h): elsewhere — a CI machine compiling
+ * the program to check it — the program declares the same layout itself so that it still compiles.
+ */
+const KVM_PPC_TYPES = [
+  '#if defined(__powerpc__) || defined(__powerpc64__)',
+  'typedef struct kvm_create_spapr_tce spapr_tce_t;',
+  'typedef struct kvm_create_spapr_tce_64 spapr_tce_64_t;',
+  '#else',
+  '/* not a POWER build: the powerpc layout of the two table structures, for compiling only */',
+  'typedef struct {',
+  '\tuint64_t liobn;',
+  '\tuint32_t window_size;',
+  '} spapr_tce_t;',
+  'typedef struct {',
+  '\tuint64_t liobn;',
+  '\tuint32_t page_shift;',
+  '\tuint32_t flags;',
+  '\tuint64_t offset; /* in IOMMU pages */',
+  '\tuint64_t size; /* in IOMMU pages */',
+  '} spapr_tce_64_t;',
+  '#undef KVM_CREATE_SPAPR_TCE',
+  '#undef KVM_CREATE_SPAPR_TCE_64',
+  '#define KVM_CREATE_SPAPR_TCE _IOW(KVMIO, 0xa8, spapr_tce_t)',
+  '#define KVM_CREATE_SPAPR_TCE_64 _IOW(KVMIO, 0xa8, spapr_tce_64_t)',
+  '#endif',
+];
+
 // ---- C text helpers -----------------------------------------------------------------------------------
 
 /** a C string literal (UTF-8 kept; quotes, backslashes, control characters and '?' escaped) */
@@ -261,7 +289,9 @@ class Generator {
       (e) => e.op === 'VFIO_IOMMU_SPAPR_TCE_CREATE' && this.hostOfPid.get(e.pid ?? -1) === hi,
     );
     if (h.kernel === '4.2' && creates) {
-      const t = this.test(`${label}: ${sizeText(h.ramSize)} of RAM (4.2 refuses DDW windows larger than RAM)`);
+      const t = this.test(
+        `${label}: ${sizeText(h.ramSize)} of RAM (4.2 refuses DDW windows larger than RAM)`,
+      );
       tests.push(t);
       lines.push(
         `{`,
@@ -288,17 +318,22 @@ class Generator {
       const why = `a real host has one PHB model; ${label} mixes ${models.join(' and ')}`;
       const t = this.test(`${label}: PHBs of one model (${first})`);
       tests.push(t);
-      lines.push(`tap_skip(${t.n}, ${cString(why + ': every call on a group of another model is skipped')});`);
+      lines.push(
+        `tap_skip(${t.n}, ${cString(why + ': every call on a group of another model is skipped')});`,
+      );
       for (const g of h.groups) {
         const phb = h.phbs.find((p) => p.id === g.phb);
-        if (phb && phb.model !== first) this.taintedGroups.set(g.id, `${why} (group ${g.name} is ${phb.model})`);
+        if (phb && phb.model !== first)
+          this.taintedGroups.set(g.id, `${why} (group ${g.name} is ${phb.model})`);
       }
     }
     for (const g of h.groups) {
       if (!g.kernelDma) continue;
       const t = this.test(`${label}: IOMMU group ${g.name} still has host kernel DMA mappings`);
       tests.push(t);
-      lines.push(`tap_skip(${t.n}, "emulated-only knob: a program cannot set up the host kernel's own DMA mappings");`);
+      lines.push(
+        `tap_skip(${t.n}, "emulated-only knob: a program cannot set up the host kernel's own DMA mappings");`,
+      );
     }
     this.hostTests.push({ host: hi, lines, tests });
   }
@@ -366,7 +401,11 @@ class Generator {
         break;
       default: {
         const s = this.newStep(e, p.index, p.host);
-        this.skip(s, `${this.at(e)}${e.kind} ${e.op ?? ''}`, `the exporter does not know events of kind '${e.kind}'`);
+        this.skip(
+          s,
+          `${this.at(e)}${e.kind} ${e.op ?? ''}`,
+          `the exporter does not know events of kind '${e.kind}'`,
+        );
       }
     }
     this.lockedVmElsewhere(e, p);
@@ -493,7 +532,10 @@ class Generator {
         }
         if (path === '/dev/kvm') {
           this.usesKvm = true;
-          s.body.push(`if (kvm_fd < 0)`, `\tkvm_fd = open_or_bail("/dev/kvm", ${cString(this.at(e) + 'KVM')});`);
+          s.body.push(
+            `if (kvm_fd < 0)`,
+            `\tkvm_fd = open_or_bail("/dev/kvm", ${cString(this.at(e) + 'KVM')});`,
+          );
           return;
         }
         const m = /^\/dev\/vfio\/(\d+)$/.exec(path);
@@ -505,7 +547,9 @@ class Generator {
         const g = this.groups[gi]!;
         // the emulated open fails only when the group is already open (EBUSY, kernel-model.md §3)
         const failed = !(e.explain ?? '').startsWith('group ');
-        const t = this.test(`${this.at(e)}open(/dev/vfio/<group ${gi + 1}: ${g.name}>) = ${failed ? '-16 EBUSY' : '0'}`);
+        const t = this.test(
+          `${this.at(e)}open(/dev/vfio/<group ${gi + 1}: ${g.name}>) = ${failed ? '-16 EBUSY' : '0'}`,
+        );
         s.tests.push(t);
         const taint = this.taintedGroups.get(g.id);
         if (taint) {
@@ -536,7 +580,9 @@ class Generator {
       case 'exit': {
         const s = this.newStep(e, -1, p.host);
         p.alive = false;
-        s.comment.push('The child exits: the kernel tears its mm down and closes its fds (kernel-model.md §5.6).');
+        s.comment.push(
+          'The child exits: the kernel tears its mm down and closes its fds (kernel-model.md §5.6).',
+        );
         s.body.push(`end_proc(${p.index});`);
         return;
       }
@@ -694,7 +740,11 @@ class Generator {
       }
       case 'VFIO_SET_IOMMU': {
         const type = num(a.type, 'type');
-        return { text: `${op}(${type})`, lines: [`long r = xioctl_val(${fd}, VFIO_SET_IOMMU, ${type});`], fields: none };
+        return {
+          text: `${op}(${type})`,
+          lines: [`long r = xioctl_val(${fd}, VFIO_SET_IOMMU, ${type});`],
+          fields: none,
+        };
       }
       case 'VFIO_GROUP_GET_STATUS':
         return {
@@ -717,7 +767,11 @@ class Generator {
         };
       }
       case 'VFIO_GROUP_UNSET_CONTAINER':
-        return { text: op, lines: [`long r = xioctl(${fd}, VFIO_GROUP_UNSET_CONTAINER, NULL);`], fields: none };
+        return {
+          text: op,
+          lines: [`long r = xioctl(${fd}, VFIO_GROUP_UNSET_CONTAINER, NULL);`],
+          fields: none,
+        };
       case 'VFIO_GROUP_GET_DEVICE_FD': {
         const name = String(a.name ?? '');
         const gi = this.groupIndex.get(e.fd!.id)!;
@@ -748,8 +802,16 @@ class Generator {
             const ddw = (o.ddw ?? {}) as Record<string, unknown>;
             return [
               { name: 'flags', got: 'a.i.flags', want: big(o.flags ?? 0, 'flags') },
-              { name: 'dma32_window_start', got: 'a.i.dma32_window_start', want: big(o.dma32WindowStart ?? 0, 'start') },
-              { name: 'dma32_window_size', got: 'a.i.dma32_window_size', want: big(o.dma32WindowSize ?? 0, 'size') },
+              {
+                name: 'dma32_window_start',
+                got: 'a.i.dma32_window_start',
+                want: big(o.dma32WindowStart ?? 0, 'start'),
+              },
+              {
+                name: 'dma32_window_size',
+                got: 'a.i.dma32_window_size',
+                want: big(o.dma32WindowSize ?? 0, 'size'),
+              },
               { name: 'ddw.pgsizes', got: 'a.i.ddw.pgsizes', want: big(ddw.pgsizes ?? 0, 'pgsizes') },
               {
                 name: 'ddw.max_dynamic_windows_supported',
@@ -843,7 +905,9 @@ class Generator {
             ],
             op,
           ),
-          fields: (o) => [{ name: 'start_addr', got: 'a.c.start_addr', want: big(o.startAddr ?? 0, 'startAddr') }],
+          fields: (o) => [
+            { name: 'start_addr', got: 'a.c.start_addr', want: big(o.startAddr ?? 0, 'startAddr') },
+          ],
         };
       }
       case 'VFIO_IOMMU_SPAPR_TCE_REMOVE': {
@@ -902,7 +966,11 @@ class Generator {
       };
     return {
       text: `ioctl(${request})`,
-      lines: [`unsigned char raw[256];`, `memset(raw, 0, sizeof raw);`, `long r = xioctl(${fd}, ${expr}, raw);`],
+      lines: [
+        `unsigned char raw[256];`,
+        `memset(raw, 0, sizeof raw);`,
+        `long r = xioctl(${fd}, ${expr}, raw);`,
+      ],
       fields: none,
     };
   }
@@ -917,8 +985,15 @@ class Generator {
     const out = e.out ?? {};
     const newFd = (kind: string, v: string) => {
       const id = out[kind] ?? a[kind] ?? e.seq;
-      const h = this.handle(kind, typeof id === 'object' && id !== null ? ((id as { id?: unknown }).id ?? e.seq) : id)!;
-      return [`${h} = ${v} >= 0 ? (int)${v} : -1;`, `if (r > 0)`, `\tr = 0; /* the new fd: the emulated host reports 0 */`];
+      const h = this.handle(
+        kind,
+        typeof id === 'object' && id !== null ? ((id as { id?: unknown }).id ?? e.seq) : id,
+      )!;
+      return [
+        `${h} = r >= 0 ? (int)(${v}) : -1;`,
+        `if (r > 0)`,
+        `\tr = 0; /* the new fd: the emulated host reports 0 */`,
+      ];
     };
     const groupFd = (v: unknown) => {
       const gi = this.groupIndex.get(num(v, 'group'));
@@ -947,7 +1022,11 @@ class Generator {
           };
         case 'KVM_CHECK_EXTENSION': {
           const cap = num(a.cap, 'cap');
-          return { text: `${op}(${cap})`, lines: [`long r = xioctl_val(${fd}, KVM_CHECK_EXTENSION, ${cap});`], fields: none };
+          return {
+            text: `${op}(${cap})`,
+            lines: [`long r = xioctl_val(${fd}, KVM_CHECK_EXTENSION, ${cap});`],
+            fields: none,
+          };
         }
         case 'KVM_ENABLE_CAP': {
           const hcall = num(a.hcall, 'hcall');
@@ -987,7 +1066,7 @@ class Generator {
           return {
             text: `${op}(liobn ${hex(num(a.liobn, 'liobn'))}, window_size ${hex(big(a.windowSize, 'windowSize'))})`,
             lines: [
-              `struct kvm_create_spapr_tce t;`,
+              `spapr_tce_t t;`,
               `memset(&t, 0, sizeof t);`,
               `t.liobn = ${hex(num(a.liobn, 'liobn'))};`,
               `t.window_size = ${hex(big(a.windowSize, 'windowSize'))};`,
@@ -1000,7 +1079,7 @@ class Generator {
           return {
             text: `${op}(liobn ${hex(num(a.liobn, 'liobn'))}, page_shift ${num(a.pageShift, 'pageShift')}, offset ${hex(big(a.offset, 'offset'))}, size ${hex(big(a.size, 'size'))})`,
             lines: [
-              `struct kvm_create_spapr_tce_64 t;`,
+              `spapr_tce_64_t t;`,
               `memset(&t, 0, sizeof t);`,
               `t.liobn = ${hex(num(a.liobn, 'liobn'))};`,
               `t.page_shift = ${num(a.pageShift, 'pageShift')};`,
@@ -1072,7 +1151,9 @@ class Generator {
     const v = big(a.addr, 'addr');
     const size = big(a.size, 'size');
     const t = this.addr(p, v, size);
-    result.desc = tapText(`${this.at(e)}${op}(${t.note.startsWith('outside') ? hex(v) : t.note}, ${hex(size)}) = ${retText(ret, e.errno)}`);
+    result.desc = tapText(
+      `${this.at(e)}${op}(${t.note.startsWith('outside') ? hex(v) : t.note}, ${hex(size)}) = ${retText(ret, e.errno)}`,
+    );
     s.body.push(
       `/* mlock'ed pages count in locked_vm (VmLck) like VFIO's charges (kernel-model.md §13.10.3) */`,
       `long r = ${op}((void *)(uintptr_t)${t.expr}, ${u64(size)}) ? -errno : 0;`,
@@ -1190,6 +1271,7 @@ class Generator {
         ...(this.usesKvm ? ['linux/kvm.h'] : []),
       ].map((h) => `#include <${h}>`),
       '',
+      ...(this.usesKvm ? KVM_PPC_TYPES : []),
       '#ifndef MAP_HUGE_SHIFT',
       '#define MAP_HUGE_SHIFT 26',
       '#endif',
@@ -1237,12 +1319,16 @@ class Generator {
     for (const h of this.hostTests) {
       o.push(`static void host_${h.host + 1}(void)`, '{', ...h.lines.map((l) => '\t' + l), '}', '');
     }
-    o.push('/* ---- the steps: one function per recorded event, in the scenario\'s order ----------------------- */', '');
+    o.push(
+      "/* ---- the steps: one function per recorded event, in the scenario's order ----------------------- */",
+      '',
+    );
     for (const n of this.preNotes.length ? [] : []) o.push(n);
     for (const s of this.steps) {
       o.push('/*', ...s.comment.map((c) => ` * ${cComment(c)}`), ' */');
       o.push(`static void step_${s.index + 1}(void)`, '{', ...s.body.map((l) => '\t' + l), '}');
-      if (s.after.length) o.push(`static void after_${s.index + 1}(void)`, '{', ...s.after.map((l) => '\t' + l), '}');
+      if (s.after.length)
+        o.push(`static void after_${s.index + 1}(void)`, '{', ...s.after.map((l) => '\t' + l), '}');
       for (const n of s.notes) o.push(`/* ${cComment(n)} */`);
       o.push('');
     }
@@ -1288,7 +1374,9 @@ class Generator {
   }
 
   private allTests(): Test[] {
-    return [...this.hostTests.flatMap((h) => h.tests), ...this.steps.flatMap((s) => s.tests)].sort((a, b) => a.n - b.n);
+    return [...this.hostTests.flatMap((h) => h.tests), ...this.steps.flatMap((s) => s.tests)].sort(
+      (a, b) => a.n - b.n,
+    );
   }
 }
 
