@@ -12,6 +12,7 @@ export const MENU_COMMANDS = {
   'export.snapshot': 'Export Snapshot…',
   'export.report': 'Export Report…',
   'export.csv': 'Export Window as CSV…',
+  'export.c': 'Export as C Program…',
   'run.start': 'Run',
   'run.stop': 'Stop',
   'kernel.4.2': 'Kernel 4.2',

@@ -111,6 +111,8 @@ export const requests = {
   'export.snapshot': v.strictObject({ source: id, seq, includeEvents: v.boolean() }),
   'export.report': v.strictObject({ source: id, seq }),
   'export.csv': v.strictObject({ ...windowRef.entries }),
+  /** the scenario as a C program for a real host (scenario-api.md §4.3): runs it (queued), then writes it */
+  'export.c': v.strictObject({ source: text, filename: name, kernel }),
   /** desktop: save dialog + atomic write; nothing is overwritten unless the user chose the file */
   'file.saveAs': v.strictObject({
     suggestedName: v.pipe(v.string(), v.maxLength(200)),
@@ -292,6 +294,7 @@ export interface Responses {
   'export.snapshot': { suggestedName: string; text: string };
   'export.report': { suggestedName: string; text: string };
   'export.csv': { suggestedName: string; text: string };
+  'export.c': { suggestedName: string; text: string };
   'file.saveAs': { path: string } | { cancelled: true };
   'file.open': { name: string; text: string } | { cancelled: true };
   'snapshot.import': { source: string; seq: number; kernel: string; scenario: string; events: number };

@@ -18,6 +18,7 @@ export const ENGINE_CHANNELS = [
   'export.snapshot',
   'export.report',
   'export.csv',
+  'export.c',
   'snapshot.import',
   'inspect.compare',
   'run.compare',

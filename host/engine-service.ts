@@ -38,6 +38,7 @@ import {
   type WindowState,
   type WorldState,
 } from '../engine/state.ts';
+import { exportC, ExportError } from '../interop/export-c/index.ts';
 import { runScenario } from '../runner/run.ts';
 import { CANCEL_SLOTS, cancelSlotOf, type EngineChannel } from './engine-channels.ts';
 import { SourceError, SourceStore, type RunSource, type Source } from './sources.ts';
@@ -241,6 +242,17 @@ export class EngineService {
         },
       };
     },
+    'export.c': (r) => {
+      // queued like run.compare: the scenario runs once more, behind the runs started so far
+      const job = this.queue
+        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        .then(() => this.exportProgram(r));
+      this.queue = job.then(
+        () => undefined,
+        () => undefined,
+      );
+      return job;
+    },
     'run.compare': (r) => {
       // behind every run started so far, and ahead of any started later: runs execute one at a time
       const job = this.queue
@@ -269,6 +281,42 @@ export class EngineService {
       runs[kernel] = r;
     }
     return compareProfiles(filename, runs);
+  }
+
+  /** export.c: the scenario as a C program for a real host (interop/export-c, scenario-api.md §4.3) */
+  private async exportProgram(r: {
+    source: string;
+    filename: string;
+    kernel: ProfileName;
+  }): Promise<Responses['export.c']> {
+    let x;
+    try {
+      x = await exportC({
+        source: r.source,
+        filename: r.filename,
+        kernel: r.kernel,
+        generator: `${this.opts.appName ?? 'dma-workbench'} ${this.opts.appVersion ?? '0.0.0'}`,
+        ...(this.opts.runner !== undefined ? { runner: this.opts.runner } : {}),
+        ...(this.opts.timeoutMs !== undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
+        ...(this.opts.memoryLimitBytes !== undefined ? { memoryLimitBytes: this.opts.memoryLimitBytes } : {}),
+        ...(this.opts.maxEvents !== undefined ? { maxEvents: this.opts.maxEvents } : {}),
+      });
+    } catch (e) {
+      if (e instanceof ExportError) throw new ServiceError(`${r.filename}: cannot export: ${e.message}`);
+      throw e;
+    }
+    if (!x.ok) {
+      const at = x.error.line != null ? `:${x.error.line}:${x.error.column ?? 0}` : '';
+      throw new ServiceError(
+        `${r.filename}${at}: ${x.error.message} (the scenario did not complete, so there is no program to export)`,
+      );
+    }
+    const stem =
+      (r.filename.split(/[\\/]/).pop() ?? 'scenario')
+        .replace(/\.ts$/, '')
+        .replace(/[^A-Za-z0-9._-]+/g, '_')
+        .slice(0, 80) || 'scenario';
+    return { suggestedName: `${stem}-${r.kernel}.c`, text: x.text };
   }
 
   private flagOf(source: string): Int32Array {

@@ -32,6 +32,7 @@ export function buildMenu(opts: {
         cmd('export.snapshot', 'CmdOrCtrl+E'),
         cmd('export.report'),
         cmd('export.csv'),
+        cmd('export.c'),
         { type: 'separator' },
         opts.isMac ? { role: 'close' } : { role: 'quit' },
       ],

@@ -16,7 +16,11 @@ export interface ExportCOptions {
   filename: string;
   kernel: KernelName;
   timeoutMs?: number;
+  memoryLimitBytes?: number;
+  maxEvents?: number;
   generator?: string;
+  /** the scenario runner (default: runScenario; the workbench's tests wrap it) */
+  runner?: typeof runScenario;
 }
 
 export type ExportCResult =
@@ -24,11 +28,13 @@ export type ExportCResult =
   | { ok: false; error: RunError };
 
 export async function exportC(opts: ExportCOptions): Promise<ExportCResult> {
-  const r = await runScenario({
+  const r = await (opts.runner ?? runScenario)({
     source: opts.source,
     filename: opts.filename,
     kernel: opts.kernel,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.memoryLimitBytes !== undefined ? { memoryLimitBytes: opts.memoryLimitBytes } : {}),
+    ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
   });
   if (r.error) return { ok: false, error: r.error };
   const text = generateC({

@@ -570,6 +570,11 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
       ok({ suggestedName: `${source}-seq${seq}.md`, text: `# Report\n\nseq ${seq}\n` }),
     'export.csv': ({ source, seq, slot }) =>
       ok({ suggestedName: `${source}-seq${seq}-slot${slot}.csv`, text: 'index,iova,value\n' }),
+    'export.c': ({ filename, kernel }) =>
+      ok({
+        suggestedName: `${filename.replace(/\.ts$/, '')}-${kernel}.c`,
+        text: `/* ${filename} as a program for a real POWER host (fake) */\nint main(void) { return 0; }\n`,
+      }),
     'file.saveAs': ({ suggestedName, text }) => {
       if ((opts.mode ?? 'browser') === 'browser') return fail('file.saveAs: not available in browser mode');
       saved.push({ suggestedName, text });

@@ -44,6 +44,7 @@ const SLOW = new Set<string>([
   'export.snapshot',
   'export.report',
   'export.csv',
+  'export.c',
   'snapshot.import',
   'file.saveAs',
   'file.open',

@@ -2,7 +2,7 @@
  * The app's commands. Ids are stable: the menu, shortcuts, palette and tests depend on them.
  */
 import { defineCommands } from './commands';
-import { exportKind, importSnapshot, saveText } from './transfer';
+import { exportCProgram, exportKind, importSnapshot, saveText } from './transfer';
 import { call, errorMessage, tryCall } from '../bridge/api';
 import { useAppStore } from '../stores/app';
 import { useNoticesStore } from '../stores/notices';
@@ -249,6 +249,14 @@ export function registerAppCommands(): () => void {
       category: 'File',
       enabled: () => hasSource() && !!insp.window,
       run: () => exportKind('csv'),
+    },
+    {
+      id: 'export-c',
+      aliases: ['export.c'],
+      title: 'Export as C program… (the scenario for a real host)',
+      category: 'File',
+      enabled: () => !!ws.current,
+      run: () => exportCProgram(),
     },
     {
       id: 'import-snapshot',

@@ -10,6 +10,7 @@ import { useRunStore } from '../stores/run';
 import { useSelectionStore } from '../stores/selection';
 import { useSettingsStore } from '../stores/settings';
 import { useInspectorStore } from '../stores/inspector';
+import { useWorkspaceStore } from '../stores/workspace';
 
 export const IMPORT_LIMIT = 64 * 1024 * 1024;
 
@@ -72,6 +73,37 @@ export async function exportKind(kind: ExportKind): Promise<string | null> {
       file = await call('export.csv', { source, seq, container: w.container, slot: w.slot as 0 | 1 });
     }
     const where = await saveText(file.suggestedName, file.text, MIME[kind]);
+    if (where)
+      notices.push(
+        'info',
+        where === 'download' ? `Downloaded ${file.suggestedName}` : `Saved ${where}`,
+        'export',
+      );
+    return where;
+  } catch (e) {
+    notices.push('error', `Export failed: ${errorMessage(e)}`, 'export');
+    return null;
+  }
+}
+
+/**
+ * Export as C program (scenario-api.md §4.3): the open scenario, run once more under the selected kernel
+ * profile by the engine, as a program that replays it on a real host. Saved like the other exports.
+ */
+export async function exportCProgram(): Promise<string | null> {
+  const buf = useWorkspaceStore().current;
+  const notices = useNoticesStore();
+  if (!buf) {
+    notices.push('info', 'Open a scenario to export it as a C program.', 'export');
+    return null;
+  }
+  try {
+    const file = await call('export.c', {
+      source: buf.text,
+      filename: buf.name,
+      kernel: useSettingsStore().kernel,
+    });
+    const where = await saveText(file.suggestedName, file.text, 'text/x-c');
     if (where)
       notices.push(
         'info',

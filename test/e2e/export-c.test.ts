@@ -1,0 +1,75 @@
+/**
+ * Export as C program in real Chromium against browser mode: the toolbar's "C program" button downloads
+ * the open scenario as a C program for a real host (scenario-api.md §4.3). Screenshot in
+ * test-results/screenshots/. Skips with a message where /usr/bin/chromium is missing.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  chromiumMissing,
+  launchChromium,
+  openApp,
+  ROOT,
+  screenshot,
+  startServe,
+  type Served,
+} from './harness';
+
+const missing = chromiumMissing();
+
+if (missing) {
+  console.warn(`browser end-to-end tests: ${missing}`);
+  describe('Export as C program in Chromium (browser mode)', () => {
+    it.skip(`skipped: ${missing}`, () => {});
+  });
+} else {
+  describe('Export as C program in Chromium (browser mode)', () => {
+    let served: Served;
+    let browser: Browser;
+    let page: Page;
+    const errors: string[] = [];
+
+    beforeAll(async () => {
+      served = await startServe();
+      browser = await launchChromium();
+      const context = await browser.newContext({
+        viewport: { width: 1440, height: 900 },
+        acceptDownloads: true,
+      });
+      page = await context.newPage();
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+      });
+      await openApp(page, served.url);
+    }, 240_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await served?.stop();
+    });
+
+    it('downloads the open scenario as a C program under the selected kernel profile', async () => {
+      await page.click('[data-testid="scenario-list"] >> text=qemu-v1');
+      await page.waitForFunction(() => window.dmawbUi!.state().openFile === 'qemu-v1.ts');
+      await page.selectOption('[data-testid="kernel-select"]', '4.2');
+      const button = page.locator('[data-testid="export-c"]');
+      expect(await button.isDisabled()).toBe(false);
+      const download = page.waitForEvent('download');
+      await button.click();
+      const d = await download;
+      expect(d.suggestedFilename()).toBe('qemu-v1-4.2.c');
+      const path = join(ROOT, 'test-results', d.suggestedFilename());
+      await d.saveAs(path);
+      const text = readFileSync(path, 'utf8');
+      expect(text).toMatch(/^\/\*\n \* qemu-v1\.ts as a program for a real POWER host/);
+      expect(text).toContain('4.2 profile');
+      expect(text).toContain('VFIO_IOMMU_ENABLE');
+      await expect.poll(() => page.locator('text=Downloaded qemu-v1-4.2.c').count()).toBeGreaterThan(0);
+      await screenshot(page, '10-export-c');
+      expect(errors).toEqual([]);
+    });
+  });
+}
