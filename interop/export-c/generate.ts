@@ -218,6 +218,8 @@ interface Proc {
   containers: Set<number>;
   /** open device fds by device name: the C variable */
   devices: Map<string, string>;
+  /** kvm-vfio device fds, newest last (their close() names no VM) */
+  kvmDevices: string[];
 }
 
 interface Mapping {
@@ -421,6 +423,7 @@ class Generator {
       alive: true,
       containers: new Set(),
       devices: new Map(),
+      kvmDevices: [],
     };
     this.procs.set(p.pid, p);
     this.procList.push(p);
@@ -596,6 +599,10 @@ class Generator {
           const gi = this.groupIndex.get(num(a.group, 'close group'));
           if (gi === undefined) throw new ExportError(`event ${e.seq}: close of an unknown group`);
           s.body.push(`if (group_fd[${gi}] >= 0)`, `\tclose(group_fd[${gi}]);`, `group_fd[${gi}] = -1;`);
+        } else if (a.device === 'kvm-vfio') {
+          const v = p.kvmDevices.pop();
+          if (v) s.body.push(`if (${v} >= 0)`, `\tclose(${v});`, `${v} = -1;`);
+          else s.body.push(`/* no kvm-vfio device fd is open here: nothing to close */`);
         } else if (a.device !== undefined) {
           const v = p.devices.get(String(a.device));
           if (v) {
@@ -976,19 +983,18 @@ class Generator {
   }
 
   /**
-   * KVM ioctls through <linux/kvm.h> (scenario-api.md §2.1.5). New handles (VM, TCE table, kvm-vfio
-   * device) become C variables; the emulated host reports 0 for a call that returns a new fd.
+   * KVM ioctls through <linux/kvm.h> (scenario-api.md §2.1.5). New handles become C variables named as
+   * the events name them: a VM by its id (fd type 'vm'), its kvm-vfio device by the VM's id (fd type
+   * 'kvm-device'), a TCE table by its LIOBN (SET_SPAPR_TCE and close() name it so). The emulated host
+   * reports 0 for a call that returns a new fd.
    */
   private kvmCall(e: ExportEvent, p: Proc, op: string, a: Record<string, unknown>, fd: string) {
     this.usesKvm = true;
     const none = () => [];
-    const out = e.out ?? {};
-    const newFd = (kind: string, v: string) => {
-      const id = out[kind] ?? a[kind] ?? e.seq;
-      const h = this.handle(
-        kind,
-        typeof id === 'object' && id !== null ? ((id as { id?: unknown }).id ?? e.seq) : id,
-      )!;
+    const newFd = (kind: string, id: unknown, v: string) => {
+      const h = this.handle(kind, id);
+      if (!h) throw new ExportError(`${op} names no ${kind}`);
+      if (kind === 'kvm-device') p.kvmDevices.push(h);
       return [
         `${h} = r >= 0 ? (int)(${v}) : -1;`,
         `if (r > 0)`,
@@ -1016,7 +1022,7 @@ class Generator {
               `if (kvm_fd < 0)`,
               `\tkvm_fd = open_or_bail("/dev/kvm", "KVM");`,
               `long r = xioctl_val(kvm_fd, KVM_CREATE_VM, 0);`,
-              ...newFd('vm', 'r'),
+              ...newFd('vm', e.fd?.id, 'r'),
             ],
             fields: none,
           };
@@ -1030,7 +1036,7 @@ class Generator {
         }
         case 'KVM_ENABLE_CAP': {
           const hcall = num(a.hcall, 'hcall');
-          const on = a.enable === false || a.enable === 0 ? 0 : 1;
+          const on = a.enable === false || a.enable === 0 || a.enable === '0' ? 0 : 1;
           return {
             text: `${op}(KVM_CAP_PPC_ENABLE_HCALL, ${hex(hcall)}, ${on})`,
             lines: [
@@ -1071,7 +1077,7 @@ class Generator {
               `t.liobn = ${hex(num(a.liobn, 'liobn'))};`,
               `t.window_size = ${hex(big(a.windowSize, 'windowSize'))};`,
               `long r = xioctl(${fd}, KVM_CREATE_SPAPR_TCE, &t);`,
-              ...newFd('table', 'r'),
+              ...newFd('liobn', a.liobn, 'r'),
             ],
             fields: none,
           };
@@ -1087,7 +1093,7 @@ class Generator {
               `t.offset = ${u64(big(a.offset, 'offset'))};`,
               `t.size = ${u64(big(a.size, 'size'))};`,
               `long r = xioctl(${fd}, KVM_CREATE_SPAPR_TCE_64, &t);`,
-              ...newFd('table', 'r'),
+              ...newFd('liobn', a.liobn, 'r'),
             ],
             fields: none,
           };
@@ -1099,7 +1105,7 @@ class Generator {
               `memset(&c, 0, sizeof c);`,
               `c.type = KVM_DEV_TYPE_VFIO;`,
               `long r = xioctl(${fd}, KVM_CREATE_DEVICE, &c);`,
-              ...newFd('device', 'c.fd'),
+              ...newFd('kvm-device', e.fd?.id, 'c.fd'),
             ],
             fields: none,
           };
@@ -1111,9 +1117,9 @@ class Generator {
             fields: none,
           };
         case 'KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE': {
-          const table = this.handle('table', a.table);
+          const table = this.handle('liobn', a.liobn);
           return {
-            text: `${op}(group ${String(a.group)}, table ${String(a.table)})`,
+            text: `${op}(group ${String(a.group)}, liobn ${hex(num(a.liobn, 'liobn'))})`,
             lines: [
               `struct kvm_vfio_spapr_tce t;`,
               `t.groupfd = ${groupFd(a.group)};`,
@@ -1166,8 +1172,13 @@ class Generator {
   private hcall(e: ExportEvent, p: Proc): void {
     const s = this.newStep(e, p.index, p.host);
     const a = e.args ?? {};
+    const show = (k: string, v: unknown): string =>
+      Array.isArray(v)
+        ? `${k} [${v.length} entries]`
+        : `${k} ${typeof v === 'bigint' || (typeof v === 'number' && k !== 'npages') ? hex(v) : String(v)}`;
     const args = Object.entries(a)
-      .map(([k, v]) => `${k} ${typeof v === 'bigint' ? hex(v) : String(v)}`)
+      .filter(([k]) => k !== 'hcall')
+      .map(([k, v]) => show(k, v))
       .join(', ');
     s.comment.push(
       `Hypercall ${e.op ?? ''}(${args}) -> ${e.name ?? e.ret}, handled by ${e.handledBy ?? '?'} in the emulator.`,
@@ -1175,7 +1186,7 @@ class Generator {
     );
     this.skip(
       s,
-      `${this.at(e)}${e.op ?? 'hcall'} = ${e.name ?? e.ret} (handled by ${e.handledBy ?? '?'})`,
+      `${this.at(e)}${e.op ?? 'hcall'}(${args}) = ${e.name ?? e.ret} (handled by ${e.handledBy ?? '?'})`,
       e.handledBy === 'qemu' && e.ret !== 9999
         ? "QEMU's handling of a hypercall is the VMM's action, not a host call"
         : "a hypercall is the guest's action: a host program cannot issue it",

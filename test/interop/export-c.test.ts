@@ -205,17 +205,17 @@ describe('export-c: what a real host cannot do is a skipped test with its reason
       args: { addr: 0x7fff00000000n, size: 1n << 30n, prot: 'rw', hugepage: 'no' },
       lockedVm: { 100: 0 },
     },
+    // the shapes engine/kvm records: a VM by its id, its kvm-vfio device by the VM's id, tables by LIOBN
     {
       seq: 3,
       line: 3,
       kind: 'ioctl',
       pid: 100,
       op: 'KVM_CREATE_VM',
-      fd: { type: 'kvm', id: 0 },
-      args: {},
+      fd: { type: 'kvm', id: 1 },
+      args: { type: 0 },
       ret: 0,
       errno: null,
-      out: { vm: 1 },
       lockedVm: { 100: 0 },
     },
     {
@@ -237,7 +237,7 @@ describe('export-c: what a real host cannot do is a skipped test with its reason
       pid: 100,
       op: 'KVM_SET_USER_MEMORY_REGION',
       fd: { type: 'vm', id: 1 },
-      args: { slot: 0, guestPhysAddr: 0n, memorySize: 1n << 30n, userspaceAddr: 0x7fff00000000n },
+      args: { slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: 1n << 30n, userspaceAddr: 0x7fff00000000n },
       ret: 0,
       errno: null,
       lockedVm: { 100: 0 },
@@ -249,10 +249,10 @@ describe('export-c: what a real host cannot do is a skipped test with its reason
       pid: 100,
       op: 'KVM_CREATE_SPAPR_TCE_64',
       fd: { type: 'vm', id: 1 },
-      args: { liobn: 0x80000000, pageShift: 16, offset: 0n, size: 16384n },
+      args: { liobn: 0x80000000n, pageShift: 16, flags: 0, offset: 0n, size: 16384n },
       ret: 0,
       errno: null,
-      out: { table: 7 },
+      out: { liobn: 0x80000000, chargedPages: 2 },
       lockedVm: { 100: 2 },
     },
     {
@@ -262,7 +262,7 @@ describe('export-c: what a real host cannot do is a skipped test with its reason
       pid: 100,
       op: 'KVM_ENABLE_CAP',
       fd: { type: 'vm', id: 1 },
-      args: { hcall: 0x13c, enable: true },
+      args: { cap: 104, hcall: 0x13c, enable: 1 },
       ret: 0,
       errno: null,
       lockedVm: { 100: 2 },
@@ -274,10 +274,10 @@ describe('export-c: what a real host cannot do is a skipped test with its reason
       pid: 100,
       op: 'KVM_CREATE_DEVICE',
       fd: { type: 'vm', id: 1 },
-      args: {},
+      args: { type: 4 },
       ret: 0,
       errno: null,
-      out: { device: 3 },
+      out: { type: 'KVM_DEV_TYPE_VFIO' },
       lockedVm: { 100: 2 },
     },
     {
@@ -286,8 +286,8 @@ describe('export-c: what a real host cannot do is a skipped test with its reason
       kind: 'ioctl',
       pid: 100,
       op: 'KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE',
-      fd: { type: 'device', id: 3 },
-      args: { group: 1, table: 7 },
+      fd: { type: 'kvm-device', id: 1 },
+      args: { group: 1, liobn: 0x80000000 },
       ret: -22,
       errno: 'EINVAL',
       lockedVm: { 100: 2 },
@@ -327,11 +327,30 @@ describe('export-c: what a real host cannot do is a skipped test with its reason
       errno: null,
       lockedVm: { 100: 3 },
     },
-    { seq: 13, line: 13, kind: 'teleport', pid: 100, lockedVm: { 100: 3 } },
+    {
+      seq: 13,
+      line: 13,
+      kind: 'action',
+      pid: 100,
+      op: 'close',
+      args: { device: 'kvm-vfio' },
+      lockedVm: { 100: 3 },
+    },
+    {
+      seq: 14,
+      line: 14,
+      kind: 'action',
+      pid: 100,
+      op: 'close',
+      args: { liobn: 0x80000000 },
+      lockedVm: { 100: 1 },
+    },
+    { seq: 15, line: 15, kind: 'action', pid: 100, op: 'close', args: { vm: 1 }, lockedVm: { 100: 1 } },
+    { seq: 16, line: 16, kind: 'teleport', pid: 100, lockedVm: { 100: 1 } },
   ];
   const kvm = generateC({
     scenario: 'kvm.ts',
-    source: Array.from({ length: 13 }, (_, i) => `// line ${i + 1}`).join('\n'),
+    source: Array.from({ length: 16 }, (_, i) => `// line ${i + 1}`).join('\n'),
     kernel: 'mainline',
     events: kvmEvents,
     hosts: [host],
@@ -342,8 +361,17 @@ describe('export-c: what a real host cannot do is a skipped test with its reason
     expect(kvm).toContain('#include <linux/kvm.h>');
     expect(kvm).toContain('long r = xioctl_val(kvm_fd, KVM_CREATE_VM, 0);');
     expect(kvm).toContain('m.userspace_addr = ADDR(0, 0x0);');
+    expect(kvm).toContain('fd_vm_1 = r >= 0 ? (int)(r) : -1;');
     expect(kvm).toContain('long r = xioctl(fd_vm_1, KVM_CREATE_SPAPR_TCE_64, &t);');
-    expect(kvm).toContain('t.tablefd = fd_table_7;');
+    expect(kvm).toContain('fd_liobn_2147483648 = r >= 0 ? (int)(r) : -1;');
+    expect(kvm).toContain('fd_kvm_device_1 = r >= 0 ? (int)(c.fd) : -1;');
+    expect(kvm).toContain('long r = xioctl(fd_kvm_device_1, KVM_SET_DEVICE_ATTR, &d);');
+    expect(kvm).toContain('t.tablefd = fd_liobn_2147483648;');
+    // close() of the device, the table (by LIOBN) and the VM
+    for (const v of ['fd_kvm_device_1', 'fd_liobn_2147483648', 'fd_vm_1'])
+      expect(kvm).toContain(`\tclose(${v});`);
+    // the table's close refunds its charge: the locked_vm check runs in the parent after the step
+    expect(kvm).toMatch(/check_locked_vm\(\d+, child_pid\[0\], 1, 65536\);/);
     expect(kvm).toMatch(/check_call\(\d+, r, -EINVAL, NULL, 0\);/);
     expect(kvm).toContain('long r = mlock((void *)(uintptr_t)ADDR(0, 0x10000), 0x10000ULL) ? -errno : 0;');
   });
