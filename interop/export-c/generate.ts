@@ -549,7 +549,7 @@ class Generator {
         }
         const g = this.groups[gi]!;
         // the emulated open fails only when the group is already open (EBUSY, kernel-model.md §3)
-        const failed = !(e.explain ?? '').startsWith('group ');
+        const failed = e.explain !== `group ${g.name} opened`;
         const t = this.test(
           `${this.at(e)}open(/dev/vfio/<group ${gi + 1}: ${g.name}>) = ${failed ? '-16 EBUSY' : '0'}`,
         );

@@ -159,6 +159,22 @@ describe('export-c: what a real host cannot do is a skipped test with its reason
     expect(c).toMatch(/tap_skip\(\d+, "the scenario turned EEH off, a real host has it on"\);/);
   });
 
+  it('expects EBUSY where the emulated open of an already open group failed', async () => {
+    const c = await exportedSource(
+      [
+        'const host = createHost();',
+        'const G = host.addPhb().addGroup();',
+        'const p = host.spawn();',
+        'const q = host.spawn();',
+        'p.openGroup(G);',
+        'q.openGroup(G);',
+      ].join('\n'),
+    );
+    expect(c).toContain('"line 5: open(/dev/vfio/<group 1: domain0-pe0>) = 0"');
+    expect(c).toContain('"line 6: open(/dev/vfio/<group 1: domain0-pe0>) = -16 EBUSY"');
+    expect(c).toMatch(/check_call\(\d+, r, -EBUSY, NULL, 0\);/);
+  });
+
   it('checks the page size at run time and skips a host whose pages differ', async () => {
     const c = await exported('test/conformance/c22-mainline.ts', 'mainline');
     expect(c).toContain('if (sysconf(_SC_PAGESIZE) == 65536L) {');
