@@ -44,7 +44,18 @@ export interface EngineHostOptions {
   stopGraceMs?: number;
   /** let tests make the worker misbehave */
   testHooks?: boolean;
+  /** a run's time budget (default: the runner's, 30 s); see runGraceMs */
+  runTimeoutMs?: number;
+  /**
+   * A run still going this long after its budget is ended from outside: the sandbox stops a scenario
+   * between bytecodes and at host calls, but not inside one long built-in or engine call, so the worker
+   * is restarted and the run ends as a timeout without anyone pressing Stop (default 1,000 ms).
+   */
+  runGraceMs?: number;
 }
+
+/** the runner's default time budget (runner/sandbox.ts DEFAULT_TIMEOUT_MS) */
+const RUN_TIMEOUT_MS = 30_000;
 
 interface Pending {
   channel: EngineChannel;
@@ -64,6 +75,8 @@ export class EngineHost {
   private readonly unfinished = new Map<string, { rows: number; passed: number; failed: number }>();
   /** the run the worker is executing right now */
   private executing: string | null = null;
+  /** ends the executing run from outside once it is past its budget and the grace */
+  private watchdog: ReturnType<typeof setTimeout> | null = null;
   private readonly doneWaiters = new Map<string, Set<() => void>>();
   private disposed = false;
   private lastError: string | null = null;
@@ -103,6 +116,7 @@ export class EngineHost {
     const w = this.worker;
     this.worker = null;
     this.generation++;
+    this.clearWatchdog();
     this.failPending('the engine was shut down');
     if (w) await w.terminate();
   }
@@ -120,6 +134,7 @@ export class EngineHost {
       cancel: this.cancel,
       appVersion: this.opts.appVersion ?? '0.0.0',
       testHooks: !!this.opts.testHooks,
+      ...(this.opts.runTimeoutMs !== undefined ? { timeoutMs: this.opts.runTimeoutMs } : {}),
     };
     const w = this.opts.factory(data);
     this.worker = w;
@@ -173,6 +188,7 @@ export class EngineHost {
       }
       case 'run.begin':
         this.executing = m.source;
+        this.armWatchdog(m.source);
         return;
       case 'event':
         if (m.event === 'run.events') {
@@ -190,9 +206,33 @@ export class EngineHost {
     }
   }
 
+  private armWatchdog(source: string): void {
+    this.clearWatchdog();
+    const budget = this.opts.runTimeoutMs ?? RUN_TIMEOUT_MS;
+    const grace = this.opts.runGraceMs ?? 1000;
+    const gen = this.generation;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null;
+      if (this.disposed || gen !== this.generation || this.executing !== source) return;
+      this.restart(
+        `${source} ran past its time budget of ${budget / 1000} s (inside one long built-in or engine call, where the sandbox cannot stop it), so the engine worker was restarted`,
+        'timeout',
+      );
+    }, budget + grace);
+    this.watchdog.unref?.();
+  }
+
+  private clearWatchdog(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
+  }
+
   private finished(source: string): void {
     this.unfinished.delete(source);
-    if (this.executing === source) this.executing = null;
+    if (this.executing === source) {
+      this.executing = null;
+      this.clearWatchdog();
+    }
     const ws = this.doneWaiters.get(source);
     this.doneWaiters.delete(source);
     for (const f of ws ?? []) f();
@@ -237,21 +277,27 @@ export class EngineHost {
   }
 
   /** replaces the worker: errors for pending requests, run.done for unfinished runs, 'engine.restarted' */
-  private restart(reason: string, kind: 'crashed' | 'cancelled' = 'crashed'): void {
+  private restart(reason: string, kind: 'crashed' | 'cancelled' | 'timeout' = 'crashed'): void {
+    this.clearWatchdog();
     const old = this.worker;
     this.worker = null;
     this.generation++; // ignore anything the old worker still says
     if (old) void old.terminate();
     this.failPending(`${reason}. The request was not completed; your files are untouched.`);
     for (const [source, u] of [...this.unfinished]) {
-      const message = kind === 'cancelled' ? 'the run was stopped' : `the run ended because ${reason}`;
+      const message =
+        kind === 'cancelled'
+          ? 'the run was stopped'
+          : kind === 'timeout' && source === this.executing
+            ? `time budget exceeded: ${reason}`
+            : `the run ended because ${reason}`;
       this.emit('run.done', {
         source,
         ok: false,
         expectations: { passed: u.passed, failed: u.failed },
         events: u.rows,
         peakLockedVm: {},
-        error: { message, kind },
+        error: { message, kind: kind === 'timeout' && source !== this.executing ? 'crashed' : kind },
         durationMs: 0,
       });
       this.finished(source);

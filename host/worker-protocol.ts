@@ -13,6 +13,8 @@ export interface EngineWorkerData {
   appVersion: string;
   /** accept TestMessage (tests only) */
   testHooks: boolean;
+  /** a run's time budget (default: the runner's) */
+  timeoutMs?: number;
   /** only for the from-source bootstrap (host/worker-dev.mjs): the module to load */
   entry?: string;
 }

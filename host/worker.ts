@@ -19,6 +19,7 @@ const service = new EngineService({
   onRunBegin: (source) => post({ type: 'run.begin', source }),
   cancel: new Int32Array(data.cancel),
   appVersion: data.appVersion,
+  ...(data.timeoutMs !== undefined ? { timeoutMs: data.timeoutMs } : {}),
 });
 
 port.on('message', (m: HostMessage) => {
