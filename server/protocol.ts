@@ -25,8 +25,14 @@
  *   - Every payload is validated exactly as the desktop IPC validates it; error codes are those of the
  *     contract's Reply: 'invalid', 'unknown-channel', 'failed', 'unsupported'.
  *   - A frame that is not a JSON object with an integer id and a string channel gets a reply with
- *     `id: null` (or its id, if it had one) and code 'invalid'. Binary frames and frames larger than
- *     WS_MAX_MESSAGE_BYTES close the connection.
+ *     `id: null` (or its id, if it had one) and code 'invalid'; so does a frame larger than
+ *     WS_MAX_MESSAGE_BYTES (up to 16 MiB over it; beyond that the connection is closed with 1009 before the
+ *     frame is buffered). Binary frames close the connection (1003); a frame that breaks the WebSocket
+ *     protocol (invalid UTF-8, a reserved opcode, an unmasked frame) closes it with ws's code (1007,
+ *     1002). No frame takes the server down: every socket has an error handler.
+ *   - A client that stops reading gets no more than about 8 MiB queued: past that its 'run.events' frames
+ *     are held back, and the rows it missed are sent in order (fetched again from the engine) once it reads
+ *     again, followed by the run's 'run.done', which always arrives and always comes last.
  *   - Events go to every connected client: 'run.events', 'run.done', 'engine.restarted'. ('command.run' is
  *     desktop-only: there is no application menu in a browser.)
  *
