@@ -176,7 +176,10 @@ describe('malformed and oversized frames', () => {
       const reply = await rawSession(bytes);
       expect(reply, what).toMatch(/^HTTP\/1\.1 101/);
       // the server sent a close frame (opcode 8) with a protocol-error status (1002, 1007 or 1009)
-      expect(reply, what).toMatch(/\x88[\x02-\x7d]\x03[\xea\xef\xf1]/);
+      const body = Buffer.from(reply.slice(reply.indexOf('\r\n\r\n') + 4), 'latin1');
+      const close = body.indexOf(0x88);
+      expect(close, what).toBeGreaterThanOrEqual(0);
+      expect([1002, 1007, 1009], what).toContain(body.readUInt16BE(close + 2));
       await alive();
     }
     expect(logged.length).toBeGreaterThanOrEqual(cases.length);
