@@ -117,16 +117,67 @@ export async function atomicCreateFile(target: string, data: string | Uint8Array
   }
 }
 
-/** reads a text file, refusing files larger than `max` bytes before reading them */
-export async function readTextLimited(path: string, max: number): Promise<string> {
-  const st = await fs.stat(path);
-  if (!st.isFile()) throw new FileError(`${basename(path)} is not a file`);
-  if (st.size > max)
-    throw new FileError(`${basename(path)} is ${st.size} bytes, larger than the ${max}-byte limit`);
-  const buf = await fs.readFile(path);
-  if (buf.length > max)
-    throw new FileError(`${basename(path)} grew beyond the ${max}-byte limit while being read`);
-  return buf.toString('utf8');
+/** what a path is, for messages: "a symbolic link", "a device", … */
+function kindOf(st: {
+  isSymbolicLink(): boolean;
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}): string {
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+export interface ReadLimitedOptions {
+  /** refuse a symbolic link instead of reading what it points to (workspace files) */
+  noFollow?: boolean;
+}
+
+/**
+ * Reads a text file of at most `max` bytes. Only regular files: a device (/dev/zero), a pipe, a socket
+ * or a folder is refused before it is opened, and, with `noFollow`, so is a symbolic link. The size is
+ * checked on the open file and again while reading (a file that grows, or a /proc file that says 0), so
+ * no more than max + 1 bytes are ever read.
+ */
+export async function readTextLimited(
+  path: string,
+  max: number,
+  opts: ReadLimitedOptions = {},
+): Promise<string> {
+  const name = basename(path);
+  const pre = opts.noFollow ? await fs.lstat(path) : await fs.stat(path);
+  if (!pre.isFile()) throw new FileError(`${name} is ${kindOf(pre)}: only regular files can be read`);
+  const flags =
+    constants.O_RDONLY | (opts.noFollow ? (constants.O_NOFOLLOW ?? 0) : 0) | (constants.O_NONBLOCK ?? 0);
+  const fh = await fs.open(path, flags).catch((e: NodeJS.ErrnoException) => {
+    throw e.code === 'ELOOP'
+      ? new FileError(`${name} is a symbolic link: only regular files can be read`)
+      : e;
+  });
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new FileError(`${name} is ${kindOf(st)}: only regular files can be read`);
+    if (st.size > max) throw new FileError(`${name} is ${st.size} bytes, larger than the ${max}-byte limit`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, max + 1 - total));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > max) throw new FileError(`${name} grew beyond the ${max}-byte limit while being read`);
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
@@ -214,10 +265,14 @@ export class Workspace {
     return { folder: this.folder, files };
   }
 
+  /**
+   * The workspace is a boundary: a name is a plain file name in the folder (pathOf), and the file must be
+   * a regular file there, not a symbolic link out of it, a device or a pipe.
+   */
   async read(name: string): Promise<{ name: string; text: string }> {
     const p = this.pathOf(name);
     try {
-      return { name, text: await readTextLimited(p, MAX_SCENARIO_BYTES) };
+      return { name, text: await readTextLimited(p, MAX_SCENARIO_BYTES, { noFollow: true }) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
         throw new FileError(`${name} does not exist in the workspace`);
@@ -234,8 +289,22 @@ export class Workspace {
         `${name}: ${data.length} bytes is larger than the ${MAX_SCENARIO_BYTES}-byte limit`,
       );
     await fs.mkdir(this.folder, { recursive: true });
+    await this.checkReplaceable(p, name);
     await atomicWriteFile(p, data);
     return { name, bytes: data.length };
+  }
+
+  /** an existing target must be a regular file (a write never replaces a link, a device or a folder) */
+  private async checkReplaceable(p: string, name: string): Promise<void> {
+    let st;
+    try {
+      st = await fs.lstat(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    if (!st.isFile())
+      throw new FileError(`${name} is ${kindOf(st)}: the workspace writes only regular files`);
   }
 
   /** a new file; refuses to overwrite an existing one */
