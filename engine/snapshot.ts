@@ -367,6 +367,7 @@ export function parseSnapshot(text: string): Snapshot {
       return { ...w, startAddr: big(w.startAddr), size: big(w.size), runs };
     }),
   };
+  checkConsistency(state);
   const meta: SnapshotMeta = {
     appName: doc.app.name,
     appVersion: doc.app.version,
@@ -375,6 +376,83 @@ export function parseSnapshot(text: string): Snapshot {
     scenarioSha256: doc.scenario.sha256,
   };
   return doc.events ? { meta, state, events: doc.events as unknown as RunEvent[] } : { meta, state };
+}
+
+/**
+ * The checks after the schema (issue 12, item 5): a snapshot whose parts contradict each other is refused
+ * here, with the path of the first contradiction, instead of reaching the engine's views as an internal
+ * error later. Keys are unique, every reference resolves, sizes agree with entries and page sizes, and
+ * each process's locked_vm is the sum of its breakdown (engine/state.ts captures them that way).
+ */
+export function checkConsistency(s: WorldState): void {
+  const fail = (path: string, message: string): never => {
+    throw new SnapshotError(`snapshot: state.${path}: ${message}`);
+  };
+  const keys = <T>(
+    list: readonly T[],
+    what: string,
+    key: (x: T) => string | number,
+  ): Set<string | number> => {
+    const seen = new Set<string | number>();
+    list.forEach((x, i) => {
+      const k = key(x);
+      if (seen.has(k)) fail(`${what}.${i}`, `duplicate ${what} key ${JSON.stringify(k)}`);
+      seen.add(k);
+    });
+    return seen;
+  };
+  const hosts = keys(s.hosts, 'hosts', (h) => h.id);
+  const pids = keys(s.processes, 'processes', (p) => p.pid);
+  keys(s.regions, 'regions', (r) => r.id);
+  const groups = keys(s.groups, 'groups', (g) => g.id);
+  const containers = keys(s.containers, 'containers', (c) => c.id);
+  keys(s.windows, 'windows', (w) => `${w.container}:${w.slot}`);
+  keys(s.windows, 'windows', (w) => w.table);
+
+  s.processes.forEach((p, i) => {
+    if (!hosts.has(p.host)) fail(`processes.${i}.host`, `host ${p.host} is not in state.hosts`);
+    const b = p.breakdown;
+    const sum = b.v1Enable + b.regions + b.tables + b.views + b.leaked;
+    if (sum !== p.lockedVm)
+      fail(`processes.${i}`, `locked_vm ${p.lockedVm} is not the sum of its breakdown (${sum})`);
+  });
+  s.regions.forEach((r, i) => {
+    if (!pids.has(r.pid)) fail(`regions.${i}.pid`, `process ${r.pid} is not in state.processes`);
+    r.containers.forEach((c, j) => {
+      if (!containers.has(c))
+        fail(`regions.${i}.containers.${j}`, `container ${c} is not in state.containers`);
+    });
+    if (r.used > r.entries)
+      fail(`regions.${i}.used`, `${r.used} is more than the region's ${r.entries} entries`);
+  });
+  s.groups.forEach((g, i) => {
+    if (g.container !== null && !containers.has(g.container))
+      fail(`groups.${i}.container`, `container ${g.container} is not in state.containers`);
+  });
+  s.containers.forEach((c, i) => {
+    if (c.pid !== null && !pids.has(c.pid))
+      fail(`containers.${i}.pid`, `process ${c.pid} is not in state.processes`);
+    if (c.mm !== null && !pids.has(c.mm))
+      fail(`containers.${i}.mm`, `process ${c.mm} is not in state.processes`);
+    c.groups.forEach((g, j) => {
+      if (!groups.has(g)) fail(`containers.${i}.groups.${j}`, `group ${g} is not in state.groups`);
+    });
+  });
+  s.windows.forEach((w, i) => {
+    if (!containers.has(w.container))
+      fail(`windows.${i}.container`, `container ${w.container} is not in state.containers`);
+    const shift = BigInt(w.pageShift);
+    if (w.size !== BigInt(w.entries) << shift)
+      fail(
+        `windows.${i}.size`,
+        `0x${w.size.toString(16)} is not entries (${w.entries}) << pageShift (${w.pageShift})`,
+      );
+    if (w.startAddr !== BigInt(w.offset) << shift)
+      fail(
+        `windows.${i}.startAddr`,
+        `0x${w.startAddr.toString(16)} is not offset (${w.offset}) << pageShift (${w.pageShift})`,
+      );
+  });
 }
 
 // ------------------------------------------------------------------------------------------------
