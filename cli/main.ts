@@ -35,6 +35,7 @@ import { exportCCommand } from './export-c.ts';
 import { writeFileAtomic } from './files.ts';
 import { eventLine, runDocument, summaryText, where } from './output.ts';
 import { runSandboxed } from './sandboxed.ts';
+import { readTextLimited } from '../host/workspace.ts';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -234,12 +235,15 @@ async function diff(a: string, b: string, io: CliIo): Promise<number> {
   return EXIT.failed;
 }
 
-/** a file's text, refused when it is a directory or larger than `max` bytes */
+/**
+ * a file's text, refused when it is a directory or larger than `max` bytes; only regular files, read
+ * through a size-guarded loop (host/workspace.ts), so /dev/zero or a /proc file cannot fill the memory
+ */
 async function readLimited(file: string, max: number): Promise<string> {
   const st = await stat(file);
   if (st.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
   if (st.size > max) throw new Error(`it is larger than ${max / (1024 * 1024)} MiB`);
-  return readFile(file, 'utf8');
+  return readTextLimited(file, max);
 }
 
 function reportOf(r: RunResult<Session>, file: string, kernel: KernelName): string {

@@ -177,3 +177,14 @@ describe('budgets hold', () => {
     expect(out).toMatch(/could not complete \(memory\)/);
   });
 });
+
+describe('inputs read through a size guard', () => {
+  it('/dev/zero as a scenario or a snapshot is refused, not read until memory runs out', async () => {
+    const run = await cli('run', '/dev/zero');
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(/cannot read scenario file '\/dev\/zero': zero is a device/);
+    const diff = await cli('diff', '/dev/zero', '/dev/zero');
+    expect(diff.code).toBe(2);
+    expect(diff.err).toMatch(/cannot read snapshot file '\/dev\/zero': zero is a device/);
+  });
+});
