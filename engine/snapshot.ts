@@ -411,8 +411,7 @@ export function checkConsistency(s: WorldState): void {
 
   s.processes.forEach((p, i) => {
     if (!hosts.has(p.host)) fail(`processes.${i}.host`, `host ${p.host} is not in state.hosts`);
-    const b = p.breakdown;
-    const sum = b.v1Enable + b.regions + b.tables + b.views + b.leaked;
+    const sum = CONTRIBUTOR_KEYS.reduce((n, k) => n + p.breakdown[k], 0);
     if (sum !== p.lockedVm)
       fail(`processes.${i}`, `locked_vm ${p.lockedVm} is not the sum of its breakdown (${sum})`);
   });
