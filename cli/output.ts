@@ -4,7 +4,7 @@
  */
 import { formatRet } from '../engine/errno.ts';
 import type { RunEvent } from '../engine/events.ts';
-import { formatArgs } from '../engine/report.ts';
+import { formatArgs, hcallBy } from '../engine/report.ts';
 import type { RunError } from '../runner/run.ts';
 
 // ---- text ----
@@ -22,6 +22,18 @@ export function eventLine(e: RunEvent): string {
     case 'action': {
       const lv = e.lockedVm[String(e.pid)];
       return `${head} pid ${e.pid}  ${e.op}(${formatArgs(e.args)})${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
+    }
+    case 'syscall': {
+      const lv = e.lockedVm[String(e.pid)];
+      const line = `${head} pid ${e.pid}  ${e.op}(${formatArgs(e.args)}) = ${formatRet(e.ret, e.errno)}${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
+      return e.ret !== 0 ? `${line}\n${' '.repeat(head.length + 1)}  why: ${e.explain}` : line;
+    }
+    case 'hcall': {
+      // a hypercall names its LIOBN and who answered it: KVM (real or virtual mode) or QEMU (§13.7)
+      const lv = e.lockedVm[String(e.pid)];
+      const value = e.value !== undefined ? ` value 0x${e.value.toString(16)}` : '';
+      const line = `${head} pid ${e.pid}  guest ${e.op}(${formatArgs(e.args)}) = ${e.name} [${hcallBy(e)}]${value}${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
+      return e.ret !== 0 ? `${line}\n${' '.repeat(head.length + 1)}  why: ${e.explain}` : line;
     }
     case 'expect':
       return e.ok
@@ -134,6 +146,35 @@ export function jsonEvent(e: RunEvent): unknown {
         kind: e.kind,
         op: e.op,
         args: jsonValues(e.args),
+        lockedVm: e.lockedVm,
+        explain: e.explain,
+      };
+    case 'hcall':
+      return {
+        seq: e.seq,
+        line: e.line,
+        pid: e.pid,
+        kind: e.kind,
+        op: e.op,
+        args: jsonValues(e.args),
+        ret: e.ret,
+        name: e.name,
+        handledBy: e.handledBy,
+        ...(e.mode ? { mode: e.mode } : {}),
+        ...(e.value !== undefined ? { value: jsonBigint('value', e.value) } : {}),
+        lockedVm: e.lockedVm,
+        explain: e.explain,
+      };
+    case 'syscall':
+      return {
+        seq: e.seq,
+        line: e.line,
+        pid: e.pid,
+        kind: e.kind,
+        op: e.op,
+        args: jsonValues(e.args),
+        ret: e.ret,
+        errno: e.errno,
         lockedVm: e.lockedVm,
         explain: e.explain,
       };

@@ -37,7 +37,7 @@ const step = v.strictObject({ source: id, seq });
 export const EventRow = v.object({
   seq: count,
   line: v.optional(count),
-  kind: v.picklist(['ioctl', 'action', 'expect', 'log']),
+  kind: v.picklist(['ioctl', 'action', 'hcall', 'syscall', 'expect', 'log']),
   pid: v.optional(count),
   op: v.string(),
   /** decoded arguments, addresses and sizes in hex */

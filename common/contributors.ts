@@ -30,6 +30,16 @@ export const CONTRIBUTORS = [
     label: 'never returned',
     doc: 'charges the emulated kernel never returns (mainline TCE_CREATE failure, §4.10 / Q4)',
   },
+  {
+    key: 'kvmTables',
+    label: 'KVM TCE tables',
+    doc: "KVM in-kernel TCE tables (kvmppc_stt_pages each, §13.4.3), charged to the VM's mm; none in 4.2",
+  },
+  {
+    key: 'mlocked',
+    label: 'mlocked',
+    doc: 'VM_LOCKED pages (mlock, §13.10.3): counted again for memory that is also pre-registered',
+  },
 ] as const;
 
 export type Contributor = (typeof CONTRIBUTORS)[number]['key'];

@@ -6,6 +6,19 @@
  * into the scenario's QuickJS realm.
  */
 
+import type { KvmVmApi } from './kvm/api.ts';
+export type {
+  HcallCall,
+  HcallResult,
+  KvmHcallsApi,
+  KvmVfioDeviceApi,
+  KvmVmApi,
+  QemuSpaprApi,
+  QemuTceTableApi,
+  QemuVfioCall,
+  SpaprTceTableApi,
+} from './kvm/api.ts';
+
 export type KernelName = '4.2' | 'mainline';
 
 /** Addresses and sizes: bigint, or a JavaScript number when it is a safe integer (scenario-api.md §1). */
@@ -80,6 +93,12 @@ export interface ProcessApi {
   openGroup(group: IommuGroupApi): GroupFdApi;
   adopt(container: ContainerApi): ContainerApi;
   exit(): void;
+  /** open("/dev/kvm") + KVM_CREATE_VM(0): a KVM-HV VM bound to this process's mm (§2.1.2) */
+  openKvm(): KvmVmApi;
+  /** mlock(2): ret 0 / -errno (kernel-model.md §13.10.3) */
+  mlock(args: { addr: BigIntLike; size: BigIntLike }): IoctlResult;
+  /** munlock(2) */
+  munlock(args: { addr: BigIntLike; size: BigIntLike }): IoctlResult;
 }
 
 export interface IoctlResult<Out = undefined> {

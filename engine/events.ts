@@ -92,8 +92,8 @@ interface EventBase {
 export interface IoctlEvent extends EventBase {
   kind: 'ioctl';
   pid: number;
-  /** the fd the ioctl was issued on */
-  fd: { type: 'container' | 'group'; id: number };
+  /** the fd the ioctl was issued on (kvm: /dev/kvm, vm: a VM fd, kvm-device: the VM's kvm-vfio device) */
+  fd: { type: 'container' | 'group' | 'kvm' | 'vm' | 'kvm-device'; id: number };
   op: string;
   /** decoded arguments as passed (bigint for addresses and sizes) */
   args: Record<string, bigint | number | string | boolean>;
@@ -131,7 +131,45 @@ export interface LogEvent extends EventBase {
   text: string;
 }
 
-export type RunEvent = IoctlEvent | ActionEvent | ExpectEvent | LogEvent;
+/** A guest hypercall (kernel-model.md §13.7) answered by KVM or, after an exit, by QEMU (scenario-api.md §2.1.5). */
+export interface HcallEvent extends EventBase {
+  kind: 'hcall';
+  pid: number;
+  /** the VM whose guest issued it */
+  vm: number;
+  /** the hcall name: 'H_PUT_TCE', … */
+  op: string;
+  /** the call: liobn, ioba and the hcall's own fields */
+  args: Record<string, bigint | number | string | boolean>;
+  /** the H_* value (H_TOO_HARD 9999 = KVM exited to userspace) */
+  ret: number;
+  name: string;
+  handledBy: 'kernel' | 'qemu';
+  /** kernel answers only: the real-mode (POWER8) or virtual-mode handler */
+  mode?: 'real' | 'virtual';
+  /** H_GET_TCE: the TCE returned */
+  value?: bigint;
+  lockedVm: Record<string, number>;
+  breakdown: Record<string, LockedVmBreakdown>;
+  explain: string;
+  deltas: StateDeltas;
+}
+
+/** A system call other than ioctl: mlock / munlock (kernel-model.md §13.10.3). */
+export interface SyscallEvent extends EventBase {
+  kind: 'syscall';
+  pid: number;
+  op: string;
+  args: Record<string, bigint | number | string | boolean>;
+  ret: number;
+  errno: string | null;
+  lockedVm: Record<string, number>;
+  breakdown: Record<string, LockedVmBreakdown>;
+  explain: string;
+  deltas: StateDeltas;
+}
+
+export type RunEvent = IoctlEvent | ActionEvent | HcallEvent | SyscallEvent | ExpectEvent | LogEvent;
 
 export interface StateDeltas {
   tces?: TceRun[];

@@ -80,3 +80,13 @@ export function checkEq(actual: unknown, expected: unknown): Check {
   } else ok = Object.is(actual, expected);
   return { ok, actual: show(actual), expected: show(expected) };
 }
+
+/** expectHcall (scenario-api.md §2.1.5): r.ret === ret and, when given, r.handledBy === handledBy */
+export function checkHcall(r: unknown, ret: unknown, handledBy?: unknown): Check {
+  const x = r as { ret?: unknown; name?: unknown; handledBy?: unknown } | null;
+  const expected = `${show(ret)}${handledBy === undefined ? '' : ` by ${String(handledBy)}`}`;
+  if (x === null || typeof x !== 'object' || typeof x.ret !== 'number' || typeof x.handledBy !== 'string')
+    return { ok: false, actual: `not a hypercall result: ${show(r)}`, expected };
+  const ok = x.ret === ret && (handledBy === undefined || x.handledBy === handledBy);
+  return { ok, actual: `${x.ret} ${String(x.name)} by ${x.handledBy}`, expected };
+}

@@ -57,6 +57,9 @@ import type { ContainerFile } from './vfio-container.ts';
 import { DeviceFile, GroupFile } from './vfio-group.ts';
 import type { Group, Phb } from './pci-ioda.ts';
 import type { Recorder } from './recorder.ts';
+import type { KvmVmApi } from './kvm/api.ts';
+import { exitKvm, mlockCall, openKvm } from './kvm/facade.ts';
+import { unmapLocked } from './mm/mlock.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -302,14 +305,20 @@ export class ProcessFacade implements ProcessApi {
     const s = toBig(size, 'munmap: size');
     if (v >= 1n << 52n || s > 1n << 52n)
       throw new ScenarioError('munmap: range is beyond the user address space');
+    const ps = this.k.pageSize;
+    const locked =
+      Number(v) % ps === 0 && s > 0n
+        ? unmapLocked(this.p.mm, Number(v), Number(v) + Math.ceil(Number(s) / ps) * ps)
+        : 0;
     const e = this.k.munmap(this.p, Number(v), Number(s));
     if (e) throw new ScenarioError(e);
+    if (locked) this.k.changes.touchProcess(this.p.pid);
     this.host.rec.action(
       this.k,
       this.p,
       'munmap',
       { vaddr: v, size: s },
-      `unmapped ${s} bytes at 0x${v.toString(16)}; pages pinned by registrations stay pinned`,
+      `unmapped ${s} bytes at 0x${v.toString(16)}; pages pinned by registrations stay pinned${locked ? `; ${locked} VM_LOCKED pages left locked_vm (§13.10.3)` : ''}`,
     );
   }
 
@@ -392,8 +401,21 @@ export class ProcessFacade implements ProcessApi {
     return new ContainerFacade(this.host, this, f);
   }
 
+  openKvm(): KvmVmApi {
+    return openKvm(this);
+  }
+
+  mlock(args: { addr: BigIntLike; size: BigIntLike }): IoctlResult {
+    return mlockCall(this, args, true);
+  }
+
+  munlock(args: { addr: BigIntLike; size: BigIntLike }): IoctlResult {
+    return mlockCall(this, args, false);
+  }
+
   exit(): void {
     this.alive('exit');
+    exitKvm(this.k, this.p); // its KVM table, device and VM fds close with the others (§13.5)
     this.k.exit(this.p);
     this.host.rec.action(
       this.k,

@@ -6,8 +6,10 @@
  * in spapr-tce-prereg.ts (tce_iommu_register_pages, tce_iommu_unregister_pages).
  */
 import type { KernelName } from './api.ts';
+import { KVM_ERA_4_2, KVM_ERA_MAINLINE, type KvmEra } from './kvm/era.ts';
 
-export interface Profile {
+/** KvmEra: the KVM side's differences (kvm/era.ts, kernel-model.md §13.0.1, §13.0.4) */
+export interface Profile extends KvmEra {
   readonly name: KernelName;
 
   // §1.1 IODA2 pgsizes when the PHB does not say: 4.2 = 4K|64K|16M; mainline without a device-tree
@@ -82,6 +84,7 @@ export const PROFILE_4_2: Profile = {
   platformAddressBits: 60,
   createLeaksChargeOnPlatformFailure: false,
   eehInjectErr: false,
+  ...KVM_ERA_4_2,
 };
 
 export const PROFILE_MAINLINE: Profile = {
@@ -106,6 +109,7 @@ export const PROFILE_MAINLINE: Profile = {
   platformAddressBits: 55,
   createLeaksChargeOnPlatformFailure: true,
   eehInjectErr: true,
+  ...KVM_ERA_MAINLINE,
 };
 
 export function profileFor(name: KernelName): Profile {

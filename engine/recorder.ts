@@ -5,7 +5,15 @@
 import type { IoctlResult } from './api.ts';
 import type { Changes } from './changes.ts';
 import { errnoName } from './errno.ts';
-import type { ActionEvent, IoctlEvent, LockedVmBreakdown, RunEvent, StateDeltas } from './events.ts';
+import type {
+  ActionEvent,
+  HcallEvent,
+  IoctlEvent,
+  LockedVmBreakdown,
+  RunEvent,
+  StateDeltas,
+  SyscallEvent,
+} from './events.ts';
 import type { Container, Kernel, Proc, Res } from './kernel.ts';
 
 export class BudgetError extends Error {
@@ -75,6 +83,75 @@ export class Recorder {
       pid: p.pid,
       op,
       args,
+      lockedVm,
+      breakdown,
+      explain,
+      deltas: this.drain(),
+    };
+    const line = this.hooks.line();
+    if (line !== undefined) e.line = line;
+    this.hooks.push(e);
+    return e;
+  }
+
+  /** a guest hypercall and who answered it (scenario-api.md §2.1.5) */
+  hcall(
+    k: Kernel,
+    p: Proc,
+    vm: number,
+    op: string,
+    args: HcallEvent['args'],
+    r: {
+      ret: number;
+      name: string;
+      handledBy: 'kernel' | 'qemu';
+      mode?: 'real' | 'virtual';
+      value?: bigint;
+      explain?: string;
+    },
+  ): HcallEvent {
+    const { lockedVm, breakdown } = this.accounting(k);
+    const e: HcallEvent = {
+      seq: ++this.seq,
+      kind: 'hcall',
+      pid: p.pid,
+      vm,
+      op,
+      args,
+      ret: r.ret,
+      name: r.name,
+      handledBy: r.handledBy,
+      lockedVm,
+      breakdown,
+      explain: r.explain ?? '',
+      deltas: this.drain(),
+    };
+    if (r.mode) e.mode = r.mode;
+    if (r.value !== undefined) e.value = r.value;
+    const line = this.hooks.line();
+    if (line !== undefined) e.line = line;
+    this.hooks.push(e);
+    return e;
+  }
+
+  /** mlock / munlock (scenario-api.md §2.1.5) */
+  syscall(
+    k: Kernel,
+    p: Proc,
+    op: string,
+    args: SyscallEvent['args'],
+    ret: number,
+    explain: string,
+  ): SyscallEvent {
+    const { lockedVm, breakdown } = this.accounting(k);
+    const e: SyscallEvent = {
+      seq: ++this.seq,
+      kind: 'syscall',
+      pid: p.pid,
+      op,
+      args,
+      ret,
+      errno: ret < 0 ? (errnoName(ret) ?? `E${-ret}`) : null,
       lockedVm,
       breakdown,
       explain,

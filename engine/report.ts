@@ -46,6 +46,12 @@ function bytesOf(pages: number, pageSize: number): string {
   return `${Number.isInteger(x) ? x : x.toFixed(1)} ${units[u]}`;
 }
 
+/** who answered a hypercall: KVM's real- or virtual-mode handler, or QEMU after an exit (§13.7) */
+export function hcallBy(e: { handledBy: 'kernel' | 'qemu'; mode?: 'real' | 'virtual'; ret: number }): string {
+  if (e.handledBy === 'kernel') return `KVM ${e.mode ?? 'virtual'} mode`;
+  return e.ret === 9999 ? 'exit to QEMU' : 'QEMU';
+}
+
 function breakdownText(b: LockedVmBreakdown): string {
   const parts = CONTRIBUTORS.filter((c) => b[c.key]).map((c) => `${c.label} ${b[c.key]}`);
   return parts.join(', ') || 'nothing';
@@ -78,7 +84,7 @@ export function renderReport(r: ReportInput): string {
   );
   const peaks = new Map<string, { lv: number; seq: number; b: LockedVmBreakdown | undefined }>();
   for (const e of r.events) {
-    if (e.kind !== 'ioctl' && e.kind !== 'action') continue;
+    if (e.kind === 'expect' || e.kind === 'log') continue;
     for (const [pid, lv] of Object.entries(e.lockedVm)) {
       const cur = peaks.get(pid);
       if (!cur || lv > cur.lv) peaks.set(pid, { lv, seq: e.seq, b: e.breakdown[pid] });
@@ -92,15 +98,22 @@ export function renderReport(r: ReportInput): string {
   out.push('');
 
   const problems = r.events.filter(
-    (e) => (e.kind === 'ioctl' && e.ret < 0) || (e.kind === 'expect' && !e.ok),
+    (e) =>
+      ((e.kind === 'ioctl' || e.kind === 'syscall') && e.ret < 0) ||
+      (e.kind === 'hcall' && e.ret !== 0 && e.ret !== 9999) ||
+      (e.kind === 'expect' && !e.ok),
   );
   out.push(`## Problems (${problems.length})`, '');
   if (!problems.length)
     out.push('None: every call succeeded or returned a non-negative value, and every expectation held.');
   for (const e of problems) {
-    if (e.kind === 'ioctl')
+    if (e.kind === 'ioctl' || e.kind === 'syscall')
       out.push(
         `- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: ${e.op} ${formatArgs(e.args)} → **${formatRet(e.ret, e.errno)}**: ${e.explain}`,
+      );
+    else if (e.kind === 'hcall')
+      out.push(
+        `- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: ${e.op} ${formatArgs(e.args)} → **${e.name}** (${hcallBy(e)}): ${e.explain}`,
       );
     else if (e.kind === 'expect')
       out.push(
@@ -163,8 +176,13 @@ export function renderReport(r: ReportInput): string {
     '|---|---|---|---|---|---|---|',
   );
   for (const e of r.events.slice(0, max)) {
-    if (e.kind === 'ioctl' || e.kind === 'action') {
-      const res = e.kind === 'ioctl' ? formatRet(e.ret, e.errno) : '';
+    if (e.kind === 'ioctl' || e.kind === 'action' || e.kind === 'syscall' || e.kind === 'hcall') {
+      const res =
+        e.kind === 'ioctl' || e.kind === 'syscall'
+          ? formatRet(e.ret, e.errno)
+          : e.kind === 'hcall'
+            ? `${e.name} (${hcallBy(e)})${e.value !== undefined ? ` ${hex(e.value)}` : ''}`
+            : '';
       out.push(
         `| ${e.seq} | ${e.line ?? ''} | ${e.pid} | ${e.op} ${esc(formatArgs(e.args))} | ${res} | ${e.lockedVm[e.pid] ?? ''} | ${esc(e.explain)} |`,
       );

@@ -33,8 +33,12 @@ const signed = v.pipe(
 );
 const name = v.pipe(v.string(), v.maxLength(256));
 
+/** contributors added after version 1 (kernel-model.md §13.10): a version 1 file lacks them, they read as 0 */
+const SINCE_V2: readonly Contributor[] = ['kvmTables', 'mlocked'];
 const breakdown = v.strictObject(
-  Object.fromEntries(CONTRIBUTOR_KEYS.map((k) => [k, signed])) as Record<Contributor, typeof signed>,
+  Object.fromEntries(
+    CONTRIBUTOR_KEYS.map((k) => [k, SINCE_V2.includes(k) ? v.optional(signed, 0) : signed]),
+  ) as Record<Contributor, typeof signed>,
 );
 
 const run = v.strictObject({
@@ -142,7 +146,12 @@ export const SnapshotSchema = v.strictObject({
   }),
   events: v.optional(
     v.pipe(
-      v.array(v.looseObject({ seq: count, kind: v.picklist(['ioctl', 'action', 'expect', 'log']) })),
+      v.array(
+        v.looseObject({
+          seq: count,
+          kind: v.picklist(['ioctl', 'action', 'hcall', 'syscall', 'expect', 'log']),
+        }),
+      ),
       v.maxLength(5_000_000),
     ),
   ),

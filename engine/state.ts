@@ -302,7 +302,7 @@ export function emptyState(): WorldState {
 /** applies one event's deltas to a state (in place) */
 export function applyEvent(s: WorldState, e: RunEvent): void {
   s.seq = e.seq;
-  if (e.kind !== 'ioctl' && e.kind !== 'action') return;
+  if (e.kind === 'expect' || e.kind === 'log') return;
   const d = e.deltas;
   for (const h of d.hosts ?? []) if (!s.hosts.some((x) => x.id === h.id)) s.hosts.push({ ...h });
   for (const p of d.processes ?? []) {

@@ -9,6 +9,7 @@
 import type { EntryRow, EventRow, LockedVmSeries, StateView, WindowRow } from '../common/contract.ts';
 import { formatRet } from '../engine/errno.ts';
 import { CONTRIBUTOR_KEYS } from '../common/contributors.ts';
+import { hcallBy } from '../engine/report.ts';
 import type { RunEvent } from '../engine/events.ts';
 import { regionOf, validEntries, type Entry, type WindowState, type WorldState } from '../engine/state.ts';
 
@@ -40,6 +41,32 @@ export function toEventRow(e: RunEvent): EventRow {
         result: formatRet(e.ret, e.errno),
         ...(e.errno ? { errno: e.errno } : {}),
         failed: e.ret < 0,
+        lockedVm: { ...e.lockedVm },
+        explain: e.explain,
+      };
+    case 'syscall':
+      return {
+        ...base,
+        kind: 'syscall',
+        pid: e.pid,
+        op: e.op,
+        args: formatArgs(e.args),
+        result: formatRet(e.ret, e.errno),
+        ...(e.errno ? { errno: e.errno } : {}),
+        failed: e.ret < 0,
+        lockedVm: { ...e.lockedVm },
+        explain: e.explain,
+      };
+    case 'hcall':
+      // names the hypercall, its LIOBN (in args) and who answered: KVM real/virtual mode or QEMU (§13.7)
+      return {
+        ...base,
+        kind: 'hcall',
+        pid: e.pid,
+        op: e.op,
+        args: formatArgs(e.args),
+        result: `${e.name} [${hcallBy(e)}]${e.value !== undefined ? ` 0x${e.value.toString(16)}` : ''}`,
+        failed: e.ret !== 0 && e.ret !== 9999,
         lockedVm: { ...e.lockedVm },
         explain: e.explain,
       };
@@ -93,7 +120,7 @@ export class EventRows {
 
   /** follows the event's deltas; returns the limits it changed, or null */
   skip(e: RunEvent): Record<string, number> | null {
-    if (e.kind !== 'ioctl' && e.kind !== 'action') return null;
+    if (e.kind === 'expect' || e.kind === 'log') return null;
     for (const h of e.deltas?.hosts ?? []) this.pageSizeOfHost.set(h.id, h.pageSize);
     let out: Record<string, number> | null = null;
     for (const p of e.deltas?.processes ?? []) {
@@ -223,14 +250,14 @@ export function lockedVmSeries(
   let seen = false;
   const pageShift = (): number => Math.log2(pageSizeOr(pageShiftOfHost.get(hostOfPid.get(pid) ?? -1)));
   for (const e of events) {
-    if (e.kind === 'ioctl' || e.kind === 'action') {
+    if (e.kind !== 'expect' && e.kind !== 'log') {
       for (const h of e.deltas?.hosts ?? []) pageShiftOfHost.set(h.id, h.pageSize);
       for (const p of e.deltas?.processes ?? []) {
         hostOfPid.set(p.pid, p.host);
         if (p.pid === pid) memlock = big(p.memlock);
       }
       lastPid = e.pid;
-      if (e.kind === 'ioctl' && e.pid === pid && e.ret < 0) out.failed.push(e.seq);
+      if ((e.kind === 'ioctl' || e.kind === 'syscall') && e.pid === pid && e.ret < 0) out.failed.push(e.seq);
       const lv = e.lockedVm[pid];
       if (lv === undefined) continue;
       seen = true;

@@ -13,8 +13,9 @@
  *   guest gets an error too, and the sandbox's interrupt handler ends the run at the next check.
  */
 import { ScenarioError, type HostOptions } from '../engine/api.ts';
-import { checkEq, checkErrno, checkOk, checkRet, show, type Check } from '../engine/expect.ts';
+import { checkEq, checkErrno, checkHcall, checkOk, checkRet, show, type Check } from '../engine/expect.ts';
 import {
+  HandleMark,
   MAX_STRING,
   Opaque,
   WireError,
@@ -119,7 +120,10 @@ export class Bridge {
         else if (spec.type === 'set') target[spec.name] = args[0];
         else result = (target[spec.name] as (...a: unknown[]) => unknown)(...args.slice(0, spec.arity ?? 1));
       }
+      if (spec.returns === 'ioctl' && spec.outHandles)
+        return this.ioctlWithHandles(result as IoctlResultLike, spec.outHandles);
       if (spec.returns === 'ioctl') return this.ioctlResult(result as IoctlResultLike);
+      if (result === null && spec.nullable) return 'N';
       if (spec.returns === 'value') return encodeValue(result);
       return this.handleOf(result, spec.returns);
     } catch (e) {
@@ -145,6 +149,15 @@ export class Bridge {
       return token * RET_SPAN + (ret + RET_BIAS);
     }
     return encodeIoctl(r);
+  }
+
+  /** an ioctl result whose `out` carries host objects: each becomes a handle of its class in the guest */
+  private ioctlWithHandles(r: IoctlResultLike, handles: Readonly<Record<string, ClassName>>): string {
+    if (r?.out === undefined || r.out === null || typeof r.out !== 'object') return encodeIoctl(r);
+    const out: Record<string, unknown> = { ...(r.out as Record<string, unknown>) };
+    for (const [k, cls] of Object.entries(handles))
+      if (out[k] !== undefined) out[k] = new HandleMark(this.handleOf(out[k], cls).slice(1));
+    return encodeIoctl({ ...r, out });
   }
 
   /** the id of a host object, registering it on first sight */
@@ -184,6 +197,11 @@ export class Bridge {
       case 'ret':
         c = checkRet(a, b);
         break;
+      case 'hcall': {
+        const [ret, by] = Array.isArray(b) ? b : [];
+        c = checkHcall(a, ret, by);
+        break;
+      }
       default:
         c = checkEq(a, b);
         // objects are copies on this side: identity was decided in the guest (Object.is)

@@ -32,6 +32,11 @@ export class Opaque {
   }
 }
 
+/** A host object inside a structured result: crosses as "\u0000h<class>:<id>" and becomes a guest handle. */
+export class HandleMark {
+  constructor(readonly ref: string) {}
+}
+
 export class WireError extends Error {
   override name = 'WireError';
 }
@@ -228,6 +233,7 @@ export function encodeJson(v: unknown): string {
   return JSON.stringify(v, function (this: unknown, _k: string, x: unknown): unknown {
     if (typeof x === 'bigint') return '\u0000n' + x;
     if (typeof x === 'string' && x.charCodeAt(0) === 0) return '\u0000s' + x;
+    if (x instanceof HandleMark) return '\u0000h' + x.ref;
     if (x !== null && typeof x === 'object' && !Array.isArray(x)) {
       const proto = Object.getPrototypeOf(x);
       // only plain data crosses; an engine object inside a result would drag its whole graph along

@@ -19,6 +19,7 @@
  * from the host only when the scenario reads it.
  */
 import { errno } from '../engine/errno.ts';
+import { KVM_GLOBALS } from '../engine/kvm/era.ts';
 import { ASYNC_MARK, EMPTY_MARK, LINE_MARK } from './instrument.ts';
 import { CLASSES, OP_EXPLAIN, opOf, type ClassName, type OpSpec } from './schema.ts';
 
@@ -40,6 +41,7 @@ const CONSTANTS: Record<string, string> = {
   VFIO_DMA_CC_IOMMU: '4',
   VFIO_EEH: '5',
   VFIO_SPAPR_TCE_v2_IOMMU: '7',
+  ...Object.fromEntries(Object.entries(KVM_GLOBALS).map(([k, v]) => [k, String(v)])),
 };
 
 /**
@@ -78,7 +80,7 @@ function memberSource(op: OpSpec, code: number): string {
   if (op.type === 'set') return `set ${op.name}(v) { dec(hostCall(${code}, idOf(this), enc(v), ${site})); }`;
   if (op.fields) return fieldsMethod(op, code, site);
   const arity = op.arity ?? 1;
-  const params = ['a', 'b'].slice(0, arity);
+  const params = ['a', 'b', 'c', 'd'].slice(0, arity);
   const args = params.length ? params.map((p) => `enc(${p})`).join(' + ') : `''`;
   return `${op.name}(${params.join(', ')}) { return ${decode}(hostCall(${code}, idOf(this), ${args}, ${site})); }`;
 }
@@ -167,7 +169,8 @@ export function preludeSource(opts: { lineMarks: boolean }): string {
   function revive(v) {
     if (typeof v === 'string') {
       if (v.charCodeAt(0) !== 0) return v;
-      return v.charCodeAt(1) === 110 ? Big(v.slice(2)) : v.slice(2);
+      const t = v.charCodeAt(1);
+      return t === 110 ? Big(v.slice(2)) : t === 104 ? dec('H' + v.slice(2)) : v.slice(2);
     }
     if (v !== null && typeof v === 'object') {
       if (isArray(v)) for (let i = 0; i < v.length; i++) v[i] = revive(v[i]);
@@ -297,6 +300,7 @@ export function preludeSource(opts: { lineMarks: boolean }): string {
     expectErrno(r, name, label) { expect('errno', resultPart(r), name, label, SITE()); },
     expectRet(r, ret, label) { expect('ret', resultPart(r), ret, label, SITE()); },
     expectEq(actual, expected, label) { expect('eq', actual, expected, label, SITE()); },
+    expectHcall(r, ret, handledBy, label) { expect('hcall', r, [ret, handledBy], label, SITE()); },
     log(...values) {
       let s = '[';
       for (let i = 0; i < values.length; i++) s += safeEnc(values[i]);

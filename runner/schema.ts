@@ -8,7 +8,20 @@
  * `hostCall(op, handleId, encodedArgs, callSite)`.
  */
 
-export type ClassName = 'Host' | 'Phb' | 'IommuGroup' | 'Process' | 'GroupFd' | 'DeviceFd' | 'Container';
+export type ClassName =
+  | 'Host'
+  | 'Phb'
+  | 'IommuGroup'
+  | 'Process'
+  | 'GroupFd'
+  | 'DeviceFd'
+  | 'Container'
+  | 'KvmVm'
+  | 'SpaprTceTable'
+  | 'KvmVfioDevice'
+  | 'KvmHcalls'
+  | 'QemuSpapr'
+  | 'QemuTceTable';
 
 /**
  * What a member returns:
@@ -24,7 +37,11 @@ export interface OpSpec {
   type: 'method' | 'get' | 'set';
   returns: Returns;
   /** how many arguments the guest passes on (missing ones arrive as undefined, like omitted ones) */
-  arity?: 0 | 1 | 2;
+  arity?: 0 | 1 | 2 | 3 | 4;
+  /** an ioctl result whose `out` holds host objects (KVM fd-creating ioctls): field → class of the handle */
+  outHandles?: Readonly<Record<string, ClassName>>;
+  /** a class-returning member that may return null (KvmVm.vfioDevice) */
+  nullable?: boolean;
   /**
    * The fields of an options-object argument that the guest encodes without a generic walk (hot ioctls).
    * The engine reads exactly these fields, so passing only them changes nothing it can see.
@@ -79,6 +96,10 @@ export const CLASSES: Record<ClassName, Member[]> = {
     m('openGroup', 'GroupFd'),
     m('adopt', 'Container'),
     m0('exit', 'value'),
+    // scenario-api.md §2.1.2
+    m0('openKvm', 'KvmVm'),
+    io('mlock', ['addr', 'size']),
+    io('munlock', ['addr', 'size']),
   ],
   GroupFd: [
     // extension (engine/facade.ts): the result of open(); non-zero when the open failed
@@ -110,6 +131,50 @@ export const CLASSES: Record<ClassName, Member[]> = {
     get('defaultWindowPending'),
     m('window', 'value', { inspect: true }),
     m('tce', 'value', { inspect: true, arity: 2 }),
+  ],
+  // scenario-api.md §2.1
+  KvmVm: [
+    io('checkExtension'),
+    m('enableHcall', 'ioctl', { arity: 2 }),
+    io('setUserMemoryRegion', ['slot', 'guestPhysAddr', 'memorySize', 'userspaceAddr', 'flags']),
+    m('createSpaprTce', 'ioctl', { outHandles: { table: 'SpaprTceTable' } }),
+    m('createSpaprTce64', 'ioctl', { outHandles: { table: 'SpaprTceTable' } }),
+    m0('createVfioDevice', 'ioctl', { outHandles: { device: 'KvmVfioDevice' } }),
+    m('attachVfioGroup', 'ioctl', { arity: 2 }),
+    { ...get('vfioDevice', 'KvmVfioDevice'), nullable: true },
+    get('hcall', 'KvmHcalls'),
+    get('qemu', 'QemuSpapr'),
+    m0('close', 'value'),
+  ],
+  SpaprTceTable: [
+    get('liobn'),
+    get('pageShift'),
+    get('offset'),
+    get('size'),
+    get('chargedPages'),
+    m('tce', 'value', { inspect: true }),
+    m0('close', 'value'),
+  ],
+  KvmVfioDevice: [
+    m('addGroup', 'ioctl'),
+    m('delGroup', 'ioctl'),
+    m('setSpaprTce', 'ioctl', { arity: 2 }),
+    m0('close', 'value'),
+  ],
+  KvmHcalls: [
+    m('putTce', 'value', { arity: 3 }),
+    m('putTceIndirect', 'value', { arity: 4 }),
+    m('stuffTce', 'value', { arity: 4 }),
+    m('getTce', 'value', { arity: 2 }),
+  ],
+  QemuSpapr: [m('addTable', 'QemuTceTable'), m('handle', 'value')],
+  QemuTceTable: [
+    get('liobn'),
+    get('pageShift'),
+    get('busOffset'),
+    get('entries'),
+    get('kvmBacked'),
+    m('tce', 'value', { inspect: true }),
   ],
 };
 

@@ -97,9 +97,177 @@ declare global {
     openGroup(group: IommuGroup): GroupFd;
     /** the same open container used from this process (fd passing) */
     adopt(container: Container): Container;
-    /** process exit: mm teardown, then its fds are closed */
+    /** process exit: mm teardown, then its fds are closed (also its VMs, KVM tables and kvm-vfio devices) */
     exit(): void;
+    /** open("/dev/kvm") + KVM_CREATE_VM(0): a KVM-HV VM bound to this process's mm; locked_vm unchanged */
+    openKvm(): KvmVm;
+    /** mlock(2): ret 0 / -errno. VM_LOCKED pages count in locked_vm next to REGISTER (the double count) */
+    mlock(args: { addr: DmawbBig; size: DmawbBig }): IoctlResult;
+    /** munlock(2) */
+    munlock(args: { addr: DmawbBig; size: DmawbBig }): IoctlResult;
   }
+
+  /** A KVM-HV VM (kernel-model.md §13). Its guest issues hypercalls through `hcall`; QEMU's side is `qemu`. */
+  interface KvmVm {
+    /** KVM_CHECK_EXTENSION on the VM fd; ret = the answer */
+    checkExtension(cap: number): IoctlResult;
+    /** KVM_ENABLE_CAP(KVM_CAP_PPC_ENABLE_HCALL, [hcall, enable ? 1 : 0]); a new VM has H_GET_TCE and H_PUT_TCE on */
+    enableHcall(hcall: number, enable?: boolean): IoctlResult;
+    /** KVM_SET_USER_MEMORY_REGION; memorySize 0 deletes the slot */
+    setUserMemoryRegion(args: {
+      slot: number;
+      guestPhysAddr: DmawbBig;
+      memorySize: DmawbBig;
+      userspaceAddr: DmawbBig;
+      flags?: number;
+    }): IoctlResult;
+    /** KVM_CREATE_SPAPR_TCE (4 KiB TCEs at bus 0); ret 0 and the table in out */
+    createSpaprTce(args: { liobn: number; windowSize: DmawbBig }): IoctlResult<{ table: SpaprTceTable }>;
+    /** KVM_CREATE_SPAPR_TCE_64; offset and size in IOMMU pages */
+    createSpaprTce64(args: {
+      liobn: number;
+      pageShift: number;
+      offset: DmawbBig;
+      size: DmawbBig;
+      flags?: number;
+    }): IoctlResult<{ table: SpaprTceTable }>;
+    /** KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO) */
+    createVfioDevice(): IoctlResult<{ device: KvmVfioDevice }>;
+    /** what QEMU does: create the kvm-vfio device on first use, GROUP_ADD unless added, then SET_SPAPR_TCE */
+    attachVfioGroup(group: GroupFd, table: SpaprTceTable): IoctlResult;
+    readonly vfioDevice: KvmVfioDevice | null;
+    /** the guest's TCE hypercalls */
+    readonly hcall: KvmHcalls;
+    /** QEMU's userspace side (hw/ppc/spapr_iommu.c) */
+    readonly qemu: QemuSpapr;
+    /** close the VM fd; hypercalls after it throw */
+    close(): void;
+  }
+
+  /** A KVM TCE table fd ("kvm-spapr-tce") */
+  interface SpaprTceTable {
+    readonly liobn: number;
+    readonly pageShift: number;
+    /** first entry (bus address >> pageShift) */
+    readonly offset: bigint;
+    /** entries */
+    readonly size: bigint;
+    /** locked_vm pages charged for it (kvmppc_stt_pages); 0 in 4.2 */
+    readonly chargedPages: number;
+    /** inspection: guest-visible entry, index = (ioba >> pageShift) - offset; 0n if never written */
+    tce(index: number): bigint;
+    /** release: LIOBN forgotten, links dropped, charge refunded; hardware TCEs untouched */
+    close(): void;
+  }
+
+  /** The kvm-vfio pseudo device fd */
+  interface KvmVfioDevice {
+    /** KVM_DEV_VFIO_GROUP_ADD */
+    addGroup(group: GroupFd): IoctlResult;
+    /** KVM_DEV_VFIO_GROUP_DEL */
+    delGroup(group: GroupFd): IoctlResult;
+    /** KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE */
+    setSpaprTce(group: GroupFd, table: SpaprTceTable): IoctlResult;
+    close(): void;
+  }
+
+  /** The guest's TCE hypercalls */
+  interface KvmHcalls {
+    /** H_PUT_TCE */
+    putTce(liobn: number, ioba: DmawbBig, tce: DmawbBig): HcallResult;
+    /** H_PUT_TCE_INDIRECT: the guest writes `tces` at listGpa (default 0n) and passes npages (default tces.length) */
+    putTceIndirect(
+      liobn: number,
+      ioba: DmawbBig,
+      tces: DmawbBig[],
+      opts?: { listGpa?: DmawbBig; npages?: number },
+    ): HcallResult;
+    /** H_STUFF_TCE */
+    stuffTce(liobn: number, ioba: DmawbBig, value: DmawbBig, npages: number): HcallResult;
+    /** H_GET_TCE */
+    getTce(liobn: number, ioba: DmawbBig): HcallResult;
+  }
+
+  interface HcallCall {
+    hcall: number;
+    liobn: number;
+    ioba: bigint;
+    tce?: bigint;
+    tces?: bigint[];
+    listGpa?: bigint;
+    npages?: number;
+  }
+
+  interface HcallResult {
+    /** the H_* value the guest gets; H_TOO_HARD (9999) when KVM exited to userspace */
+    ret: number;
+    /** 'H_SUCCESS', 'H_PARAMETER', 'H_TOO_HARD', … */
+    name: string;
+    /** 'kernel': KVM answered; 'qemu': KVM exited (pass the result to vm.qemu.handle()) or QEMU answered */
+    handledBy: 'kernel' | 'qemu';
+    /** kernel answers: 'real' (4.2, POWER8) or 'virtual' (5.x, mainline) */
+    mode?: 'real' | 'virtual';
+    /** H_GET_TCE: the TCE returned in r4 */
+    value?: bigint;
+    call: HcallCall;
+    /** vm.qemu.handle() only: the VFIO ioctls QEMU issued */
+    vfio?: QemuVfioCall[];
+    explain?: string;
+  }
+
+  interface QemuSpapr {
+    /** a QEMU TCE table; with kvm it is that KVM table's mmap; with container its IOMMU notifier maps through VFIO */
+    addTable(opts: {
+      liobn?: number;
+      pageShift?: number;
+      busOffset?: DmawbBig;
+      entries?: number;
+      kvm?: SpaprTceTable;
+      container?: Container;
+    }): QemuTceTable;
+    /** runs QEMU's handler for an exit; returns r unchanged when KVM handled it */
+    handle(r: HcallResult): HcallResult;
+  }
+
+  interface QemuTceTable {
+    readonly liobn: number;
+    readonly pageShift: number;
+    readonly busOffset: bigint;
+    readonly entries: number;
+    readonly kvmBacked: boolean;
+    tce(index: number): bigint;
+  }
+
+  interface QemuVfioCall {
+    op: 'VFIO_IOMMU_MAP_DMA' | 'VFIO_IOMMU_UNMAP_DMA';
+    iova: bigint;
+    size: bigint;
+    vaddr?: bigint;
+    flags?: number;
+    result: IoctlResult;
+  }
+
+  /** passes iff r.ret === ret and, when given, r.handledBy === handledBy */
+  function expectHcall(r: HcallResult, ret: number, handledBy?: 'kernel' | 'qemu', label?: string): void;
+
+  const H_SUCCESS: 0;
+  const H_BUSY: 1;
+  const H_CLOSED: 2;
+  const H_HARDWARE: -1;
+  const H_FUNCTION: -2;
+  const H_PRIVILEGE: -3;
+  const H_PARAMETER: -4;
+  /** KVM-internal: exit to userspace; a guest never receives it */
+  const H_TOO_HARD: 9999;
+  const H_GET_TCE: 0x1c;
+  const H_PUT_TCE: 0x20;
+  const H_STUFF_TCE: 0x138;
+  const H_PUT_TCE_INDIRECT: 0x13c;
+  const KVM_CAP_SPAPR_TCE: 63;
+  const KVM_CAP_SPAPR_MULTITCE: 94;
+  const KVM_CAP_PPC_ENABLE_HCALL: 104;
+  const KVM_CAP_SPAPR_TCE_64: 125;
+  const KVM_CAP_SPAPR_TCE_VFIO: 142;
 
   interface GroupFd {
     getStatus(): IoctlResult<{ flags: number }>;
@@ -223,11 +391,13 @@ declare global {
     readonly EPERM: 1;
     readonly ENOENT: 2;
     readonly ESRCH: 3;
+    readonly EIO: 5;
     readonly ENXIO: 6;
     readonly EBADF: 9;
     readonly ENOMEM: 12;
     readonly EFAULT: 14;
     readonly EBUSY: 16;
+    readonly EEXIST: 17;
     readonly ENODEV: 19;
     readonly EINVAL: 22;
     readonly ENOTTY: 25;

@@ -4,7 +4,8 @@
  */
 import { transform } from 'sucrase';
 import { errno } from '../../engine/errno.ts';
-import { checkEq, checkErrno, checkOk, checkRet, type Check } from '../../engine/expect.ts';
+import { checkEq, checkErrno, checkHcall, checkOk, checkRet, type Check } from '../../engine/expect.ts';
+import { KVM_GLOBALS } from '../../engine/kvm/era.ts';
 import type { RunEvent } from '../../engine/events.ts';
 import { Session } from '../../engine/session.ts';
 import type { KernelName } from '../../engine/api.ts';
@@ -40,12 +41,14 @@ export function runDirect(
     VFIO_DMA_CC_IOMMU: 4,
     VFIO_EEH: 5,
     VFIO_SPAPR_TCE_v2_IOMMU: 7,
+    ...KVM_GLOBALS,
     errno,
     createHost: (o?: object) => session.createHost(o),
     expectOk: (r: unknown, l?: string) => record(checkOk(r), l),
     expectErrno: (r: unknown, e: unknown, l?: string) => record(checkErrno(r, e), l),
     expectRet: (r: unknown, n: unknown, l?: string) => record(checkRet(r, n), l),
     expectEq: (a: unknown, b: unknown, l?: string) => record(checkEq(a, b), l),
+    expectHcall: (r: unknown, ret: unknown, by?: unknown, l?: string) => record(checkHcall(r, ret, by), l),
     log: (...v: unknown[]) => session.log(v.map(String).join(' ')),
   };
   const fn = new Function(...Object.keys(globals), js);

@@ -234,6 +234,8 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
             tables: hasWindow ? 2048 : 0,
             views: 0,
             leaked: 0,
+            kvmTables: 0,
+            mlocked: 0,
           },
         },
       ],
