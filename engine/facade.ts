@@ -58,7 +58,6 @@ import { DeviceFile, GroupFile } from './vfio-group.ts';
 import type { Group, Phb } from './pci-ioda.ts';
 import type { Recorder } from './recorder.ts';
 import type { KvmVmApi } from './kvm/api.ts';
-import { exitKvm, mlockCall, openKvm } from './kvm/facade.ts';
 import { unmapLocked } from './mm/mlock.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -115,11 +114,23 @@ function toResult<Out>(r: Res<Out>): IoctlResult<Out> {
 
 // ------------------------------------------------------------------------------------------------
 
+/**
+ * The KVM members of Process (scenario-api.md §2.1.2), implemented in kvm/facade.ts; the session passes
+ * them in, so this file does not import the KVM layer that builds on it.
+ */
+export interface KvmHooks {
+  openKvm(pf: ProcessFacade): KvmVmApi;
+  mlock(pf: ProcessFacade, args: { addr: BigIntLike; size: BigIntLike }, lock: boolean): IoctlResult;
+  /** process exit closes the process's VMs, KVM tables and kvm-vfio devices (§13.5) */
+  exit(k: Kernel, p: Proc): void;
+}
+
 export class HostFacade implements HostApi {
   readonly pageSize: number;
   constructor(
     readonly k: Kernel,
     readonly rec: Recorder,
+    readonly kvm: KvmHooks,
   ) {
     this.pageSize = k.pageSize;
   }
@@ -402,20 +413,20 @@ export class ProcessFacade implements ProcessApi {
   }
 
   openKvm(): KvmVmApi {
-    return openKvm(this);
+    return this.host.kvm.openKvm(this);
   }
 
   mlock(args: { addr: BigIntLike; size: BigIntLike }): IoctlResult {
-    return mlockCall(this, args, true);
+    return this.host.kvm.mlock(this, args, true);
   }
 
   munlock(args: { addr: BigIntLike; size: BigIntLike }): IoctlResult {
-    return mlockCall(this, args, false);
+    return this.host.kvm.mlock(this, args, false);
   }
 
   exit(): void {
     this.alive('exit');
-    exitKvm(this.k, this.p); // its KVM table, device and VM fds close with the others (§13.5)
+    this.host.kvm.exit(this.k, this.p); // its KVM table, device and VM fds close with the others (§13.5)
     this.k.exit(this.p);
     this.host.rec.action(
       this.k,

@@ -8,6 +8,7 @@ import { Changes } from './changes.ts';
 import type { RunEvent } from './events.ts';
 import { HostFacade, toBig } from './facade.ts';
 import { Kernel } from './kernel.ts';
+import { KVM_HOOKS } from './kvm/facade.ts';
 import { profileFor } from './profile.ts';
 import { BudgetError, Recorder } from './recorder.ts';
 import { CHUNK_BYTES, CHUNK_SIZE, type ChunkMeter } from './tce-table.ts';
@@ -110,7 +111,7 @@ export class Session {
       meter: this.meter,
     });
     this.recorder.kernels.push(k);
-    const h = new HostFacade(k, this.recorder);
+    const h = new HostFacade(k, this.recorder, KVM_HOOKS);
     this.hosts.push(h);
     return h;
   }

@@ -12,7 +12,14 @@ import {
 } from '../api.ts';
 import { errnoName } from '../errno.ts';
 import type { IoctlEvent } from '../events.ts';
-import { ContainerFacade, GroupFdFacade, toBig, type HostFacade, type ProcessFacade } from '../facade.ts';
+import {
+  ContainerFacade,
+  GroupFdFacade,
+  toBig,
+  type HostFacade,
+  type KvmHooks,
+  type ProcessFacade,
+} from '../facade.ts';
 import type { Kernel, Proc } from '../kernel.ts';
 import { mlock, munlock } from '../mm/mlock.ts';
 import { QemuSpapr, QemuTable, type Listener } from '../qemu/spapr_iommu.ts';
@@ -171,6 +178,9 @@ export function exitKvm(k: Kernel, p: Proc): void {
     f?.closeAll();
   }
 }
+
+/** the Process members of §2.1.2, handed to each HostFacade by the session */
+export const KVM_HOOKS: KvmHooks = { openKvm, mlock: mlockCall, exit: exitKvm };
 
 // ------------------------------------------------------------------------------------------------
 
