@@ -3,7 +3,7 @@
  * after any event can be rebuilt. The kernel objects call touch*() with themselves as they change; the
  * recorder drains the collector once per event. References, not ids, so draining needs no lookups.
  */
-import type { TceRun } from './events.ts';
+import type { KvmTceRun, TceRun } from './events.ts';
 import type { Region } from './memory.ts';
 import type { Group } from './pci-ioda.ts';
 
@@ -12,8 +12,15 @@ export interface ContainerLike {
   readonly id: number;
 }
 
+/** what the collector needs of a KVM TCE table (kvm/book3s_64_vio.ts KvmTceTable) */
+export interface KvmTableLike {
+  readonly id: number;
+}
+
 export class Changes {
   tces: TceRun[] = [];
+  kvmTces: KvmTceRun[] = [];
+  readonly kvmTables = new Set<KvmTableLike>();
   /** windows by container and slot */
   readonly windows = new Map<number, { container: ContainerLike; slot: number }>();
   readonly regions = new Set<Region>();
@@ -70,6 +77,30 @@ export class Changes {
     this.tces.push({ container, slot, table, start, count, value: 0, ua: 0, step: 0 });
   }
 
+  /**
+   * Guest-visible entry `index` of a KVM table now holds `value`. Runs advance by the table's page size
+   * (`step`, the normal form of state.ts: TCEs of consecutive guest pages); a clear has step 0.
+   */
+  kvmTce(kvmTable: number, index: number, value: bigint, step: number): void {
+    const s = value === 0n ? 0 : step;
+    const last = this.kvmTces[this.kvmTces.length - 1];
+    if (
+      last &&
+      last.kvmTable === kvmTable &&
+      last.start + last.count === index &&
+      last.step === s &&
+      last.value + BigInt(last.count * s) === value
+    ) {
+      last.count++;
+      return;
+    }
+    this.kvmTces.push({ kvmTable, start: index, count: 1, value, step: s });
+  }
+
+  touchKvmTable(t: KvmTableLike): void {
+    this.kvmTables.add(t);
+  }
+
   touchWindow(container: ContainerLike, slot: number): void {
     this.windows.set(container.id * 2 + slot, { container, slot });
   }
@@ -94,6 +125,8 @@ export class Changes {
   get empty(): boolean {
     return (
       this.tces.length === 0 &&
+      this.kvmTces.length === 0 &&
+      this.kvmTables.size === 0 &&
       this.windows.size === 0 &&
       this.regions.size === 0 &&
       this.containers.size === 0 &&
@@ -105,6 +138,8 @@ export class Changes {
   clear(): void {
     // most events touch one or two collections: clearing empty ones costs more than the test
     if (this.tces.length) this.tces = [];
+    if (this.kvmTces.length) this.kvmTces = [];
+    if (this.kvmTables.size) this.kvmTables.clear();
     if (this.windows.size) this.windows.clear();
     if (this.regions.size) this.regions.clear();
     if (this.containers.size) this.containers.clear();

@@ -60,6 +60,35 @@ export interface RegionDelta {
     | null;
 }
 
+/** A KVM TCE table (kernel-model.md §13.1): created, linked/unlinked, or released (null). */
+export interface KvmTableDelta {
+  /** stable id of the KVM table within the run */
+  id: number;
+  pid: number;
+  vm: number;
+  table: {
+    liobn: bigint;
+    pageShift: number;
+    /** first entry (bus address >> pageShift) */
+    offset: bigint;
+    /** entries */
+    size: bigint;
+    chargedPages: number;
+    /** the VFIO hardware windows it feeds (SET_SPAPR_TCE links) */
+    links: { container: number; slot: number }[];
+  } | null;
+}
+
+/** Guest-visible entries [start, start+count) of a KVM table now hold value + i*step (0: cleared). */
+export interface KvmTceRun {
+  /** KvmTableDelta id */
+  kvmTable: number;
+  start: number;
+  count: number;
+  value: bigint;
+  step: number;
+}
+
 export interface ContainerDelta {
   id: number;
   /** null: the container's IOMMU state was released (fd closed and no group left) */
@@ -177,6 +206,9 @@ export interface StateDeltas {
   regions?: RegionDelta[];
   containers?: ContainerDelta[];
   groups?: GroupDelta[];
+  /** KVM TCE tables and their guest-visible entries (§13) */
+  kvmTables?: KvmTableDelta[];
+  kvmTces?: KvmTceRun[];
   /** host-level facts a fold needs: hosts and processes created */
   hosts?: { id: number; kernel: string; pageSize: number }[];
   processes?: {

@@ -15,6 +15,7 @@ import type {
   SyscallEvent,
 } from './events.ts';
 import type { Container, Kernel, Proc, Res } from './kernel.ts';
+import type { KvmTceTable } from './kvm/book3s_64_vio.ts';
 
 export class BudgetError extends Error {
   override name = 'BudgetError';
@@ -252,6 +253,25 @@ export class Recorder {
             },
       });
     }
+    for (const tl of ch.kvmTables) {
+      const t = tl as KvmTceTable;
+      (d.kvmTables ??= []).push({
+        id: t.id,
+        pid: t.vm.proc.pid,
+        vm: t.vm.id,
+        table: t.open
+          ? {
+              liobn: t.liobn,
+              pageShift: t.pageShift,
+              offset: t.offset,
+              size: t.size,
+              chargedPages: t.chargedPages,
+              links: t.links.map((l) => ({ container: l.container.id, slot: l.slot })),
+            }
+          : null,
+      });
+    }
+    if (ch.kvmTces.length) d.kvmTces = ch.kvmTces;
     for (const g of ch.groups)
       (d.groups ??= []).push({
         id: g.id,

@@ -166,6 +166,22 @@ export function renderReport(r: ReportInput): string {
       );
     }
   }
+  if (s.kvmTables?.length) {
+    out.push(
+      '',
+      '| KVM table (LIOBN) | pid | VM | bus range | page | entries | charged pages | feeds | guest entries set |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const t of s.kvmTables) {
+      const start = t.offset << BigInt(t.pageShift);
+      const set = t.runs.reduce((n, x) => n + x.count, 0);
+      const feeds =
+        t.links.map((l) => `container ${l.container} slot ${l.slot}`).join(', ') || '(emulated only)';
+      out.push(
+        `| ${hex(t.liobn)} | ${t.pid} | ${t.vm} | ${hex(start)}..${hex(start + (t.size << BigInt(t.pageShift)) - 1n)} | 2^${t.pageShift} | ${t.size} | ${t.chargedPages} | ${feeds} | ${set} |`,
+      );
+    }
+  }
   out.push('');
 
   const max = r.maxRows ?? 2000;

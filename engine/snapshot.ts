@@ -13,7 +13,8 @@ import type { RunEvent } from './events.ts';
 import { captureState, type Run, type WindowState, type WorldState } from './state.ts';
 
 export const SNAPSHOT_FORMAT = 'dmawb-snapshot';
-export const SNAPSHOT_VERSION = 1;
+/** 2: KVM tables and the kvmTables/mlocked contributors (kernel-model.md §13); version 1 files still import */
+export const SNAPSHOT_VERSION = 2;
 /** imports larger than this are refused before parsing */
 export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
 
@@ -51,7 +52,7 @@ const run = v.strictObject({
 
 export const SnapshotSchema = v.strictObject({
   format: v.literal(SNAPSHOT_FORMAT),
-  version: v.literal(SNAPSHOT_VERSION),
+  version: v.picklist([1, SNAPSHOT_VERSION]),
   app: v.strictObject({ name, version: name }),
   kernel: v.picklist(['4.2', 'mainline']),
   scenario: v.strictObject({ name, sha256: v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))) }),
@@ -142,6 +143,26 @@ export const SnapshotSchema = v.strictObject({
         }),
       ),
       v.maxLength(100000),
+    ),
+    // version 2: KVM TCE tables, guest-visible entries as runs (ua always 0x0)
+    kvmTables: v.optional(
+      v.pipe(
+        v.array(
+          v.strictObject({
+            id: count,
+            pid: count,
+            vm: count,
+            liobn: hex,
+            pageShift: v.pipe(u32, v.maxValue(63)),
+            offset: hex,
+            size: hex,
+            chargedPages: count,
+            links: v.array(v.strictObject({ container: count, slot: v.picklist([0, 1]) })),
+            runs: v.pipe(v.array(run), v.maxLength(5_000_000)),
+          }),
+        ),
+        v.maxLength(100000),
+      ),
     ),
   }),
   events: v.optional(
@@ -261,6 +282,28 @@ export function toSnapshotJson(s: Snapshot): SnapshotJson {
           step: r.step,
         })),
       })),
+      ...(st.kvmTables?.length
+        ? {
+            kvmTables: st.kvmTables.map((t) => ({
+              id: t.id,
+              pid: t.pid,
+              vm: t.vm,
+              liobn: toHex(t.liobn),
+              pageShift: t.pageShift,
+              offset: toHex(t.offset),
+              size: toHex(t.size),
+              chargedPages: t.chargedPages,
+              links: t.links.map((l) => ({ container: l.container, slot: l.slot as 0 | 1 })),
+              runs: t.runs.map((r) => ({
+                start: r.start,
+                count: r.count,
+                value: toHex(r.value),
+                ua: toHex(r.ua),
+                step: r.step,
+              })),
+            })),
+          }
+        : {}),
     },
   };
   if (s.events)
@@ -375,6 +418,39 @@ export function parseSnapshot(text: string): Snapshot {
         );
       return { ...w, startAddr: big(w.startAddr), size: big(w.size), runs };
     }),
+    ...(doc.state.kvmTables?.length
+      ? {
+          kvmTables: doc.state.kvmTables.map((t, i) => {
+            const runs: Run[] = t.runs.map((x) => ({
+              start: x.start,
+              count: x.count,
+              value: big(x.value),
+              ua: big(x.ua),
+              step: x.step,
+            }));
+            let end = 0;
+            runs.forEach((x, j) => {
+              if (x.start < end || x.value === 0n)
+                throw new SnapshotError(
+                  `snapshot: state.kvmTables.${i}.runs.${j}: runs overlap, are not sorted, or hold an empty entry`,
+                );
+              end = x.start + x.count;
+            });
+            if (BigInt(end) > big(t.size))
+              throw new SnapshotError(
+                `snapshot: state.kvmTables.${i}: runs reach past the table's ${big(t.size)} entries`,
+              );
+            return {
+              ...t,
+              liobn: big(t.liobn),
+              offset: big(t.offset),
+              size: big(t.size),
+              links: t.links.map((l) => ({ ...l })),
+              runs,
+            };
+          }),
+        }
+      : {}),
   };
   checkConsistency(state);
   const meta: SnapshotMeta = {

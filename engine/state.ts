@@ -10,6 +10,7 @@
 import type {
   ContainerDelta,
   GroupDelta,
+  KvmTableDelta,
   LockedVmBreakdown,
   RegionDelta,
   RunEvent,
@@ -17,6 +18,7 @@ import type {
   WindowDelta,
 } from './events.ts';
 import type { Kernel } from './kernel.ts';
+import { kvmOfHost } from './kvm/kvm_main.ts';
 import { emptyBreakdown } from './memory.ts';
 import { CHUNK_SIZE, type TceTable } from './tce-table.ts';
 
@@ -57,6 +59,11 @@ export interface HostState {
   pageSize: number;
 }
 
+/** a KVM TCE table (kernel-model.md §13.1) with its guest-visible entries as runs (ua 0n) */
+export type KvmTableState = { id: number; pid: number; vm: number } & NonNullable<KvmTableDelta['table']> & {
+    runs: Run[];
+  };
+
 export interface WorldState {
   /** the event this state follows (0: before the first event) */
   seq: number;
@@ -66,6 +73,8 @@ export interface WorldState {
   groups: GroupState[];
   containers: ContainerState[];
   windows: WindowState[];
+  /** KVM TCE tables (guest views, by LIOBN); absent when the run used no KVM */
+  kvmTables?: KvmTableState[];
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -112,7 +121,10 @@ function firstEndingAfter(runs: Run[], index: number): number {
  * change are merged. Run objects themselves are never mutated, so a shallow copy of the array is a
  * snapshot (Timeline checkpoints rely on that). O(log R) plus one splice.
  */
-export function applyRun(runs: Run[], t: TceRun): Run[] {
+export function applyRun(
+  runs: Run[],
+  t: Pick<TceRun, 'start' | 'count' | 'step'> & { value: number | bigint; ua: number | bigint },
+): Run[] {
   const start = t.start;
   const end = t.start + t.count;
   const i = firstEndingAfter(runs, start);
@@ -267,7 +279,31 @@ export function captureState(kernels: Kernel[], seq: number): WorldState {
         });
       });
     }
+    const kvm = kvmOfHost(k);
+    for (const vm of kvm?.vms ?? []) {
+      for (const t of vm.tables) {
+        const step = 2 ** t.pageShift; // the normal form the event deltas use (changes.ts kvmTce)
+        const runs = normalizeRuns(
+          [...t.entries.keys()]
+            .sort((a, b) => a - b)
+            .map((i) => ({ start: i, count: 1, value: t.entries.get(i)!, ua: 0n, step })),
+        );
+        (s.kvmTables ??= []).push({
+          id: t.id,
+          pid: vm.proc.pid,
+          vm: vm.id,
+          liobn: t.liobn,
+          pageShift: t.pageShift,
+          offset: t.offset,
+          size: t.size,
+          chargedPages: t.chargedPages,
+          links: t.links.map((l) => ({ container: l.container.id, slot: l.slot })),
+          runs,
+        });
+      }
+    }
   }
+  s.kvmTables?.sort((a, b) => a.id - b.id);
   sortState(s);
   return s;
 }
@@ -292,6 +328,15 @@ function cloneState(s: WorldState): WorldState {
     groups: s.groups.map((g) => ({ ...g })),
     containers: s.containers.map((c) => ({ ...c, groups: [...c.groups] })),
     windows: s.windows.map((w) => ({ ...w, runs: w.runs.slice() })), // runs are spliced in place; Run objects never change
+    ...(s.kvmTables
+      ? {
+          kvmTables: s.kvmTables.map((t) => ({
+            ...t,
+            links: t.links.map((l) => ({ ...l })),
+            runs: t.runs.slice(),
+          })),
+        }
+      : {}),
   };
 }
 
@@ -356,6 +401,27 @@ export function applyEvent(s: WorldState, e: RunEvent): void {
   for (const t of d.tces ?? []) {
     const w = s.windows.find((x) => x.table === t.table);
     if (w) applyRun(w.runs, t);
+  }
+  for (const k of d.kvmTables ?? []) {
+    const list = (s.kvmTables ??= []);
+    const i = list.findIndex((x) => x.id === k.id);
+    if (k.table === null) {
+      if (i >= 0) list.splice(i, 1);
+    } else if (i >= 0) list[i] = { ...list[i]!, ...k.table, links: k.table.links.map((l) => ({ ...l })) };
+    else
+      list.push({
+        id: k.id,
+        pid: k.pid,
+        vm: k.vm,
+        ...k.table,
+        links: k.table.links.map((l) => ({ ...l })),
+        runs: [],
+      });
+    list.sort((a, b) => a.id - b.id);
+  }
+  for (const r of d.kvmTces ?? []) {
+    const t = s.kvmTables?.find((x) => x.id === r.kvmTable);
+    if (t) applyRun(t.runs, { start: r.start, count: r.count, step: r.step, value: r.value, ua: 0 });
   }
   if (d.hosts || d.processes || d.regions || d.groups || d.containers || d.windows) sortState(s);
 }

@@ -82,8 +82,10 @@ export class KvmTceTable {
 
   /** kvmppc_tce_put: a zero write to an entry never written is skipped (nothing allocated) */
   put(index: number, tce: bigint): void {
+    const old = this.entries.get(index) ?? 0n;
     if (tce === 0n) this.entries.delete(index);
     else this.entries.set(index, tce);
+    if (old !== tce) this.vm.kvm.host.changes.kvmTce(this.id, index, tce, 2 ** this.pageShift);
   }
 
   /** links whose hardware table is still the window of its container slot (see Q-K9) */
@@ -132,6 +134,7 @@ export function createSpaprTce(vm: KvmVm, a: CreateArgs): KRes<{ table: KvmTceTa
     const t = new KvmTceTable(vm.kvm.tableId(), vm, a.liobn, 12, 0n, a.size, a.windowSize, 0, null);
     vm.tables.unshift(t);
     vm.get();
+    vm.kvm.host.changes.touchKvmTable(t);
     return {
       ret: 0,
       explain: `${op}: ${geometry}${a.windowSize === 0n ? ' (window_size 0 is not validated: every ioba is out of range)' : ''}; all TCE pages allocated now; this kernel charges no locked_vm for KVM tables (§13.4.2)`,
@@ -202,6 +205,7 @@ export function createSpaprTce(vm: KvmVm, a: CreateArgs): KRes<{ table: KvmTceTa
   );
   vm.tables.unshift(t);
   vm.get();
+  vm.kvm.host.changes.touchKvmTable(t);
   return {
     ret: 0,
     explain: `${op}: ${geometry}${a.legacy ? ' (legacy: 4 KiB TCEs at bus 0)' : ''}; ${charged} pages charged to the VM's mm (kvmppc_stt_pages, §13.4.3); TCE pages are allocated on first use`,
@@ -221,6 +225,7 @@ export function releaseSpaprTce(t: KvmTceTable): string {
   if (i >= 0) vm.tables.splice(i, 1);
   const links = t.links.length;
   t.links.length = 0;
+  vm.kvm.host.changes.touchKvmTable(t);
   if (t.chargedTo && t.chargedPages) {
     t.chargedTo.uncharge(t.chargedPages, 'kvmTables', vm.profile);
     vm.kvm.host.changes.touchProcess(t.chargedTo.pid);
@@ -247,12 +252,14 @@ export function attachIommuGroup(
     const existing = t.links.find((l) => l.table === hw);
     if (existing) {
       existing.refs++;
+      t.vm.kvm.host.changes.touchKvmTable(t);
       return {
         ret: 0,
         explain: `KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE: LIOBN ${hex(t.liobn)} is already linked to window slot ${w.slot} of container ${w.container.id}: one more reference (${existing.refs}) (§13.6.3 step 7, Q-K8)`,
       };
     }
     t.links.push({ container: w.container, slot: w.slot, table: hw, refs: 1 });
+    t.vm.kvm.host.changes.touchKvmTable(t);
     return {
       ret: 0,
       explain: `KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE: LIOBN ${hex(t.liobn)} (2^${t.pageShift} pages at ${hex(kvmStart)}, ${hex(kvmBytes)} bytes) linked to window slot ${w.slot} of container ${w.container.id} (2^${hw.pageShift} pages, ${hex(hwBytes)} bytes): in-kernel H_PUT_TCE* now update the hardware TCEs; no locked_vm change (§13.6.3 step 8)`,
@@ -281,6 +288,7 @@ export function releaseIommuGroup(vm: KvmVm, tables: readonly (TceTable | null)[
       if (!tables.includes(l.table)) continue;
       dropped++;
       if (--l.refs === 0) t.links.splice(i, 1);
+      vm.kvm.host.changes.touchKvmTable(t);
     }
   }
   return dropped;

@@ -37,7 +37,7 @@ import type {
 import { H_NAMES, H_TOO_HARD, releaseSpaprTce, type KvmTceTable } from './book3s_64_vio.ts';
 import { dispatchHcall, type HcallArgs } from './book3s_hv.ts';
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from './era.ts';
-import { Kvm, type KRes, type KvmProfile, type KvmVm } from './kvm_main.ts';
+import { Kvm, kvmOfHost, setKvmOfHost, type KRes, type KvmProfile, type KvmVm } from './kvm_main.ts';
 import {
   checkExtension,
   createSpaprTce64,
@@ -56,11 +56,9 @@ import {
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 
-const kvms = new WeakMap<Kernel, Kvm>();
-
 /** the KVM state of one emulated host (created on first use) */
 export function kvmOf(k: Kernel): Kvm {
-  let kvm = kvms.get(k);
+  let kvm = kvmOfHost(k);
   if (!kvm) {
     kvm = new Kvm({
       profile: k.profile as KvmProfile,
@@ -68,7 +66,7 @@ export function kvmOf(k: Kernel): Kvm {
       changes: k.changes,
       containerOf: (g) => (g.container === null ? null : k.containerById(g.container)),
     });
-    kvms.set(k, kvm);
+    setKvmOfHost(k, kvm);
   }
   return kvm;
 }
@@ -169,7 +167,7 @@ export function mlockCall(
 
 /** process exit (§13.5): the VMs, KVM tables and kvm-vfio devices of the process are closed */
 export function exitKvm(k: Kernel, p: Proc): void {
-  const kvm = kvms.get(k);
+  const kvm = kvmOfHost(k);
   if (!kvm) return;
   for (const vm of kvm.vms) {
     if (vm.proc !== p) continue;

@@ -42,6 +42,18 @@ export interface Memslot {
 /** KVM_USER_MEM_SLOTS on book3s (KVM_USER_MEM_SLOTS 512) */
 export const KVM_USER_MEM_SLOTS = 512;
 
+const byHost = new WeakMap<object, Kvm>();
+
+/** the KVM state of an emulated host (its Kernel), if KVM was used on it */
+export function kvmOfHost(host: object): Kvm | undefined {
+  return byHost.get(host);
+}
+
+/** records the KVM state of a host, created on first use (kvm/facade.ts) */
+export function setKvmOfHost(host: object, kvm: Kvm): void {
+  byHost.set(host, kvm);
+}
+
 /** the per-host KVM state: every VM created on it */
 export class Kvm {
   readonly vms: KvmVm[] = [];

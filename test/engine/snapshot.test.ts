@@ -82,7 +82,7 @@ describe('snapshot files', () => {
     const validate = ajv.compile(committed);
     const doc = JSON.parse(snapshotAt(afterBigMap, true));
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
-    expect(validate({ ...doc, version: 2 })).toBe(false);
+    expect(validate({ ...doc, version: 3 })).toBe(false);
   });
 
   it('of the live end state equal the folded end state', () => {

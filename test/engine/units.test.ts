@@ -724,6 +724,8 @@ describe('event deltas (events.ts)', () => {
       tables: 64 + 2,
       views: 64 + 2,
       leaked: 0,
+      kvmTables: 0,
+      mlocked: 0,
     }); // default + 1 GiB @ 64 KiB
     for (const x of s.events)
       if (x.kind === 'ioctl' || x.kind === 'action') expect(x.lockedVm[p.pid]).toBeTypeOf('number');
