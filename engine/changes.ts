@@ -12,7 +12,7 @@ export interface ContainerLike {
   readonly id: number;
 }
 
-/** what the collector needs of a KVM TCE table (kvm/book3s_64_vio.ts KvmTceTable) */
+/** what the collector needs of a KVM TCE table (kvm/book3s-64-vio.ts KvmTceTable) */
 export interface KvmTableLike {
   readonly id: number;
 }

@@ -14,6 +14,13 @@
  *   arch/powerpc/platforms/powernv/pci-ioda.c  pci-ioda.ts
  *   .../powernv/pci-ioda-tce.c                 pci-ioda-tce.ts
  *   mm/util.c (account_locked_vm)              locked-vm.ts
+ *   mm/mlock.c                                 mm/mlock.ts
+ *   virt/kvm/kvm_main.c                        kvm/kvm-main.ts (VM, memslots)
+ *   arch/powerpc/kvm/powerpc.c                 kvm/powerpc.ts (CHECK_EXTENSION, ENABLE_HCALL, TCE ioctls)
+ *   arch/powerpc/kvm/book3s_64_vio.c           kvm/book3s-64-vio.ts (KVM TCE tables, TCE hypercalls)
+ *   arch/powerpc/kvm/book3s_hv.c               kvm/book3s-hv.ts (hypercall dispatch)
+ *   virt/kvm/vfio.c                            kvm/vfio.ts (kvm-vfio device, SET_SPAPR_TCE)
+ *   (userspace) QEMU hw/ppc/spapr_iommu.c      qemu/spapr-iommu.ts — not kernel: what QEMU does on an exit
  *
  * A function that models a kernel function is its camelCase twin (tce_iommu_register_pages →
  * tceIommuRegisterPages) and names it in its doc line. Era differences come from the profile (profile.ts).

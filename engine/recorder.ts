@@ -15,7 +15,7 @@ import type {
   SyscallEvent,
 } from './events.ts';
 import type { Container, Kernel, Proc, Res } from './kernel.ts';
-import type { KvmTceTable } from './kvm/book3s_64_vio.ts';
+import type { KvmTceTable } from './kvm/book3s-64-vio.ts';
 
 export class BudgetError extends Error {
   override name = 'BudgetError';

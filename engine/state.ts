@@ -18,7 +18,7 @@ import type {
   WindowDelta,
 } from './events.ts';
 import type { Kernel } from './kernel.ts';
-import { kvmOfHost } from './kvm/kvm_main.ts';
+import { kvmOfHost } from './kvm/kvm-main.ts';
 import { emptyBreakdown } from './memory.ts';
 import { CHUNK_SIZE, type TceTable } from './tce-table.ts';
 

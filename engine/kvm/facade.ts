@@ -1,6 +1,6 @@
 /**
  * The KVM scenario API objects (scenario-api.md §2.1) over the emulated KVM (engine/kvm/*) and QEMU's
- * userspace twin (engine/qemu/spapr_iommu.ts). As in engine/facade.ts: convert and check the scenario's
+ * userspace twin (engine/qemu/spapr-iommu.ts). As in engine/facade.ts: convert and check the scenario's
  * values (bad values are ScenarioErrors at the call's line), issue the call, record one event per call.
  */
 import {
@@ -22,7 +22,7 @@ import {
 } from '../facade.ts';
 import type { Kernel, Proc } from '../kernel.ts';
 import { mlock, munlock } from '../mm/mlock.ts';
-import { QemuSpapr, QemuTable, type Listener } from '../qemu/spapr_iommu.ts';
+import { QemuSpapr, QemuTable, type Listener } from '../qemu/spapr-iommu.ts';
 import type {
   HcallCall,
   HcallResult,
@@ -34,10 +34,10 @@ import type {
   QemuVfioCall,
   SpaprTceTableApi,
 } from './api.ts';
-import { H_NAMES, H_TOO_HARD, releaseSpaprTce, type KvmTceTable } from './book3s_64_vio.ts';
-import { dispatchHcall, type HcallArgs } from './book3s_hv.ts';
+import { H_NAMES, H_TOO_HARD, releaseSpaprTce, type KvmTceTable } from './book3s-64-vio.ts';
+import { dispatchHcall, type HcallArgs } from './book3s-hv.ts';
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from './era.ts';
-import { Kvm, kvmOfHost, setKvmOfHost, type KRes, type KvmProfile, type KvmVm } from './kvm_main.ts';
+import { Kvm, kvmOfHost, setKvmOfHost, type KRes, type KvmProfile, type KvmVm } from './kvm-main.ts';
 import {
   checkExtension,
   createSpaprTce64,

@@ -3,9 +3,9 @@
  * `KPPC`): KVM_CHECK_EXTENSION, KVM_ENABLE_CAP(KVM_CAP_PPC_ENABLE_HCALL) and the two TCE-table entry
  * points of kvm_arch_vm_ioctl.
  */
-import { createSpaprTce, type KvmTceTable } from './book3s_64_vio.ts';
+import { createSpaprTce, type KvmTceTable } from './book3s-64-vio.ts';
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from './era.ts';
-import type { KRes, KvmVm } from './kvm_main.ts';
+import type { KRes, KvmVm } from './kvm-main.ts';
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 

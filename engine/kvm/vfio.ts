@@ -3,11 +3,11 @@
  * device, its VFIO group list, and KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE, which links a KVM TCE table to the
  * VFIO hardware window it feeds.
  */
-import type { Container } from '../kernel.ts';
-import type { Group } from '../platform.ts';
+import type { Container } from '../vfio-container.ts';
+import type { Group } from '../pci-ioda.ts';
 import type { TceTable } from '../tce-table.ts';
-import { attachIommuGroup, releaseIommuGroup, type KvmTceTable } from './book3s_64_vio.ts';
-import type { KRes, KvmVm } from './kvm_main.ts';
+import { attachIommuGroup, releaseIommuGroup, type KvmTceTable } from './book3s-64-vio.ts';
+import type { KRes, KvmVm } from './kvm-main.ts';
 
 const EBADF = -9;
 const EINVAL = -22;

@@ -1,12 +1,12 @@
 /**
  * The hypercall dispatch of arch/powerpc/kvm/book3s_hv.c for the TCE calls (kernel-model.md §13.7,
  * `KHV:kvmppc_pseries_do_hcall`): an hcall whose bit is not set in the VM's enabled bitmap exits to
- * userspace before any argument is looked at; otherwise the handler of book3s_64_vio.ts runs, and its
+ * userspace before any argument is looked at; otherwise the handler of book3s-64-vio.ts runs, and its
  * H_TOO_HARD exits to userspace too. Which handler answered (real or virtual mode) comes from the profile.
  */
-import { hGetTce, hPutTce, hPutTceIndirect, hStuffTce, H_TOO_HARD, type HRes } from './book3s_64_vio.ts';
+import { hGetTce, hPutTce, hPutTceIndirect, hStuffTce, H_TOO_HARD, type HRes } from './book3s-64-vio.ts';
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from './era.ts';
-import type { KvmVm } from './kvm_main.ts';
+import type { KvmVm } from './kvm-main.ts';
 import { HCALL_NAMES } from './powerpc.ts';
 
 export interface HcallArgs {

@@ -8,10 +8,10 @@
  * The guest-visible table and the hardware table are different objects (§13.1): this file owns the
  * first; the VFIO container owns the second (TceTable), which in-kernel acceleration writes too.
  */
-import type { Container } from '../kernel.ts';
+import type { Container } from '../vfio-container.ts';
 import type { Region } from '../memory.ts';
 import type { TceTable } from '../tce-table.ts';
-import type { KRes, KvmVm } from './kvm_main.ts';
+import type { KRes, KvmVm } from './kvm-main.ts';
 
 export const H_SUCCESS = 0;
 export const H_BUSY = 1;

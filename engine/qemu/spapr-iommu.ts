@@ -7,10 +7,10 @@
  * table through its mmap of the table fd, i.e. into the kernel's guest-visible table), and notify the
  * VFIO listener, which issues VFIO_IOMMU_MAP_DMA / UNMAP_DMA through ordinary ioctls of the process.
  */
-import type { KvmTceTable } from '../kvm/book3s_64_vio.ts';
-import { H_PARAMETER, H_SUCCESS, MAX_INDIRECT } from '../kvm/book3s_64_vio.ts';
+import type { KvmTceTable } from '../kvm/book3s-64-vio.ts';
+import { H_PARAMETER, H_SUCCESS, MAX_INDIRECT } from '../kvm/book3s-64-vio.ts';
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from '../kvm/era.ts';
-import type { HcallArgs } from '../kvm/book3s_hv.ts';
+import type { HcallArgs } from '../kvm/book3s-hv.ts';
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 

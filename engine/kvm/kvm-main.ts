@@ -4,13 +4,14 @@
  * the memslots that translate guest physical addresses into the creator's user addresses.
  */
 import type { Changes } from '../changes.ts';
-import type { Container, Proc } from '../kernel.ts';
+import type { Proc } from '../kernel.ts';
+import type { Container } from '../vfio-container.ts';
 import type { Mm } from '../memory.ts';
-import type { Group } from '../platform.ts';
+import type { Group } from '../pci-ioda.ts';
 import type { Profile } from '../profile.ts';
 import type { KvmEra } from './era.ts';
 import { H_GET_TCE, H_PUT_TCE } from './era.ts';
-import type { KvmTceTable } from './book3s_64_vio.ts';
+import type { KvmTceTable } from './book3s-64-vio.ts';
 import type { KvmVfioDevice } from './vfio.ts';
 
 export type KvmProfile = Profile & KvmEra;
