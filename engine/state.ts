@@ -418,6 +418,7 @@ export function applyEvent(s: WorldState, e: RunEvent): void {
         runs: [],
       });
     list.sort((a, b) => a.id - b.id);
+    if (list.length === 0) delete s.kvmTables; // the same shape captureState gives: absent, not empty
   }
   for (const r of d.kvmTces ?? []) {
     const t = s.kvmTables?.find((x) => x.id === r.kvmTable);

@@ -254,7 +254,7 @@ describe('--snapshot and --report', () => {
     const r = await cli('run', FAILING, '--snapshot', snap, '--report', report);
     expect(r.code).toBe(1); // completed, with a failed expectation: outputs are still written
     const doc = JSON.parse(readFileSync(snap, 'utf8'));
-    expect(doc).toMatchObject({ format: 'dmawb-snapshot', version: 1, kernel: 'mainline' });
+    expect(doc).toMatchObject({ format: 'dmawb-snapshot', version: 2, kernel: 'mainline' });
     expect(doc.state.processes[0].pid).toBe(100);
     expect(readFileSync(report, 'utf8')).toMatch(/^# DMA Workbench report: /);
     expect(readdirSync(out).sort()).toEqual(['final.json', 'run.md']);

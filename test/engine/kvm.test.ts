@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { sttPages } from '../../engine/kvm/book3s_64_vio.ts';
+import { sttPages } from '../../engine/kvm/book3s-64-vio.ts';
 import { jsonSafe, parseSnapshot, serializeSnapshot, snapshotOf } from '../../engine/snapshot.ts';
 import { Session } from '../../engine/session.ts';
 import { captureState, Timeline } from '../../engine/state.ts';
