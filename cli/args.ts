@@ -10,10 +10,12 @@ import {
   parseExportCArgs,
   type ExportCArgs,
 } from './export-c.ts';
+import { IMPORT_HELP, IMPORT_SYNOPSIS, parseImportArgs, type ImportArgs } from './import.ts';
 
 export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|mainline|both] [--json] [--snapshot <out.json>] [--report <out.md>] [--timeout <seconds>]
        dmawb diff <a.snapshot.json> <b.snapshot.json>
 ${EXPORT_C_SYNOPSIS}
+${IMPORT_SYNOPSIS}
        dmawb --help | --version
 
   run <scenario.ts>     run a scenario file in the sandbox against the emulated kernel
@@ -28,11 +30,13 @@ ${EXPORT_C_SYNOPSIS}
   diff <a> <b>          print what changed from snapshot a to snapshot b (files written by --snapshot
                         or the workbench's Export snapshot)
 ${EXPORT_C_HELP}
+${IMPORT_HELP}
 
 exit codes: 0 completed, all expectations passed; 1 completed, an expectation failed;
             2 could not complete (compile error, exception, time or memory budget); 64 usage error
 diff:       0 no differences; 1 differences; 2 a file cannot be read or is not a valid snapshot; 64 usage error
 ${EXPORT_C_EXIT}
+import:     0 written; 2 nothing importable or a capture cannot be read (file and line named); 64 usage error
 `;
 
 export interface RunArgs {
@@ -51,6 +55,7 @@ export type Parsed =
   | { kind: 'run'; args: RunArgs }
   | { kind: 'diff'; a: string; b: string }
   | { kind: 'export-c'; args: ExportCArgs }
+  | { kind: 'import'; args: ImportArgs }
   | { kind: 'usage'; message: string };
 
 const VALUE_FLAGS = new Set(['--kernel', '--snapshot', '--report', '--timeout', '--out']);
@@ -61,6 +66,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
   if (options.includes('--help') || options.includes('-h')) return { kind: 'help' };
   if (options.includes('--version')) return { kind: 'version' };
   const usage = (message: string): Parsed => ({ kind: 'usage', message });
+  // `import` has its own flags (cli/import.ts)
+  if (options[0] === 'import') return parseImportArgs(argv.slice(1));
 
   const positional: string[] = [];
   const values = new Map<string, string>();

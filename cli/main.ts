@@ -33,6 +33,7 @@ import { runScenario, type RunResult } from '../runner/run.ts';
 import { USAGE, parseArgs, type RunArgs } from './args.ts';
 import { exportCCommand } from './export-c.ts';
 import { writeFileAtomic } from './files.ts';
+import { runImport } from './import.ts';
 import { eventLine, runDocument, summaryText, where } from './output.ts';
 import { runSandboxed } from './sandboxed.ts';
 import { readTextLimited } from '../host/workspace.ts';
@@ -66,6 +67,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return diff(parsed.a, parsed.b, io);
     case 'export-c':
       return exportCCommand(parsed.args, io, await version());
+    case 'import':
+      return runImport(parsed.args, io);
   }
 }
 
