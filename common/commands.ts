@@ -9,6 +9,7 @@ export const MENU_COMMANDS = {
   'file.saveAs': 'Save Scenario As…',
   'workspace.choose': 'Choose Workspace Folder…',
   'snapshot.import': 'Import Snapshot…',
+  'capture.import': 'Import Capture…',
   'export.snapshot': 'Export Snapshot…',
   'export.report': 'Export Report…',
   'export.csv': 'Export Window as CSV…',

@@ -51,6 +51,13 @@ export const EventRow = v.object({
   explain: v.string(),
   /** RLIMIT_MEMLOCK in pages of each pid whose limit this event set or changed (spawn, setrlimit) */
   memlockPages: v.optional(v.record(v.string(), v.number())),
+  /**
+   * expectations of an imported capture (label "file:line …", `dmawb import`): what the real host
+   * recorded beside what the emulated host gave, and whether they differ
+   */
+  recorded: v.optional(
+    v.object({ at: v.string(), recorded: v.string(), emulated: v.string(), differs: v.boolean() }),
+  ),
 });
 export type EventRow = v.InferOutput<typeof EventRow>;
 
@@ -131,6 +138,28 @@ export const requests = {
    * their ioctl calls as a diff (engine/profile-compare.ts; product.md workflow 7): where the results diverge
    */
   'run.compare': v.strictObject({ source: text, filename: name }),
+  /**
+   * `dmawb import` in the workbench (scenario-api.md §4.2): capture texts in, a scenario text out (the
+   * renderer writes it into the workspace and opens it). Host facts as the CLI flags.
+   */
+  'capture.import': v.strictObject({
+    files: v.pipe(
+      v.array(
+        v.strictObject({
+          name: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+          text: v.pipe(v.string(), v.maxLength(64 * 1024 * 1024, 'is larger than the 64 MiB import limit')),
+        }),
+      ),
+      v.minLength(1, 'needs at least one capture'),
+      v.maxLength(16, 'takes at most 16 captures'),
+    ),
+    kernel: v.optional(v.picklist(['4.2', '5.x', 'mainline'])),
+    pageSize: v.optional(v.picklist([4096, 65536])),
+    memlock: v.optional(
+      v.pipe(v.string(), v.regex(/^(\d{1,20}|unlimited)$/, 'must be bytes or "unlimited"')),
+    ),
+    ram: v.optional(v.pipe(v.string(), v.regex(/^\d{1,16}$/, 'must be a number of bytes'))),
+  }),
 } as const;
 
 export type RequestChannel = keyof typeof requests;
@@ -300,6 +329,17 @@ export interface Responses {
   'snapshot.import': { source: string; seq: number; kernel: string; scenario: string; events: number };
   'inspect.compare': { lines: string[]; summary: CompareSummary };
   'run.compare': ProfileComparison;
+  'capture.import': {
+    scenario: string;
+    /** a scenario file name for it, from the first capture's name */
+    suggestedName: string;
+    /** bad input, "file:line: message" */
+    problems: string[];
+    /** unused lines by kind, "3 comment, 1 unrecognised" */
+    skipped: string;
+    calls: number;
+    checks: number;
+  };
 }
 
 /** Event channels (host → renderer). */

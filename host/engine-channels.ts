@@ -22,6 +22,7 @@ export const ENGINE_CHANNELS = [
   'snapshot.import',
   'inspect.compare',
   'run.compare',
+  'capture.import',
 ] as const satisfies readonly RequestChannel[];
 export type EngineChannel = (typeof ENGINE_CHANNELS)[number];
 

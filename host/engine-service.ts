@@ -40,6 +40,7 @@ import {
 } from '../engine/state.ts';
 import { exportC, ExportError } from '../interop/export-c/index.ts';
 import { runScenario } from '../runner/run.ts';
+import { importCaptureTexts, skippedSummary } from '../interop/import/index.ts';
 import { CANCEL_SLOTS, cancelSlotOf, type EngineChannel } from './engine-channels.ts';
 import { SourceError, SourceStore, type RunSource, type Source } from './sources.ts';
 import { EventRows, lockedVmSeries, regionPidOf, toEntryRow, toStateView, windowCsv } from './views.ts';
@@ -205,6 +206,34 @@ export class EngineService {
       return {
         suggestedName: `${stemOf(this.sources.get(r.source))}-${state.seq}-container${w.container}-slot${w.slot}.csv`,
         text,
+      };
+    },
+    'capture.import': (r) => {
+      const res = importCaptureTexts(
+        r.files.map((f) => ({ file: f.name, text: f.text })),
+        {
+          ...(r.kernel ? { kernel: r.kernel } : {}),
+          ...(r.pageSize ? { pageSize: r.pageSize } : {}),
+          ...(r.memlock ? { memlock: r.memlock === 'unlimited' ? 'unlimited' : BigInt(r.memlock) } : {}),
+          ...(r.ram ? { ram: BigInt(r.ram) } : {}),
+        },
+      );
+      const problems = res.problems.map((p) => `${p.at.file}:${p.at.line}: ${p.message}`);
+      if (res.scenario === null)
+        throw new ServiceError(
+          `nothing importable in ${r.files.map((f) => f.name).join(', ')}: no recorded call or locked_vm line${problems.length ? ` (${problems.slice(0, 3).join('; ')})` : ''}`,
+        );
+      const stem =
+        r.files[0]!.name.replace(/^.*[\\/]/, '')
+          .replace(/\.[^.]*$/, '')
+          .replace(/[^A-Za-z0-9._-]/g, '_') || 'capture';
+      return {
+        scenario: res.scenario,
+        suggestedName: `import-${stem}.ts`,
+        problems,
+        skipped: skippedSummary(res.skipped),
+        calls: res.calls,
+        checks: res.checks,
       };
     },
     'snapshot.import': (r) => {

@@ -27,6 +27,22 @@ export function formatArgs(args: Record<string, unknown>): string {
     .join(' ');
 }
 
+/**
+ * An imported capture's scenario (`dmawb import`) labels each assertion "file:line …" with the capture
+ * line; its expected value is what the real host recorded, its actual value what the emulated host gave.
+ */
+const CAPTURE_LABEL = /^(\S+:\d+) /;
+function recordedOf(
+  label: string,
+  expected: string,
+  actual: string,
+  ok: boolean,
+): { recorded?: { at: string; recorded: string; emulated: string; differs: boolean } } {
+  const m = CAPTURE_LABEL.exec(label);
+  if (!m) return {};
+  return { recorded: { at: m[1]!, recorded: expected, emulated: actual, differs: !ok } };
+}
+
 /** one compact row of the event log */
 export function toEventRow(e: RunEvent): EventRow {
   const base = { seq: e.seq, ...(e.line !== undefined ? { line: e.line } : {}) };
@@ -92,6 +108,7 @@ export function toEventRow(e: RunEvent): EventRow {
         failed: !e.ok,
         lockedVm: {},
         explain: e.ok ? `got ${e.actual}` : `expected ${e.expected}, got ${e.actual}`,
+        ...recordedOf(e.label, e.expected, e.actual, e.ok),
       };
     case 'log':
       return {

@@ -29,6 +29,7 @@ export function buildMenu(opts: {
         cmd('workspace.choose'),
         { type: 'separator' },
         cmd('snapshot.import', 'CmdOrCtrl+I'),
+        cmd('capture.import'),
         cmd('export.snapshot', 'CmdOrCtrl+E'),
         cmd('export.report'),
         cmd('export.csv'),

@@ -659,6 +659,19 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
         },
       });
     },
+    'capture.import': ({ files }) => {
+      if (!files.some((f) => /vfio_|RLIMIT_MEMLOCK|__account_locked_vm/.test(f.text)))
+        return fail(`nothing importable in ${files.map((f) => f.name).join(', ')}`);
+      const stem = files[0]!.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+      return ok({
+        scenario: `// Imported by \`dmawb import\` (fake bridge) from ${files[0]!.name}\nconst host = createHost();\n`,
+        suggestedName: `import-${stem}.ts`,
+        problems: [],
+        skipped: 'none',
+        calls: 1,
+        checks: 1,
+      });
+    },
     'run.compare': ({ filename }) => {
       const call = (
         seq: number,

@@ -46,6 +46,7 @@ const SLOW = new Set<string>([
   'export.csv',
   'export.c',
   'snapshot.import',
+  'capture.import',
   'file.saveAs',
   'file.open',
   'workspace.choose',

@@ -3,6 +3,7 @@
  */
 import { defineCommands } from './commands';
 import { exportCProgram, exportKind, importSnapshot, saveText } from './transfer';
+import { importCapture } from './captureImport';
 import { call, errorMessage, tryCall } from '../bridge/api';
 import { useAppStore } from '../stores/app';
 import { useNoticesStore } from '../stores/notices';
@@ -265,6 +266,13 @@ export function registerAppCommands(): () => void {
       category: 'File',
       keys: ['Mod+O'],
       run: () => importSnapshot(),
+    },
+    {
+      id: 'import-capture',
+      aliases: ['capture.import'],
+      title: 'Import capture… (QEMU trace, error lines, dmesg, strace → a scenario that checks them)',
+      category: 'File',
+      run: () => importCapture(),
     },
     {
       id: 'new-scenario',
