@@ -120,7 +120,11 @@ function signed64(v: bigint): number {
 
 // ---- the trace events we use, with their argument syntax (QTE-VFIO, QTE-PPC, QTE-KVM) ----
 
-type EventParser = (args: string, named: Map<string, bigint> | null) => RecBody | null;
+type EventParser = (
+  args: string,
+  named: Map<string, bigint> | null,
+  texts: Map<string, string>,
+) => RecBody | null;
 
 /** simpletrace gives `name=0xVAL` for every argument: read them by name */
 const n = (m: Map<string, bigint>, k: string): bigint => {
@@ -181,8 +185,12 @@ const EVENTS: Record<string, EventParser> = {
     const m = new RegExp(`^offset=(${H})$`).exec(a);
     return m ? { kind: 'removeWindow', offset: hex(m[1]!) } : null;
   },
-  vfio_iommu_map_notify(a, s) {
-    if (s) return null; // the op is a string argument: simpletrace prints it, but handle the text form only
+  vfio_iommu_map_notify(a, s, t) {
+    const op = t.get('op');
+    if (s)
+      return op === 'MAP' || op === 'UNMAP'
+        ? { kind: 'notify', op, start: n(s, 'iova_start'), end: n(s, 'iova_end') }
+        : null;
     const m = new RegExp(`^iommu (MAP|UNMAP) @ (${H}) - (${H})$`).exec(a);
     return m ? { kind: 'notify', op: m[1] as 'MAP' | 'UNMAP', start: hex(m[2]!), end: hex(m[3]!) } : null;
   },
@@ -279,8 +287,7 @@ const STAP = /^(\d+)@(\d+) ([a-z_][a-z0-9_]*)(?: (.*))?$/;
 /** `2025-07-21T18:43:28.089797Z event args` (log ≥ 10.1), optionally `(TID)` after the time */
 const ISO = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z) (?:\((\d+)\) )?(.*)$/;
 /** simpletrace.py: `event DELTA_US pid=N a=0x1 b=0x2` */
-const SIMPLE =
-  /^([a-z_][a-z0-9_]*) (\d+(?:\.\d+)?) pid=(\d+)((?: [a-z_][a-z0-9_]*=(?:0x[0-9a-f]+|-?\d+|"[^"]*"))*)$/;
+const SIMPLE = /^([a-z_][a-z0-9_]*) (\d+(?:\.\d+)?) pid=(\d+)((?: [a-z_][a-z0-9_]*=\S*)*)$/;
 /** ftrace backend via trace_marker, as trace_pipe prints it */
 const FTRACE = /^\s*\S+-(\d+)\s+\[\d+\].*?:\s+tracing_mark_write: ([a-z_][a-z0-9_]*)(?: (.*))?$/;
 const BARE = /^([a-z_][a-z0-9_]*) (.*)$/;
@@ -444,6 +451,7 @@ export function parseCapture(file: string, text: string): ParsedCapture {
     let name: string | undefined;
     let args = '';
     let named: Map<string, bigint> | null = null;
+    const texts = new Map<string, string>();
     if ((m = LOG_TID.exec(line))) {
       out.forms.add('QEMU log backend (TID@SEC.USEC:event)');
       tid = Number(m[1]);
@@ -465,7 +473,10 @@ export function parseCapture(file: string, text: string): ParsedCapture {
         if (!kv) continue;
         const eq = kv.indexOf('=');
         const v = kv.slice(eq + 1);
-        if (!v.startsWith('"')) named.set(kv.slice(0, eq), v.startsWith('0x') ? hex(v) : BigInt(v));
+        // integers print as 0x…; string arguments as they are (vfio_iommu_map_notify's op=MAP)
+        if (/^(0x[0-9a-f]+|-?\d+)$/.test(v))
+          named.set(kv.slice(0, eq), v.startsWith('0x') ? hex(v) : BigInt(v));
+        else texts.set(kv.slice(0, eq), v);
       }
       if (runPid === undefined) runPid = tid;
       else if (tid !== runPid && EVENTS[name]) {
@@ -531,7 +542,7 @@ export function parseCapture(file: string, text: string): ParsedCapture {
       }
       let rec: RecBody | null;
       try {
-        rec = parser(args, named);
+        rec = parser(args, named, texts);
       } catch {
         rec = null;
       }

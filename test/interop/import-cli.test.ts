@@ -26,7 +26,7 @@ function file(name: string, text: string): string {
   return p;
 }
 
-const PASSING = ['v2-ddw-startup', 'memlock-register-failed', 'unregister-ebusy'];
+const PASSING = ['v2-ddw-startup', 'v2-ddw-kvm', 'memlock-register-failed', 'unregister-ebusy'];
 
 describe('dmawb import of the shipped captures', () => {
   it('ships at least three passing captures and one divergent, each saying it was constructed', () => {
@@ -54,6 +54,20 @@ describe('dmawb import of the shipped captures', () => {
       expect(run.out).toMatch(/reproduced all \d+ recorded call results/);
       expect(run.out).toMatch(/result: passed/);
     });
+
+  it('v2-ddw-kvm: KVM tables are replayed, and their locked_vm charges checked line by line', async () => {
+    const out = join(dir, 'kvm.ts');
+    expect((await cli('import', capture('v2-ddw-kvm'), '--out', out)).code).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(
+      /vm\.createSpaprTce64\(\{ liobn: 0x80000001, pageShift: 16, offset: 0x80000000000n, size: 0x10000n \}\)/,
+    );
+    expect(text).toMatch(/vm\.attachVfioGroup\(g, kvmTable1!\.out!\.table\)/);
+    const run = await cli('run', out);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toMatch(/dmesg\.txt:8 locked_vm \+2162688 -> 4297129984 bytes/);
+    expect(run.out).toMatch(/dmesg\.txt:11 locked_vm \+1048576 -> 4302962688 bytes/);
+  });
 
   it('unregister-ebusy: the 4.2 era is inferred from the kernel lines; under mainline it diverges at the UNREGISTER', async () => {
     const out = join(dir, 'ebusy.ts');

@@ -62,6 +62,9 @@ describe('QEMU trace line forms', () => {
     expect(
       one('vfio_spapr_create_window 1.000 pid=4711 ps=0x10 levels=0x1 ws=0x100000000 off=0x800000000000000'),
     ).toMatchObject({ kind: 'createWindow', pageShift: 16, levels: 1, offset: 1n << 59n });
+    expect(
+      one('vfio_iommu_map_notify 0.004 pid=4711 op=MAP iova_start=0x1000 iova_end=0x1fff'),
+    ).toMatchObject({ kind: 'notify', op: 'MAP', start: 0x1000n, end: 0x1fffn });
   });
 
   it('hex with and without 0x (older hw/ppc events print liobn without it)', () => {
