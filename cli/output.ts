@@ -4,7 +4,8 @@
  */
 import { formatRet } from '../engine/errno.ts';
 import type { RunEvent } from '../engine/events.ts';
-import { formatArgs, hcallBy } from '../engine/report.ts';
+import { hcallBy } from '../engine/report.ts';
+import { formatArgs } from '../common/format.ts';
 import type { RunError } from '../runner/run.ts';
 
 // ---- text ----

@@ -18,7 +18,7 @@ import type {
 } from '../common/contract.ts';
 import { formatRet } from './errno.ts';
 import type { RunEvent } from './events.ts';
-import { formatArgs } from './report.ts';
+import { formatArgs } from '../common/format.ts';
 
 /** at most this many aligned rows are returned; beyond it, only the differing ones (up to the same cap) */
 export const ROWS_MAX = 10_000;

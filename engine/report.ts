@@ -5,6 +5,7 @@
  */
 import { formatRet } from './errno.ts';
 import { CONTRIBUTORS } from '../common/contributors.ts';
+import { formatArgs, hex } from '../common/format.ts';
 import type { LockedVmBreakdown, RunEvent } from './events.ts';
 import type { WorldState } from './state.ts';
 
@@ -21,18 +22,7 @@ export interface ReportInput {
   maxRows?: number;
 }
 
-const hex = (v: bigint | number): string => '0x' + v.toString(16);
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-
-/** decoded arguments as the logs show them: addresses and sizes in hex */
-export function formatArgs(args: Record<string, unknown>): string {
-  return Object.entries(args)
-    .map(
-      ([k, v]) =>
-        `${k}=${typeof v === 'bigint' ? hex(v) : typeof v === 'string' && /^0x[0-9a-f]+$/.test(v) ? v : String(v)}`,
-    )
-    .join(' ');
-}
 
 function bytesOf(pages: number, pageSize: number): string {
   const b = pages * pageSize;

@@ -10,22 +10,13 @@ import type { EntryRow, EventRow, LockedVmSeries, StateView, WindowRow } from '.
 import { formatRet } from '../engine/errno.ts';
 import { CONTRIBUTOR_KEYS } from '../common/contributors.ts';
 import { hcallBy } from '../engine/report.ts';
+import { formatArgs, hex } from '../common/format.ts';
 import type { RunEvent } from '../engine/events.ts';
 import { regionOf, validEntries, type Entry, type WindowState, type WorldState } from '../engine/state.ts';
-
-export const hex = (v: bigint | number | string): string =>
-  typeof v === 'string' ? v : '0x' + v.toString(16);
 
 /** a bigint field that may have travelled as a hex (or decimal) string */
 export const big = (v: unknown): bigint =>
   typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : BigInt(String(v));
-
-/** decoded arguments as the event log shows them: addresses and sizes (bigints) in hex */
-export function formatArgs(args: Record<string, unknown>): string {
-  return Object.entries(args)
-    .map(([k, v]) => `${k}=${typeof v === 'bigint' ? hex(v) : typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(' ');
-}
 
 /**
  * An imported capture's scenario (`dmawb import`) labels each assertion "file:line …" with the capture

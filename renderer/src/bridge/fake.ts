@@ -26,6 +26,7 @@ import type {
   StateView,
 } from '../../../common/contract';
 import type { Bridge } from './api';
+import { hex } from '../../../common/format';
 
 export interface FakeOptions {
   files?: Record<string, string>;
@@ -58,7 +59,6 @@ const PAGE_SHIFT = 16;
 const HPA_BASE = 0x2000_0000_0000n;
 const UA_BASE = 0x7fff_0000_0000n;
 
-const hex = (v: bigint | number): string => `0x${BigInt(v).toString(16)}`;
 
 interface FakeRun {
   id: string;
