@@ -12,19 +12,21 @@ import { sourceWorker } from '../host/worker-source.ts';
 import { defaultWorkspaceFolder, loadSettings, seedWorkspace, Workspace } from '../host/workspace.ts';
 import { buildRenderer, rendererStaleness } from './build-renderer.ts';
 import { browserHandlers } from './local.ts';
+import { loadIdentity, saveIdentity } from './identity.ts';
 import { startServer } from './server.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const USAGE = 'usage: npm run serve [-- --port N] [-- --workspace DIR] [-- --no-build]';
 
 interface Args {
-  port: number;
+  /** null: the port of the last start, else any free one */
+  port: number | null;
   workspace: string | null;
   build: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { port: 0, workspace: null, build: true };
+  const a: Args = { port: null, workspace: null, build: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const value = (): string => {
@@ -79,12 +81,30 @@ const workspace = new Workspace(folder);
 
 const engine = new EngineHost({ factory: sourceWorker(), appVersion: version });
 const dispatch = createDispatch({ engine, local: browserHandlers(workspace, version) });
-const server = await startServer({
-  port: args.port,
+// the same token and, unless --port says otherwise, the same port as the last start: a page left open
+// across a restart reconnects by itself and saves what was typed (server/identity.ts)
+const identityFile = process.env['DMAWB_SERVE_IDENTITY'] ?? join(desktopUserDataDir(), 'serve-identity.json');
+const identity = await loadIdentity(identityFile);
+const serverOpts = {
   rendererDir: join(root, 'out', 'renderer'),
   dispatch,
-  subscribe: (fn) => engine.on(fn),
-});
+  subscribe: (fn: Parameters<Parameters<typeof startServer>[0]['subscribe']>[0]) => engine.on(fn),
+  token: identity.token,
+};
+const server = await startServer({ ...serverOpts, port: args.port ?? identity.port }).catch(
+  (e: NodeJS.ErrnoException) => {
+    if (args.port !== null || !identity.port || e.code !== 'EADDRINUSE') throw e;
+    console.error(
+      `serve: port ${identity.port} of the last start is taken; using a free one (open the new URL)`,
+    );
+    return startServer({ ...serverOpts, port: 0 });
+  },
+);
+await saveIdentity(identityFile, { token: server.token, port: server.port }).catch((e: Error) =>
+  console.error(
+    `serve: could not save the token for the next start (${e.message}); a restart will need the new URL`,
+  ),
+);
 engine.on((event, payload) => {
   if (event === 'engine.restarted') console.error(`serve: ${(payload as { reason: string }).reason}`);
 });

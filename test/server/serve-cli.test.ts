@@ -21,6 +21,7 @@ describe('npm run serve', () => {
     const ws = join(mkdtempSync(join(tmpdir(), 'dmawb-serve-')), 'scenarios');
     const child = spawn(process.execPath, [script, '--no-build', '--port', '0', '--workspace', ws], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DMAWB_SERVE_IDENTITY: join(ws, '..', 'identity.json') },
     });
     try {
       let out = '';
