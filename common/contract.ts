@@ -84,8 +84,16 @@ export const requests = {
   /** the workspace folder and its scenario files */
   'workspace.list': v.strictObject({}),
   'workspace.read': v.strictObject({ name }),
-  /** autosave: atomic write (temp file + rename) of a scenario the user is editing */
-  'workspace.write': v.strictObject({ name, text }),
+  /**
+   * autosave: atomic write (temp file + rename) of a scenario the user is editing. `base`: the hash
+   * (workspace.read / write reply) of the text the editor last loaded or saved; if the file on disk is no
+   * longer that text (edited or deleted outside), the write is refused with code 'conflict'.
+   */
+  'workspace.write': v.strictObject({
+    name,
+    text,
+    base: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex'))),
+  }),
   /** a new scenario file; refuses to overwrite an existing one */
   'workspace.create': v.strictObject({ name, text: v.optional(text) }),
   /** desktop: native folder picker; browser mode: refused */
@@ -303,8 +311,9 @@ export interface ProfileComparison {
 export interface Responses {
   'app.info': { name: string; version: string; mode: 'electron' | 'browser'; workspace: string };
   'workspace.list': { folder: string; files: { name: string; size: number }[] };
-  'workspace.read': { name: string; text: string };
-  'workspace.write': { name: string; bytes: number };
+  /** hash: SHA-256 (hex) of the file's bytes, to pass back as workspace.write's `base` */
+  'workspace.read': { name: string; text: string; hash?: string };
+  'workspace.write': { name: string; bytes: number; hash?: string };
   'workspace.create': { name: string };
   'workspace.choose': { folder: string } | { cancelled: true };
   'run.start': { source: string };
@@ -358,11 +367,15 @@ export const EVENT_CHANNELS: EventChannel[] = ['run.events', 'run.done', 'engine
 /**
  * Reply envelope of every request: a value, or an explicit error (never a thrown exception across IPC).
  * 'unsupported': the channel exists but not in this mode (browser mode: workspace.choose, file.saveAs,
- * file.open); the renderer downloads or uploads instead.
+ * file.open); the renderer downloads or uploads instead. 'conflict': workspace.write's file changed on
+ * disk since the editor loaded it (its `base`); nothing was written, the user chooses.
  */
 export type Reply<T> =
   | { ok: true; value: T }
-  | { ok: false; error: { code: 'invalid' | 'failed' | 'unknown-channel' | 'unsupported'; message: string } };
+  | {
+      ok: false;
+      error: { code: 'invalid' | 'failed' | 'unknown-channel' | 'unsupported' | 'conflict'; message: string };
+    };
 
 /** Validates a request payload; returns a readable error naming the field, or the parsed value. */
 export function validateRequest<C extends RequestChannel>(

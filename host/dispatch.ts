@@ -49,6 +49,8 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
     } catch (e) {
       if (e instanceof UnsupportedError)
         return { ok: false, error: { code: 'unsupported', message: e.message } };
+      if (e instanceof Error && (e as { code?: unknown }).code === 'conflict')
+        return { ok: false, error: { code: 'conflict', message: e.message } };
       deps.onInternalError?.(channel, e);
       return { ok: false, error: { code: 'failed', message: e instanceof Error ? e.message : String(e) } };
     }

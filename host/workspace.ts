@@ -4,7 +4,7 @@
  * reads are size-limited. Plain Node (no Electron): the desktop app (main/files.ts) and the browser-mode
  * server use the same code, and tests run it directly.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -15,6 +15,16 @@ export const MAX_OPEN_BYTES = 64 * 1024 * 1024;
 
 export class FileError extends Error {
   override name = 'FileError';
+}
+
+/** workspace.write refused: the file changed on disk since the editor loaded it (reply code 'conflict') */
+export class ConflictError extends FileError {
+  readonly code = 'conflict';
+}
+
+/** SHA-256 (hex) of a file's bytes: workspace.read/write replies carry it, workspace.write's `base` too */
+export function hashOf(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Checks a scenario file name: a plain `*.ts` name, no folders, nothing a file system would reject. */
@@ -269,10 +279,11 @@ export class Workspace {
    * The workspace is a boundary: a name is a plain file name in the folder (pathOf), and the file must be
    * a regular file there, not a symbolic link out of it, a device or a pipe.
    */
-  async read(name: string): Promise<{ name: string; text: string }> {
+  async read(name: string): Promise<{ name: string; text: string; hash: string }> {
     const p = this.pathOf(name);
     try {
-      return { name, text: await readTextLimited(p, MAX_SCENARIO_BYTES, { noFollow: true }) };
+      const text = await readTextLimited(p, MAX_SCENARIO_BYTES, { noFollow: true });
+      return { name, text, hash: hashOf(text) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
         throw new FileError(`${name} does not exist in the workspace`);
@@ -280,8 +291,16 @@ export class Workspace {
     }
   }
 
-  /** autosave: replaces the file the user is editing (atomically) */
-  async write(name: string, text: string): Promise<{ name: string; bytes: number }> {
+  /**
+   * autosave: replaces the file the user is editing (atomically). With `base` (the hash of the text the
+   * editor loaded or last saved), a file that was changed or deleted on disk meanwhile is not overwritten:
+   * ConflictError, and the user chooses.
+   */
+  async write(
+    name: string,
+    text: string,
+    base?: string,
+  ): Promise<{ name: string; bytes: number; hash: string }> {
     const p = this.pathOf(name);
     const data = Buffer.from(text, 'utf8');
     if (data.length > MAX_SCENARIO_BYTES)
@@ -290,8 +309,23 @@ export class Workspace {
       );
     await fs.mkdir(this.folder, { recursive: true });
     await this.checkReplaceable(p, name);
+    if (base !== undefined) {
+      let onDisk: string | null;
+      try {
+        onDisk = hashOf(await readTextLimited(p, MAX_SCENARIO_BYTES, { noFollow: true }));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        onDisk = null;
+      }
+      if (onDisk !== base)
+        throw new ConflictError(
+          onDisk === null
+            ? `${name} was deleted on disk since it was opened here; your text is kept: save it again, or close it`
+            : `${name} was changed on disk since it was opened here; your text is kept: keep yours (overwrite the file) or load the file from disk`,
+        );
+    }
     await atomicWriteFile(p, data);
-    return { name, bytes: data.length };
+    return { name, bytes: data.length, hash: hashOf(data) };
   }
 
   /** an existing target must be a regular file (a write never replaces a link, a device or a folder) */
@@ -329,7 +363,8 @@ export function workspaceHandlers(get: () => Workspace) {
   return {
     'workspace.list': async (_: object) => get().list(),
     'workspace.read': async (r: { name: string }) => get().read(r.name),
-    'workspace.write': async (r: { name: string; text: string }) => get().write(r.name, r.text),
+    'workspace.write': async (r: { name: string; text: string; base?: string }) =>
+      get().write(r.name, r.text, r.base),
     'workspace.create': async (r: { name: string; text?: string }) => get().create(r.name, r.text ?? ''),
   };
 }

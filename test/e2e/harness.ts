@@ -36,6 +36,8 @@ export async function startServe(opts: { workspace?: string; timeoutMs?: number 
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // the token file of a test server stays out of the user's config folder
+      env: { ...process.env, DMAWB_SERVE_IDENTITY: join(workspace, '..', 'serve-identity.json') },
     },
   );
   let out = '';

@@ -41,7 +41,7 @@ describe('workspace.read and workspace.write refuse what is not a regular file o
 
   it('a regular file still reads and writes; the list shows only regular files', async () => {
     await ws.write('ok.ts', 'expectEq(1, 1);\n');
-    expect(await ws.read('ok.ts')).toEqual({ name: 'ok.ts', text: 'expectEq(1, 1);\n' });
+    expect(await ws.read('ok.ts')).toMatchObject({ name: 'ok.ts', text: 'expectEq(1, 1);\n' });
     expect((await ws.list()).files.map((f) => f.name)).toEqual(['ok.ts']);
   });
 });
@@ -55,5 +55,42 @@ describe('readTextLimited reads regular files only, and never more than the limi
     await expect(readTextLimited('/proc/self/status', 16)).rejects.toThrow(
       /status grew beyond the 16-byte limit while being read/,
     );
+  });
+});
+
+describe('a file changed on disk while open is not silently overwritten', () => {
+  it('workspace.write with the hash it loaded refuses when the disk changed, with code conflict', async () => {
+    const { createDispatch } = await import('../../host/dispatch.ts');
+    const { workspaceHandlers } = await import('../../host/workspace.ts');
+    const dispatch = createDispatch({
+      engine: { request: async () => ({ ok: false, error: { code: 'failed', message: 'no engine' } }) },
+      local: workspaceHandlers(() => ws) as never,
+    });
+    await ws.write('edit.ts', 'mine v1\n');
+    const read = await ws.read('edit.ts');
+    expect(read.hash).toMatch(/^[0-9a-f]{64}$/);
+    const saved = await dispatch('workspace.write', { name: 'edit.ts', text: 'mine v2\n', base: read.hash });
+    expect(saved).toMatchObject({ ok: true, value: { bytes: 8 } });
+    const base = (saved as { value: { hash: string } }).value.hash;
+    writeFileSync(join(folder, 'edit.ts'), 'changed in another editor\n');
+    const refused = await dispatch('workspace.write', { name: 'edit.ts', text: 'mine v3\n', base });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: {
+        code: 'conflict',
+        message: expect.stringMatching(/edit\.ts was changed on disk since it was opened here/),
+      },
+    });
+    expect(readFileSync(join(folder, 'edit.ts'), 'utf8')).toBe('changed in another editor\n');
+    // the user chose to keep theirs: a write without base overwrites
+    expect(await dispatch('workspace.write', { name: 'edit.ts', text: 'mine v3\n' })).toMatchObject({
+      ok: true,
+    });
+    rmSync(join(folder, 'edit.ts'));
+    const gone = await dispatch('workspace.write', { name: 'edit.ts', text: 'mine v4\n', base });
+    expect(gone).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringMatching(/was deleted on disk/) },
+    });
   });
 });

@@ -206,11 +206,11 @@ describe('browser-mode server', () => {
       ok: false,
       error: { code: 'failed', message: expect.stringMatching(/already exists/) },
     });
-    expect(await c.call('workspace.write', { name: 'new.ts', text: 'log(2)\n' })).toEqual({
+    expect(await c.call('workspace.write', { name: 'new.ts', text: 'log(2)\n' })).toMatchObject({
       ok: true,
       value: { name: 'new.ts', bytes: 7 },
     });
-    expect(await c.call('workspace.read', { name: 'new.ts' })).toEqual({
+    expect(await c.call('workspace.read', { name: 'new.ts' })).toMatchObject({
       ok: true,
       value: { name: 'new.ts', text: 'log(2)\n' },
     });

@@ -8,7 +8,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { call, errorMessage } from '../bridge/api';
+import { BridgeError, call, errorMessage } from '../bridge/api';
 import { useSettingsStore } from './settings';
 
 export interface Buffer {
@@ -19,6 +19,10 @@ export interface Buffer {
   saving: boolean;
   /** message of the last failed save, cleared by the next successful one */
   error: string | null;
+  /** hash of the file as this editor last loaded or saved it (workspace.write refuses if the disk differs) */
+  savedHash?: string | undefined;
+  /** the file changed on disk while open here: autosave waits until the user chooses (resolveConflict) */
+  conflict?: boolean;
 }
 
 export const DEFAULT_SCENARIO = 'qemu-v2-ddw.ts';
@@ -79,7 +83,14 @@ export const useWorkspaceStore = defineStore('workspace', () => {
       const r = await call('workspace.read', { name });
       // the user may have opened it meanwhile and typed: keep what they typed
       if (!buffers.value[name])
-        buffers.value[name] = { name, text: r.text, savedText: r.text, saving: false, error: null };
+        buffers.value[name] = {
+          name,
+          text: r.text,
+          savedText: r.text,
+          saving: false,
+          error: null,
+          savedHash: r.hash,
+        };
     }
     openName.value = name;
   }
@@ -110,7 +121,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     const prev = inflight.get(name);
     if (prev) await prev;
     const b = buffers.value[name];
-    if (!b || b.text === b.savedText) return;
+    if (!b || b.text === b.savedText || b.conflict) return;
     const t = timers.get(name);
     if (t) {
       clearTimeout(t);
@@ -120,13 +131,19 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     const job = (async () => {
       b.saving = true;
       try {
-        await call('workspace.write', { name, text: textToSave });
+        const r = await call('workspace.write', {
+          name,
+          text: textToSave,
+          ...(b.savedHash ? { base: b.savedHash } : {}),
+        });
         b.savedText = textToSave;
+        b.savedHash = r.hash;
         b.error = null;
         const f = files.value.find((x) => x.name === name);
         if (f) f.size = textToSave.length;
       } catch (e) {
         b.error = errorMessage(e);
+        if (e instanceof BridgeError && e.code === 'conflict') b.conflict = true;
       } finally {
         b.saving = false;
       }
@@ -136,6 +153,53 @@ export const useWorkspaceStore = defineStore('workspace', () => {
       await job;
     } finally {
       if (inflight.get(name) === job) inflight.delete(name);
+    }
+  }
+
+  /**
+   * The user's choice for a file that changed on disk while open: 'mine' writes the editor's text over it,
+   * 'theirs' loads the file from disk into the editor (what was typed is replaced).
+   */
+  async function resolveConflict(name: string, choice: 'mine' | 'theirs'): Promise<void> {
+    const b = buffers.value[name];
+    if (!b) return;
+    if (choice === 'mine') {
+      b.conflict = false;
+      b.savedHash = undefined; // no base: overwrite
+      b.savedText = b.text === b.savedText ? `${b.savedText}\u0000` : b.savedText; // force a write
+      await save(name);
+      return;
+    }
+    const r = await call('workspace.read', { name });
+    b.text = r.text;
+    b.savedText = r.text;
+    b.savedHash = r.hash;
+    b.conflict = false;
+    b.error = null;
+  }
+
+  /**
+   * Looks for files changed on disk (the window got focus): an open file with no unsaved edits is
+   * reloaded; one with unsaved edits is marked as a conflict and the user chooses.
+   */
+  async function checkDisk(): Promise<void> {
+    for (const b of Object.values(buffers.value)) {
+      if (!b.savedHash || b.saving || b.conflict) continue;
+      let r: { text: string; hash?: string };
+      try {
+        r = await call('workspace.read', { name: b.name });
+      } catch {
+        continue; // deleted or unreadable: the next save says so
+      }
+      if (!r.hash || r.hash === b.savedHash) continue;
+      if (b.text === b.savedText) {
+        b.text = r.text;
+        b.savedText = r.text;
+        b.savedHash = r.hash;
+      } else {
+        b.conflict = true;
+        b.error = `${b.name} was changed on disk since it was opened here; your text is kept: keep yours (overwrite the file) or load the file from disk`;
+      }
     }
   }
 
@@ -192,6 +256,8 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     setText,
     save,
     flushAll,
+    resolveConflict,
+    checkDisk,
     create,
     freshName,
   };
