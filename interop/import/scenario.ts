@@ -914,7 +914,7 @@ function call(at: string, what: string, expected: number | string, issue: () => 
     expectRet(r, expected, label);
   }
   if (!ok) divergence(at, recordedText(expected), shown(r) + (r.ret === 0 ? ' (success)' : ''), r.explain ?? '');
-  else lockedVmAfter(at, r);
+  else lockedVmAfter(at === 'reconstructed' ? \`the reconstructed \${what.split(':')[0]}\` : at, r);
   return r;
 }
 

@@ -69,6 +69,30 @@ describe('dmawb import of the shipped captures', () => {
     expect(run.out).toMatch(/dmesg\.txt:11 locked_vm \+1048576 -> 4302962688 bytes/);
   });
 
+  it('a 4.2-era HASH64 line whose total did not move is a refused charge, matched to the failed REGISTER', async () => {
+    const qemu = file(
+      'h64-qemu.log',
+      '4711@1733390000.100100:kvm_set_user_memory Slot#0 flags=0x0 gpa=0x0 size=0x100000000 ua=0x7ffd40000000 ret=0\n' +
+        '4711@1733390000.231000:vfio_prereg_register va=0x7ffd40000000 size=0x100000000 ret=-12\n',
+    );
+    const dmesg = file(
+      'h64-dmesg.txt',
+      '[  812.113201] [4711] RLIMIT_MEMLOCK +4194304 4194304/67108864\n' +
+        '[  812.113288] [4711] RLIMIT_MEMLOCK +4194304 8388608/67108864\n' +
+        '[  812.240007] [4711] RLIMIT_MEMLOCK HASH64 +4294967296 8388608/67108864\n',
+    );
+    const out = join(dir, 'h64.ts');
+    expect((await cli('import', qemu, dmesg, '--out', out)).code).toBe(0);
+    const run = await cli('run', out);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toMatch(
+      /h64-dmesg\.txt:2 locked_vm \+8388608 -> 8388608 bytes \(after the reconstructed VFIO_SET_IOMMU/,
+    );
+    expect(run.out).toMatch(
+      /h64-dmesg\.txt:3 charge of \+4294967296 refused at locked_vm 8388608 \(limit 67108864\)/,
+    );
+  });
+
   it('unregister-ebusy: the 4.2 era is inferred from the kernel lines; under mainline it diverges at the UNREGISTER', async () => {
     const out = join(dir, 'ebusy.ts');
     expect((await cli('import', capture('unregister-ebusy'), '--out', out)).code).toBe(0);
