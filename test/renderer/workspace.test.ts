@@ -66,6 +66,7 @@ describe('workspace store', () => {
     expect(ws.text).toBe('edited qemu');
     await ws.open('a.ts');
     expect(ws.text).toBe('edited a');
+    await ws.flushAll(); // no autosave timer left to fire into the next test's bridge
   });
 
   it('never lets an older text land after a newer one', async () => {
