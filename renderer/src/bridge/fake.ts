@@ -59,7 +59,6 @@ const PAGE_SHIFT = 16;
 const HPA_BASE = 0x2000_0000_0000n;
 const UA_BASE = 0x7fff_0000_0000n;
 
-
 interface FakeRun {
   id: string;
   kernel: string;
