@@ -200,6 +200,20 @@ export interface SyscallEvent extends EventBase {
 
 export type RunEvent = IoctlEvent | ActionEvent | HcallEvent | SyscallEvent | ExpectEvent | LogEvent;
 
+/**
+ * A run's event log as its readers see it: a plain array, or the columnar EventStore (event-store.ts)
+ * that materialises events on demand. Index with at(i), never [i].
+ */
+export interface EventList extends Iterable<RunEvent> {
+  readonly length: number;
+  at(index: number): RunEvent | undefined;
+  slice(start?: number, end?: number): RunEvent[];
+  filter<S extends RunEvent>(pred: (e: RunEvent, i: number) => e is S): S[];
+  filter(pred: (e: RunEvent, i: number) => unknown): RunEvent[];
+  map<T>(fn: (e: RunEvent, i: number) => T): T[];
+  find(pred: (e: RunEvent, i: number) => unknown): RunEvent | undefined;
+}
+
 export interface StateDeltas {
   tces?: TceRun[];
   windows?: WindowDelta[];
