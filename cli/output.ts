@@ -3,7 +3,7 @@
  * document of format "dmawb-run".
  */
 import { formatRet } from '../engine/errno.ts';
-import type { RunEvent } from '../engine/events.ts';
+import type { EventList, RunEvent } from '../engine/events.ts';
 import { hcallBy } from '../engine/report.ts';
 import { formatArgs } from '../common/format.ts';
 import type { RunError } from '../runner/run.ts';
@@ -104,7 +104,7 @@ export interface RunDocument {
 }
 
 export function runDocument(
-  d: Omit<RunDocument, 'format' | 'version' | 'events'> & { events: readonly RunEvent[] },
+  d: Omit<RunDocument, 'format' | 'version' | 'events'> & { events: EventList },
 ): RunDocument {
   return {
     format: 'dmawb-run',

@@ -25,8 +25,8 @@ const POOL_CHUNK = 1 << POOL_SHIFT;
 /** the pool's offsets are Uint32 */
 const POOL_MAX = 2 ** 32 - 1;
 
-const KINDS = ['ioctl', 'action', 'expect', 'log'] as const;
-const KIND_CODE: Record<string, number> = { ioctl: 0, action: 1, expect: 2, log: 3 };
+const KINDS = ['ioctl', 'action', 'expect', 'log', 'hcall', 'syscall'] as const;
+const KIND_CODE: Record<string, number> = { ioctl: 0, action: 1, expect: 2, log: 3, hcall: 4, syscall: 5 };
 
 /** |v| below this is written as a variable-length integer (zigzag doubles it: must stay exact) */
 const SMALL = 2 ** 52;
@@ -302,7 +302,7 @@ export class EventStore implements EventList {
   seqAt(i: number): number {
     return this.hasColumn(i, 'seq') ? this.col(i).seq[i & (CHUNK - 1)]! : this.at(i)!.seq;
   }
-  /** 'ioctl' | 'action' | 'expect' | 'log', or undefined for a kind stored outside the column */
+  /** the event's kind, or undefined for a kind stored outside the column (one added later) */
   kindAt(i: number): RunEvent['kind'] | undefined {
     return this.hasColumn(i, 'kind') ? KINDS[this.col(i).kind[i & (CHUNK - 1)]!] : undefined;
   }

@@ -17,7 +17,7 @@ import type {
   ProfileRunSummary,
 } from '../common/contract.ts';
 import { formatRet } from './errno.ts';
-import type { RunEvent } from './events.ts';
+import type { EventList, RunEvent } from './events.ts';
 import { formatArgs } from '../common/format.ts';
 
 /** at most this many aligned rows are returned; beyond it, only the differing ones (up to the same cap) */
@@ -33,7 +33,7 @@ export const PROFILES: readonly ProfileName[] = ['4.2', 'mainline'];
 export interface ProfileRunInput {
   ok: boolean;
   expectations: { passed: number; failed: number };
-  events: readonly RunEvent[];
+  events: EventList;
   peakLockedVm: Record<string, number>;
   error: { message: string; line: number | null; column: number | null; kind: string } | null;
 }

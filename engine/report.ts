@@ -6,7 +6,7 @@
 import { formatRet } from './errno.ts';
 import { CONTRIBUTORS } from '../common/contributors.ts';
 import { formatArgs, hex } from '../common/format.ts';
-import type { LockedVmBreakdown, RunEvent } from './events.ts';
+import type { EventList, LockedVmBreakdown } from './events.ts';
 import type { WorldState } from './state.ts';
 
 export interface ReportInput {
@@ -15,7 +15,7 @@ export interface ReportInput {
   ok: boolean;
   expectations: { passed: number; failed: number };
   error: { message: string; line?: number; column?: number } | null;
-  events: readonly RunEvent[];
+  events: EventList;
   /** the state the report describes (usually the end of the run) */
   state: WorldState;
   /** largest number of event rows to list (the rest is summarised) */

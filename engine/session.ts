@@ -5,6 +5,7 @@
  */
 import { ScenarioError, type HostApi, type HostOptions, type KernelName } from './api.ts';
 import { Changes } from './changes.ts';
+import { EventStore } from './event-store.ts';
 import type { RunEvent } from './events.ts';
 import { HostFacade, toBig } from './facade.ts';
 import { Kernel } from './kernel.ts';
@@ -18,8 +19,13 @@ export { BudgetError };
 export interface SessionOptions {
   /** profile used when createHost() names none (command line --kernel / workbench selector) */
   kernel?: KernelName;
-  /** the run stops with BudgetError once this many events were recorded (default 1,000,000) */
+  /**
+   * the run stops with BudgetError once this many events were recorded (default: no cap; the run's CPU
+   * budget and the host's memory budget bound it, and the log costs well under 200 bytes an event)
+   */
   maxEvents?: number;
+  /** the store to record into (the engine worker keeps it as the run's event log); default: a new one */
+  events?: EventStore;
   /** called synchronously for every event as it is recorded */
   onEvent?: (e: RunEvent) => void;
   /** host memory the run's TCE tables may hold, in bytes (default DEFAULT_TABLE_MEMORY) */
@@ -32,7 +38,8 @@ export const DEFAULT_TABLE_MEMORY = 1024 * 1024 * 1024;
 type IdKind = 'pid' | 'group' | 'container' | 'table' | 'region' | 'phb';
 
 export class Session {
-  readonly events: RunEvent[] = [];
+  /** the event log, stored by column (event-store.ts): index it with at(i) */
+  readonly events: EventStore;
   /** 1-based scenario line of the API call being executed; the runner sets it before each call */
   line: number | undefined;
   readonly kernel: KernelName;
@@ -74,7 +81,8 @@ export class Session {
       },
     };
     this.kernel = opts.kernel ?? 'mainline';
-    this.maxEvents = opts.maxEvents ?? 1_000_000;
+    this.maxEvents = opts.maxEvents ?? Infinity;
+    this.events = opts.events ?? new EventStore();
     this.onEvent = opts.onEvent;
     this.recorder = new Recorder(new Changes(), {
       line: () => this.line,

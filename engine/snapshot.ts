@@ -9,7 +9,7 @@
  */
 import * as v from 'valibot';
 import { CONTRIBUTOR_KEYS, type Contributor } from '../common/contributors.ts';
-import type { RunEvent } from './events.ts';
+import type { EventList, RunEvent } from './events.ts';
 import { captureState, type Run, type WindowState, type WorldState } from './state.ts';
 
 export const SNAPSHOT_FORMAT = 'dmawb-snapshot';
@@ -714,7 +714,7 @@ export function tceRangeLines(a: WindowState, b: WindowState, max = DIFF_MAX_RAN
 export function snapshotOf(
   session: {
     kernels: import('./kernel.ts').Kernel[];
-    events: readonly RunEvent[];
+    events: EventList;
     kernel: '4.2' | 'mainline';
   },
   meta: Partial<SnapshotMeta> = {},

@@ -7,8 +7,10 @@
  *   - parseSnapshot(): from a snapshot file (snapshot.ts).
  * so the inspector, the reports and the snapshot writer work on one shape.
  */
+import { EventStore } from './event-store.ts';
 import type {
   ContainerDelta,
+  EventList,
   GroupDelta,
   KvmTableDelta,
   LockedVmBreakdown,
@@ -427,32 +429,60 @@ export function applyEvent(s: WorldState, e: RunEvent): void {
   if (d.hosts || d.processes || d.regions || d.groups || d.containers || d.windows) sortState(s);
 }
 
+/** how much a checkpoint of this state costs to keep: its TCE runs and other records */
+function weightOf(s: WorldState): number {
+  let n = s.processes.length + s.regions.length + s.groups.length + s.containers.length;
+  for (const w of s.windows) n += w.runs.length;
+  return n;
+}
+
 /**
- * Random access to the state after any event: folds the deltas, keeping a checkpoint every
- * `interval` events so that any step is at most `interval` applications away.
+ * Random access to the state after any event: folds the deltas from the nearest checkpoint before it.
+ * A checkpoint is taken once at least `interval` events were folded since the last one *and* at least as
+ * many events as the state has records (TCE runs, regions, …), so checkpoints never cost more than about
+ * one array slot per event however fragmented the windows get, and any step is at most max(interval,
+ * records) folds away. The events themselves stay in the run's log (an EventStore is read through its
+ * light foldView); a Timeline built without one keeps its own.
  */
 export class Timeline {
   private readonly checkpoints: WorldState[] = [emptyState()];
-  private readonly events: RunEvent[] = [];
+  /** how many events each checkpoint has folded */
+  private readonly folded: number[] = [0];
+  private readonly log: EventList;
+  private readonly ownLog: boolean;
   private head = emptyState();
+  private count = 0;
+  private since = 0;
 
   constructor(
-    private readonly interval = 512,
+    private readonly interval = 4096,
     hosts: HostState[] = [],
+    log?: EventList,
   ) {
     this.head.hosts = hosts.map((h) => ({ ...h }));
     this.checkpoints[0]!.hosts = hosts.map((h) => ({ ...h }));
+    this.log = log ?? new EventStore();
+    this.ownLog = log === undefined;
   }
 
   get length(): number {
-    return this.events.length;
+    return this.count;
   }
 
-  /** adds the next event of the run (events must arrive in seq order) */
+  /**
+   * Folds the next event of the run (events must arrive in seq order). With a log of its own the
+   * Timeline records the event too; otherwise the event must already be the log's next one.
+   */
   push(e: RunEvent): void {
-    this.events.push(e);
+    if (this.ownLog) (this.log as EventStore).push(e);
     applyEvent(this.head, e);
-    if (this.events.length % this.interval === 0) this.checkpoints.push(cloneState(this.head));
+    this.count++;
+    this.since++;
+    if (this.since >= this.interval && this.since >= weightOf(this.head)) {
+      this.checkpoints.push(cloneState(this.head));
+      this.folded.push(this.count);
+      this.since = 0;
+    }
   }
 
   addHost(h: HostState): void {
@@ -462,11 +492,19 @@ export class Timeline {
 
   /** the state after the event with this seq (0: before the first event) */
   stateAt(seq: number): WorldState {
-    const n = Math.max(0, Math.min(seq, this.events.length));
-    if (n === this.events.length) return cloneState(this.head);
-    const cp = Math.floor(n / this.interval);
-    const s = cloneState(this.checkpoints[cp]!);
-    for (let i = cp * this.interval; i < n; i++) applyEvent(s, this.events[i]!);
+    const n = Math.max(0, Math.min(seq, this.count));
+    if (n === this.count) return cloneState(this.head);
+    // the last checkpoint at or before n
+    let lo = 0;
+    let hi = this.folded.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.folded[mid]! <= n) lo = mid;
+      else hi = mid - 1;
+    }
+    const s = cloneState(this.checkpoints[lo]!);
+    const store = this.log instanceof EventStore ? this.log : null;
+    for (let i = this.folded[lo]!; i < n; i++) applyEvent(s, store ? store.foldView(i) : this.log.at(i)!);
     return s;
   }
 }

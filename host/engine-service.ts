@@ -18,6 +18,7 @@ import type {
   Responses,
   RunSummary,
 } from '../common/contract.ts';
+import { EventStore } from '../engine/event-store.ts';
 import type { RunEvent } from '../engine/events.ts';
 import { renderReport } from '../engine/report.ts';
 import { compareProfiles, PROFILES, type ProfileRunInput } from '../engine/profile-compare.ts';
@@ -73,8 +74,8 @@ export interface EngineServiceOptions {
   /** the scenario runner (tests may wrap it) */
   runner?: typeof runScenario;
   keepRuns?: number;
-  /** events all sources may hold together (see sources.ts KEEP_EVENTS) */
-  keepEvents?: number;
+  /** bytes of event log all sources may hold together (see sources.ts KEEP_EVENT_BYTES) */
+  keepEventBytes?: number;
 }
 
 /** A request the service refuses or cannot answer; the message is meant for the user. */
@@ -90,7 +91,7 @@ export class EngineService {
   constructor(private readonly opts: EngineServiceOptions) {
     this.cancel = opts.cancel ?? new Int32Array(new SharedArrayBuffer(CANCEL_SLOTS * 4));
     if (this.cancel.length < CANCEL_SLOTS) throw new Error(`the cancel buffer needs ${CANCEL_SLOTS} slots`);
-    this.sources = new SourceStore(opts.keepRuns, undefined, opts.keepEvents);
+    this.sources = new SourceStore(opts.keepRuns, undefined, opts.keepEventBytes);
   }
 
   /**
@@ -138,10 +139,10 @@ export class EngineService {
     },
     'inspect.rows': (r) => {
       const evs = this.sources.get(r.source).events;
-      // the limits rows carry depend on the events before them
+      // the limits rows carry depend on the host and process deltas before them (only those are read)
       const conv = new EventRows();
       const from = Math.min(r.from, evs.length);
-      for (let i = 0; i < from; i++) conv.skip(evs[i]!);
+      for (const i of evs.hostOrProcessEventsBefore(from)) conv.skip(evs.at(i)!);
       return { rows: evs.slice(from, r.from + r.count).map((e) => conv.row(e)), total: evs.length };
     },
     'inspect.state': (r) => {
@@ -238,7 +239,9 @@ export class EngineService {
     },
     'snapshot.import': (r) => {
       const snap = parseSnapshot(r.text); // throws SnapshotError: nothing is created
-      const src = this.sources.addSnapshot({ meta: snap.meta, state: snap.state, events: snap.events ?? [] });
+      const events = new EventStore();
+      for (const e of snap.events ?? []) events.push(e);
+      const src = this.sources.addSnapshot({ meta: snap.meta, state: snap.state, events });
       return {
         source: src.id,
         seq: snap.state.seq,
@@ -430,8 +433,8 @@ export class EngineService {
         ...(this.opts.timeoutMs !== undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
         ...(this.opts.memoryLimitBytes !== undefined ? { memoryLimitBytes: this.opts.memoryLimitBytes } : {}),
         ...(this.opts.maxEvents !== undefined ? { maxEvents: this.opts.maxEvents } : {}),
+        events: src.events, // the session records into the source's log
         onEvent: (e: RunEvent) => {
-          src.events.push(e);
           src.timeline.push(e);
           batch.push(conv.row(e));
           if (batch.length >= BATCH_ROWS || performance.now() - last >= BATCH_MS) flush();
@@ -503,14 +506,13 @@ class Cancelled extends Error {}
 
 function eventAt(src: Source, seq: number): RunEvent | undefined {
   const evs = src.events;
-  const guess = evs[seq - 1];
-  if (guess && guess.seq === seq) return guess;
+  if (seq >= 1 && seq <= evs.length && evs.seqAt(seq - 1) === seq) return evs.at(seq - 1);
   let lo = 0;
   let hi = evs.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const s = evs[mid]!.seq;
-    if (s === seq) return evs[mid];
+    const s = evs.seqAt(mid);
+    if (s === seq) return evs.at(mid);
     if (s < seq) lo = mid + 1;
     else hi = mid - 1;
   }

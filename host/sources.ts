@@ -1,11 +1,12 @@
 /**
  * Sources of inspectable state held by the engine worker: runs ("run-3") and imported snapshots
- * ("snap-1"). A run keeps its events and a Timeline (engine/state.ts) so that the state after any event
- * can be rebuilt (time travel); a snapshot holds one state, the one after its `seq`, and optionally the
- * event log it was exported with. Only the last few of each are kept in memory.
+ * ("snap-1"). A run keeps its event log (a columnar EventStore, engine/event-store.ts) and a Timeline
+ * (engine/state.ts) folding it, so that the state after any event can be rebuilt (time travel); a snapshot
+ * holds one state, the one after its `seq`, and optionally the event log it was exported with. Only the
+ * last few of each are kept in memory, and all logs together within a byte budget.
  */
 import type { RunSummary } from '../common/contract.ts';
-import type { RunEvent } from '../engine/events.ts';
+import { EventStore } from '../engine/event-store.ts';
 import type { SnapshotMeta } from '../engine/snapshot.ts';
 import { Timeline, type WorldState } from '../engine/state.ts';
 
@@ -17,7 +18,8 @@ export interface RunSource {
   /** the scenario's text (for the snapshot's scenario hash) */
   text: string;
   sha256: string;
-  events: RunEvent[];
+  /** the run's event log: the session records into it (runner option `events`) */
+  events: EventStore;
   timeline: Timeline;
   /** 'queued' until the runner starts it, 'running', then 'done' */
   status: 'queued' | 'running' | 'done';
@@ -30,7 +32,7 @@ export interface SnapshotSource {
   meta: SnapshotMeta;
   state: WorldState;
   /** the event log exported with it (JSON-safe form: bigints are "0x…" strings), if any */
-  events: RunEvent[];
+  events: EventStore;
 }
 
 export type Source = RunSource | SnapshotSource;
@@ -43,10 +45,11 @@ export class SourceError extends Error {
 export const KEEP_RUNS = 5;
 export const KEEP_SNAPSHOTS = 5;
 /**
- * and how many events all of them may hold together: an event costs about 4.4 KB of heap (measured on a
- * 100,000-event MAP/UNMAP run: 445 MB), so older sources go first when the total passes this
+ * and how many bytes of event log all of them may hold together (EventStore.byteSize: about 100 bytes an
+ * event, so this is several runs of a million events); older sources go first when the total passes it.
+ * A single run is never capped by this: the newest source always stays.
  */
-export const KEEP_EVENTS = 300_000;
+export const KEEP_EVENT_BYTES = 768 * 1024 * 1024;
 
 export class SourceStore {
   private readonly sources = new Map<string, Source>();
@@ -58,18 +61,19 @@ export class SourceStore {
   constructor(
     private readonly keepRuns = KEEP_RUNS,
     private readonly keepSnapshots = KEEP_SNAPSHOTS,
-    private readonly keepEvents = KEEP_EVENTS,
+    private readonly keepEventBytes = KEEP_EVENT_BYTES,
   ) {}
 
   /** a new run source (evicts the oldest finished runs beyond the limit) */
   addRun(init: Omit<RunSource, 'kind' | 'id' | 'events' | 'timeline' | 'status' | 'summary'>): RunSource {
     const id = `run-${++this.nextRun}`;
+    const events = new EventStore();
     const src: RunSource = {
       kind: 'run',
       id,
       ...init,
-      events: [],
-      timeline: new Timeline(),
+      events,
+      timeline: new Timeline(undefined, [], events),
       status: 'queued',
       summary: null,
     };
@@ -123,17 +127,24 @@ export class SourceStore {
     return s;
   }
 
+  /** bytes of event log all sources hold (what a host memory budget applies to) */
+  byteSize(): number {
+    let n = 0;
+    for (const s of this.sources.values()) n += s.events.byteSize();
+    return n;
+  }
+
   /**
    * Drops the oldest finished runs and imported snapshots while all sources together hold more than
-   * keepEvents events; the newest source always stays.
+   * keepEventBytes of event log; the newest source always stays.
    */
   trim(): void {
     const all = [...this.sources.values()];
-    let total = all.reduce((n, s) => n + s.events.length, 0);
+    let total = this.byteSize();
     for (const s of all.slice(0, -1)) {
-      if (total <= this.keepEvents) break;
+      if (total <= this.keepEventBytes) break;
       if (s.kind === 'run' && s.status !== 'done') continue;
-      total -= s.events.length;
+      total -= s.events.byteSize();
       this.sources.delete(s.id);
       this.cache.delete(s.id);
     }

@@ -11,7 +11,8 @@ import { formatRet } from '../engine/errno.ts';
 import { CONTRIBUTOR_KEYS } from '../common/contributors.ts';
 import { hcallBy } from '../engine/report.ts';
 import { formatArgs, hex } from '../common/format.ts';
-import type { RunEvent } from '../engine/events.ts';
+import { EventStore } from '../engine/event-store.ts';
+import type { EventList, LockedVmBreakdown, RunEvent } from '../engine/events.ts';
 import { regionOf, validEntries, type Entry, type WindowState, type WorldState } from '../engine/state.ts';
 
 /** a bigint field that may have travelled as a hex (or decimal) string */
@@ -238,14 +239,55 @@ export function toEntryRow(s: WorldState, pid: number | null, e: Entry): EntryRo
 /** the contributors in stacking order (common/contributors.ts) */
 export const CONTRIBUTORS = CONTRIBUTOR_KEYS;
 
+/** what lockedVmSeries reads of an event: columns of an EventStore, or the event itself */
+interface SeriesEvent {
+  kind: string | undefined;
+  seq: number;
+  pid?: number | undefined;
+  ret?: number | undefined;
+  ok?: boolean;
+  lockedVm?: Record<string, number>;
+  breakdown?: Record<string, LockedVmBreakdown> | undefined;
+  deltas?: {
+    hosts?: { id: number; pageSize: number }[];
+    processes?: { pid: number; host: number; memlock: unknown }[];
+  };
+}
+
+/** the events as lockedVmSeries reads them; from a store, only host/process and expect events materialise */
+function* seriesEvents(events: EventList): Generator<SeriesEvent> {
+  if (!(events instanceof EventStore)) {
+    yield* events as Iterable<SeriesEvent>;
+    return;
+  }
+  const structural = new Set(events.hostOrProcessEventsBefore(events.length));
+  for (let i = 0; i < events.length; i++) {
+    const kind = events.kindAt(i);
+    if (structural.has(i) || kind === 'expect' || kind === undefined) {
+      yield events.at(i) as SeriesEvent;
+      continue;
+    }
+    const a = events.accountingAt(i);
+    yield {
+      kind,
+      seq: events.seqAt(i),
+      pid: events.pidAt(i),
+      ret: events.retAt(i),
+      ...(a ? { lockedVm: a.lockedVm, breakdown: a.breakdown } : {}),
+    };
+  }
+}
+
 /**
- * locked_vm of one process over the run: one point per event that reports it, stacked by contributor,
- * with RLIMIT_MEMLOCK in pages (followed through the process deltas, so setrlimit moves the line) and the
- * seqs of its failed calls and failed expectations (an expectation belongs to the process of the call
- * before it). Without events (an imported snapshot without its log), one point from the state.
+ * locked_vm of one process over the run, stacked by contributor, with RLIMIT_MEMLOCK in pages (followed
+ * through the process deltas, so setrlimit moves the line) and the seqs of its failed calls and failed
+ * expectations (an expectation belongs to the process of the call before it). One point per event that
+ * reports it, except inside a stretch where nothing changes: there only the stretch's two ends (and its
+ * failures) are kept, which draws the same lines and keeps a million-call run's series small. Without
+ * events (an imported snapshot without its log), one point from the state.
  */
 export function lockedVmSeries(
-  events: readonly RunEvent[],
+  events: EventList,
   pid: number,
   fallback: WorldState | null,
 ): LockedVmSeries | null {
@@ -256,28 +298,48 @@ export function lockedVmSeries(
   let memlock: bigint | null = null;
   let lastPid: number | null = null;
   let seen = false;
+  /** the last point seen, kept only if the next one differs (the end of a flat stretch) */
+  let pending: { seq: number; total: number; limit: number; b: LockedVmBreakdown | undefined } | null = null;
+  let prevKey = '';
+  const failed = new Set<number>();
   const pageShift = (): number => Math.log2(pageSizeOr(pageShiftOfHost.get(hostOfPid.get(pid) ?? -1)));
-  for (const e of events) {
+  const emit = (p: { seq: number; total: number; limit: number; b: LockedVmBreakdown | undefined }): void => {
+    out.seq.push(p.seq);
+    out.total.push(p.total);
+    out.limit.push(p.limit);
+    for (const c of CONTRIBUTORS) out.stacks[c]!.push(p.b ? p.b[c] : 0);
+  };
+  for (const e of seriesEvents(events)) {
     if (e.kind !== 'expect' && e.kind !== 'log') {
       for (const h of e.deltas?.hosts ?? []) pageShiftOfHost.set(h.id, h.pageSize);
       for (const p of e.deltas?.processes ?? []) {
         hostOfPid.set(p.pid, p.host);
         if (p.pid === pid) memlock = big(p.memlock);
       }
-      lastPid = e.pid;
-      if ((e.kind === 'ioctl' || e.kind === 'syscall') && e.pid === pid && e.ret < 0) out.failed.push(e.seq);
-      const lv = e.lockedVm[pid];
+      lastPid = e.pid ?? null;
+      const isFailed = (e.kind === 'ioctl' || e.kind === 'syscall') && e.pid === pid && (e.ret ?? 0) < 0;
+      if (isFailed) {
+        out.failed.push(e.seq);
+        failed.add(e.seq);
+      }
+      const lv = e.lockedVm?.[pid];
       if (lv === undefined) continue;
+      const b = e.breakdown?.[pid];
+      const limit = memlock === null ? 0 : Number(memlock >> BigInt(pageShift()));
+      const key = `${lv},${limit}${b ? CONTRIBUTORS.map((c) => ',' + b[c]).join('') : ''}`;
+      const point = { seq: e.seq, total: lv, limit, b };
+      if (!seen || key !== prevKey || isFailed) {
+        if (pending) emit(pending);
+        emit(point);
+        pending = null;
+      } else pending = point;
       seen = true;
-      const b = e.breakdown[pid];
-      out.seq.push(e.seq);
-      out.total.push(lv);
-      out.limit.push(memlock === null ? 0 : Number(memlock >> BigInt(pageShift())));
-      for (const c of CONTRIBUTORS) out.stacks[c]!.push(b ? b[c] : 0);
+      prevKey = key;
     } else if (e.kind === 'expect' && !e.ok && lastPid === pid) {
       out.failed.push(e.seq);
     }
   }
+  if (pending) emit(pending);
   if (seen) return out;
   const p = fallback?.processes.find((x) => x.pid === pid);
   if (!p || !fallback) return null;

@@ -3,7 +3,7 @@
  * the result. run.ts supplies the engine's Session; tests and benchmarks may supply a fake one. No Node
  * APIs: this runs in the CLI process and in the workbench's worker thread alike.
  */
-import type { RunEvent } from '../engine/events.ts';
+import type { EventList } from '../engine/events.ts';
 import { Bridge, type SessionLike } from './bridge.ts';
 import { compileScenario } from './compile.ts';
 import { runInSandbox, type RunError, type SandboxOptions } from './sandbox.ts';
@@ -12,7 +12,7 @@ export type { RunError, ErrorKind } from './sandbox.ts';
 
 /** What a run needs of its session beyond the bridge's calls. */
 export interface RunSession extends SessionLike {
-  readonly events: readonly RunEvent[];
+  readonly events: EventList;
   readonly expectations: { passed: number; failed: number };
   readonly peakLockedVm: Record<string, number>;
 }
@@ -30,7 +30,7 @@ export interface RunResult<S extends RunSession = RunSession> {
   /** completed, and every expectation passed */
   ok: boolean;
   expectations: { passed: number; failed: number };
-  events: readonly RunEvent[];
+  events: EventList;
   /** peak locked_vm (pages) per pid */
   peakLockedVm: Record<string, number>;
   /** null when the scenario ran to its end */

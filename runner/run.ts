@@ -7,6 +7,7 @@
  * The scenario runs in a QuickJS sandbox (sandbox.ts) against a fresh engine Session.
  */
 import type { KernelName } from '../engine/api.ts';
+import type { EventStore } from '../engine/event-store.ts';
 import type { RunEvent } from '../engine/events.ts';
 import { Session } from '../engine/session.ts';
 import { executeScenario, type ExecuteOptions, type RunResult } from './execute.ts';
@@ -18,10 +19,12 @@ export interface RunOptions extends ExecuteOptions {
   kernel?: KernelName;
   /** called synchronously for every event as it is recorded */
   onEvent?: (e: RunEvent) => void;
-  /** the run ends with a budget error after this many events (engine default: 1,000,000) */
+  /** the run ends with a budget error after this many events (engine default: no cap) */
   maxEvents?: number;
   /** host memory for the run's TCE tables (engine default: 1 GiB) */
   tableMemoryBytes?: number;
+  /** the store the session records into (the engine worker keeps it as the run's log) */
+  events?: EventStore;
 }
 
 export async function runScenario(opts: RunOptions): Promise<RunResult<Session>> {
@@ -30,6 +33,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult<Session>>
     ...(opts.onEvent !== undefined ? { onEvent: opts.onEvent } : {}),
     ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
     ...(opts.tableMemoryBytes !== undefined ? { tableMemoryBytes: opts.tableMemoryBytes } : {}),
+    ...(opts.events !== undefined ? { events: opts.events } : {}),
   });
   return executeScenario(session, opts);
 }

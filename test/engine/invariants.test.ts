@@ -772,7 +772,7 @@ class World {
   /** (v) folding the event deltas recorded so far rebuilds the live state (time travel, snapshots) */
   checkFold(where: string): void {
     const events = this.session.events;
-    for (; this.folded < events.length; this.folded++) applyEvent(this.fold, events[this.folded]!);
+    for (; this.folded < events.length; this.folded++) applyEvent(this.fold, events.at(this.folded)!);
     const live = captureState(this.session.kernels, this.fold.seq);
     const parts = ['processes', 'regions', 'groups', 'containers', 'windows'] as const;
     // canonical JSON: bigints as text, object keys sorted (the fold and the capture build runs differently)

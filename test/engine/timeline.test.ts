@@ -42,8 +42,8 @@ describe('the fold of the event log equals the live state', () => {
     for (const e of r.events) tl.push(e);
     expect(live.length).toBe(r.events.length);
     for (let i = 0; i < r.events.length; i++) {
-      const seq = r.events[i]!.seq;
-      expect(norm(tl.stateAt(seq)), `${f} after event ${seq} (${r.events[i]!.kind})`).toEqual(live[i]);
+      const seq = r.events.at(i)!.seq;
+      expect(norm(tl.stateAt(seq)), `${f} after event ${seq} (${r.events.at(i)!.kind})`).toEqual(live[i]);
     }
   });
 });

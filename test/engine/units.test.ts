@@ -735,7 +735,7 @@ describe('event deltas (events.ts)', () => {
 // -------------------------------------------------------------------------------------------------------
 
 /** the state the workbench rebuilds by folding the event log (time travel) */
-function folded(events: readonly RunEvent[]) {
+function folded(events: Iterable<RunEvent>) {
   const st = emptyState();
   for (const e of events) applyEvent(st, e);
   return st;

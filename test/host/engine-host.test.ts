@@ -142,8 +142,9 @@ describe('engine host with a real worker', () => {
   it("survives a run that exhausts the worker's heap: only the worker is restarted", async () => {
     const { h, next } = host({ heapMb: 64 });
     await h.request('run.start', {
+      // 100,000 distinct 2 KB log texts without digits (the event store interns each one: 200 MB of strings)
       source:
-        'const p = createHost().spawn({});\nfor (let i = 1; i <= 400000; i++) p.memlock = BigInt(i) * 4096n;',
+        "for (let i = 1; i <= 100000; i++) log(String(i).replace(/\\d/g, (d) => 'abcdefghij'[d]) + ' '.repeat(2000));",
       filename: 'big.ts',
       kernel: 'mainline',
     });

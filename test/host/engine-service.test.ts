@@ -12,7 +12,7 @@ import { runScenario } from '../../runner/run.ts';
 const conformance = (f: string): string =>
   readFileSync(new URL(`../conformance/${f}`, import.meta.url), 'utf8');
 
-function service(opts: { keepRuns?: number; keepEvents?: number } = {}) {
+function service(opts: { keepRuns?: number; keepEventBytes?: number } = {}) {
   const events: { event: EventChannel; payload: unknown }[] = [];
   const svc = new EngineService({
     emit: (event, payload) => events.push({ event, payload }),
@@ -302,10 +302,15 @@ describe('runs and time travel', () => {
     expect((await call('inspect.rows', { source: 'run-3', from: 0, count: 10 })).total).toBe(1);
   });
 
-  it('drops the oldest runs when all of them together hold too many events', async () => {
-    const { run, call } = service({ keepEvents: 15_000 });
+  it('drops the oldest runs when all of them together hold too many bytes of event log', async () => {
     const loop =
       'const p = createHost().spawn({});\nfor (let i = 1; i <= 10000; i++) p.memlock = BigInt(i) * 4096n;';
+    // the size of one such run's log, measured
+    const probe = service();
+    await probe.run(loop);
+    const one = probe.svc.sources.byteSize();
+    expect(one).toBeGreaterThan(0);
+    const { run, call } = service({ keepEventBytes: Math.round(one * 1.5) });
     await run(loop);
     expect((await call('inspect.rows', { source: 'run-1', from: 0, count: 1 })).total).toBe(10001);
     await run(loop);

@@ -6,14 +6,14 @@ import { transform } from 'sucrase';
 import { errno } from '../../engine/errno.ts';
 import { checkEq, checkErrno, checkHcall, checkOk, checkRet, type Check } from '../../engine/expect.ts';
 import { KVM_GLOBALS } from '../../engine/kvm/era.ts';
-import type { RunEvent } from '../../engine/events.ts';
+import type { EventList, RunEvent } from '../../engine/events.ts';
 import { Session } from '../../engine/session.ts';
 import type { KernelName } from '../../engine/api.ts';
 
 export interface DirectRun {
   session: Session;
   failures: RunEvent[];
-  events: readonly RunEvent[];
+  events: EventList;
 }
 
 export function runDirect(
