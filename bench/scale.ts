@@ -1,0 +1,215 @@
+/**
+ * Runs the size of a real trace (issue 8 part 3): a scenario of 1,000,000 MAP/UNMAP calls — a guest's
+ * H_PUT_TCE traffic on a ring of 4,096 DMA buffers scattered over 1 GiB of pre-registered RAM — through
+ *   - the engine alone (a Session driven by a plain loop, no sandbox): the baseline;
+ *   - the engine worker's service (host/engine-service.ts, in process): run, then time travel to random
+ *     steps (inspect.state) and a page of event rows (inspect.rows);
+ *   - the command line (`dmawb run`, a child process) with its text, --quiet and --jsonl outputs.
+ * Prints medians and bytes per recorded event (heap + array buffers held after a full GC, divided by the
+ * events) against the engine alone measured in the same run.
+ *
+ *   node --expose-gc --import tsx bench/scale.ts [--calls N] [--reps N] [--no-cli]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Session } from '../engine/session.ts';
+import { EngineService } from '../host/engine-service.ts';
+import { median, printTable } from './util.ts';
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const CALLS = arg('--calls', 1_000_000);
+const REPS = arg('--reps', 3);
+const RING = 4096;
+const gcFn = (globalThis as { gc?: () => void }).gc;
+if (!gcFn) throw new Error('run with --expose-gc (npm run bench does)');
+const gc = gcFn;
+
+/** heap plus array buffers after a full collection */
+function held(): number {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** the scenario: setup, then CALLS/2 iterations of one MAP and one UNMAP (slot order scrambled) */
+const scenario = `
+const host = createHost({ kernel: 'mainline' });
+const G = host.addPhb().addGroup();
+const qemu = host.spawn({ name: 'qemu', memlock: 4n * GiB });
+const R = qemu.mmap({ size: 1n * GiB, at: 0x7fff00000000n });
+const C = qemu.openContainer();
+qemu.openGroup(G).setContainer(C);
+C.setIommu(VFIO_SPAPR_TCE_v2_IOMMU);
+C.registerMemory({ vaddr: R, size: 1n * GiB });
+C.removeWindow({ startAddr: 0n });
+C.createWindow({ pageShift: 16, windowSize: 1n * GiB, levels: 1 });
+const RING = ${RING};
+for (let i = 0; i < ${CALLS / 2}; i++) {
+  const s = i % RING;
+  const page = BigInt((s * 7919 + (i >> 12) * 31) % 16384);
+  C.mapDma({ vaddr: R + page * 0x10000n, iova: BigInt(s) * 0x10000n, size: 0x10000n });
+  const old = BigInt((i + RING / 2) % RING);
+  C.unmapDma({ iova: old * 0x10000n, size: 0x10000n });
+}
+`;
+
+/** the same calls against the engine directly, keeping the session (and its event log) alive */
+function engineAlone(): { ms: number; events: number; bytes: number; session: Session } {
+  const before = held();
+  const t0 = performance.now();
+  const s = new Session({ kernel: 'mainline', maxEvents: CALLS * 2 });
+  const host = s.createHost({ kernel: 'mainline' });
+  const G = host.addPhb().addGroup();
+  const q = host.spawn({ name: 'qemu', memlock: 4n << 30n });
+  const R = q.mmap({ size: 1n << 30n, at: 0x7fff00000000n });
+  const C = q.openContainer();
+  q.openGroup(G).setContainer(C);
+  C.setIommu(7);
+  C.registerMemory({ vaddr: R, size: 1n << 30n });
+  C.removeWindow({ startAddr: 0n });
+  C.createWindow({ pageShift: 16, windowSize: 1n << 30n, levels: 1 });
+  for (let i = 0; i < CALLS / 2; i++) {
+    const sl = i % RING;
+    const page = BigInt((sl * 7919 + (i >> 12) * 31) % 16384);
+    C.mapDma({ vaddr: R + page * 0x10000n, iova: BigInt(sl) * 0x10000n, size: 0x10000n });
+    C.unmapDma({ iova: BigInt((i + RING / 2) % RING) * 0x10000n, size: 0x10000n });
+  }
+  const ms = performance.now() - t0;
+  return { ms, events: s.events.length, bytes: held() - before, session: s };
+}
+
+async function worker(): Promise<{
+  ms: number;
+  events: number;
+  bytes: number;
+  travel: number[];
+  rows: number[];
+  ok: boolean;
+  error: string | null;
+}> {
+  const before = held();
+  let done: ((v: { ok: boolean; events: number; error: string | null }) => void) | null = null;
+  const finished = new Promise<{ ok: boolean; events: number; error: string | null }>((r) => (done = r));
+  const service = new EngineService({
+    emit: (event, payload) => {
+      if (event === 'run.done') {
+        const p = payload as { ok: boolean; events: number; error: { message: string } | null };
+        done!({ ok: p.ok, events: p.events, error: p.error?.message ?? null });
+      }
+    },
+    timeoutMs: 3_600_000,
+    maxEvents: CALLS * 2,
+  });
+  const t0 = performance.now();
+  const { source } = await service.handle('run.start', {
+    source: scenario,
+    filename: 'scale.ts',
+    kernel: 'mainline',
+  });
+  const r = await finished;
+  const ms = performance.now() - t0;
+  const bytes = held() - before;
+  // time travel: the state after random steps (a fixed seed), each a fresh fold (cache-missing)
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return 1 + (seed % n);
+  };
+  const travel: number[] = [];
+  const rows: number[] = [];
+  for (let k = 0; k < 21; k++) {
+    const seq = rnd(r.events);
+    let t = performance.now();
+    const st = await service.handle('inspect.state', { source, seq });
+    travel.push(performance.now() - t);
+    if (st.seq !== seq) throw new Error(`time travel to ${seq} returned the state after ${st.seq}`);
+    t = performance.now();
+    await service.handle('inspect.rows', { source, from: seq - 1, count: 200 });
+    rows.push(performance.now() - t);
+  }
+  return { ms, events: r.events, bytes, travel, rows, ok: r.ok, error: r.error };
+}
+
+function cli(file: string, flags: string[]): { ms: number; maxRssKb: number | null; code: number | null } {
+  const bin = fileURLToPath(new URL('../bin/dmawb.mjs', import.meta.url));
+  const t0 = performance.now();
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%M', process.execPath, bin, 'run', file, '--timeout', '3600', ...flags],
+    { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
+  const ms = performance.now() - t0;
+  const last = r.stderr.trim().split('\n').pop() ?? '';
+  return { ms, maxRssKb: /^\d+$/.test(last) ? Number(last) : null, code: r.status };
+}
+
+const fmtMs = (x: number): string => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
+console.log(
+  `\nlarge runs: ${CALLS.toLocaleString('en-US')} MAP/UNMAP calls, median of ${REPS} (Node ${process.version})`,
+);
+
+const alone: { ms: number; bpe: number; events: number }[] = [];
+for (let i = 0; i < REPS; i++) {
+  const a = engineAlone();
+  alone.push({ ms: a.ms, bpe: a.bytes / a.events, events: a.events });
+}
+const aloneMs = median(alone.map((a) => a.ms));
+const aloneBpe = median(alone.map((a) => a.bpe));
+
+const ws: Awaited<ReturnType<typeof worker>>[] = [];
+for (let i = 0; i < REPS; i++) ws.push(await worker());
+if (!ws[0]!.ok) console.log(`  worker run did not pass: ${ws[0]!.error}`);
+const wMs = median(ws.map((w) => w.ms));
+const wBpe = median(ws.map((w) => w.bytes / Math.max(1, w.events)));
+const travel = ws.flatMap((w) => w.travel);
+const rowsMs = ws.flatMap((w) => w.rows);
+
+const rows: [string, string][] = [
+  [
+    'engine alone (baseline)',
+    `${fmtMs(aloneMs)}, ${alone[0]!.events.toLocaleString('en-US')} events, ${aloneBpe.toFixed(0)} bytes/event held`,
+  ],
+  [
+    'worker service: run',
+    `${fmtMs(wMs)} (${(wMs / aloneMs).toFixed(2)}× the engine alone), ${ws[0]!.events.toLocaleString('en-US')} events, ${wBpe.toFixed(0)} bytes/event held (${(wBpe / aloneBpe).toFixed(2)}× the engine alone; budget 200)`,
+  ],
+  [
+    'worker service: time travel',
+    `median ${fmtMs(median(travel))}, max ${fmtMs(Math.max(...travel))} over ${travel.length} random steps (budget 200 ms)`,
+  ],
+  ['worker service: 200 event rows', `median ${fmtMs(median(rowsMs))}, max ${fmtMs(Math.max(...rowsMs))}`],
+];
+
+if (!process.argv.includes('--no-cli')) {
+  const dir = mkdtempSync(join(tmpdir(), 'dmawb-scale-'));
+  try {
+    const file = join(dir, 'scale.ts');
+    writeFileSync(file, scenario);
+    for (const [label, flags] of [
+      ['cli: text log', []],
+      ['cli: --quiet', ['--quiet']],
+      ['cli: --jsonl', ['--jsonl']],
+      ['cli: --json', ['--json']],
+    ] as [string, string[]][]) {
+      const rs = Array.from({ length: REPS }, () => cli(file, flags));
+      const code = rs[0]!.code;
+      const rss = rs.map((r) => r.maxRssKb).filter((x): x is number => x !== null);
+      rows.push([
+        label,
+        code === 64
+          ? 'not supported by this version (usage error)'
+          : `${fmtMs(median(rs.map((r) => r.ms)))} wall (${(median(rs.map((r) => r.ms)) / aloneMs).toFixed(2)}× the engine alone), exit ${code}${rss.length ? `, peak RSS ${(median(rss) / 1024).toFixed(0)} MiB` : ''}`,
+      ]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+printTable('large runs (bench/scale.ts)', rows);
