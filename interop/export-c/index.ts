@@ -41,7 +41,7 @@ export async function exportC(opts: ExportCOptions): Promise<ExportCResult> {
     scenario: opts.filename,
     source: opts.source,
     kernel: opts.kernel,
-    events: r.events,
+    events: r.events.slice(), // the run's EventStore materialised as an array
     hosts: hostFacts(r.session.kernels),
     expectations: r.expectations,
     ...(opts.generator !== undefined ? { generator: opts.generator } : {}),
