@@ -123,7 +123,9 @@ describe('event store: the same events out as in', () => {
   it('consecutive events that share their locked_vm objects share one record, and byteSize grows with use', () => {
     const store = new EventStore();
     const lockedVm = { 100: 5 };
-    const breakdown = { 100: { v1Enable: 0, regions: 5, tables: 0, views: 0, leaked: 0 } };
+    const breakdown = {
+      100: { v1Enable: 0, regions: 5, tables: 0, views: 0, leaked: 0, kvmTables: 0, mlocked: 0 },
+    };
     const empty = store.byteSize();
     for (let i = 0; i < 100_000; i++)
       store.push({
