@@ -523,7 +523,9 @@ export function importCaptures(captures: readonly ParsedCapture[], opts: ImportO
     if (covered) skipped.set('strace ioctl (the QEMU trace carries its arguments)', covered);
   }
 
-  const body: string[] = [];
+  /** the scenario's recorded calls: statements, or MAP/UNMAP rows that runs of 8 or more turn into a table */
+  const body: (string | DmaRow)[] = [];
+  let unaddressed = 0;
   const pending = records.filter((r) => r.kind !== 'lockedVm' && r.kind !== 'strace');
   for (let i = 0; i < pending.length; i++) {
     const r = pending[i]!;
@@ -643,10 +645,18 @@ export function importCaptures(captures: readonly ParsedCapture[], opts: ImportO
         const size = r.end - r.start + 1n;
         const iova = hx(r.start);
         if (r.op === 'UNMAP') {
-          body.push(`// ${r.text}${err ? `\n// ${err.text}` : ''}`);
-          body.push(
-            `call(${at}, ${str(`UNMAP_DMA(iova ${hx(r.start).slice(0, -1)}, size ${hx(size).slice(0, -1)}) = ${err ? err.ret : 0}${err ? '' : ' (no vfio_container_dma_unmap error line follows)'}`)}, ${expected(err ? err.ret : 0)}, () => C.unmapDma({ iova: ${iova}, size: ${hx(size)} }));`,
-          );
+          body.push({
+            at: r.at,
+            iova: r.start,
+            size,
+            vaddr: '0n',
+            flags: '0',
+            expected: expected(err ? err.ret : 0),
+            text: [
+              `// ${r.text}${err ? `\n// ${err.text}` : ''}`,
+              `call(${at}, ${str(`UNMAP_DMA(iova ${hx(r.start).slice(0, -1)}, size ${hx(size).slice(0, -1)}) = ${err ? err.ret : 0}${err ? '' : ' (no vfio_container_dma_unmap error line follows)'}`)}, ${expected(err ? err.ret : 0)}, () => C.unmapDma({ iova: ${iova}, size: ${hx(size)} }));`,
+            ],
+          });
           calls++;
           checks++;
           break;
@@ -672,16 +682,25 @@ export function importCaptures(captures: readonly ParsedCapture[], opts: ImportO
           } else if (vaddr === undefined) how = `gpa ${hx(gpa).slice(0, -1)} is in no recorded memslot`;
         }
         if (vaddr === undefined) {
-          gaps.push(
-            `${where(r.at)}: MAP_DMA at iova ${hx(r.start).slice(0, -1)} not replayed: ${put ? how : 'the guest TCE is not in the capture (no spapr_iommu_put line for it: H_PUT_TCE_INDIRECT / H_STUFF_TCE, or the capture ends)'}`,
-          );
+          if (++unaddressed <= 3)
+            gaps.push(
+              `${where(r.at)}: MAP_DMA at iova ${hx(r.start).slice(0, -1)} not replayed: ${put ? how : 'the guest TCE is not in the capture (no spapr_iommu_put line for it: H_PUT_TCE_INDIRECT / H_STUFF_TCE, or the capture ends)'}`,
+            );
           skip('MAP notify without a host address');
           break;
         }
-        body.push(`// ${r.text}${put ? `\n// ${put.text}` : ''}${err ? `\n// ${err.text}` : ''}`);
-        body.push(
-          `call(${at}, ${str(`MAP_DMA(iova ${hx(r.start).slice(0, -1)}, size ${hx(size).slice(0, -1)}, ${flags}) = ${err ? err.ret : 0}${err ? '' : ' (no vfio_container_dma_map error line follows)'}; ${how}`)}, ${expected(err ? err.ret : 0)}, () => C.mapDma({ vaddr: ${vaddr}, iova: ${iova}, size: ${hx(size)}, flags: ${flags} }));`,
-        );
+        body.push({
+          at: r.at,
+          iova: r.start,
+          size,
+          vaddr,
+          flags,
+          expected: expected(err ? err.ret : 0),
+          text: [
+            `// ${r.text}${put ? `\n// ${put.text}` : ''}${err ? `\n// ${err.text}` : ''}`,
+            `call(${at}, ${str(`MAP_DMA(iova ${hx(r.start).slice(0, -1)}, size ${hx(size).slice(0, -1)}, ${flags}) = ${err ? err.ret : 0}${err ? '' : ' (no vfio_container_dma_map error line follows)'}; ${how}`)}, ${expected(err ? err.ret : 0)}, () => C.mapDma({ vaddr: ${vaddr}, iova: ${iova}, size: ${hx(size)}, flags: ${flags} }));`,
+          ],
+        });
         calls++;
         checks++;
         break;
@@ -762,6 +781,11 @@ export function importCaptures(captures: readonly ParsedCapture[], opts: ImportO
         break; // facts: memslot, ddwQuery, ddwCreate, newTable, groupAttach, device, memlockLimit, guestRam
     }
   }
+
+  if (unaddressed > 3)
+    gaps.push(
+      `… and ${unaddressed - 3} more MAP_DMA calls whose guest TCE is not in the capture (not replayed)`,
+    );
 
   // strace-only: the ioctl skeleton, arguments reconstructed where QEMU's are fixed
   for (const r of straceRest) {
@@ -990,11 +1014,75 @@ ${setup.join('\n')}
 ${straceLines.join('\n')}
 
 // ---- the recorded calls, in capture order ------------------------------------------------------------
-${body.join('\n')}
+${renderBody(body)}
 
 finish();
 `;
   return { scenario: head.join('\n') + code, problems, skipped, calls, checks };
+}
+
+/** a MAP_DMA / UNMAP_DMA from vfio_iommu_map_notify (flags '0': UNMAP) */
+interface DmaRow {
+  at: At;
+  iova: bigint;
+  size: bigint;
+  /** the host address expression ('0n' for UNMAP) */
+  vaddr: string;
+  flags: string;
+  expected: string;
+  /** the statement form, for short runs */
+  text: string[];
+}
+
+/**
+ * Statements as they are; a run of 8 or more MAP/UNMAP rows of one capture file becomes one table replayed
+ * by replayDma(), about 50 bytes a call instead of 450, so a busy guest's trace still makes a scenario
+ * the runner accepts.
+ */
+function renderBody(body: readonly (string | DmaRow)[]): string {
+  const out: string[] = [];
+  let usesTable = false;
+  for (let i = 0; i < body.length;) {
+    const item = body[i]!;
+    if (typeof item === 'string') {
+      out.push(item);
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < body.length && typeof body[j] !== 'string' && (body[j] as DmaRow).at.file === item.at.file)
+      j++;
+    const run = body.slice(i, j) as DmaRow[];
+    if (run.length < 8) out.push(...run.flatMap((r) => r.text));
+    else {
+      usesTable = true;
+      out.push(
+        `// ${run.length} recorded MAP_DMA / UNMAP_DMA calls, ${item.at.file} lines ${item.at.line}–${run.at(-1)!.at.line}: each a`,
+        `// vfio_iommu_map_notify line (iova, size) with the guest's hcall line after it (the TCE: host address`,
+        `// through the memslot, READ or READ|WRITE); the recorded ret is QEMU's error line's, else 0 (none follows).`,
+        `// [capture line, iova, size, host address (UNMAP: 0n), flags (UNMAP: 0), recorded ret]`,
+        `replayDma(${str(item.at.file)}, [`,
+        ...run.map(
+          (r) => `  [${r.at.line}, ${hx(r.iova)}, ${hx(r.size)}, ${r.vaddr}, ${r.flags}, ${r.expected}],`,
+        ),
+        `]);`,
+      );
+    }
+    i = j;
+  }
+  if (usesTable)
+    out.push(
+      '',
+      `/** recorded MAP_DMA / UNMAP_DMA rows, issued in order like every other recorded call */`,
+      `function replayDma(file: string, rows: [number, bigint, bigint, bigint, number, number | string][]): void {`,
+      `  for (const [line, iova, size, vaddr, flags, ret] of rows) {`,
+      `    const span = \`iova 0x\${iova.toString(16)}, size 0x\${size.toString(16)}\`;`,
+      `    if (flags === 0) call(\`\${file}:\${line}\`, \`UNMAP_DMA(\${span})\`, ret, () => C.unmapDma({ iova, size }));`,
+      `    else call(\`\${file}:\${line}\`, \`MAP_DMA(\${span}, \${flags === READ ? 'READ' : 'RW'})\`, ret, () => C.mapDma({ vaddr, iova, size, flags }));`,
+      `  }`,
+      `}`,
+    );
+  return out.join('\n');
 }
 
 function errnoNumber(name: string): number | undefined {

@@ -93,6 +93,42 @@ describe('dmawb import of the shipped captures', () => {
     );
   });
 
+  it('a long run of MAP/UNMAP becomes a table, still one checked call per capture line', async () => {
+    const head = readFileSync(join(capture('v2-ddw-startup'), 'qemu.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .slice(0, 6);
+    const rows: string[] = [];
+    for (let i = 1; i <= 20; i++) {
+      const io = (0x1000 * i).toString(16);
+      const end = (0x1000 * i + 0xfff).toString(16);
+      rows.push(
+        `4713@1733400010.${String(i).padStart(6, '0')}:vfio_iommu_map_notify iommu MAP @ 0x${io} - 0x${end}`,
+      );
+      // line 11 of the file (the 3rd MAP; its error line is line 12): the host said EINVAL, which the emulated kernel does not
+      if (i === 3)
+        rows.push(
+          `2024-12-05T12:00:10.000003Z qemu-system-ppc64: vfio_container_dma_map(0x1001e2f0, 0x${io}, 0x1000, 0x7ffd40100000) = -22 (Invalid argument)`,
+        );
+      rows.push(
+        `4713@1733400010.${String(i).padStart(6, '0')}:spapr_iommu_pci_put liobn=0x80000000 ioba=0x${io} tce=0x${(0x100000 + i * 0x1000).toString(16)}3 ret=0`,
+      );
+    }
+    const f = file('many-maps.log', [...head, ...rows, ''].join('\n'));
+    const out = join(dir, 'many.ts');
+    expect((await cli('import', f, '--memlock', '4357881856', '--out', out)).code).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(/\/\/ 20 recorded MAP_DMA \/ UNMAP_DMA calls, .*many-maps\.log lines 7–46/);
+    expect(text).toMatch(
+      /replayDma\(".*many-maps\.log", \[\n {2}\[7, 0x1000n, 0x1000n, RAM0 \+ 0x1010000n, RW, 0\],/,
+    );
+    const run = await cli('run', out);
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(
+      /DIVERGENCE at .*many-maps\.log:11: the host recorded -22 EINVAL; the emulated mainline kernel gives 0 \(success\)/,
+    );
+  });
+
   it('unregister-ebusy: the 4.2 era is inferred from the kernel lines; under mainline it diverges at the UNREGISTER', async () => {
     const out = join(dir, 'ebusy.ts');
     expect((await cli('import', capture('unregister-ebusy'), '--out', out)).code).toBe(0);
