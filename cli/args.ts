@@ -2,7 +2,7 @@
  * Command-line arguments of `dmawb` (scenario-api.md §4). Anything not understood is a usage error
  * (exit code 64) with a one-line reason; nothing is guessed.
  */
-import type { KernelName } from '../engine/api.ts';
+import { KERNEL_NAMES, isKernelName, parseKernelPair, type KernelName } from '../common/kernels.ts';
 import {
   EXPORT_C_EXIT,
   EXPORT_C_HELP,
@@ -12,16 +12,18 @@ import {
 } from './export-c.ts';
 import { IMPORT_HELP, IMPORT_SYNOPSIS, parseImportArgs, type ImportArgs } from './import.ts';
 
-export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|mainline|both] [--json] [--snapshot <out.json>] [--report <out.md>] [--timeout <seconds>]
+export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|5.x|mainline|both|A,B] [--json] [--snapshot <out.json>] [--report <out.md>] [--timeout <seconds>]
        dmawb diff <a.snapshot.json> <b.snapshot.json>
 ${EXPORT_C_SYNOPSIS}
 ${IMPORT_SYNOPSIS}
        dmawb --help | --version
 
   run <scenario.ts>     run a scenario file in the sandbox against the emulated kernel
-  --kernel 4.2|mainline profile for createHost() calls that name none (default: mainline)
+  --kernel 4.2|5.x|mainline
+                        profile for createHost() calls that name none (default: mainline)
   --kernel both         run under 4.2 and under mainline and print where their ioctl calls diverge
                         (not with --json, --snapshot or --report; exit code: the worse of the two runs)
+  --kernel A,B          the same for any two profiles, e.g. --kernel 4.2,5.x or --kernel 5.x,mainline
   --json                print exactly one JSON document (format "dmawb-run") instead of the log
   --snapshot <file>     write the final state as a snapshot (only when the scenario completes)
   --report <file>       write a Markdown report of the run (only when the scenario completes)
@@ -41,8 +43,10 @@ import:     0 written; 2 nothing importable or a capture cannot be read (file an
 
 export interface RunArgs {
   file: string;
-  /** 'both': run under each profile and print where they diverge */
+  /** 'both': run under each profile of `pair` and print where they diverge */
   kernel: KernelName | 'both' | undefined;
+  /** the two profiles compared when kernel is 'both' (--kernel both: 4.2 and mainline; --kernel A,B) */
+  pair?: readonly [KernelName, KernelName];
   json: boolean;
   snapshot: string | undefined;
   report: string | undefined;
@@ -121,9 +125,19 @@ export function parseArgs(argv: readonly string[]): Parsed {
   if (positional.length < 2) return usage('missing scenario file');
   if (positional.length > 2) return usage(`unexpected argument '${positional[2]}'`);
 
-  const kernel = values.get('--kernel');
-  if (kernel !== undefined && kernel !== '4.2' && kernel !== 'mainline' && kernel !== 'both')
-    return usage(`--kernel must be 4.2 or mainline, got '${kernel}'`);
+  const kernelArg = values.get('--kernel');
+  let kernel: KernelName | 'both' | undefined;
+  let pair: readonly [KernelName, KernelName] | undefined;
+  if (kernelArg === undefined || isKernelName(kernelArg)) kernel = kernelArg;
+  else if (kernelArg === 'both' || kernelArg.includes(',')) {
+    const p = parseKernelPair(kernelArg);
+    if (typeof p === 'string') return usage(`--kernel ${kernelArg}: ${p}`);
+    kernel = 'both';
+    pair = p;
+  } else
+    return usage(
+      `--kernel must be one of ${KERNEL_NAMES.join(', ')}, both or two of them as A,B, got '${kernelArg}'`,
+    );
   if (kernel === 'both') {
     const other = json
       ? '--json'
@@ -132,7 +146,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
         : values.has('--report')
           ? '--report'
           : null;
-    if (other) return usage(`--kernel both cannot be combined with ${other}`);
+    if (other) return usage(`--kernel ${kernelArg} cannot be combined with ${other}`);
   }
   const timeout = values.get('--timeout');
   let timeoutSeconds: number | undefined;
@@ -146,7 +160,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
     kind: 'run',
     args: {
       file: positional[1]!,
-      kernel: kernel as KernelName | 'both' | undefined,
+      kernel,
+      ...(pair ? { pair } : {}),
       json,
       snapshot: values.get('--snapshot'),
       report: values.get('--report'),

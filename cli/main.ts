@@ -178,8 +178,9 @@ async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<numb
 }
 
 /**
- * `run <file> --kernel both`: the scenario under 4.2 and under mainline, then where their ioctl calls
- * diverge (engine/profile-compare.ts). Exit code: the worse of the two runs' codes.
+ * `run <file> --kernel both` (or `--kernel A,B`): the scenario under each profile of the pair (default 4.2
+ * and mainline), then where their ioctl calls diverge (engine/profile-compare.ts). Exit code: the worse of
+ * the two runs' codes.
  */
 async function runBoth(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<number> {
   let source: string;
@@ -189,9 +190,10 @@ async function runBoth(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<
     io.stderr(`dmawb: cannot read scenario file '${args.file}': ${readError(e)}\n`);
     return EXIT.incomplete;
   }
-  const runs = {} as Record<KernelName, ProfileRunInput>;
+  const runs: Partial<Record<KernelName, ProfileRunInput>> = {};
+  const pair = args.pair ?? PROFILES;
   let code: number = EXIT.ok;
-  for (const kernel of PROFILES) {
+  for (const kernel of pair) {
     phase(true);
     const r = await runScenario({
       source,
@@ -204,7 +206,9 @@ async function runBoth(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<
     if (r.error) io.stderr(`dmawb: ${kernel}: ${where(args.file, r.error)}: ${r.error.message}\n`);
     code = Math.max(code, r.error ? EXIT.incomplete : r.expectations.failed > 0 ? EXIT.failed : EXIT.ok);
   }
-  io.stdout(profileComparisonText(compareProfiles(args.file, runs)).join('\n') + '\n');
+  io.stdout(
+    profileComparisonText(compareProfiles(args.file, runs, undefined, undefined, pair)).join('\n') + '\n',
+  );
   return code;
 }
 

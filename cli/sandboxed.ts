@@ -6,6 +6,7 @@
  * short grace: `--timeout 1` ends within about two seconds whatever the scenario does, and a run that
  * exhausts the heap ends the worker, not this process. Either way: exit 2 and a message.
  */
+import { DEFAULT_KERNEL } from '../common/kernels.ts';
 import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { runDocument } from './output.ts';
@@ -66,7 +67,7 @@ export function runSandboxed(args: RunArgs, io: SandboxedIo, opts: SandboxedOpti
           JSON.stringify(
             runDocument({
               scenario: args.file,
-              kernel: args.kernel === '4.2' ? '4.2' : 'mainline',
+              kernel: args.kernel === 'both' || args.kernel === undefined ? DEFAULT_KERNEL : args.kernel,
               ok: false,
               expectations: { passed: 0, failed: 0 },
               events: [],

@@ -7,6 +7,7 @@
  * Wire values are JSON-safe: bigints travel as "0x…" hex strings (engine/snapshot.ts jsonSafe).
  * This file imports nothing but valibot, so every layer may use it.
  */
+import { KERNEL_NAMES, type KernelName } from './kernels.ts';
 import * as v from 'valibot';
 
 export const CHANNEL_PREFIX = 'dmawb:';
@@ -25,7 +26,7 @@ const hex = v.pipe(
   v.string(),
   v.regex(/^0x[0-9a-f]{1,16}$/, 'must be a hex string such as "0x800000000000000"'),
 );
-const kernel = v.picklist(['4.2', 'mainline']);
+const kernel = v.picklist(KERNEL_NAMES);
 
 /** a source of inspectable state: a run (by id) or an imported snapshot (by id) */
 const source = v.strictObject({ source: id });
@@ -145,7 +146,17 @@ export const requests = {
    * runs a scenario under 4.2 and under mainline (queued behind other runs, not streamed) and aligns
    * their ioctl calls as a diff (engine/profile-compare.ts; product.md workflow 7): where the results diverge
    */
-  'run.compare': v.strictObject({ source: text, filename: name }),
+  'run.compare': v.strictObject({
+    source: text,
+    filename: name,
+    /** the two profiles to compare (default 4.2 and mainline) */
+    profiles: v.optional(
+      v.pipe(
+        v.tuple([kernel, kernel]),
+        v.check(([a, b]) => a !== b, 'must name two different profiles'),
+      ),
+    ),
+  }),
   /**
    * `dmawb import` in the workbench (scenario-api.md §4.2): capture texts in, a scenario text out (the
    * renderer writes it into the workspace and opens it). Host facts as the CLI flags.
@@ -161,7 +172,7 @@ export const requests = {
       v.minLength(1, 'needs at least one capture'),
       v.maxLength(16, 'takes at most 16 captures'),
     ),
-    kernel: v.optional(v.picklist(['4.2', '5.x', 'mainline'])),
+    kernel: v.optional(kernel),
     pageSize: v.optional(v.picklist([4096, 65536])),
     memlock: v.optional(
       v.pipe(v.string(), v.regex(/^(\d{1,20}|unlimited)$/, 'must be bytes or "unlimited"')),
@@ -268,12 +279,12 @@ export interface ProfileCall {
   /** locked_vm of the calling process after the call (pages) */
   lockedVm: number | null;
 }
-export type ProfileName = '4.2' | 'mainline';
+export type ProfileName = KernelName;
 export interface ProfileCompareRow {
   /** 0-based position of the row in the alignment (with index alignment, also the call's index in each run) */
   index: number;
-  /** null: this run made no call here (an extra call of the other run, or fewer calls) */
-  calls: Record<ProfileName, ProfileCall | null>;
+  /** keyed by the two compared profiles; null: this run made no call here (an extra call of the other run) */
+  calls: Partial<Record<ProfileName, ProfileCall | null>>;
   /** fields that differ: op, args, result, lockedVm, or "missing" */
   differs: string[];
 }
@@ -299,13 +310,21 @@ export interface ProfileComparison {
   firstDivergence: number | null;
   /** aligned rows left out of `rows` */
   omitted: number;
-  summaries: Record<ProfileName, ProfileRunSummary>;
+  /** keyed by the two compared profiles */
+  summaries: Partial<Record<ProfileName, ProfileRunSummary>>;
+  /** the two profiles compared, oldest first (any two of KERNEL_NAMES; default 4.2 and mainline) */
+  profiles: [ProfileName, ProfileName];
   /**
    * how calls were aligned: `diff` pairs calls with the same op, arguments and scenario line (a shortest
    * edit script); `index` pairs the n-th call of each run (huge or wildly different runs; `note` says
    * why). `paired`: rows with a call on both sides; `only`: calls each run made that the other did not.
    */
-  alignment?: { method: 'diff' | 'index'; paired: number; only: Record<ProfileName, number>; note?: string };
+  alignment?: {
+    method: 'diff' | 'index';
+    paired: number;
+    only: Partial<Record<ProfileName, number>>;
+    note?: string;
+  };
 }
 
 export interface Responses {

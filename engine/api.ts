@@ -19,7 +19,9 @@ export type {
   SpaprTceTableApi,
 } from './kvm/api.ts';
 
-export type KernelName = '4.2' | 'mainline';
+import type { KernelName } from '../common/kernels.ts';
+
+export type { KernelName };
 
 /** Addresses and sizes: bigint, or a JavaScript number when it is a safe integer (scenario-api.md §1). */
 export type BigIntLike = bigint | number;

@@ -1,5 +1,6 @@
 /**
- * Compare profiles (product.md workflow 7): the same scenario run under 4.2 and under mainline, its ioctl
+ * Compare profiles (product.md workflow 7): the same scenario run under two profiles (any two of 4.2, 5.x
+ * and mainline; by default 4.2 and mainline), its ioctl
  * calls aligned as a diff (Myers' shortest edit script over the key op + arguments + scenario line), so
  * that a call both runs make pairs up even after one profile made an extra call or skipped one; a call
  * only one run makes is a one-sided row. Each row is flagged with the fields that differ (result, the
@@ -27,7 +28,8 @@ export const DIFF_MAX_CALLS = 20_000;
 /** above this many unpaired calls (the edit distance), calls are aligned by index (bounds time and memory) */
 export const DIFF_MAX_EDITS = 2_000;
 
-export const PROFILES: readonly ProfileName[] = ['4.2', 'mainline'];
+/** the pair compared when none is named (`--kernel both`, the workbench's default) */
+export const PROFILES: readonly [ProfileName, ProfileName] = ['4.2', 'mainline'];
 
 /** what compareProfiles needs of one run (runner/run.ts RunResult fits) */
 export interface ProfileRunInput {
@@ -181,17 +183,19 @@ const keyOf = (c: ProfileCall): string => `${c.op}\u0000${c.args}\u0000${c.line 
  */
 export function compareProfiles(
   filename: string,
-  runs: Record<ProfileName, ProfileRunInput>,
+  runs: Partial<Record<ProfileName, ProfileRunInput>>,
   max = ROWS_MAX,
   limits: { calls?: number; edits?: number } = {},
+  profiles: readonly [ProfileName, ProfileName] = PROFILES,
 ): ProfileComparison {
-  const calls = {} as Record<ProfileName, ProfileCall[]>;
-  for (const k of PROFILES)
-    calls[k] = runs[k].events
-      .filter((e): e is RunEvent & { kind: 'ioctl' } => e.kind === 'ioctl')
-      .map(callOf);
-  const A = calls['4.2'];
-  const B = calls.mainline;
+  const [ka, kb] = profiles;
+  const runA = runs[ka];
+  const runB = runs[kb];
+  if (!runA || !runB) throw new Error(`compareProfiles: no run for ${runA ? kb : ka}`);
+  const callsOf = (r: ProfileRunInput): ProfileCall[] =>
+    r.events.filter((e): e is RunEvent & { kind: 'ioctl' } => e.kind === 'ioctl').map(callOf);
+  const A = callsOf(runA);
+  const B = callsOf(runB);
   const maxCalls = limits.calls ?? DIFF_MAX_CALLS;
   const maxEdits = limits.edits ?? DIFF_MAX_EDITS;
   let pairs: Pair[] | null = null;
@@ -229,7 +233,7 @@ export function compareProfiles(
       differing++;
       firstDivergence ??= index;
     }
-    all.push({ index, calls: { '4.2': a, mainline: b }, differs });
+    all.push({ index, calls: { [ka]: a, [kb]: b }, differs });
   }
   const total = all.length;
   const rows = total <= max ? all : all.filter((r) => r.differs.length > 0).slice(0, max);
@@ -240,11 +244,12 @@ export function compareProfiles(
     differing,
     firstDivergence,
     omitted: total - rows.length,
-    summaries: { '4.2': summaryOf('4.2', runs['4.2'], A), mainline: summaryOf('mainline', runs.mainline, B) },
+    summaries: { [ka]: summaryOf(ka, runA, A), [kb]: summaryOf(kb, runB, B) },
+    profiles: [ka, kb],
     alignment: {
       method: note ? 'index' : 'diff',
       paired,
-      only: { '4.2': A.length - paired, mainline: B.length - paired },
+      only: { [ka]: A.length - paired, [kb]: B.length - paired },
       ...(note ? { note } : {}),
     },
   };
@@ -254,14 +259,17 @@ export function compareProfiles(
 export function alignmentText(c: ProfileComparison): string {
   const a = c.alignment;
   if (!a) return '';
-  return `${a.paired} paired, ${a.only['4.2']} only in 4.2, ${a.only.mainline} only in mainline`;
+  const [ka, kb] = c.profiles;
+  return `${a.paired} paired, ${a.only[ka]} only in ${ka}, ${a.only[kb]} only in ${kb}`;
 }
 
 /** the comparison as text: a header per profile, then each differing row (the command line's --kernel both) */
 export function profileComparisonText(c: ProfileComparison): string[] {
   const lines: string[] = [];
-  for (const k of PROFILES) {
+  const [ka, kb] = c.profiles;
+  for (const k of c.profiles) {
     const s = c.summaries[k];
+    if (!s) continue;
     const peak =
       Object.entries(s.peakLockedVm)
         .map(([pid, n]) => `pid ${pid} ${n}`)
@@ -285,12 +293,12 @@ export function profileComparisonText(c: ProfileComparison): string[] {
       : '(no call)';
   for (const r of c.rows) {
     if (!r.differs.length) continue;
-    const a = r.calls['4.2'];
-    const b = r.calls.mainline;
-    const what = a && b ? `differs in ${r.differs.join(', ')}` : `only in ${a ? '4.2' : 'mainline'}`;
+    const a = r.calls[ka] ?? null;
+    const b = r.calls[kb] ?? null;
+    const what = a && b ? `differs in ${r.differs.join(', ')}` : `only in ${a ? ka : kb}`;
     lines.push(`#${r.index + 1}${r.index === c.firstDivergence ? ' (first divergence)' : ''} ${what}`);
-    if (a) lines.push(`  4.2       ${side(a)}`);
-    if (b) lines.push(`  mainline  ${side(b)}`);
+    if (a) lines.push(`  ${ka.padEnd(9)} ${side(a)}`);
+    if (b) lines.push(`  ${kb.padEnd(9)} ${side(b)}`);
   }
   if (c.omitted > 0) lines.push(`(${c.omitted} aligned rows not listed)`);
   return lines;

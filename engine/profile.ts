@@ -28,8 +28,12 @@ export interface Profile extends KvmEra {
   // §7.1 when the PE is taken from the host kernel.
   readonly ownershipTakenAt: 'driver-attach' | 'set-container';
   // §4.2 attach rules (which group/type combinations are refused, and with what); with them the default
-  // 32-bit window: 4.2 creates it at attach, mainline defers it (def_window_pending, §7.3).
-  readonly attachRules: '4.2' | 'mainline';
+  // 32-bit window: 4.2 creates it at attach, 5.x and mainline defer it (def_window_pending, §7.3).
+  readonly attachRules: '4.2' | '5.x' | 'mainline';
+  // §4.2 4.2 item 4 — taking a group without ops charges the borrowed table's userspace view (4.2 only).
+  readonly borrowedViewCharged: boolean;
+  // §14.4 (D8) — SET_CONTAINER tests "group already in a container" (EINVAL) before the fd (EBADF): 4.x/5.x.
+  readonly setContainerGroupTestFirst: boolean;
 
   // §4.6.2 / Q1 — misaligned IOVA: -EINVAL (4.2) or the +1 return of the OR'ed param-check macro.
   readonly misalignedIovaRet: 'EINVAL' | 'PLUS_ONE';
@@ -71,6 +75,8 @@ export const PROFILE_4_2: Profile = {
   crossMmEperm: false,
   ownershipTakenAt: 'driver-attach',
   attachRules: '4.2',
+  borrowedViewCharged: true,
+  setContainerGroupTestFirst: true,
   misalignedIovaRet: 'EINVAL',
   unmapChecksWholeRange: true,
   forceReadWithWrite: false,
@@ -96,6 +102,8 @@ export const PROFILE_MAINLINE: Profile = {
   crossMmEperm: true,
   ownershipTakenAt: 'set-container',
   attachRules: 'mainline',
+  borrowedViewCharged: false,
+  setContainerGroupTestFirst: false,
   misalignedIovaRet: 'PLUS_ONE',
   unmapChecksWholeRange: false,
   forceReadWithWrite: true,
@@ -112,6 +120,28 @@ export const PROFILE_MAINLINE: Profile = {
   ...KVM_ERA_MAINLINE,
 };
 
+/**
+ * The ≈v5.8–v5.15 generation (kernel-model.md §0.1, §13.0.4, §14): mainline's accounting, registration,
+ * param-check macros and table sizes, but the driver still takes ownership at attach (no ops for non-DDW
+ * groups, v1 refused on DDW groups and v2 on non-DDW ones, §4.2 5.x), detach keeps the TCEs (§4.13) and
+ * SET_CONTAINER tests the group before the fd (§14.4).
+ */
+export const PROFILE_5X: Profile = {
+  ...PROFILE_MAINLINE,
+  name: '5.x',
+  ioda1HasOps: false,
+  ownershipTakenAt: 'driver-attach',
+  attachRules: '5.x',
+  detachClearsTces: false,
+  setContainerGroupTestFirst: true,
+};
+
+export const PROFILES: Readonly<Record<KernelName, Profile>> = {
+  '4.2': PROFILE_4_2,
+  '5.x': PROFILE_5X,
+  mainline: PROFILE_MAINLINE,
+};
+
 export function profileFor(name: KernelName): Profile {
-  return name === '4.2' ? PROFILE_4_2 : PROFILE_MAINLINE;
+  return PROFILES[name];
 }

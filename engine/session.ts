@@ -10,7 +10,7 @@ import type { RunEvent } from './events.ts';
 import { HostFacade, toBig } from './facade.ts';
 import { Kernel } from './kernel.ts';
 import { KVM_HOOKS } from './kvm/facade.ts';
-import { profileFor } from './profile.ts';
+import { PROFILES, profileFor } from './profile.ts';
 import { BudgetError, Recorder } from './recorder.ts';
 import { CHUNK_BYTES, CHUNK_SIZE, type ChunkMeter } from './tce-table.ts';
 
@@ -102,8 +102,12 @@ export class Session {
     if (opts === null || typeof opts !== 'object')
       throw new ScenarioError('createHost: the argument must be an object');
     const kernel = opts.kernel ?? this.kernel;
-    if (kernel !== '4.2' && kernel !== 'mainline')
-      throw new ScenarioError(`createHost: kernel must be '4.2' or 'mainline', got ${String(kernel)}`);
+    if (typeof kernel !== 'string' || !Object.prototype.hasOwnProperty.call(PROFILES, kernel))
+      throw new ScenarioError(
+        `createHost: kernel must be one of ${Object.keys(PROFILES)
+          .map((n) => `'${n}'`)
+          .join(', ')}, got ${String(kernel)}`,
+      );
     const pageSize = opts.pageSize ?? 65536;
     if (pageSize !== 4096 && pageSize !== 65536)
       throw new ScenarioError(`createHost: pageSize must be 4096 or 65536, got ${String(pageSize)}`);

@@ -9,7 +9,9 @@
  */
 import * as v from 'valibot';
 import { CONTRIBUTOR_KEYS, type Contributor } from '../common/contributors.ts';
+import type { KernelName } from './api.ts';
 import type { EventList, RunEvent } from './events.ts';
+import { PROFILES } from './profile.ts';
 import { captureState, type Run, type WindowState, type WorldState } from './state.ts';
 
 export const SNAPSHOT_FORMAT = 'dmawb-snapshot';
@@ -54,7 +56,7 @@ export const SnapshotSchema = v.strictObject({
   format: v.literal(SNAPSHOT_FORMAT),
   version: v.picklist([1, SNAPSHOT_VERSION]),
   app: v.strictObject({ name, version: name }),
-  kernel: v.picklist(['4.2', 'mainline']),
+  kernel: v.picklist(Object.keys(PROFILES) as KernelName[]),
   scenario: v.strictObject({ name, sha256: v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))) }),
   seq: count,
   state: v.strictObject({
@@ -62,7 +64,7 @@ export const SnapshotSchema = v.strictObject({
       v.array(
         v.strictObject({
           id: count,
-          kernel: v.picklist(['4.2', 'mainline']),
+          kernel: v.picklist(Object.keys(PROFILES) as KernelName[]),
           pageSize: v.picklist([4096, 65536]),
         }),
       ),
@@ -183,7 +185,7 @@ export type SnapshotJson = v.InferOutput<typeof SnapshotSchema>;
 export interface SnapshotMeta {
   appName: string;
   appVersion: string;
-  kernel: '4.2' | 'mainline';
+  kernel: KernelName;
   scenarioName: string;
   /** SHA-256 of the scenario source, hex; null when not known */
   scenarioSha256: string | null;
@@ -222,7 +224,7 @@ export function toSnapshotJson(s: Snapshot): SnapshotJson {
     state: {
       hosts: st.hosts.map((h) => ({
         id: h.id,
-        kernel: h.kernel as '4.2' | 'mainline',
+        kernel: h.kernel as KernelName,
         pageSize: h.pageSize as 4096 | 65536,
       })),
       processes: st.processes.map((p) => ({
@@ -715,7 +717,7 @@ export function snapshotOf(
   session: {
     kernels: import('./kernel.ts').Kernel[];
     events: EventList;
-    kernel: '4.2' | 'mainline';
+    kernel: KernelName;
   },
   meta: Partial<SnapshotMeta> = {},
   opts: { includeEvents?: boolean } = {},

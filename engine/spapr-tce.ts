@@ -15,97 +15,147 @@ import { accountLockedVm, accountingMm, decrementLockedVm } from './locked-vm.ts
 import { mmIommuPut } from './iommu-api.ts';
 import { viewPages } from './pci-ioda-tce.ts';
 
+/**
+ * tce_iommu_attach_group: the driver side of SET_IOMMU and of a later SET_CONTAINER (§4.2), by era
+ * (profile.attachRules); the group goes to the head of the driver's list (§14.5).
+ */
 export function tceIommuAttachGroup(k: Kernel, caller: Proc, c: Container, g: Group): Res {
-  const P = k.profile;
-  const hasOps = g.hasOps(P);
-  if (P.attachRules === '4.2') {
-    if (c.attached.length > 0 && !hasOps)
-      return fail(
-        'EBUSY',
-        `${g.name} has no take/release ownership ops and the container already has a group (§4.2 4.2 item 1)`,
-      );
-    for (const a of c.attached) {
-      if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
-      if (a.phb.opsId !== g.phb.opsId)
-        return fail(
-          'EPERM',
-          `${g.name} has different table-group ops than ${a.name} (§4.2 4.2 item 2, §7.2)`,
-        );
-    }
-    if (!hasOps) {
-      // item 4: borrow the kernel's own table; its userspace view is charged first
-      const size = Number(g.tce32Size >> 12n);
-      const vp = viewPages(size, k.pageShift);
-      const e = accountLockedVm(
-        k,
-        caller,
-        c,
-        vp,
-        'views',
-        `attaching ${g.name}: userspace view of the borrowed kernel table`,
-      );
-      if (e) return e;
-      if (g.kernelDma) {
-        // the view charged for the failing table stays charged: a leak [derived] (§4.2 item 4)
-        accountingMm(k, caller, c)?.reclassify(vp, 'views', 'leaked');
-        return fail(
-          'EBUSY',
-          `${g.name}: the host kernel still has DMA mappings in its table (it_map bits set), iommu_take_ownership refuses (§4.2 item 4, §7.1); the ${vp}-page view charge is not returned [derived]`,
-        );
-      }
-      const t = new TceTable({
-        id: k.ids.next('table'),
-        pageShift: 12,
-        offset: Number(g.tce32Start >> 12n),
-        size,
-        levels: 1,
-        tablePages: 0,
-        viewPages: vp,
-        borrowed: true,
-        meter: k.meter,
-      });
-      g.borrowed = t;
-      g.owner = 'vfio';
-      c.tables[0] = t;
-      k.changes.touchWindow(c, 0);
-    } else {
-      g.owner = 'vfio'; // platform take: bypass off, kernel window 0 removed (§1.1)
-      if (c.attached.length === 0 && !c.tables[0]) {
-        const r = tceIommuCreateWindow(k, caller, c, g, 12, g.tce32Size, 1, 'default window');
-        if (r.ret !== 0) {
-          g.owner = 'kernel';
-          return {
-            ret: r.ret,
-            explain: `creating the default 32-bit window at attach failed: ${r.explain}`,
-          };
-        }
-      }
-      tceIommuTakeOwnershipDdw(c, g);
-    }
-  } else {
-    if (c.v2 && g.maxDynamicWindows === 0)
-      return fail(
-        'EINVAL',
-        `${g.name} supports no dynamic DMA windows (max_dynamic_windows_supported = 0), which v2 requires (§4.2 mainline item 3)`,
-      );
-    if (!c.v2 && c.attached.length > 0)
-      return fail('EBUSY', 'a v1 container takes only one group in mainline (§4.2 mainline item 4, §7.2)');
-    for (const a of c.attached) {
-      if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
-      if (a.phb.opsId !== g.phb.opsId)
-        return fail(
-          'EPERM',
-          `${g.name} has a different create_table op than ${a.name} (§4.2 mainline item 5)`,
-        );
-    }
-    tceIommuTakeOwnershipDdw(c, g);
-    if (c.attached.length === 0 && !c.tables[0]) c.defWindowPending = true; // item 8: nothing charged
-  }
+  const r = ATTACH[k.profile.attachRules](k, caller, c, g);
+  if (r.ret !== 0) return r;
   c.attached.unshift(g);
   k.changes.touchGroup(g);
   k.changes.touchContainer(c);
   return ok('attached');
 }
+
+/** the same-group and same-ops tests every era makes against the groups already attached */
+function attachedConflict(c: Container, g: Group, opsWord: string, rule: string): Res<never> | null {
+  for (const a of c.attached) {
+    if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
+    if (a.phb.opsId !== g.phb.opsId)
+      return fail('EPERM', `${g.name} has ${opsWord} than ${a.name} (${rule}, §7.2)`);
+  }
+  return null;
+}
+
+/**
+ * tce_iommu_take_ownership (4.2, 5.x): a group without table-group ops lends VFIO the kernel's own table,
+ * taken with iommu_take_ownership (EBUSY while the kernel still has DMA mappings in it). 4.2 charges the
+ * table's userspace view first and keeps that charge when the take fails [derived].
+ */
+function tceIommuTakeOwnership(k: Kernel, caller: Proc, c: Container, g: Group): Res {
+  const size = Number(g.tce32Size >> 12n);
+  const vp = k.profile.borrowedViewCharged ? viewPages(size, k.pageShift) : 0;
+  if (vp) {
+    const e = accountLockedVm(
+      k,
+      caller,
+      c,
+      vp,
+      'views',
+      `attaching ${g.name}: userspace view of the borrowed kernel table`,
+    );
+    if (e) return e;
+  }
+  if (g.kernelDma) {
+    // the view charged for the failing table stays charged: a leak [derived] (§4.2 item 4)
+    if (vp) accountingMm(k, caller, c)?.reclassify(vp, 'views', 'leaked');
+    return fail(
+      'EBUSY',
+      `${g.name}: the host kernel still has DMA mappings in its table (it_map bits set), iommu_take_ownership refuses (§4.2 item 4, §7.1)${vp ? `; the ${vp}-page view charge is not returned [derived]` : ''}`,
+    );
+  }
+  const t = new TceTable({
+    id: k.ids.next('table'),
+    pageShift: 12,
+    offset: Number(g.tce32Start >> 12n),
+    size,
+    levels: 1,
+    tablePages: 0,
+    viewPages: vp,
+    borrowed: true,
+    meter: k.meter,
+  });
+  g.borrowed = t;
+  g.owner = 'vfio';
+  c.tables[0] = t;
+  k.changes.touchWindow(c, 0);
+  return ok('taken');
+}
+
+/** 4.2 (§4.2 4.2 items 1–6): the default window is created at the first IODA2 attach */
+function attach42(k: Kernel, caller: Proc, c: Container, g: Group): Res {
+  const hasOps = g.hasOps(k.profile);
+  if (c.attached.length > 0 && !hasOps)
+    return fail(
+      'EBUSY',
+      `${g.name} has no take/release ownership ops and the container already has a group (§4.2 4.2 item 1)`,
+    );
+  const x = attachedConflict(c, g, 'different table-group ops', '§4.2 4.2 item 2');
+  if (x) return x;
+  if (!hasOps) return tceIommuTakeOwnership(k, caller, c, g);
+  g.owner = 'vfio'; // platform take: bypass off, kernel window 0 removed (§1.1)
+  if (c.attached.length === 0 && !c.tables[0]) {
+    const r = tceIommuCreateWindow(k, caller, c, g, 12, g.tce32Size, 1, 'default window');
+    if (r.ret !== 0) {
+      g.owner = 'kernel';
+      return { ret: r.ret, explain: `creating the default 32-bit window at attach failed: ${r.explain}` };
+    }
+  }
+  tceIommuTakeOwnershipDdw(c, g);
+  return ok('attached');
+}
+
+/** 5.x (§4.2 5.x): v2 needs a group with ops, v1 one without; the default window is deferred */
+function attach5x(k: Kernel, caller: Proc, c: Container, g: Group): Res {
+  const hasOps = g.hasOps(k.profile);
+  if (c.attached.length > 0 && !hasOps)
+    return fail(
+      'EBUSY',
+      `${g.name} has no take/release ownership ops and the container already has a group (§4.2 5.x)`,
+    );
+  const x = attachedConflict(c, g, 'a different create_table op', '§4.2 5.x');
+  if (x) return x;
+  if (!hasOps) {
+    if (c.v2)
+      return fail(
+        'EPERM',
+        `${g.name} has no table-group ops (no dynamic DMA windows): a v2 container cannot use it in 5.x (§4.2 5.x, §7.2)`,
+      );
+    return tceIommuTakeOwnership(k, caller, c, g);
+  }
+  if (!c.v2)
+    return fail(
+      'EPERM',
+      `${g.name} has table-group ops (DDW-capable): 5.x refuses it to a v1 container (§4.2 5.x, §7.2)`,
+    );
+  g.owner = 'vfio';
+  tceIommuTakeOwnershipDdw(c, g);
+  if (c.attached.length === 0 && !c.tables[0]) c.defWindowPending = true; // nothing charged
+  return ok('attached');
+}
+
+/** mainline (§4.2 mainline items 1–8): ownership was taken at SET_CONTAINER; the default window is deferred */
+function attachMainline(_k: Kernel, _caller: Proc, c: Container, g: Group): Res {
+  if (c.v2 && g.maxDynamicWindows === 0)
+    return fail(
+      'EINVAL',
+      `${g.name} supports no dynamic DMA windows (max_dynamic_windows_supported = 0), which v2 requires (§4.2 mainline item 3)`,
+    );
+  if (!c.v2 && c.attached.length > 0)
+    return fail('EBUSY', 'a v1 container takes only one group in mainline (§4.2 mainline item 4, §7.2)');
+  const x = attachedConflict(c, g, 'a different create_table op', '§4.2 mainline item 5');
+  if (x) return x;
+  tceIommuTakeOwnershipDdw(c, g);
+  if (c.attached.length === 0 && !c.tables[0]) c.defWindowPending = true; // item 8: nothing charged
+  return ok('attached');
+}
+
+const ATTACH: Record<Kernel['profile']['attachRules'], typeof attach42> = {
+  '4.2': attach42,
+  '5.x': attach5x,
+  mainline: attachMainline,
+};
 
 export function tceIommuTakeOwnershipDdw(c: Container, g: Group): void {
   for (let s = 0; s < 2; s++) g.programmed[s] = c.tables[s] ? c.tables[s]!.id : null;
@@ -114,7 +164,7 @@ export function tceIommuTakeOwnershipDdw(c: Container, g: Group): void {
 export function tceIommuDetachGroup(k: Kernel, caller: Proc, c: Container, g: Group): void {
   const P = k.profile;
   if (!g.hasOps(P)) {
-    // 4.2 borrowed table: clear it, free its view, give it_map back (§4.13)
+    // 4.2/5.x borrowed table: clear it, free its view (4.2), give it_map back (§4.13)
     const t = c.tables[0];
     if (t && t.borrowed) {
       tceIommuClearTable(k, caller, c, 0, t);
@@ -132,7 +182,7 @@ export function tceIommuDetachGroup(k: Kernel, caller: Proc, c: Container, g: Gr
       g.programmed[s] = null;
     }
   } else {
-    // 4.2: unset both slots on that PE, platform release; TCEs and tables kept
+    // 4.2/5.x: unset the slots on that PE, platform release; TCEs and tables kept
     g.programmed[0] = g.programmed[1] = null;
     g.owner = 'kernel';
   }

@@ -21,8 +21,8 @@
 const GUEST_RAM = 1n * TiB;
 // Host RAM must be >= the window for 4.2 (and a host needs more than 1 TiB to back a 1 TiB guest anyway).
 const host = createHost({ ramSize: 2n * TiB }); // 64 KiB pages; the profile follows --kernel
-function byKernel<T>(v: { '4.2': T; mainline: T }): T {
-  return v[host.kernel];
+function byKernel<T>(v: { '4.2': T; '5.x'?: T; mainline: T }): T {
+  return v[host.kernel] ?? v.mainline; // 5.x: mainline's accounting unless given
 }
 const PAGE = BigInt(host.pageSize);
 const PAGE_SHIFT = Math.log2(host.pageSize);

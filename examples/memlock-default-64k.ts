@@ -19,8 +19,8 @@
 
 const host = createHost(); // 64 KiB system pages; the profile follows --kernel
 const ML = host.kernel === 'mainline';
-function byKernel<T>(v: { '4.2': T; mainline: T }): T {
-  return v[host.kernel];
+function byKernel<T>(v: { '4.2': T; '5.x'?: T; mainline: T }): T {
+  return v[host.kernel] ?? v.mainline; // 5.x: mainline's accounting unless given
 }
 const G = host.addPhb({ model: 'IODA2' }).addGroup();
 const PAGE = BigInt(host.pageSize);

@@ -20,8 +20,8 @@
 //       npm run -s dmawb -- run examples/qemu-v1.ts --kernel 4.2
 
 const host = createHost(); // 64 KiB pages, IODA2; the profile follows --kernel
-function byKernel<T>(v: { '4.2': T; mainline: T }): T {
-  return v[host.kernel];
+function byKernel<T>(v: { '4.2': T; '5.x'?: T; mainline: T }): T {
+  return v[host.kernel] ?? v.mainline; // 5.x: mainline's accounting unless given
 }
 const G = host.addPhb({ model: 'IODA2' }).addGroup({ devices: ['0001:01:00.0'] });
 

@@ -289,7 +289,7 @@ export class EngineService {
       // behind every run started so far, and ahead of any started later: runs execute one at a time
       const job = this.queue
         .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-        .then(() => this.compareRuns(r.source, r.filename));
+        .then(() => this.compareRuns(r.source, r.filename, r.profiles ?? PROFILES));
       this.queue = job.then(
         () => undefined,
         () => undefined,
@@ -299,9 +299,13 @@ export class EngineService {
   };
 
   /** run.compare: the scenario under each profile (not streamed, not kept as sources), then aligned */
-  private async compareRuns(source: string, filename: string): Promise<Responses['run.compare']> {
-    const runs = {} as Record<ProfileName, ProfileRunInput>;
-    for (const kernel of PROFILES) {
+  private async compareRuns(
+    source: string,
+    filename: string,
+    profiles: readonly [ProfileName, ProfileName],
+  ): Promise<Responses['run.compare']> {
+    const runs: Partial<Record<ProfileName, ProfileRunInput>> = {};
+    for (const kernel of profiles) {
       const r = await (this.opts.runner ?? runScenario)({
         source,
         filename,
@@ -312,7 +316,7 @@ export class EngineService {
       });
       runs[kernel] = r;
     }
-    return compareProfiles(filename, runs);
+    return compareProfiles(filename, runs, undefined, undefined, profiles);
   }
 
   /** export.c: the scenario as a C program for a real host (interop/export-c, scenario-api.md §4.3) */

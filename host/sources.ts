@@ -5,6 +5,7 @@
  * holds one state, the one after its `seq`, and optionally the event log it was exported with. Only the
  * last few of each are kept in memory, and all logs together within a byte budget.
  */
+import type { KernelName } from '../common/kernels.ts';
 import type { RunSummary } from '../common/contract.ts';
 import { EventStore } from '../engine/event-store.ts';
 import type { SnapshotMeta } from '../engine/snapshot.ts';
@@ -14,7 +15,7 @@ export interface RunSource {
   kind: 'run';
   id: string;
   filename: string;
-  kernel: '4.2' | 'mainline';
+  kernel: KernelName;
   /** the scenario's text (for the snapshot's scenario hash) */
   text: string;
   sha256: string;

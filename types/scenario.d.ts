@@ -14,7 +14,7 @@ export {};
 
 declare global {
   /** Behaviour profile: the 4.2 driver (v2 + DDW as merged) or current mainline. */
-  type DmawbKernel = '4.2' | 'mainline';
+  type DmawbKernel = '4.2' | '5.x' | 'mainline';
 
   /** bigint, or a JavaScript number that is a safe integer */
   type DmawbBig = bigint | number;

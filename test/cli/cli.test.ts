@@ -112,7 +112,18 @@ describe('exit codes', () => {
     [['run'], 'missing scenario file'],
     [['run', 'a.ts', 'b.ts'], "unexpected argument 'b.ts'"],
     [['run', 'a.ts', '--fast'], "unknown option '--fast'"],
-    [['run', 'a.ts', '--kernel', '5.0'], "--kernel must be 4.2 or mainline, got '5.0'"],
+    [
+      ['run', 'a.ts', '--kernel', '5.0'],
+      "--kernel must be one of 4.2, 5.x, mainline, both or two of them as A,B, got '5.0'",
+    ],
+    [
+      ['run', 'a.ts', '--kernel', '4.2,4.2'],
+      '--kernel 4.2,4.2: a pair of profiles needs two different profiles, got 4.2 twice',
+    ],
+    [
+      ['run', 'a.ts', '--kernel', '4.2,6.x'],
+      '--kernel 4.2,6.x: a pair of profiles is two of 4.2, 5.x, mainline separated by a comma (e.g. 4.2,5.x), or both',
+    ],
     [['run', 'a.ts', '--kernel'], '--kernel needs a value'],
     [['run', 'a.ts', '--snapshot', '--json'], '--snapshot needs a value'],
     [['run', 'a.ts', '--json', '--json'], '--json given twice'],
@@ -399,6 +410,15 @@ describe('run <file> --kernel both', () => {
       '#4 only in mainline',
       '  mainline  VFIO_IOMMU_SPAPR_REGISTER_MEMORY(argsz=24 flags=0 vaddr=0x7fff00000000 size=0x100000000) = -12 ENOMEM  locked_vm 0  L58',
     ]);
+  });
+
+  it('--kernel A,B compares any two of the three profiles, oldest first', async () => {
+    const r = await cli('run', MEMLOCK, '--kernel', 'mainline,5.x');
+    expect(r.err).toBe('');
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^5\.x +\d+ ioctls/);
+    expect(lines[1]).toMatch(/^mainline +\d+ ioctls/);
+    expect(r.out).not.toMatch(/^4\.2 /m);
   });
 
   it('exits with the worse of the two codes, and names each failing run', async () => {

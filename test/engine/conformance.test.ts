@@ -32,7 +32,7 @@ function readTable(): {
       total = { files: Number(m[1]), count: Number(count.replace(/\*/g, '')) };
       continue;
     }
-    if (!/^c\d+-(4\.2|mainline)\.ts$/.test(file)) continue; // header and separator rows
+    if (!/^c\d+-(4\.2|5\.x|mainline)\.ts$/.test(file)) continue; // header and separator rows
     if (rows.has(file)) throw new Error(`README lists ${file} twice`);
     rows.set(file, { era, count: Number(count) });
   }
@@ -42,8 +42,8 @@ function readTable(): {
 const table = readTable();
 
 function kernelOf(file: string): KernelName {
-  const m = /^c\d+-(4\.2|mainline)\.ts$/.exec(file);
-  if (!m) throw new Error(`${file}: the name does not say its era (cNN-4.2.ts or cNN-mainline.ts)`);
+  const m = /^c\d+-(4\.2|5\.x|mainline)\.ts$/.exec(file);
+  if (!m) throw new Error(`${file}: the name does not say its era (cNN-4.2.ts, cNN-5.x.ts or cNN-mainline.ts)`);
   return m[1] as KernelName;
 }
 

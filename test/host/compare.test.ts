@@ -158,8 +158,8 @@ describe('run.compare', () => {
     expect(c.omitted).toBe(0);
     expect(c.summaries['4.2']).toMatchObject({ kernel: '4.2', ok: true, error: null });
     expect(c.summaries.mainline).toMatchObject({ kernel: 'mainline', ok: true, error: null });
-    expect(c.summaries['4.2'].peakLockedVm['100']).toBe(65664);
-    expect(c.summaries.mainline.peakLockedVm['100']).toBe(65616);
+    expect(c.summaries['4.2']!.peakLockedVm['100']).toBe(65664);
+    expect(c.summaries.mainline!.peakLockedVm['100']).toBe(65616);
     // not streamed, and no sources kept
     expect(events).toEqual([]);
     expect(svc.sources.ids()).toEqual([]);
@@ -173,8 +173,8 @@ describe('run.compare', () => {
     });
     expect(c.rows).toEqual([]);
     expect(c.firstDivergence).toBeNull();
-    expect(c.summaries['4.2'].error).toMatchObject({ kind: 'runtime', line: 2 });
-    expect(c.summaries.mainline.error?.message).toMatch(/boom/);
+    expect(c.summaries['4.2']!.error).toMatchObject({ kind: 'runtime', line: 2 });
+    expect(c.summaries.mainline!.error?.message).toMatch(/boom/);
   });
 
   it('waits for runs started before it', async () => {

@@ -110,9 +110,23 @@ describe('compare commands', () => {
     expect(fake.calls.find((c) => c.channel === 'run.compare')!.payload).toEqual({
       source: '// @events 40\n',
       filename: 'qemu-v2-ddw.ts',
+      profiles: ['4.2', 'mainline'],
     });
     expect(cmp.profiles?.firstDivergence).toBe(1);
     expect(cmp.profiles?.rows[1]!.calls['4.2']!.result).toBe('-12 ENOMEM');
     expect(cmp.profilesError).toBeNull();
+  });
+
+  it('compare-profiles with a pair: any two of the three profiles, remembered for the next run', async () => {
+    const cmp = useCompareStore();
+    await runCommand('compare-profiles', ['5.x', 'mainline']);
+    const calls = fake.calls.filter((c) => c.channel === 'run.compare');
+    expect(calls.at(-1)!.payload).toMatchObject({ profiles: ['5.x', 'mainline'] });
+    expect(cmp.profiles?.profiles).toEqual(['5.x', 'mainline']);
+    expect(cmp.profiles?.rows[1]!.calls['5.x']!.result).toBe('-12 ENOMEM');
+    await runCommand('compare-profiles');
+    expect(fake.calls.filter((c) => c.channel === 'run.compare').at(-1)!.payload).toMatchObject({
+      profiles: ['5.x', 'mainline'],
+    });
   });
 });

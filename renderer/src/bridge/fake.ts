@@ -17,6 +17,7 @@ import type {
   LockedVmSeries,
   ProfileCall,
   ProfileCompareRow,
+  ProfileName,
   ProfileRunSummary,
   Reply,
   RequestChannel,
@@ -671,7 +672,13 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
         checks: 1,
       });
     },
-    'run.compare': ({ filename }) => {
+    'run.compare': ({ filename, profiles }) => {
+      // canned rows written for 4.2 and mainline, relabelled for the pair asked for
+      const [pa, pb] = profiles ?? ['4.2', 'mainline'];
+      const relabel = <T>(r: { '4.2'?: T; mainline?: T }): Partial<Record<ProfileName, T>> => ({
+        [pa]: r['4.2'],
+        [pb]: r.mainline,
+      });
       const call = (
         seq: number,
         op: string,
@@ -746,13 +753,17 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
       });
       return ok({
         filename,
-        rows,
+        rows: rows.map((r) => ({ ...r, calls: relabel(r.calls) })),
         total: 5,
         differing: 4,
         firstDivergence: 1,
         omitted: 0,
-        summaries: { '4.2': summary('4.2', 3, 2), mainline: summary('mainline', 4, 1) },
-        alignment: { method: 'diff', paired: 2, only: { '4.2': 1, mainline: 2 } },
+        summaries: relabel({
+          '4.2': { ...summary('4.2', 3, 2), kernel: pa },
+          mainline: { ...summary('mainline', 4, 1), kernel: pb },
+        }),
+        profiles: [pa, pb],
+        alignment: { method: 'diff', paired: 2, only: relabel({ '4.2': 1, mainline: 2 }) },
       });
     },
   };

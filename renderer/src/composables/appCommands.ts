@@ -1,6 +1,8 @@
 /**
  * The app's commands. Ids are stable: the menu, shortcuts, palette and tests depend on them.
  */
+import { KERNEL_NAMES } from '../../../common/kernels';
+import type { ProfileName } from '../../../common/contract';
 import { defineCommands } from './commands';
 import { exportCProgram, exportKind, importSnapshot, saveText } from './transfer';
 import { importCapture } from './captureImport';
@@ -120,6 +122,13 @@ export function registerAppCommands(): () => void {
       run: () => void (run.kernel = '4.2'),
     },
     {
+      id: 'kernel-5.x',
+      aliases: ['kernel.5.x'],
+      title: 'Kernel profile: 5.x',
+      category: 'Run',
+      run: () => void (run.kernel = '5.x'),
+    },
+    {
       id: 'kernel-mainline',
       aliases: ['kernel.mainline'],
       title: 'Kernel profile: mainline',
@@ -128,9 +137,10 @@ export function registerAppCommands(): () => void {
     },
     {
       id: 'toggle-kernel',
-      title: 'Switch kernel profile (4.2 ⇄ mainline)',
+      title: 'Next kernel profile (4.2 → 5.x → mainline → 4.2)',
       category: 'Run',
-      run: () => void (run.kernel = run.kernel === '4.2' ? 'mainline' : '4.2'),
+      run: () =>
+        void (run.kernel = KERNEL_NAMES[(KERNEL_NAMES.indexOf(run.kernel) + 1) % KERNEL_NAMES.length]!),
     },
 
     {
@@ -341,10 +351,10 @@ export function registerAppCommands(): () => void {
     {
       id: 'compare-profiles',
       aliases: ['compare.profiles'],
-      title: 'Compare kernel profiles (run under 4.2 and mainline)',
+      title: 'Compare kernel profiles (run under two profiles; default 4.2 and mainline)',
       category: 'Compare',
       enabled: () => !!ws.current && !cmp.profilesRunning,
-      run: () => cmp.compareProfiles(),
+      run: (arg) => cmp.compareProfiles(arg as [ProfileName, ProfileName] | undefined),
     },
     {
       id: 'close-compare',

@@ -3,14 +3,15 @@
  *   - steps: what changed from one step to another — two steps of a run ("compare with previous event":
  *     the selected event against the state before it), or an imported snapshot against a run's step
  *     (inspect.compare, engine/snapshot.ts diffStates lines);
- *   - profiles: the open scenario run under 4.2 and mainline, its ioctl calls aligned as a diff (calls
+ *   - profiles: the open scenario run under two profiles (any two of 4.2, 5.x, mainline), its ioctl calls aligned as a diff (calls
  *     both make pair up, extra calls are one-sided rows), with the rows where they diverge (run.compare).
  * It remembers the last few sources shown (runs and imports) with the step last selected in each, so a
  * comparison can reach back to the run before an import.
  */
 import { defineStore } from 'pinia';
 import { ref, shallowRef, watch } from 'vue';
-import type { CompareSummary, ProfileComparison } from '../../../common/contract';
+import type { CompareSummary, ProfileComparison, ProfileName } from '../../../common/contract';
+import { DEFAULT_KERNEL_PAIR } from '../../../common/kernels';
 import { call, errorMessage } from '../bridge/api';
 import { useRunStore } from './run';
 import { useSelectionStore } from './selection';
@@ -142,16 +143,24 @@ export const useCompareStore = defineStore('compare', () => {
     if (p) await compare(p.a, p.b);
   }
 
-  /** run.compare of the open scenario's text */
-  async function compareProfiles(): Promise<void> {
+  /** the two profiles the profile comparison runs (oldest first) */
+  const profilePair = ref<[ProfileName, ProfileName]>([...DEFAULT_KERNEL_PAIR]);
+
+  /** run.compare of the open scenario's text, under `pair` (remembered) or the last pair */
+  async function compareProfiles(pair?: [ProfileName, ProfileName]): Promise<void> {
     const ws = useWorkspaceStore();
     const buf = ws.current;
     if (!buf || profilesRunning.value) return;
+    if (pair) profilePair.value = pair;
     view.value = 'profiles';
     profilesRunning.value = true;
     profilesError.value = null;
     try {
-      profiles.value = await call('run.compare', { source: buf.text, filename: buf.name });
+      profiles.value = await call('run.compare', {
+        source: buf.text,
+        filename: buf.name,
+        profiles: profilePair.value,
+      });
     } catch (e) {
       profiles.value = null;
       profilesError.value = errorMessage(e);
@@ -182,6 +191,7 @@ export const useCompareStore = defineStore('compare', () => {
     defaultPair,
     compareWithPrevious,
     compareProfiles,
+    profilePair,
     close,
   };
 });

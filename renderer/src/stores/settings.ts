@@ -1,4 +1,5 @@
 /** User preferences that outlive a session (kept in localStorage where there is one). */
+import { isKernelName } from '../../../common/kernels';
 import { defineStore } from 'pinia';
 import { reactive, toRefs, watch } from 'vue';
 import type { RequestOf } from '../../../common/contract';
@@ -29,7 +30,7 @@ const KEY = 'dmawb.settings';
 
 export const useSettingsStore = defineStore('settings', () => {
   const s = reactive<Settings>(loadJson(KEY, { ...DEFAULT_SETTINGS }));
-  if (s.kernel !== '4.2' && s.kernel !== 'mainline') s.kernel = DEFAULT_SETTINGS.kernel;
+  if (!isKernelName(s.kernel)) s.kernel = DEFAULT_SETTINGS.kernel;
   watch(s, () => saveJson(KEY, s), { deep: true });
   function reset(): void {
     Object.assign(s, DEFAULT_SETTINGS);
