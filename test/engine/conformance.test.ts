@@ -43,7 +43,8 @@ const table = readTable();
 
 function kernelOf(file: string): KernelName {
   const m = /^c\d+-(4\.2|5\.x|mainline)\.ts$/.exec(file);
-  if (!m) throw new Error(`${file}: the name does not say its era (cNN-4.2.ts, cNN-5.x.ts or cNN-mainline.ts)`);
+  if (!m)
+    throw new Error(`${file}: the name does not say its era (cNN-4.2.ts, cNN-5.x.ts or cNN-mainline.ts)`);
   return m[1] as KernelName;
 }
 

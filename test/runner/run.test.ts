@@ -14,7 +14,8 @@ const dir = new URL('../conformance/', import.meta.url);
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.ts'))
   .sort();
-const kernelOf = (f: string): KernelName => (f.includes('-4.2') ? '4.2' : f.includes('-5.x') ? '5.x' : 'mainline');
+const kernelOf = (f: string): KernelName =>
+  f.includes('-4.2') ? '4.2' : f.includes('-5.x') ? '5.x' : 'mainline';
 
 describe('conformance cases through the sandbox', () => {
   it.each(files)('%s: passes, and the engine sees the same calls as in a direct run', async (file) => {
