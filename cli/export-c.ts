@@ -4,6 +4,7 @@
  * it on a real one (interop/export-c). Exit codes: 0 written; 2 the scenario could not complete (or the
  * output could not be written); 64 usage. The file is written atomically, and only for a completed run.
  */
+import { KERNEL_NAMES } from '../common/kernels.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { KernelName } from '../engine/api.ts';
@@ -21,8 +22,8 @@ export const EXPORT_C_HELP = `  export-c <scenario.ts> write the scenario as a C
 
 export const EXPORT_C_EXIT = 'export-c:   0 written; 2 the scenario could not complete; 64 usage error';
 
-/** the profiles export-c accepts ('5.x' is the POWER9-era profile, kernel-model.md §0.1) */
-const KERNELS = ['4.2', '5.x', 'mainline'] as const;
+/** the profiles export-c accepts: every profile (common/kernels.ts) */
+const KERNELS = KERNEL_NAMES;
 
 export interface ExportCArgs {
   file: string;
