@@ -12,7 +12,7 @@ import {
 } from './export-c.ts';
 import { IMPORT_HELP, IMPORT_SYNOPSIS, parseImportArgs, type ImportArgs } from './import.ts';
 
-export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|5.x|mainline|both|A,B] [--json] [--snapshot <out.json>] [--report <out.md>] [--timeout <seconds>]
+export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|5.x|mainline|both|A,B] [--json | --jsonl | --quiet] [--snapshot <out.json>] [--report <out.md>] [--timeout <seconds>]
        dmawb diff <a.snapshot.json> <b.snapshot.json>
 ${EXPORT_C_SYNOPSIS}
 ${IMPORT_SYNOPSIS}
@@ -25,6 +25,9 @@ ${IMPORT_SYNOPSIS}
                         (not with --json, --snapshot or --report; exit code: the worse of the two runs)
   --kernel A,B          the same for any two profiles, e.g. --kernel 4.2,5.x or --kernel 5.x,mainline
   --json                print exactly one JSON document (format "dmawb-run") instead of the log
+  --jsonl               stream JSON lines instead: a {"format":"dmawb-run-start",…} line, one line per event
+                        (the fields of --json's events), a {"format":"dmawb-run-end",…} line with the result
+  --quiet               print only failed calls and failed expectations (each with its why) and the summary
   --snapshot <file>     write the final state as a snapshot (only when the scenario completes)
   --report <file>       write a Markdown report of the run (only when the scenario completes)
   --timeout <seconds>   CPU budget of the run (default 30)
@@ -48,6 +51,10 @@ export interface RunArgs {
   /** the two profiles compared when kernel is 'both' (--kernel both: 4.2 and mainline; --kernel A,B) */
   pair?: readonly [KernelName, KernelName];
   json: boolean;
+  /** --jsonl: JSON lines, one per event, as the run goes */
+  jsonl: boolean;
+  /** --quiet: failures and the summary only */
+  quiet: boolean;
   snapshot: string | undefined;
   report: string | undefined;
   timeoutSeconds: number | undefined;
@@ -76,6 +83,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
   const values = new Map<string, string>();
   let json = false;
+  const modes = new Set<string>();
   let onlyPositional = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -89,10 +97,12 @@ export function parseArgs(argv: readonly string[]): Parsed {
     }
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(0, eq) : a;
-    if (name === '--json') {
-      if (eq > 0) return usage('--json takes no value');
-      if (json) return usage('--json given twice');
-      json = true;
+    if (name === '--json' || name === '--jsonl' || name === '--quiet') {
+      if (eq > 0) return usage(`${name} takes no value`);
+      if (modes.has(name)) return usage(`${name} given twice`);
+      if (modes.size) return usage(`${name} cannot be combined with ${[...modes][0]}`);
+      modes.add(name);
+      json = name === '--json';
       continue;
     }
     if (!VALUE_FLAGS.has(name)) return usage(`unknown option '${name}'`);
@@ -110,7 +120,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
 
   if (positional.length === 0) return usage('missing command (run or diff)');
   if (positional[0] === 'diff') {
-    const given = [...values.keys(), ...(json ? ['--json'] : [])];
+    const given = [...values.keys(), ...modes];
     if (given.length) return usage(`diff takes no options, got '${given[0]}'`);
     if (positional.length < 3)
       return usage(
@@ -119,6 +129,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
     if (positional.length > 3) return usage(`unexpected argument '${positional[3]}'`);
     return { kind: 'diff', a: positional[1]!, b: positional[2]! };
   }
+  if (positional[0] !== 'run' && (modes.has('--jsonl') || modes.has('--quiet')))
+    return usage(`${[...modes][0]} is an option of run`);
   if (positional[0] === 'export-c') return parseExportCArgs(positional, values, json);
   if (values.has('--out')) return usage('--out is an option of export-c');
   if (positional[0] !== 'run') return usage(`unknown command '${positional[0]}'`);
@@ -139,8 +151,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
       `--kernel must be one of ${KERNEL_NAMES.join(', ')}, both or two of them as A,B, got '${kernelArg}'`,
     );
   if (kernel === 'both') {
-    const other = json
-      ? '--json'
+    const other = modes.size
+      ? [...modes][0]
       : values.has('--snapshot')
         ? '--snapshot'
         : values.has('--report')
@@ -163,6 +175,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
       kernel,
       ...(pair ? { pair } : {}),
       json,
+      jsonl: modes.has('--jsonl'),
+      quiet: modes.has('--quiet'),
       snapshot: values.get('--snapshot'),
       report: values.get('--report'),
       timeoutSeconds,

@@ -34,7 +34,18 @@ import { USAGE, parseArgs, type RunArgs } from './args.ts';
 import { exportCCommand } from './export-c.ts';
 import { writeFileAtomic } from './files.ts';
 import { runImport } from './import.ts';
-import { eventLine, runDocument, summaryText, where } from './output.ts';
+import {
+  endLine,
+  eventLine,
+  isFailure,
+  jsonEvent,
+  quietCounts,
+  runDocument,
+  startLine,
+  summaryText,
+  where,
+  writeRunDocument,
+} from './output.ts';
 import { runSandboxed } from './sandboxed.ts';
 import { readTextLimited } from '../host/workspace.ts';
 
@@ -113,42 +124,63 @@ async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<numb
       });
       io.stdout(JSON.stringify(doc) + '\n');
     }
+    if (args.jsonl)
+      io.stdout(
+        endLine({ ...doc0(args.file, kernel), events: 0, error: { message, line: null, column: null } }),
+      );
     return EXIT.incomplete;
   }
 
-  // -- run it; the text log streams as events happen --
+  // -- run it; the text log (or its failures, or JSON lines) streams as events happen --
   const out = new Buffered(io);
+  if (args.jsonl) out.line(startLine(args.file, kernel));
   phase(true);
   const result = await runScenario({
     source,
     filename: args.file,
     kernel,
     ...(args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {}),
-    ...(args.json ? {} : { onEvent: (e: RunEvent) => out.line(eventLine(e)) }),
+    ...(args.json ? {} : { onEvent: onEventFor(args, out) }),
   });
   phase(false);
   out.flush();
 
   if (args.json) {
-    const doc = runDocument({
-      scenario: args.file,
-      kernel,
-      ok: result.ok,
-      expectations: result.expectations,
-      events: result.events,
-      peakLockedVm: result.peakLockedVm,
-      error: result.error,
-    });
-    io.stdout(JSON.stringify(doc) + '\n');
-  } else {
-    io.stdout(
-      summaryText({
-        file: args.file,
+    // written in pieces: a million events make a document larger than one string can hold
+    writeRunDocument(
+      {
+        scenario: args.file,
+        kernel,
+        ok: result.ok,
         expectations: result.expectations,
+        events: result.events,
         peakLockedVm: result.peakLockedVm,
-        pageSizes: pageSizes(result.session),
+        error: result.error,
+      },
+      (s) => out.raw(s),
+    );
+    out.flush();
+  } else if (args.jsonl) {
+    io.stdout(
+      endLine({
+        ...doc0(args.file, kernel),
+        ok: result.ok,
+        expectations: result.expectations,
+        events: result.events.length,
+        peakLockedVm: result.peakLockedVm,
         error: result.error,
       }),
+    );
+  } else {
+    io.stdout(
+      (args.quiet ? quietCounts(result.events) : '') +
+        summaryText({
+          file: args.file,
+          expectations: result.expectations,
+          peakLockedVm: result.peakLockedVm,
+          pageSizes: pageSizes(result.session),
+          error: result.error,
+        }),
     );
   }
 
@@ -291,19 +323,35 @@ async function version(): Promise<string> {
   return cachedVersion;
 }
 
+/** the first fields of a --jsonl end line */
+function doc0(file: string, kernel: KernelName) {
+  return { scenario: file, kernel, ok: false, expectations: { passed: 0, failed: 0 }, peakLockedVm: {} };
+}
+
+/** what the run prints as each event is recorded: the text log, its failures only, or JSON lines */
+function onEventFor(args: RunArgs, out: Buffered): (e: RunEvent) => void {
+  if (args.jsonl) return (e) => out.line(JSON.stringify(jsonEvent(e)));
+  if (args.quiet) return (e) => void (isFailure(e) && out.line(eventLine(e)));
+  return (e) => out.line(eventLine(e));
+}
+
 /** collects log lines and writes them in chunks (a run can have a million events) */
 class Buffered {
   private parts: string[] = [];
   private size = 0;
   constructor(private readonly io: CliIo) {}
   line(s: string): void {
+    this.raw(s + '\n');
+  }
+  /** text as it is, no newline added */
+  raw(s: string): void {
     this.parts.push(s);
-    this.size += s.length + 1;
+    this.size += s.length;
     if (this.size > 64 * 1024) this.flush();
   }
   flush(): void {
     if (this.parts.length === 0) return;
-    this.io.stdout(this.parts.join('\n') + '\n');
+    this.io.stdout(this.parts.join(''));
     this.parts = [];
     this.size = 0;
   }

@@ -3,6 +3,7 @@
  * document of format "dmawb-run".
  */
 import { formatRet } from '../engine/errno.ts';
+import { EventStore } from '../engine/event-store.ts';
 import type { EventList, RunEvent } from '../engine/events.ts';
 import { hcallBy } from '../engine/report.ts';
 import { formatArgs } from '../common/format.ts';
@@ -89,6 +90,32 @@ function bytes(n: bigint): string {
   return u === 0 ? `${x} bytes` : `${Number.isInteger(x) ? x : x.toFixed(1)} ${units[u]}`;
 }
 
+/** what --quiet prints of a run: calls that returned an error and expectations that failed */
+export function isFailure(e: RunEvent): boolean {
+  return (e.kind === 'ioctl' && e.ret < 0) || (e.kind === 'expect' && !e.ok);
+}
+
+/** --quiet's first summary line: how many events, calls and failed calls the run recorded */
+export function quietCounts(events: EventList): string {
+  let calls = 0;
+  let failed = 0;
+  if (events instanceof EventStore) {
+    // from the columns: nothing is materialised
+    for (let i = 0; i < events.length; i++) {
+      if (events.kindAt(i) !== 'ioctl') continue;
+      calls++;
+      if ((events.retAt(i) ?? 0) < 0) failed++;
+    }
+  } else
+    for (const e of events)
+      if (e.kind === 'ioctl') {
+        calls++;
+        if (e.ret < 0) failed++;
+      }
+  const n = (x: number) => x.toLocaleString('en-US');
+  return `\nevents: ${n(events.length)} recorded, ${n(calls)} ioctl calls, ${n(failed)} returned an error`;
+}
+
 // ---- JSON ----
 
 export interface RunDocument {
@@ -101,6 +128,59 @@ export interface RunDocument {
   events: unknown[];
   peakLockedVm: Record<string, number>;
   error: { message: string; line: number | null; column: number | null } | null;
+}
+
+/**
+ * The run document of runDocument() written in pieces to `write`: the pieces joined are exactly
+ * JSON.stringify(runDocument(d)) + "\n", without ever holding the whole text (a million events make a
+ * document larger than the longest string V8 can build).
+ */
+export function writeRunDocument(
+  d: Omit<RunDocument, 'format' | 'version' | 'events'> & { events: EventList },
+  write: (s: string) => void,
+): void {
+  const head = JSON.stringify({
+    format: 'dmawb-run',
+    version: 1,
+    scenario: d.scenario,
+    kernel: d.kernel,
+    ok: d.ok,
+    expectations: d.expectations,
+  });
+  write(head.slice(0, -1) + ',"events":[');
+  let i = 0;
+  for (const e of d.events) write((i++ ? ',' : '') + JSON.stringify(jsonEvent(e)));
+  const error = d.error && { message: d.error.message, line: d.error.line, column: d.error.column };
+  write(`],"peakLockedVm":${JSON.stringify(d.peakLockedVm)},"error":${JSON.stringify(error)}}\n`);
+}
+
+/** --jsonl's first line */
+export function startLine(scenario: string, kernel: string): string {
+  return JSON.stringify({ format: 'dmawb-run-start', version: 1, scenario, kernel });
+}
+
+/** --jsonl's last line: the run document's fields, with the number of events instead of the events */
+export function endLine(
+  d: Omit<RunDocument, 'format' | 'version' | 'events' | 'error'> & {
+    /** null: not known (the run was ended from outside the sandbox) */
+    events: number | null;
+    error: { message: string; line: number | null; column: number | null } | null;
+  },
+): string {
+  const error = d.error && { message: d.error.message, line: d.error.line, column: d.error.column };
+  return (
+    JSON.stringify({
+      format: 'dmawb-run-end',
+      version: 1,
+      scenario: d.scenario,
+      kernel: d.kernel,
+      ok: d.ok,
+      expectations: d.expectations,
+      events: d.events,
+      peakLockedVm: d.peakLockedVm,
+      error,
+    }) + '\n'
+  );
 }
 
 export function runDocument(

@@ -9,7 +9,7 @@
 import { DEFAULT_KERNEL } from '../common/kernels.ts';
 import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { runDocument } from './output.ts';
+import { endLine, runDocument } from './output.ts';
 import type { RunArgs } from './args.ts';
 
 export interface SandboxedIo {
@@ -75,6 +75,18 @@ export function runSandboxed(args: RunArgs, io: SandboxedIo, opts: SandboxedOpti
               error: { message, line: null, column: null },
             }),
           ) + '\n',
+        );
+      else if (args.jsonl)
+        io.stdout(
+          endLine({
+            scenario: args.file,
+            kernel: args.kernel === '4.2' ? '4.2' : 'mainline',
+            ok: false,
+            expectations: { passed: 0, failed: 0 },
+            events: null,
+            peakLockedVm: {},
+            error: { message, line: null, column: null },
+          }),
         );
       else io.stdout(`\nresult: could not complete (${kind}) at ${args.file}: ${message}\n`);
       io.stderr(`dmawb: ${args.file}: ${message}\n`);

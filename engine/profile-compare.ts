@@ -192,8 +192,12 @@ export function compareProfiles(
   const runA = runs[ka];
   const runB = runs[kb];
   if (!runA || !runB) throw new Error(`compareProfiles: no run for ${runA ? kb : ka}`);
-  const callsOf = (r: ProfileRunInput): ProfileCall[] =>
-    r.events.filter((e): e is RunEvent & { kind: 'ioctl' } => e.kind === 'ioctl').map(callOf);
+  const callsOf = (r: ProfileRunInput): ProfileCall[] => {
+    // one event at a time: a million-event log is never materialised as a whole
+    const list: ProfileCall[] = [];
+    for (const e of r.events) if (e.kind === 'ioctl') list.push(callOf(e));
+    return list;
+  };
   const A = callsOf(runA);
   const B = callsOf(runB);
   const maxCalls = limits.calls ?? DIFF_MAX_CALLS;

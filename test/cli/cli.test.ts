@@ -167,6 +167,8 @@ describe('exit codes', () => {
         file: '-odd.ts',
         kernel: '4.2',
         json: false,
+        jsonl: false,
+        quiet: false,
         snapshot: undefined,
         report: undefined,
         timeoutSeconds: undefined,
