@@ -17,7 +17,13 @@ import {
   type Reply,
   type RequestChannel,
 } from '../../../common/contract';
-import { isWireEvent, wsUrlFor, type ServerMessage, type WireRequest } from '../../../common/wire';
+import {
+  isWireEvent,
+  WS_MAX_MESSAGE_BYTES,
+  wsUrlFor,
+  type ServerMessage,
+  type WireRequest,
+} from '../../../common/wire';
 import type { Bridge, ConnectionState } from './api';
 
 export interface WsBridgeOptions {
@@ -163,6 +169,19 @@ export function createWsBridge(opts: WsBridgeOptions): Bridge {
       }
       const id = nextId++;
       const frame = JSON.stringify({ id, channel, payload } as WireRequest);
+      // checked before sending: the server would refuse a larger frame, and the request never get a reply
+      const bytes =
+        frame.length * 3 <= WS_MAX_MESSAGE_BYTES ? frame.length : new TextEncoder().encode(frame).length;
+      if (bytes > WS_MAX_MESSAGE_BYTES) {
+        resolve({
+          ok: false,
+          error: {
+            code: 'invalid',
+            message: `${channel}: the request is ${bytes} bytes, larger than browser mode's ${WS_MAX_MESSAGE_BYTES}-byte message limit`,
+          },
+        });
+        return;
+      }
       const ms = SLOW.has(channel) ? timeoutMs * 4 : timeoutMs;
       const timer = setTimeout(() => {
         const p = pending.get(id);
