@@ -205,6 +205,25 @@ export interface WindowRow {
   valid: number;
   borrowed: boolean;
 }
+/** A KVM TCE table (kernel-model.md §13): the guest's view of a DMA window, by LIOBN. */
+export interface KvmTableRow {
+  id: number;
+  pid: number;
+  vm: number;
+  liobn: string;
+  pageShift: number;
+  startAddr: string;
+  entries: string;
+  chargedPages: number;
+  /** the VFIO hardware windows it feeds (SET_SPAPR_TCE) */
+  links: { container: number; slot: number }[];
+  /** guest entries set */
+  valid: number;
+  /** guest entries as linear runs (value + i*step), the first KVM_ROWS_MAX of them */
+  runs: { start: number; count: number; value: string; step: number }[];
+}
+/** how many runs of a KVM table a StateView carries */
+export const KVM_ROWS_MAX = 500;
 export interface StateView {
   seq: number;
   hosts: { id: number; kernel: string; pageSize: number }[];
@@ -232,6 +251,8 @@ export interface StateView {
     fdOpen: boolean;
   }[];
   windows: WindowRow[];
+  /** KVM TCE tables, when the run has any */
+  kvmTables?: KvmTableRow[];
 }
 export interface EntryRow {
   index: number;

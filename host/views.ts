@@ -6,7 +6,14 @@
  * Events of imported snapshots arrive JSON-safe (bigints already "0x…" strings, engine/snapshot.ts
  * jsonSafe); every function here accepts both forms.
  */
-import type { EntryRow, EventRow, LockedVmSeries, StateView, WindowRow } from '../common/contract.ts';
+import {
+  KVM_ROWS_MAX,
+  type EntryRow,
+  type EventRow,
+  type LockedVmSeries,
+  type StateView,
+  type WindowRow,
+} from '../common/contract.ts';
 import { formatRet } from '../engine/errno.ts';
 import { CONTRIBUTOR_KEYS } from '../common/contributors.ts';
 import { hcallBy } from '../engine/report.ts';
@@ -214,6 +221,25 @@ export function toStateView(s: WorldState): StateView {
       fdOpen: c.fdOpen,
     })),
     windows: s.windows.map(toWindowRow),
+    ...(s.kvmTables?.length
+      ? {
+          kvmTables: s.kvmTables.map((t) => ({
+            id: t.id,
+            pid: t.pid,
+            vm: t.vm,
+            liobn: hex(t.liobn),
+            pageShift: t.pageShift,
+            startAddr: hex(t.offset << BigInt(t.pageShift)),
+            entries: t.size.toString(),
+            chargedPages: t.chargedPages,
+            links: t.links.map((l) => ({ ...l })),
+            valid: t.runs.reduce((n, r) => n + r.count, 0),
+            runs: t.runs
+              .slice(0, KVM_ROWS_MAX)
+              .map((r) => ({ start: r.start, count: r.count, value: hex(r.value), step: r.step })),
+          })),
+        }
+      : {}),
   };
 }
 

@@ -1,0 +1,86 @@
+/**
+ * The KVM side in the workbench, in real Chromium against browser mode (issue 9 item 4): after running
+ * QEMU's v2 + DDW start-up on KVM, selecting a guest H_PUT_TCE shows the KVM table (the guest's view, by
+ * LIOBN) under the hardware window it feeds with the entry the hypercall changed highlighted, the event
+ * log names the hypercall, its LIOBN and who answered, and the locked_vm graph has the KVM-table
+ * contributor. Screenshot in test-results/screenshots/. Skips where /usr/bin/chromium is missing.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runDirect } from '../support/direct';
+import {
+  chromiumMissing,
+  command,
+  launchChromium,
+  openApp,
+  ROOT,
+  screenshot,
+  startServe,
+  waitRunEnd,
+  type Served,
+} from './harness';
+
+const missing = chromiumMissing();
+
+if (missing) {
+  console.warn(`browser end-to-end tests: ${missing}`);
+  describe('KVM tables in Chromium (browser mode)', () => {
+    it.skip(`skipped: ${missing}`, () => {});
+  });
+} else {
+  describe('KVM tables in Chromium (browser mode)', () => {
+    let served: Served;
+    let browser: Browser;
+    let page: Page;
+    const errors: string[] = [];
+
+    beforeAll(async () => {
+      served = await startServe();
+      browser = await launchChromium();
+      page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+      });
+      await openApp(page, served.url);
+    }, 240_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await served?.stop();
+    });
+
+    it('shows the KVM table beside the window it feeds, the hypercall and the contributor', async () => {
+      await page.click('[data-testid="scenario-list"] >> text=qemu-v2-ddw');
+      await page.waitForFunction(() => window.dmawbUi!.state().openFile === 'qemu-v2-ddw.ts');
+      await page.selectOption('[data-testid="kernel-select"]', 'mainline');
+      await page.click('[data-testid="run"]');
+      const s = await waitRunEnd(page);
+      expect(s.status).toBe('done');
+      expect(s.problems).toMatchObject({ failedCalls: 0, failedExpectations: 0, error: null });
+      // the first guest H_PUT_TCE (the same seq as in a direct run of the file): KVM answers it
+      const direct = runDirect(readFileSync(join(ROOT, 'examples/qemu-v2-ddw.ts'), 'utf8'), 'mainline');
+      const put = direct.events.find((e) => e.kind === 'hcall' && e.op === 'H_PUT_TCE')!;
+      await command(page, 'select-event', put.seq);
+      await page.evaluate(() => window.dmawbUi!.settled());
+      const row = page.locator(`[data-testid="event-row"][data-seq="${put.seq}"]`);
+      await expect.poll(() => row.count()).toBe(1);
+      expect(await row.innerText()).toMatch(/H_PUT_TCE/);
+      expect(await row.innerText()).toMatch(/liobn=0x80000000/);
+      expect(await row.innerText()).toMatch(/KVM virtual mode/);
+      const kvm = page.locator('[data-testid="kvm-table"][data-liobn="0x80000000"]');
+      await expect.poll(() => kvm.count()).toBe(1);
+      expect(await kvm.innerText()).toContain('feeds the window above');
+      expect(await kvm.locator('[data-testid="kvm-row"].changed').count()).toBe(1);
+      expect(await kvm.locator('[data-testid="kvm-row"].changed').innerText()).toContain('0x3f23003');
+      // the hardware TCE the same hypercall wrote is highlighted in the window's table
+      await expect.poll(() => page.locator('[data-testid="tce-row"].changed').count()).toBeGreaterThan(0);
+      // the graph's legend has the KVM-table contributor
+      expect(await page.locator('[data-testid="lockedvm-graph"]').innerText()).toContain('KVM TCE tables');
+      await screenshot(page, '11-kvm-table');
+      expect(errors).toEqual([]);
+    }, 120_000);
+  });
+}
