@@ -55,11 +55,8 @@ if (missing) {
       expect(await page.locator('[data-testid="compare"]').isDisabled()).toBe(true);
       await page.click('[data-testid="run"]');
       expect((await waitRunEnd(page)).status).toBe('done');
-      // the first MAP_DMA: one 4 KiB TCE in the 32-bit window
-      await page.selectOption(
-        '[data-testid="event-log"] >> xpath=../.. >> select >> nth=0',
-        'VFIO_IOMMU_MAP_DMA',
-      );
+      // the guest's first H_PUT_TCE: KVM writes one 4 KiB TCE in the 32-bit window
+      await page.selectOption('[data-testid="event-log"] >> xpath=../.. >> select >> nth=0', 'H_PUT_TCE');
       await page.locator('[data-testid="event-row"]').first().click();
       await page.evaluate(() => window.dmawbUi!.settled());
       const seq = (await uiState(page)).seq as number;

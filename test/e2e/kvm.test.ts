@@ -7,16 +7,12 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { runDirect } from '../support/direct';
 import {
   chromiumMissing,
-  command,
   launchChromium,
   openApp,
-  ROOT,
   screenshot,
+  uiState,
   startServe,
   waitRunEnd,
   type Served,
@@ -60,12 +56,12 @@ if (missing) {
       const s = await waitRunEnd(page);
       expect(s.status).toBe('done');
       expect(s.problems).toMatchObject({ failedCalls: 0, failedExpectations: 0, error: null });
-      // the first guest H_PUT_TCE (the same seq as in a direct run of the file): KVM answers it
-      const direct = runDirect(readFileSync(join(ROOT, 'examples/qemu-v2-ddw.ts'), 'utf8'), 'mainline');
-      const put = direct.events.find((e) => e.kind === 'hcall' && e.op === 'H_PUT_TCE')!;
-      await command(page, 'select-event', put.seq);
+      // the first guest H_PUT_TCE: KVM answers it
+      await page.selectOption('[data-testid="event-log"] >> xpath=../.. >> select >> nth=0', 'H_PUT_TCE');
+      await page.locator('[data-testid="event-row"]').first().click();
       await page.evaluate(() => window.dmawbUi!.settled());
-      const row = page.locator(`[data-testid="event-row"][data-seq="${put.seq}"]`);
+      const seq = (await uiState(page)).seq;
+      const row = page.locator(`[data-testid="event-row"][data-seq="${seq}"]`);
       await expect.poll(() => row.count()).toBe(1);
       expect(await row.innerText()).toMatch(/H_PUT_TCE/);
       expect(await row.innerText()).toMatch(/liobn=0x80000000/);

@@ -86,7 +86,7 @@ if (missing) {
         .poll(async () =>
           (await page.locator('[data-testid="scenario-editor"] .view-lines').innerText()).replace(/\s/g, ' '),
         )
-        .toContain('QEMU starting a 4 GiB sPAPR guest');
+        .toContain('QEMU/KVM starting a 4 GiB sPAPR guest');
       const names = await page
         .locator('[data-testid="scenario-list"] [data-testid="scenario-item"]')
         .allInnerTexts();
@@ -177,11 +177,8 @@ if (missing) {
     it('selecting an event shows the state after it in the inspector', async () => {
       const before = await tceTexts(page);
       const seqBefore = (await uiState(page)).seq;
-      // the first MAP_DMA: one 4 KiB TCE in the 32-bit window (TCE0[1])
-      await page.selectOption(
-        '[data-testid="event-log"] >> xpath=../.. >> select >> nth=0',
-        'VFIO_IOMMU_MAP_DMA',
-      );
+      // the guest's first H_PUT_TCE: KVM writes one 4 KiB TCE in the 32-bit window (TCE0[1])
+      await page.selectOption('[data-testid="event-log"] >> xpath=../.. >> select >> nth=0', 'H_PUT_TCE');
       await page.locator('[data-testid="event-row"]').first().click();
       await page.evaluate(() => window.dmawbUi!.settled());
       const s = await uiState(page);
@@ -191,7 +188,7 @@ if (missing) {
       const changed = page.locator('[data-testid="tce-row"].changed');
       await expect.poll(() => changed.count()).toBe(1);
       expect(await changed.getAttribute('data-index')).toBe('1');
-      // keyboard: the next event (another MAP) changes the state again
+      // keyboard: the next event is selected
       await page.locator('[data-testid="event-log"]').focus();
       await page.keyboard.press('ArrowDown');
       await page.evaluate(() => window.dmawbUi!.settled());
@@ -203,8 +200,11 @@ if (missing) {
     it('jumps to an IOVA in a 65,536-entry DDW window', async () => {
       await command(page, 'select-last-event');
       await page.evaluate(() => window.dmawbUi!.settled());
-      // the end of the run has no window left: go to the big MAP into the DDW window
-      await page.fill('[data-testid="event-log"] >> xpath=.. >> input[type=search]', 'guest maps all RAM');
+      // the end of the run has no window left: go to where the guest has mapped 1024 DDW entries
+      await page.fill(
+        '[data-testid="event-log"] >> xpath=.. >> input[type=search]',
+        '2 x H_PUT_TCE_INDIRECT',
+      );
       await page.locator('[data-testid="event-row"]').first().click();
       await page.fill('[data-testid="tce-jump"]', '0x0800000000f00000');
       await page.press('[data-testid="tce-jump"]', 'Enter');

@@ -113,7 +113,11 @@ export const useSelectionStore = defineStore('selection', () => {
     const rows = run.rows;
     for (let i = rows.length - 1; i >= 0; i--) {
       const r = rows[i]!;
-      if (r.seq <= s && r.kind === 'ioctl' && r.op === 'VFIO_IOMMU_MAP_DMA' && !r.failed) {
+      // the last call that wrote TCEs: a VFIO MAP, or a guest H_PUT_TCE* KVM answered (kernel-model.md §13.8)
+      const maps =
+        (r.kind === 'ioctl' && r.op === 'VFIO_IOMMU_MAP_DMA') ||
+        (r.kind === 'hcall' && r.op.startsWith('H_PUT_TCE') && /\[KVM /.test(r.result));
+      if (r.seq <= s && maps && !r.failed) {
         await select(r.seq);
         return;
       }
