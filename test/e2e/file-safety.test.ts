@@ -4,7 +4,8 @@
  * overwritten until the user chooses; closing the tab right after typing flushes the text (and asks).
  * Skips with a message where /usr/bin/chromium is missing.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,16 +44,20 @@ if (missing) {
     let browser: Browser;
     const file = (n: string) => join(served.workspace, n);
 
+    const scratch = mkdtempSync(join(tmpdir(), 'dmawb-e2e-files-'));
+
     beforeAll(async () => {
-      served = await startServe();
+      served = await startServe({ workspace: join(scratch, 'scenarios') });
       writeFileSync(file('guard.ts'), 'log("as it was");\n');
       writeFileSync(file('close.ts'), 'log("as it was");\n');
+      writeFileSync(file('restart.ts'), 'log("as it was");\n');
       browser = await launchChromium();
     }, 240_000);
 
     afterAll(async () => {
       await browser?.close();
       await served?.stop();
+      rmSync(scratch, { recursive: true, force: true });
     });
 
     it('a file changed on disk while typing is not overwritten; the user chooses', async () => {
@@ -70,6 +75,26 @@ if (missing) {
         'keep mine',
       );
       await page.waitForSelector('[data-testid="file-conflict"]', { state: 'detached' });
+      await page.close();
+    });
+
+    it('text typed while the server is down is saved when it restarts (same URL and token)', async () => {
+      const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+      await openApp(page, served.url);
+      await openFile(page, 'restart.ts');
+      const identity = join(served.workspace, '..', 'serve-identity.json');
+      await served.stop();
+      await replaceEditorText(page, 'log("typed while the server was down");\n');
+      await page
+        .waitForFunction(() => window.dmawbUi!.state().dirty !== 0, null, { timeout: 5000 })
+        .catch(() => {});
+      served = await startServe({ workspace: served.workspace, samePort: true, identity });
+      await until(
+        () => readFileSync(file('restart.ts'), 'utf8') === 'log("typed while the server was down");\n',
+        'the save after the restart',
+        60_000,
+      );
+      await screenshot(page, 'after-server-restart');
       await page.close();
     });
 

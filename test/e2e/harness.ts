@@ -26,18 +26,30 @@ export interface Served {
 }
 
 /** Starts browser mode on a free port with a fresh workspace (seeded with the examples). */
-export async function startServe(opts: { workspace?: string; timeoutMs?: number } = {}): Promise<Served> {
+export async function startServe(
+  opts: {
+    workspace?: string;
+    timeoutMs?: number;
+    /** start on the port of the last start kept in `identity` (a restart), not on any free port */
+    samePort?: boolean;
+    /** the token file (default: beside the workspace) */
+    identity?: string;
+  } = {},
+): Promise<Served> {
   const scratch = opts.workspace ? null : mkdtempSync(join(tmpdir(), 'dmawb-e2e-'));
   const workspace = opts.workspace ?? join(scratch!, 'scenarios');
   const spawnedAt = Date.now();
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(ROOT, 'scripts', 'serve.mjs'), '--port', '0', '--workspace', workspace],
+    [join(ROOT, 'scripts', 'serve.mjs'), ...(opts.samePort ? [] : ['--port', '0']), '--workspace', workspace],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       // the token file of a test server stays out of the user's config folder
-      env: { ...process.env, DMAWB_SERVE_IDENTITY: join(workspace, '..', 'serve-identity.json') },
+      env: {
+        ...process.env,
+        DMAWB_SERVE_IDENTITY: opts.identity ?? join(workspace, '..', 'serve-identity.json'),
+      },
     },
   );
   let out = '';
