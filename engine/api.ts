@@ -31,6 +31,8 @@ export interface HostOptions {
   pageSize?: 4096 | 65536;
   ramSize?: BigIntLike;
   eeh?: boolean;
+  /** largest page-allocator block (PAGE_SIZE << max order) in bytes; default 16 MiB (kernel-model.md §14.3) */
+  maxAllocSize?: BigIntLike;
 }
 
 export interface PhbOptions {

@@ -68,6 +68,8 @@ export interface KernelOptions {
   profile: Profile;
   pageShift: number;
   ramSize: bigint;
+  /** the largest page-allocator block (PAGE_SIZE << max order), §14.3; default 16 MiB */
+  maxAllocBytes?: number;
   eeh: boolean;
   hostId: number;
   changes: Changes;
@@ -87,6 +89,8 @@ export class Kernel {
   readonly pageShift: number;
   readonly pageSize: number;
   readonly ramSize: bigint;
+  /** the largest page-allocator block in bytes: a TCE table level above it fails with ENOMEM (§14.3) */
+  readonly maxAllocBytes: number;
   readonly eeh: boolean;
   readonly hostId: number;
   readonly changes: Changes;
@@ -106,6 +110,7 @@ export class Kernel {
     this.pageShift = o.pageShift;
     this.pageSize = 2 ** o.pageShift;
     this.ramSize = o.ramSize;
+    this.maxAllocBytes = o.maxAllocBytes ?? 16 * 1024 * 1024;
     this.eeh = o.eeh;
     this.hostId = o.hostId;
     this.changes = o.changes;

@@ -112,10 +112,17 @@ export class Session {
     if (pageSize !== 4096 && pageSize !== 65536)
       throw new ScenarioError(`createHost: pageSize must be 4096 or 65536, got ${String(pageSize)}`);
     const ramSize = opts.ramSize === undefined ? 64n << 30n : toBig(opts.ramSize, 'createHost: ramSize');
+    const maxAlloc =
+      opts.maxAllocSize === undefined ? 16n << 20n : toBig(opts.maxAllocSize, 'createHost: maxAllocSize');
+    if (maxAlloc < BigInt(pageSize) || maxAlloc > 1n << 40n || (maxAlloc & (maxAlloc - 1n)) !== 0n)
+      throw new ScenarioError(
+        `createHost: maxAllocSize must be a power of two from the page size to 1 TiB, got ${maxAlloc}`,
+      );
     const k = new Kernel({
       profile: profileFor(kernel),
       pageShift: pageSize === 4096 ? 12 : 16,
       ramSize,
+      maxAllocBytes: Number(maxAlloc),
       eeh: opts.eeh ?? true,
       hostId: this.hosts.length,
       changes: this.recorder.changes,

@@ -85,7 +85,26 @@ export function tceIommuCreateWindow(
       `the platform refuses ${levels} levels of 2^${geo.levelShift}-byte tables: (${geo.levelShift} - 3) * ${levels} + ${pageShift} = ${bits} >= ${P.platformAddressBits}; charge returned (§4.10 step 8)`,
     );
   }
-  const entries = 2 ** geo.entriesShift;
+  // §14.3 (D3): each level is one page-allocator block; a level above the largest block fails the
+  // allocation (pnv_pci_ioda2_table_alloc_pages / pnv_alloc_tce_level) with ENOMEM after the charge
+  if (2 ** geo.levelShift > k.maxAllocBytes) {
+    const level = `a ${levels}-level table of 2^${geo.entriesShift} TCEs needs 2^${geo.levelShift}-byte levels, above the largest page-allocator block (${k.maxAllocBytes} bytes = PAGE_SIZE << max order)`;
+    if (P.createLeaksChargeOnPlatformFailure) {
+      accountingMm(k, caller, c)?.reclassify(tablePages, 'tables', 'leaked');
+      return fail(
+        'ENOMEM',
+        `${level}; the ${tablePages}-page charge is not returned (§14.3, D3) [derived] — arch/powerpc/platforms/powernv/pci-ioda-tce.c: pnv_alloc_tce_level; drivers/vfio/vfio_iommu_spapr_tce.c: tce_iommu_create_table`,
+      );
+    }
+    decrementLockedVm(k, caller, c, tablePages, 'tables');
+    return fail(
+      'ENOMEM',
+      `${level}; charge returned (§14.3, D3) — arch/powerpc/platforms/powernv/pci-ioda.c: pnv_pci_ioda2_table_alloc_pages; drivers/vfio/vfio_iommu_spapr_tce.c: tce_iommu_create_table`,
+    );
+  }
+  // §14.1 (D1): the table is at least one system page, so it_size is at least PAGE_SIZE/8 TCEs and the
+  // window spans it_size << page_shift whatever was asked (pnv_pci_setup_iommu_table)
+  const entries = Math.max(2 ** geo.entriesShift, k.pageSize / 8);
   let vp = 0;
   if (P.separateViewCharge && c.v2) {
     vp = viewPages(entries, k.pageShift);

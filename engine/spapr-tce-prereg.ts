@@ -13,6 +13,8 @@ import { accountLockedVm, decrementLockedVm } from './locked-vm.ts';
 import { mmIommuInsert, mmIommuPut, mmIommuRelease } from './iommu-api.ts';
 
 const U64 = (1n << 64n) - 1n;
+/** mm_iommu_do_alloc pins in chunks of (PAGE_SIZE << MAX_PAGE_ORDER) / sizeof(pointer) = 2^21 pages (§14.2) */
+const MM_IOMMU_PIN_CHUNK = 2 ** 21;
 
 export function tceIommuRegisterPages(
   k: Kernel,
@@ -122,9 +124,17 @@ export function tceIommuRegisterPages(
   const pin = mm.pinnableExtents(vaddr, size);
   if ('fault' in pin) {
     decrementLockedVm(k, caller, c, entries, 'regions');
+    // §14.2 (D2): pinned in chunks of 2^21 pages; a chunk that pins only part returns that count
+    const failedPage = Math.floor((pin.fault - vaddr) / k.pageSize);
+    const inChunk = failedPage % MM_IOMMU_PIN_CHUNK;
+    if (inChunk > 0)
+      return {
+        ret: inChunk,
+        explain: `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: ${hex(pin.fault)} cannot be pinned for write (not mapped or read-only) after ${inChunk} page${inChunk === 1 ? '' : 's'} of its ${MM_IOMMU_PIN_CHUNK}-page pin chunk; the pin count is returned as is: +${inChunk}, while every pin and the charge are undone, no region is created and the container is not enabled (§14.2, D2) — arch/powerpc/mm/book3s64/iommu_api.c: mm_iommu_do_alloc; drivers/vfio/vfio_iommu_spapr_tce.c: tce_iommu_register_pages`,
+      };
     return fail(
       'EFAULT',
-      `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only); pins and charge undone (§4.8 mainline step 5)`,
+      `VFIO_IOMMU_SPAPR_REGISTER_MEMORY: cannot pin ${hex(pin.fault)} for write (not mapped or read-only), the first page of its pin chunk; pins and charge undone (§4.8 mainline step 5, §14.2) — arch/powerpc/mm/book3s64/iommu_api.c: mm_iommu_do_alloc`,
     );
   }
   const overlap = mm.regions.find((r) => r.ua < end && vaddr < r.end);

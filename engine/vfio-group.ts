@@ -46,14 +46,26 @@ export function vfioGroupIoctlGetStatus(g: Group): Res<{ flags: number }> {
 }
 
 export function vfioGroupIoctlSetContainer(k: Kernel, caller: Proc, g: Group, cf: ContainerFile | null): Res {
+  // §14.4 (D8): 4.x/5.x test the group's container users before looking the fd up; mainline the fd first
+  const inContainer = (): Res<never> | null =>
+    g.container === null
+      ? null
+      : fail(
+          'EINVAL',
+          `VFIO_GROUP_SET_CONTAINER: ${g.name} is already in container ${g.container} (§3 item 3, §14.4) — drivers/vfio/${k.profile.setContainerGroupTestFirst ? 'vfio.c: vfio_group_set_container' : 'group.c: vfio_group_ioctl_set_container'}`,
+        );
+  if (k.profile.setContainerGroupTestFirst) {
+    const x = inContainer();
+    if (x) return x;
+  }
   if (!cf || !cf.open || cf.proc !== caller)
-    return fail('EBADF', 'VFIO_GROUP_SET_CONTAINER: the fd is not an open file of this process (§3 item 3)');
-  const c = cf.container;
-  if (g.container !== null)
     return fail(
-      'EINVAL',
-      `VFIO_GROUP_SET_CONTAINER: ${g.name} is already in container ${g.container} (§3 item 3)`,
+      'EBADF',
+      `VFIO_GROUP_SET_CONTAINER: the fd is not an open file of this process (§3 item 3, §14.4) — drivers/vfio/${k.profile.setContainerGroupTestFirst ? 'vfio.c: vfio_group_set_container' : 'group.c: vfio_group_ioctl_set_container'}`,
     );
+  const c = cf.container;
+  const x = inContainer();
+  if (x) return x;
   if (k.profile.ownershipTakenAt === 'set-container') {
     // mainline: the IOMMU core claims DMA ownership now (§3 item 3, §7.1)
     if (g.phb.model === 'IODA1' && g.kernelDma) {

@@ -357,6 +357,8 @@ declare global {
     ramSize?: DmawbBig;
     /** host has EEH enabled; default true */
     eeh?: boolean;
+    /** largest page-allocator block (PAGE_SIZE << max order): a TCE table level above it fails with ENOMEM; default 16 MiB */
+    maxAllocSize?: DmawbBig;
   }): Host;
 
   /** passes iff r.ret === 0 */
