@@ -4,8 +4,8 @@
 // default window (4 KiB pages) spans 32 MiB. locked_vm is what get_table_size charged, as before.
 // Decided by pnv_pci_ioda2_table_alloc_pages / pnv_pci_setup_iommu_table, tce_iommu_find_table.
 
-const ML = '4.2' === 'mainline';
 const host = createHost({ kernel: '4.2', pageSize: 65536, ramSize: 16n * GiB });
+const ML = host.kernel === 'mainline';
 const phb = host.addPhb({ model: 'IODA2', tce32Start: 0n, tce32Size: 0x80000000n, pgsizes: 0x1011000n });
 const G1 = phb.addGroup();
 const p = host.spawn({ name: 'qemu', memlock: 16n * GiB, capIpcLock: false });

@@ -4,8 +4,8 @@
 // (no region, container not enabled). 4.2 pins page by page and fails with EFAULT; it tests overlap first.
 // Decided by mm_iommu_do_alloc (iommu_api.c), tce_iommu_register_pages; 4.2 mm_iommu_get.
 
-const ML = 'mainline' === 'mainline';
 const host = createHost({ kernel: 'mainline', pageSize: 65536, ramSize: 16n * GiB });
+const ML = host.kernel === 'mainline';
 const G1 = host.addPhb({ model: 'IODA2', tce32Start: 0n, tce32Size: 0x80000000n, pgsizes: 0x1011000n }).addGroup();
 const p = host.spawn({ name: 'qemu', memlock: 16n * GiB, capIpcLock: false });
 const K = 0x10000n;

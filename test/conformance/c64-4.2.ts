@@ -3,8 +3,8 @@
 // when the chunk's first page fails; 4.2 fails all three with EFAULT. Nothing is charged or pinned after.
 // Decided by mm_iommu_do_alloc (arch/powerpc/mm/book3s64/iommu_api.c); 4.2 mm_iommu_get.
 
-const ML = '4.2' === 'mainline';
 const host = createHost({ kernel: '4.2', pageSize: 4096, ramSize: 64n * GiB });
+const ML = host.kernel === 'mainline';
 const G1 = host.addPhb({ model: 'IODA2', tce32Start: 0n, tce32Size: 0x80000000n, pgsizes: 0x1011000n }).addGroup();
 const p = host.spawn({ name: 'qemu', memlock: 64n * GiB, capIpcLock: false });
 const X = p.mmap({ size: 8n * GiB + 8192n, at: 0x100000000000n });

@@ -4,8 +4,8 @@
 // two-level retry (QEMU's) works. 4.2 needs host RAM >= the window: 512 GiB here.
 // Decided by pnv_pci_ioda2_table_alloc_pages / pnv_alloc_tce_level, tce_iommu_create_table.
 
-const ML = 'mainline' === 'mainline';
 const host = createHost({ kernel: 'mainline', pageSize: 65536, ramSize: 512n * GiB });
+const ML = host.kernel === 'mainline';
 const G1 = host.addPhb({ model: 'IODA2', tce32Start: 0n, tce32Size: 0x80000000n, pgsizes: 0x1011000n }).addGroup();
 const p = host.spawn({ name: 'qemu', memlock: 16n * GiB, capIpcLock: false });
 const R = p.mmap({ size: 4n * GiB, at: 0x7fff00000000n });
