@@ -28,6 +28,41 @@ const hex = v.pipe(
 );
 const kernel = v.picklist(KERNEL_NAMES);
 
+/**
+ * The wire form of an engine value, ONE mapped type for every shape that crosses the contract: bigints
+ * travel as "0x…" hex strings (engine/snapshot.ts jsonSafe, common/format.ts hex), everything else as it
+ * is, arrays and objects field by field, an untyped value (`unknown`) as any JSON. common/ names no engine type (it imports nothing but valibot), so
+ * the sides that know both apply it: engine/snapshot.ts `jsonSafe<T>(x: T): Wire<T>`, and host/ checks at
+ * compile time that what it sends (Wire<RunEvent>, the state rows) fits the shapes declared here.
+ */
+export type Wire<T> = unknown extends T
+  ? WireJson
+  : T extends bigint
+    ? string
+    : T extends string | number | boolean | null | undefined
+      ? T
+      : T extends readonly (infer U)[]
+        ? Wire<U>[]
+        : T extends object
+          ? { [K in keyof T]: Wire<T[K]> }
+          : T;
+
+/** any JSON value as it travels; Wire<T> of an engine value is one */
+export type WireJson = string | number | boolean | null | WireJson[] | { [k: string]: WireJson | undefined };
+
+/**
+ * inspect.event's event: the engine's RunEvent (engine/events.ts) as Wire<RunEvent>, every field of it
+ * (arguments, deltas, locked_vm breakdown). The contract states the fields every event has; the rest is
+ * JSON. host/engine-service.ts declares its reply as Wire<RunEvent>, so an engine event that stops
+ * fitting this is a compile error there.
+ */
+export type InspectEvent = {
+  seq: number;
+  kind: EventRow['kind'];
+  line?: number;
+  [field: string]: WireJson | undefined;
+};
+
 /** a source of inspectable state: a run (by id) or an imported snapshot (by id) */
 const source = v.strictObject({ source: id });
 const windowRef = v.strictObject({ source: id, seq, container: count, slot: v.picklist([0, 1]) });
@@ -358,7 +393,7 @@ export interface Responses {
   'workspace.choose': { folder: string } | { cancelled: true };
   'run.start': { source: string };
   'run.stop': { stopped: boolean };
-  'inspect.event': { event: unknown };
+  'inspect.event': { event: InspectEvent };
   'inspect.rows': { rows: EventRow[]; total: number };
   'inspect.state': StateView;
   'inspect.entries': { total: number; rows: EntryRow[] };

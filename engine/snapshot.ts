@@ -9,6 +9,7 @@
  */
 import * as v from 'valibot';
 import { CONTRIBUTOR_KEYS, type Contributor } from '../common/contributors.ts';
+import type { Wire } from '../common/contract.ts';
 import type { KernelName } from './api.ts';
 import type { EventList, RunEvent } from './events.ts';
 import { PROFILES } from './profile.ts';
@@ -199,13 +200,17 @@ export interface Snapshot {
 
 const toHex = (b: bigint): string => '0x' + b.toString(16);
 
-/** JSON-ready copy of any value with bigints as hex strings (events, deltas) */
-export function jsonSafe(value: unknown): unknown {
+/** JSON-ready copy of any value with bigints as hex strings (events, deltas): its wire form */
+export function jsonSafe<T>(value: T): Wire<T> {
+  return toWire(value) as Wire<T>;
+}
+
+function toWire(value: unknown): unknown {
   if (typeof value === 'bigint') return toHex(value);
-  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (Array.isArray(value)) return value.map(toWire);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(value)) if (x !== undefined) out[k] = jsonSafe(x);
+    for (const [k, x] of Object.entries(value)) if (x !== undefined) out[k] = toWire(x);
     return out;
   }
   return value;

@@ -17,6 +17,7 @@ import type {
   RequestOf,
   Responses,
   RunSummary,
+  Wire,
 } from '../common/contract.ts';
 import { EventStore } from '../engine/event-store.ts';
 import type { RunEvent } from '../engine/events.ts';
@@ -135,7 +136,9 @@ export class EngineService {
     'inspect.event': (r) => {
       const e = eventAt(this.sources.get(r.source), r.seq);
       if (!e) throw new ServiceError(`${r.source} has no event ${r.seq}`);
-      return { event: jsonSafe(e) };
+      // the engine's event in its wire form; it must fit the contract's InspectEvent (compile error if not)
+      const event: Wire<RunEvent> = jsonSafe(e);
+      return { event };
     },
     'inspect.rows': (r) => {
       const evs = this.sources.get(r.source).events;

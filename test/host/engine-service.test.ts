@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { EventChannel, Events, RequestOf, RunSummary } from '../../common/contract.ts';
+import type { EventChannel, Events, RequestOf, RunSummary, Wire } from '../../common/contract.ts';
+import type { IoctlEvent } from '../../engine/events.ts';
 import { parseSnapshot, SnapshotError } from '../../engine/snapshot.ts';
 import { EngineService, type EngineChannel } from '../../host/engine-service.ts';
 import { runScenario } from '../../runner/run.ts';
@@ -254,8 +255,10 @@ describe('runs and time travel', () => {
     const failedExpect = rows.find((r) => r.kind === 'expect' && r.failed)!;
     expect(s.failed).toEqual([failedIoctl.seq, failedExpect.seq]);
     const ev = await call('inspect.event', { source: id, seq: failedIoctl.seq });
-    expect((ev.event as { errno: string }).errno).toBe('ENOMEM');
-    expect((ev.event as { args: { vaddr: string } }).args.vaddr).toMatch(/^0x/);
+    // the contract types it as the engine's event in wire form: errno and the bigint vaddr as hex
+    const event = ev.event as Wire<IoctlEvent>;
+    expect(event.errno).toBe('ENOMEM');
+    expect(event.args['vaddr']).toMatch(/^0x/);
   });
 
   it('streams a long run in batches of at most 2,000 rows', async () => {

@@ -8,7 +8,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { StateView } from '../../../common/contract';
+import type { Responses, StateView } from '../../../common/contract';
 import { call, errorMessage } from '../bridge/api';
 import { useRunStore } from './run';
 
@@ -21,19 +21,15 @@ export interface ChangedRun {
   count: number;
 }
 
-export interface EventDetail {
-  seq: number;
-  kind?: string;
-  op?: string;
-  deltas?: { tces?: ChangedRun[] };
-  [k: string]: unknown;
-}
+/** the selected event in full: the engine's RunEvent in wire form (common/contract.ts InspectEvent) */
+export type EventDetail = Responses['inspect.event']['event'];
 
 export function changedRunsOf(event: unknown): ChangedRun[] {
-  const tces = (event as EventDetail | null)?.deltas?.tces;
+  // engine/events.ts StateDeltas.tces, read defensively: the event is JSON from the host
+  const tces = (event as { deltas?: { tces?: unknown } } | null)?.deltas?.tces;
   if (!Array.isArray(tces)) return [];
-  return tces
-    .filter((t) => t && typeof t.start === 'number' && typeof t.count === 'number')
+  return (tces as ({ [K in keyof ChangedRun]: unknown } | null)[])
+    .filter((t): t is ChangedRun => !!t && typeof t.start === 'number' && typeof t.count === 'number')
     .map((t) => ({
       container: Number(t.container),
       slot: Number(t.slot),
@@ -77,7 +73,7 @@ export const useSelectionStore = defineStore('selection', () => {
     } else {
       stateError.value = errorMessage(st.reason);
     }
-    event.value = ev.status === 'fulfilled' ? ((ev.value.event as EventDetail | null) ?? null) : null;
+    event.value = ev.status === 'fulfilled' ? (ev.value.event ?? null) : null;
   }
 
   /** Selects the state after event `s` (clamped to the run). */
