@@ -274,11 +274,11 @@ export interface StateView {
     pageShift?: number;
     containers: number[];
   }[];
-  groups: { id: number; name: string; phb: number; container: number | null; owner: string }[];
+  groups: { id: number; name: string; phb: number; container: number | null; owner: 'kernel' | 'vfio' }[];
   containers: {
     id: number;
     pid: number | null;
-    iommu: string;
+    iommu: 'none' | 'v1' | 'v2';
     enabled: boolean;
     defaultWindowPending: boolean;
     groups: number[];

@@ -11,7 +11,9 @@ import {
   type EntryRow,
   type EventRow,
   type LockedVmSeries,
+  type ProcessRow,
   type StateView,
+  type Wire,
   type WindowRow,
 } from '../common/contract.ts';
 import { formatRet } from '../engine/errno.ts';
@@ -20,7 +22,18 @@ import { hcallBy } from '../engine/report.ts';
 import { formatArgs, hex } from '../common/format.ts';
 import { EventStore } from '../engine/event-store.ts';
 import type { EventList, LockedVmBreakdown, RunEvent } from '../engine/events.ts';
-import { regionOf, validEntries, type Entry, type WindowState, type WorldState } from '../engine/state.ts';
+import {
+  regionOf,
+  validEntries,
+  type ContainerState,
+  type Entry,
+  type GroupState,
+  type HostState,
+  type ProcessState,
+  type RegionState,
+  type WindowState,
+  type WorldState,
+} from '../engine/state.ts';
 
 /** a bigint field that may have travelled as a hex (or decimal) string */
 export const big = (v: unknown): bigint =>
@@ -177,6 +190,43 @@ export function toWindowRow(w: WindowState): WindowRow {
     borrowed: w.borrowed,
   };
 }
+
+/**
+ * The contract's state rows (common/contract.ts) restate engine fields because common/ may not name
+ * engine types. These checks derive each shared field's wire form from the engine's state (Wire<T>: bigint
+ * → hex string) and require the contract to say exactly that, so an engine field whose type changes is a
+ * compile error here until the contract follows. Fields only the view has (valid counts, breakdown as a
+ * plain record, …) are left out.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Check<T extends true> = T;
+type Shared<E, R, K extends keyof E & keyof R> = Same<Wire<Pick<E, K>>, Pick<R, K>>;
+export type WireRowChecks = [
+  Check<Same<Wire<HostState>, StateView['hosts'][number]>>,
+  Check<Shared<ProcessState, ProcessRow, 'pid' | 'name' | 'host' | 'lockedVm' | 'memlock' | 'exited'>>,
+  Check<
+    Shared<
+      RegionState,
+      StateView['regions'][number],
+      'pid' | 'id' | 'ua' | 'size' | 'entries' | 'used' | 'mapped' | 'pageShift' | 'containers'
+    >
+  >,
+  Check<Shared<GroupState, StateView['groups'][number], 'id' | 'name' | 'phb' | 'container' | 'owner'>>,
+  Check<
+    Shared<
+      ContainerState,
+      StateView['containers'][number],
+      'id' | 'pid' | 'iommu' | 'enabled' | 'defaultWindowPending' | 'groups' | 'mm' | 'fdOpen'
+    >
+  >,
+  Check<
+    Shared<
+      WindowState,
+      WindowRow,
+      'container' | 'slot' | 'table' | 'startAddr' | 'pageShift' | 'size' | 'levels' | 'entries' | 'borrowed'
+    >
+  >,
+];
 
 /** the state after an event, without TCE contents (windows carry their valid counts) */
 export function toStateView(s: WorldState): StateView {
