@@ -8,6 +8,22 @@
  * `hostCall(op, handleId, encodedArgs, callSite)`.
  */
 
+import type {
+  ContainerApi,
+  DeviceFdApi,
+  GroupFdApi,
+  HostApi,
+  IommuGroupApi,
+  KvmHcallsApi,
+  KvmVfioDeviceApi,
+  KvmVmApi,
+  PhbApi,
+  ProcessApi,
+  QemuSpaprApi,
+  QemuTceTableApi,
+  SpaprTceTableApi,
+} from '../engine/api.ts';
+
 export type ClassName =
   | 'Host'
   | 'Phb'
@@ -54,27 +70,56 @@ export interface OpSpec {
   inspect?: boolean;
 }
 
-const m = (name: string, returns: Returns, extra: Partial<OpSpec> = {}) => ({
+const m = <N extends string>(
+  name: N,
+  returns: Returns,
+  extra: Partial<Omit<OpSpec, 'cls' | 'name'>> = {},
+) => ({
   name,
   type: 'method' as const,
   returns,
   arity: 1 as const,
   ...extra,
 });
-const m0 = (name: string, returns: Returns, extra: Partial<OpSpec> = {}) =>
+const m0 = <N extends string>(name: N, returns: Returns, extra: Partial<Omit<OpSpec, 'cls' | 'name'>> = {}) =>
   m(name, returns, { arity: 0, ...extra });
-const io = (name: string, fields?: readonly string[]) => m(name, 'ioctl', fields ? { fields } : {});
-const get = (name: string, returns: Returns = 'value') => ({
+const io = <N extends string>(name: N, fields?: readonly string[]) =>
+  m(name, 'ioctl', fields ? { fields } : {});
+const get = <N extends string>(name: N, returns: Returns = 'value') => ({
   name,
   type: 'get' as const,
   returns,
   inspect: true,
 });
-const set = (name: string) => ({ name, type: 'set' as const, returns: 'value' as const });
+const set = <N extends string>(name: N) => ({ name, type: 'set' as const, returns: 'value' as const });
 
 type Member = Omit<OpSpec, 'cls'>;
 
-export const CLASSES: Record<ClassName, Member[]> = {
+/** the engine API interface (engine/api.ts, the scenario API contract) each guest class proxies */
+interface ApiOf {
+  Host: HostApi;
+  Phb: PhbApi;
+  IommuGroup: IommuGroupApi;
+  Process: ProcessApi;
+  GroupFd: GroupFdApi;
+  DeviceFd: DeviceFdApi;
+  Container: ContainerApi;
+  KvmVm: KvmVmApi;
+  SpaprTceTable: SpaprTceTableApi;
+  KvmVfioDevice: KvmVfioDeviceApi;
+  KvmHcalls: KvmHcallsApi;
+  QemuSpapr: QemuSpaprApi;
+  QemuTceTable: QemuTceTableApi;
+}
+
+/** members the sandbox serves beyond the API interfaces: GroupFd/DeviceFd open() results (engine/facade.ts) */
+type Extensions = { GroupFd: 'ret' | 'errno'; DeviceFd: 'ret' | 'errno' };
+type ExtensionOf<C extends ClassName> = C extends keyof Extensions ? Extensions[C] : never;
+
+/** a member of class C: named after a member of its API interface (or a listed extension) */
+type MemberOf<C extends ClassName> = Member & { name: (keyof ApiOf[C] & string) | ExtensionOf<C> };
+
+export const CLASSES = {
   Host: [get('kernel'), get('pageSize'), m('addPhb', 'Phb'), m('spawn', 'Process')],
   Phb: [get('id'), m('addGroup', 'IommuGroup')],
   IommuGroup: [get('id'), get('name')],
@@ -176,7 +221,21 @@ export const CLASSES: Record<ClassName, Member[]> = {
     get('kvmBacked'),
     m('tce', 'value', { inspect: true }),
   ],
+} satisfies { [C in ClassName]: MemberOf<C>[] };
+
+/**
+ * Every member of every API interface is in the table: a member added to engine/api.ts (or
+ * engine/kvm/api.ts) and not here is a compile error naming it, e.g. for a new `ProcessApi.fork()`:
+ * `Type '"fork"' is not assignable to type 'never'` at Process. (test/runner/schema-types.test.ts shows
+ * it with a deliberately incomplete table.)
+ */
+export type MissingMembers<T extends { [C in ClassName]: readonly { name: string }[] }> = {
+  [C in ClassName]: Exclude<keyof ApiOf[C] & string, T[C][number]['name']>;
 };
+/** the sandbox's table serves the whole API: a missing member fails here */
+export type SandboxComplete = ServesAll<MissingMembers<typeof CLASSES>>;
+/** accepts only a MissingMembers with nothing missing */
+export type ServesAll<M extends { [C in ClassName]: never }> = M;
 
 /** Global functions served by the host (the expect functions and log are guest functions calling these). */
 export const OPS: readonly OpSpec[] = [
