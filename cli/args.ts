@@ -13,6 +13,7 @@ import {
 import { IMPORT_HELP, IMPORT_SYNOPSIS, parseImportArgs, type ImportArgs } from './import.ts';
 
 export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|5.x|mainline|both|A,B] [--json | --jsonl | --quiet] [--snapshot <out.json>] [--report <out.md>] [--timeout <seconds>]
+       dmawb size <scenario.ts> [--kernel 4.2|5.x|mainline] [--json] [--timeout <seconds>]
        dmawb diff <a.snapshot.json> <b.snapshot.json>
 ${EXPORT_C_SYNOPSIS}
 ${IMPORT_SYNOPSIS}
@@ -32,6 +33,12 @@ ${IMPORT_SYNOPSIS}
   --report <file>       write a Markdown report of the run (only when the scenario completes)
   --timeout <seconds>   CPU budget of the run (default 30)
 
+  size <scenario.ts>    the RLIMIT_MEMLOCK each process needs: run once with the limit unchecked (as
+                        with CAP_IPC_LOCK), report the peak, the event reaching it and what it is made
+                        of, verify by rerunning at that limit and one page below, and compare with the
+                        limit libvirt would set where the scenario describes a guest; --json prints one
+                        "dmawb-size" document. Exit codes: 0 reported, 2 could not complete, 64 usage
+
   diff <a> <b>          print what changed from snapshot a to snapshot b (files written by --snapshot
                         or the workbench's Export snapshot)
 ${EXPORT_C_HELP}
@@ -43,6 +50,13 @@ diff:       0 no differences; 1 differences; 2 a file cannot be read or is not a
 ${EXPORT_C_EXIT}
 import:     0 written; 2 nothing importable or a capture cannot be read (file and line named); 64 usage error
 `;
+
+export interface SizeArgs {
+  file: string;
+  kernel: KernelName | undefined;
+  json: boolean;
+  timeoutSeconds: number | undefined;
+}
 
 export interface RunArgs {
   file: string;
@@ -65,6 +79,7 @@ export type Parsed =
   | { kind: 'version' }
   | { kind: 'run'; args: RunArgs }
   | { kind: 'diff'; a: string; b: string }
+  | { kind: 'size'; args: SizeArgs }
   | { kind: 'export-c'; args: ExportCArgs }
   | { kind: 'import'; args: ImportArgs }
   | { kind: 'usage'; message: string };
@@ -133,6 +148,26 @@ export function parseArgs(argv: readonly string[]): Parsed {
     return usage(`${[...modes][0]} is an option of run`);
   if (positional[0] === 'export-c') return parseExportCArgs(positional, values, json);
   if (values.has('--out')) return usage('--out is an option of export-c');
+  if (positional[0] === 'size') {
+    for (const v of ['--snapshot', '--report']) if (values.has(v)) return usage(`size takes no ${v} option`);
+    if (positional.length < 2) return usage('missing scenario file');
+    if (positional.length > 2) return usage(`unexpected argument '${positional[2]}'`);
+    const k = values.get('--kernel');
+    if (k !== undefined && !isKernelName(k))
+      return usage(`--kernel must be one of ${KERNEL_NAMES.join(', ')}, got '${k}'`);
+    const t = values.get('--timeout');
+    if (t !== undefined && (!/^\d+(\.\d+)?$/.test(t) || !(Number(t) > 0) || Number(t) > 86_400))
+      return usage(`--timeout must be a number of seconds between 0 and 86400, got '${t}'`);
+    return {
+      kind: 'size',
+      args: {
+        file: positional[1]!,
+        kernel: k,
+        json,
+        timeoutSeconds: t === undefined ? undefined : Number(t),
+      },
+    };
+  }
   if (positional[0] !== 'run') return usage(`unknown command '${positional[0]}'`);
   if (positional.length < 2) return usage('missing scenario file');
   if (positional.length > 2) return usage(`unexpected argument '${positional[2]}'`);

@@ -29,14 +29,24 @@ import {
   type Snapshot,
 } from '../engine/snapshot.ts';
 import { captureState } from '../engine/state.ts';
-import { runScenario, type RunResult } from '../runner/run.ts';
-import { USAGE, parseArgs, type RunArgs } from './args.ts';
+import {
+  memlockRefusals,
+  needsOf,
+  refusalAdvice,
+  refusalOf,
+  sizeDocument,
+  sizeText,
+  type ScenarioNeed,
+} from '../engine/memlock.ts';
+import { sizeScenarioRun, runScenario, type RunResult } from '../runner/run.ts';
+import { USAGE, parseArgs, type RunArgs, type SizeArgs } from './args.ts';
 import { exportCCommand } from './export-c.ts';
 import { writeFileAtomic } from './files.ts';
 import { runImport } from './import.ts';
 import {
   endLine,
   eventLine,
+  eventLineWith,
   isFailure,
   jsonEvent,
   quietCounts,
@@ -80,6 +90,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return exportCCommand(parsed.args, io, await version());
     case 'import':
       return runImport(parsed.args, io);
+    case 'size':
+      return size(parsed.args, io);
   }
 }
 
@@ -132,18 +144,30 @@ async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<numb
   }
 
   // -- run it; the text log (or its failures, or JSON lines) streams as events happen --
+  // A memlock refusal's why ends with the limit the whole scenario needs, known only from a sizing run
+  // after this one: from the first refusal on, the text log is held and its refusals rendered at the end.
   const out = new Buffered(io);
   if (args.jsonl) out.line(startLine(args.file, kernel));
+  const timeout =
+    args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {};
+  const log = onEventFor(args, out);
   phase(true);
   const result = await runScenario({
     source,
     filename: args.file,
     kernel,
-    ...(args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {}),
-    ...(args.json ? {} : { onEvent: onEventFor(args, out) }),
+    ...timeout,
+    ...(args.json ? {} : { onEvent: (e: RunEvent) => (!args.jsonl && refusalOf(e) ? out.event(e) : log(e)) }),
   });
   phase(false);
-  out.flush();
+  const needs = memlockRefusals(result.events).length
+    ? needsOf(await sizeScenarioRun({ source, filename: args.file, kernel, ...timeout }, phase))
+    : new Map<number, ScenarioNeed>();
+  const adviceOf = (e: RunEvent): string[] | undefined => {
+    const m = refusalOf(e);
+    return m ? refusalAdvice(m, needs.get(m.pid)) : undefined;
+  };
+  out.flush((e) => eventLineWith(e, adviceOf(e)));
 
   if (args.json) {
     // written in pieces: a million events make a document larger than one string can hold
@@ -158,6 +182,20 @@ async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<numb
         error: result.error,
       },
       (s) => out.raw(s),
+      (e) => {
+        const m = refusalOf(e);
+        if (!m) return undefined;
+        const need = needs.get(m.pid);
+        return {
+          chargePages: m.charge,
+          lockedVmPages: m.lockedVm,
+          limitPages: m.limitPages,
+          pageSize: m.pageSize,
+          callNeedsBytes: (BigInt(m.lockedVm + m.charge) * BigInt(m.pageSize)).toString(),
+          scenarioNeedsBytes: need ? need.minMemlockBytes.toString() : null,
+          advice: adviceOf(e),
+        };
+      },
     );
     out.flush();
   } else if (args.jsonl) {
@@ -201,7 +239,8 @@ async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<numb
       });
       await writeFileAtomic(args.snapshot, JSON.stringify(doc, null, 1) + '\n');
     }
-    if (args.report !== undefined) await writeFileAtomic(args.report, reportOf(result, args.file, kernel));
+    if (args.report !== undefined)
+      await writeFileAtomic(args.report, reportOf(result, args.file, kernel, adviceOf));
   } catch (e) {
     io.stderr(`dmawb: cannot write output: ${readError(e)}\n`);
     return EXIT.incomplete;
@@ -242,6 +281,34 @@ async function runBoth(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<
     profileComparisonText(compareProfiles(args.file, runs, undefined, undefined, pair)).join('\n') + '\n',
   );
   return code;
+}
+
+/**
+ * `size <file>` (scenario-api.md §4.1): the scenario with RLIMIT_MEMLOCK unchecked, the minimal limit per
+ * process verified by two reruns, libvirt's limit beside it. Exit: 0 reported, 2 could not complete.
+ */
+async function size(args: SizeArgs, io: CliIo): Promise<number> {
+  const kernel: KernelName = args.kernel ?? 'mainline';
+  let source: string;
+  try {
+    source = await readLimited(args.file, MAX_SCENARIO_BYTES);
+  } catch (e) {
+    io.stderr(`dmawb: cannot read scenario file '${args.file}': ${readError(e)}\n`);
+    return EXIT.incomplete;
+  }
+  const report = await sizeScenarioRun({
+    source,
+    filename: args.file,
+    kernel,
+    ...(args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {}),
+  });
+  if (report.error) {
+    io.stderr(`dmawb: ${where(args.file, report.error)}: ${report.error.message}\n`);
+    return EXIT.incomplete;
+  }
+  if (args.json) io.stdout(JSON.stringify(sizeDocument(args.file, kernel, report)) + '\n');
+  else io.stdout(sizeText(report, args.file, kernel).join('\n') + '\n');
+  return EXIT.ok;
 }
 
 /** `diff <a> <b>`: what changed from snapshot a to snapshot b; 0 none, 1 differences, 2 a bad file */
@@ -285,8 +352,14 @@ async function readLimited(file: string, max: number): Promise<string> {
   return readTextLimited(file, max);
 }
 
-function reportOf(r: RunResult<Session>, file: string, kernel: KernelName): string {
+function reportOf(
+  r: RunResult<Session>,
+  file: string,
+  kernel: KernelName,
+  advice: (e: RunEvent) => string[] | undefined,
+): string {
   return renderReport({
+    advice,
     scenario: file,
     kernel,
     ok: r.ok,
@@ -335,10 +408,14 @@ function onEventFor(args: RunArgs, out: Buffered): (e: RunEvent) => void {
   return (e) => out.line(eventLine(e));
 }
 
-/** collects log lines and writes them in chunks (a run can have a million events) */
+/**
+ * Collects log lines and writes them in chunks (a run can have a million events). An event given with
+ * event() is rendered only at a flush with a renderer (its memlock advice), and holds everything after it.
+ */
 class Buffered {
-  private parts: string[] = [];
+  private parts: (string | RunEvent)[] = [];
   private size = 0;
+  private held = false;
   constructor(private readonly io: CliIo) {}
   line(s: string): void {
     this.raw(s + '\n');
@@ -347,12 +424,17 @@ class Buffered {
   raw(s: string): void {
     this.parts.push(s);
     this.size += s.length;
-    if (this.size > 64 * 1024) this.flush();
+    if (this.size > 64 * 1024 && !this.held) this.flush();
   }
-  flush(): void {
+  event(e: RunEvent): void {
+    this.parts.push(e);
+    this.held = true;
+  }
+  flush(render: (e: RunEvent) => string = (e) => eventLine(e)): void {
     if (this.parts.length === 0) return;
-    this.io.stdout(this.parts.join(''));
+    this.io.stdout(this.parts.map((p) => (typeof p === 'string' ? p : render(p) + '\n')).join(''));
     this.parts = [];
     this.size = 0;
+    this.held = false;
   }
 }

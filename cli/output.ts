@@ -13,13 +13,20 @@ import type { RunError } from '../runner/run.ts';
 
 /** One log line: seq, scenario line, pid, the call with decoded arguments, its result, locked_vm after. */
 export function eventLine(e: RunEvent): string {
+  return eventLineWith(e);
+}
+
+/** eventLine, with advice lines (memlock refusals) under the why */
+export function eventLineWith(e: RunEvent, advice?: readonly string[]): string {
   const head = `${String(e.seq).padStart(5)} ${(e.line !== undefined ? `L${e.line}` : '').padEnd(6)}`;
   switch (e.kind) {
     case 'ioctl': {
       const lv = e.lockedVm[String(e.pid)];
       const line = `${head} pid ${e.pid}  ${e.op}(${formatArgs(e.args)}) = ${formatRet(e.ret, e.errno)}${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
       // a call that did not simply succeed says why, right under it (the rule and its §)
-      return e.ret !== 0 ? `${line}\n${' '.repeat(head.length + 1)}  why: ${e.explain}` : line;
+      const pad = ' '.repeat(head.length + 1);
+      const more = advice?.length ? advice.map((a) => `\n${pad}       ${a}`).join('') : '';
+      return e.ret !== 0 ? `${line}\n${pad}  why: ${e.explain}${more}` : line;
     }
     case 'action': {
       const lv = e.lockedVm[String(e.pid)];
@@ -28,7 +35,9 @@ export function eventLine(e: RunEvent): string {
     case 'syscall': {
       const lv = e.lockedVm[String(e.pid)];
       const line = `${head} pid ${e.pid}  ${e.op}(${formatArgs(e.args)}) = ${formatRet(e.ret, e.errno)}${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
-      return e.ret !== 0 ? `${line}\n${' '.repeat(head.length + 1)}  why: ${e.explain}` : line;
+      const pad = ' '.repeat(head.length + 1);
+      const more = advice?.length ? advice.map((a) => `\n${pad}       ${a}`).join('') : '';
+      return e.ret !== 0 ? `${line}\n${pad}  why: ${e.explain}${more}` : line;
     }
     case 'hcall': {
       // a hypercall names its LIOBN and who answered it: KVM (real or virtual mode) or QEMU (§13.7)
@@ -138,6 +147,8 @@ export interface RunDocument {
 export function writeRunDocument(
   d: Omit<RunDocument, 'format' | 'version' | 'events'> & { events: EventList },
   write: (s: string) => void,
+  /** an extra `memlock` object for an event (memlock refusals: the advice), added after its fields */
+  memlock?: (e: RunEvent) => unknown,
 ): void {
   const head = JSON.stringify({
     format: 'dmawb-run',
@@ -149,7 +160,11 @@ export function writeRunDocument(
   });
   write(head.slice(0, -1) + ',"events":[');
   let i = 0;
-  for (const e of d.events) write((i++ ? ',' : '') + JSON.stringify(jsonEvent(e)));
+  for (const e of d.events) {
+    const m = memlock?.(e);
+    const j = m === undefined ? jsonEvent(e) : { ...(jsonEvent(e) as object), memlock: m };
+    write((i++ ? ',' : '') + JSON.stringify(j));
+  }
   const error = d.error && { message: d.error.message, line: d.error.line, column: d.error.column };
   write(`],"peakLockedVm":${JSON.stringify(d.peakLockedVm)},"error":${JSON.stringify(error)}}\n`);
 }
@@ -185,6 +200,7 @@ export function endLine(
 
 export function runDocument(
   d: Omit<RunDocument, 'format' | 'version' | 'events'> & { events: EventList },
+  memlock?: (e: RunEvent) => unknown,
 ): RunDocument {
   return {
     format: 'dmawb-run',
@@ -193,7 +209,11 @@ export function runDocument(
     kernel: d.kernel,
     ok: d.ok,
     expectations: d.expectations,
-    events: d.events.map(jsonEvent),
+    events: d.events.map((e) => {
+      const j = jsonEvent(e);
+      const m = memlock?.(e);
+      return m === undefined ? j : { ...(j as object), memlock: m };
+    }),
     peakLockedVm: d.peakLockedVm,
     error: d.error && { message: d.error.message, line: d.error.line, column: d.error.column },
   };

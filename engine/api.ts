@@ -33,6 +33,33 @@ export interface HostOptions {
   eeh?: boolean;
   /** largest page-allocator block (PAGE_SIZE << max order) in bytes; default 16 MiB (kernel-model.md §14.3) */
   maxAllocSize?: BigIntLike;
+  /** the guest this host runs: the default `guest` of every process spawned without one */
+  guest?: GuestOptions;
+}
+
+/**
+ * The VM a QEMU process runs, as its libvirt domain XML describes it. Only memlock sizing reads it
+ * (`dmawb size`, scenario-api.md §4.1): it computes the RLIMIT_MEMLOCK libvirt would set for the process
+ * (qemuDomainGetMemLockLimitBytes, ppc64 formula) and compares it with what the run charged. It changes
+ * nothing the emulated kernel does.
+ */
+export interface GuestOptions {
+  /** <memory>: guest RAM the XML defines (initial RAM plus DIMMs listed in the XML), bytes */
+  ram: BigIntLike;
+  /** <maxMemory>: the hot-plug ceiling, bytes; default `ram` */
+  maxRam?: BigIntLike;
+  /** PCI host bridges (spapr-pci-host-bridge controllers, the default one included); default 1 */
+  phbs?: number;
+  /** VFIO PCI devices passed through (<hostdev>); default 0 */
+  passthrough?: number;
+  /** one of the passed-through devices is an NVLink2 GPU bridge (POWER9 + V100); default false */
+  nvlink2?: boolean;
+  /** <memtune><hard_limit>, bytes: libvirt then uses it as the limit, whatever the formula says */
+  hardLimit?: BigIntLike;
+  /** <memoryBacking><locked/>: libvirt sets the limit to unlimited */
+  locked?: boolean;
+  /** domain type: 'kvm' (default) or 'tcg' (libvirt sets no limit for a TCG guest) */
+  accel?: 'kvm' | 'tcg';
 }
 
 export interface PhbOptions {
@@ -46,6 +73,8 @@ export interface SpawnOptions {
   name?: string;
   memlock?: BigIntLike;
   capIpcLock?: boolean;
+  /** the VM this process runs (memlock sizing only); default the host's `guest` */
+  guest?: GuestOptions;
 }
 
 export interface MmapOptions {

@@ -8,6 +8,7 @@
  */
 import type { Contributor } from '../common/contributors.ts';
 import type { RegionInfo, WindowInfo } from './api.ts';
+import type { MemlockRefusal } from './memory.ts';
 
 /**
  * locked_vm of one process split by contributor (product.md §5, kernel-model.md §5.1), in system pages: one
@@ -132,6 +133,8 @@ export interface IoctlEvent extends EventBase {
   lockedVm: Record<string, number>;
   breakdown: Record<string, LockedVmBreakdown>;
   explain: string;
+  /** set when RLIMIT_MEMLOCK refused a charge of this call (ENOMEM, §1.5): the facts advice is built from */
+  memlock?: MemlockRefusal;
   deltas: StateDeltas;
 }
 
@@ -195,6 +198,8 @@ export interface SyscallEvent extends EventBase {
   lockedVm: Record<string, number>;
   breakdown: Record<string, LockedVmBreakdown>;
   explain: string;
+  /** set when RLIMIT_MEMLOCK refused mlock's charge (ENOMEM, §1.5) */
+  memlock?: MemlockRefusal;
   deltas: StateDeltas;
 }
 

@@ -56,6 +56,7 @@ import { Kernel, type Proc, type Res } from './kernel.ts';
 import type { ContainerFile } from './vfio-container.ts';
 import { DeviceFile, GroupFile } from './vfio-group.ts';
 import type { Group, Phb } from './pci-ioda.ts';
+import type { GuestSpec } from './memlock.ts';
 import type { Recorder } from './recorder.ts';
 import type { KvmVmApi } from './kvm/api.ts';
 import { unmapLocked } from './mm/mlock.ts';
@@ -125,12 +126,57 @@ export interface KvmHooks {
   exit(k: Kernel, p: Proc): void;
 }
 
+/** a `guest` option (api.ts GuestOptions) checked and with its defaults filled in */
+export function guestOf(v: unknown, what: string): GuestSpec {
+  const o = need(v, what);
+  const known = ['ram', 'maxRam', 'phbs', 'passthrough', 'nvlink2', 'hardLimit', 'locked', 'accel'];
+  for (const key of Object.keys(o))
+    if (!known.includes(key))
+      throw new ScenarioError(`${what}: unknown field '${key}' (${known.join(', ')})`);
+  if (o.ram === undefined) throw new ScenarioError(`${what}: ram (the guest's RAM in bytes) is required`);
+  const ram = toBig(o.ram, `${what}.ram`);
+  if (ram === 0n || ram % 1024n !== 0n)
+    throw new ScenarioError(`${what}.ram must be a non-zero multiple of 1 KiB, got ${ram}`);
+  const maxRam = o.maxRam === undefined ? ram : toBig(o.maxRam, `${what}.maxRam`);
+  if (maxRam < ram || maxRam % 1024n !== 0n)
+    throw new ScenarioError(`${what}.maxRam must be a multiple of 1 KiB and at least ram, got ${maxRam}`);
+  const count = (key: string, dflt: number, min: number): number => {
+    const x = o[key];
+    if (x === undefined) return dflt;
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > 4096)
+      throw new ScenarioError(`${what}.${key} must be an integer from ${min} to 4096, got ${String(x)}`);
+    return x;
+  };
+  const phbs = count('phbs', 1, 1);
+  const passthrough = count('passthrough', 0, 0);
+  const flag = (key: string): boolean => {
+    const x = o[key];
+    if (x !== undefined && typeof x !== 'boolean')
+      throw new ScenarioError(`${what}.${key} must be true or false, got ${typeof x}`);
+    return x === true;
+  };
+  const nvlink2 = flag('nvlink2');
+  if (nvlink2 && passthrough === 0)
+    throw new ScenarioError(`${what}.nvlink2 needs a passed-through device (passthrough >= 1)`);
+  const hardLimit = o.hardLimit === undefined ? null : toBig(o.hardLimit, `${what}.hardLimit`);
+  if (hardLimit !== null && hardLimit % 1024n !== 0n)
+    throw new ScenarioError(
+      `${what}.hardLimit must be a multiple of 1 KiB (libvirt takes KiB), got ${hardLimit}`,
+    );
+  const accel = o.accel ?? 'kvm';
+  if (accel !== 'kvm' && accel !== 'tcg')
+    throw new ScenarioError(`${what}.accel must be 'kvm' or 'tcg', got ${String(accel)}`);
+  return { ram, maxRam, phbs, passthrough, nvlink2, hardLimit, locked: flag('locked'), accel };
+}
+
 export class HostFacade implements HostApi {
   readonly pageSize: number;
   constructor(
     readonly k: Kernel,
     readonly rec: Recorder,
     readonly kvm: KvmHooks,
+    /** the host's guest: the default of every process spawned without one */
+    readonly guest: GuestSpec | null = null,
   ) {
     this.pageSize = k.pageSize;
   }
@@ -160,7 +206,10 @@ export class HostFacade implements HostApi {
     const memlock = o.memlock === undefined ? 64n * 1024n : toBig(o.memlock, 'spawn: memlock');
     const cap = o.capIpcLock === undefined ? false : Boolean(o.capIpcLock);
     const name = o.name === undefined ? `proc${this.k.procs.length + 1}` : String(o.name);
+    const guest = o.guest === undefined ? this.guest : guestOf(o.guest, 'spawn: guest');
     const p = this.k.spawn(name, memlock, cap);
+    if (this.rec.memlockOverride) p.mm.override = this.rec.memlockOverride(p.pid);
+    if (guest) this.rec.guests.set(p.pid, guest);
     const f = new ProcessFacade(this, p);
     this.rec.action(
       this.k,

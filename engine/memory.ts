@@ -71,9 +71,41 @@ export class Region {
   }
 }
 
+/**
+ * How a run checks RLIMIT_MEMLOCK for one mm (memlock sizing, scenario-api.md §4.1): as the kernel does
+ * (null), not at all ('unchecked': every charge is counted, as with CAP_IPC_LOCK), or against a forced
+ * limit in bytes that replaces the process's own setrlimit values and ignores CAP_IPC_LOCK (the
+ * verification reruns).
+ */
+export type MemlockOverride = null | 'unchecked' | { memlock: bigint };
+
+/** The facts of a charge RLIMIT_MEMLOCK refused (§1.5), for advice shown next to the kernel's why. */
+export interface MemlockRefusal {
+  /** pid of the mm charged */
+  pid: number;
+  /** the contributor the charge was for (a LockedVmBreakdown key) */
+  contributor: string;
+  /** pages the call tried to charge */
+  charge: number;
+  /** locked_vm before the charge, pages */
+  lockedVm: number;
+  /** rlimit >> PAGE_SHIFT */
+  limitPages: number;
+  /** soft RLIMIT_MEMLOCK in bytes the check used */
+  memlock: bigint;
+  /** system page size of the host, bytes */
+  pageSize: number;
+}
+
 export class Mm {
   lockedVm = 0;
   readonly breakdown: LockedVmBreakdown = emptyBreakdown();
+  /** the breakdown when locked_vm reached `peak` (a copy taken at that charge) */
+  peakBreakdown: LockedVmBreakdown = emptyBreakdown();
+  /** memlock sizing runs: how RLIMIT_MEMLOCK is checked for this mm (null: as the kernel does) */
+  override: MemlockOverride = null;
+  /** the last refused charge, until the recorder takes it for the event of the call */
+  refusal: MemlockRefusal | null = null;
   /** pre-registered regions, newest first (list_add_rcu at the head, §1.4) */
   regions: Region[] = [];
   /** mappings sorted by start */
@@ -167,12 +199,50 @@ export class Mm {
    */
   tryCharge(n: number, what: Contributor, memlock: bigint, capIpcLock: boolean): number | null {
     if (n === 0) return null;
+    ({ memlock, capIpcLock } = this.effectiveLimit(memlock, capIpcLock));
     const limit = Number(memlock >> BigInt(this.pageShift));
-    if (this.lockedVm + n > limit && !capIpcLock) return limit;
+    if (this.lockedVm + n > limit && !capIpcLock) {
+      this.noteRefusal(what, n, limit, memlock);
+      return limit;
+    }
     this.lockedVm += n;
     this.breakdown[what] += n;
-    if (this.lockedVm > this.peak) this.peak = this.lockedVm;
+    this.notePeak();
     return null;
+  }
+
+  /** after an increment: a new peak remembers what it was made of (memlock sizing) */
+  notePeak(): void {
+    if (this.lockedVm > this.peak) {
+      this.peak = this.lockedVm;
+      this.peakBreakdown = { ...this.breakdown };
+    }
+  }
+
+  /**
+   * The RLIMIT_MEMLOCK and CAP_IPC_LOCK a limit check of this mm uses: the process's own, or what a memlock
+   * sizing run forces (`override`: unchecked behaves as CAP_IPC_LOCK; a forced limit ignores CAP_IPC_LOCK).
+   * Every place that tests an increment against the limit (account_locked_vm, the KVM TCE charge, mlock)
+   * asks here first.
+   */
+  effectiveLimit(memlock: bigint, capIpcLock: boolean): { memlock: bigint; capIpcLock: boolean } {
+    const o = this.override;
+    if (o === null) return { memlock, capIpcLock };
+    if (o === 'unchecked') return { memlock, capIpcLock: true };
+    return { memlock: o.memlock, capIpcLock: false };
+  }
+
+  /** records a charge the limit refused, for the event of the call (memlock advice) */
+  noteRefusal(what: string, n: number, limitPages: number, memlock: bigint): void {
+    this.refusal = {
+      pid: this.pid,
+      contributor: what,
+      charge: n,
+      lockedVm: this.lockedVm,
+      limitPages,
+      memlock,
+      pageSize: 2 ** this.pageShift,
+    };
   }
 
   /**

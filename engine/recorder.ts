@@ -16,6 +16,20 @@ import type {
 } from './events.ts';
 import type { Container, Kernel, Proc, Res } from './kernel.ts';
 import type { KvmTceTable } from './kvm/book3s-64-vio.ts';
+import type { GuestSpec } from './memlock.ts';
+import type { MemlockOverride, MemlockRefusal } from './memory.ts';
+
+/** the refused charge of the call just made (Mm.refusal), cleared everywhere so none is seen twice */
+function takeRefusal(kernels: readonly Kernel[]): MemlockRefusal | undefined {
+  let found: MemlockRefusal | undefined;
+  for (const k of kernels)
+    for (const q of k.procs)
+      if (q.mm.refusal) {
+        found ??= q.mm.refusal;
+        q.mm.refusal = null;
+      }
+  return found;
+}
 
 export class BudgetError extends Error {
   override name = 'BudgetError';
@@ -40,6 +54,14 @@ export class Recorder {
       breakdown: Record<string, LockedVmBreakdown>;
     }
   >();
+  /** memlock sizing: how RLIMIT_MEMLOCK is checked for a newly spawned process (null: as the kernel does) */
+  memlockOverride: ((pid: number) => MemlockOverride) | null = null;
+  /** the guest each process runs, as the scenario described it (memlock sizing only) */
+  readonly guests = new Map<number, GuestSpec>();
+  /** per pid: the seq of the event during which locked_vm reached its peak so far (memlock sizing) */
+  readonly peakSeq = new Map<number, number>();
+  private readonly peakSeen = new Map<number, number>();
+  private peakVersion = -1;
   constructor(
     readonly changes: Changes,
     private readonly hooks: RecorderHooks,
@@ -72,6 +94,11 @@ export class Recorder {
     const line = this.hooks.line();
     if (line !== undefined) e.line = line;
     if (r.ret >= 0 && r.out !== undefined) e.out = r.out as Record<string, unknown>;
+    if (r.ret === -12) {
+      const refusal = takeRefusal(this.kernels);
+      if (refusal) e.memlock = refusal;
+    }
+    this.notePeaks(e.seq);
     this.hooks.push(e);
     return result;
   }
@@ -91,6 +118,7 @@ export class Recorder {
     };
     const line = this.hooks.line();
     if (line !== undefined) e.line = line;
+    this.notePeaks(e.seq);
     this.hooks.push(e);
     return e;
   }
@@ -131,6 +159,7 @@ export class Recorder {
     if (r.value !== undefined) e.value = r.value;
     const line = this.hooks.line();
     if (line !== undefined) e.line = line;
+    this.notePeaks(e.seq);
     this.hooks.push(e);
     return e;
   }
@@ -160,8 +189,26 @@ export class Recorder {
     };
     const line = this.hooks.line();
     if (line !== undefined) e.line = line;
+    if (ret === -12) {
+      const refusal = takeRefusal(this.kernels);
+      if (refusal) e.memlock = refusal;
+    }
+    this.notePeaks(e.seq);
     this.hooks.push(e);
     return e;
+  }
+
+  /** after a call that may have charged: remember which event raised a process's peak */
+  private notePeaks(seq: number): void {
+    if (this.peakVersion === this.changes.accountingVersion) return;
+    this.peakVersion = this.changes.accountingVersion;
+    for (const k of this.kernels)
+      for (const q of k.procs) {
+        if (q.mm.peak > (this.peakSeen.get(q.pid) ?? 0)) {
+          this.peakSeen.set(q.pid, q.mm.peak);
+          this.peakSeq.set(q.pid, seq);
+        }
+      }
   }
 
   /** locked_vm per pid and its breakdown; the previous objects are reused while nothing was charged */

@@ -6,7 +6,7 @@
 import { formatRet } from './errno.ts';
 import { CONTRIBUTORS } from '../common/contributors.ts';
 import { formatArgs, hex } from '../common/format.ts';
-import type { EventList, LockedVmBreakdown } from './events.ts';
+import type { EventList, LockedVmBreakdown, RunEvent } from './events.ts';
 import type { WorldState } from './state.ts';
 
 export interface ReportInput {
@@ -20,6 +20,10 @@ export interface ReportInput {
   state: WorldState;
   /** largest number of event rows to list (the rest is summarised) */
   maxRows?: number;
+  /** advice lines for an event (memlock refusals: engine/memlock.ts refusalAdvice), shown under its why */
+  advice?: (e: RunEvent) => readonly string[] | undefined;
+  /** memlock sizing lines (engine/memlock.ts sizeText), shown as their own section */
+  sizing?: readonly string[];
 }
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -97,11 +101,12 @@ export function renderReport(r: ReportInput): string {
   if (!problems.length)
     out.push('None: every call succeeded or returned a non-negative value, and every expectation held.');
   for (const e of problems) {
-    if (e.kind === 'ioctl' || e.kind === 'syscall')
+    if (e.kind === 'ioctl' || e.kind === 'syscall') {
       out.push(
         `- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: ${e.op} ${formatArgs(e.args)} → **${formatRet(e.ret, e.errno)}**: ${e.explain}`,
       );
-    else if (e.kind === 'hcall')
+      for (const a of r.advice?.(e) ?? []) out.push(`  - ${esc(a)}`);
+    } else if (e.kind === 'hcall')
       out.push(
         `- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: ${e.op} ${formatArgs(e.args)} → **${e.name}** (${hcallBy(e)}): ${e.explain}`,
       );
@@ -111,6 +116,8 @@ export function renderReport(r: ReportInput): string {
       );
   }
   out.push('');
+
+  if (r.sizing?.length) out.push('## Memlock sizing', '', '```', ...r.sizing, '```', '');
 
   const s = r.state;
   out.push(`## State after event ${s.seq}`, '');

@@ -7,7 +7,8 @@ import { ScenarioError, type HostApi, type HostOptions, type KernelName } from '
 import { Changes } from './changes.ts';
 import { EventStore } from './event-store.ts';
 import type { RunEvent } from './events.ts';
-import { HostFacade, toBig } from './facade.ts';
+import { guestOf, HostFacade, toBig } from './facade.ts';
+import type { ProcessPeak } from './memlock.ts';
 import { Kernel } from './kernel.ts';
 import { KVM_HOOKS } from './kvm/facade.ts';
 import { PROFILES, profileFor } from './profile.ts';
@@ -30,10 +31,19 @@ export interface SessionOptions {
   onEvent?: (e: RunEvent) => void;
   /** host memory the run's TCE tables may hold, in bytes (default DEFAULT_TABLE_MEMORY) */
   tableMemoryBytes?: number;
+  /**
+   * memlock sizing (scenario-api.md §4.1): how RLIMIT_MEMLOCK is checked for each process of the run —
+   * not at all ('unchecked', as with CAP_IPC_LOCK: charges are still counted) or against a forced limit.
+   * Default: as the kernel does.
+   */
+  memlock?: MemlockPolicy;
 }
 
 /** 1 GiB of TCE tables: 67 million entries, four times the 1 TiB example's fully mapped DDW */
 export const DEFAULT_TABLE_MEMORY = 1024 * 1024 * 1024;
+
+/** how a run checks RLIMIT_MEMLOCK: per pid a forced limit in bytes; pids not listed are unchecked */
+export type MemlockPolicy = { kind: 'unchecked' } | { kind: 'limits'; limits: Record<number, bigint> };
 
 type IdKind = 'pid' | 'group' | 'container' | 'table' | 'region' | 'phb';
 
@@ -88,6 +98,12 @@ export class Session {
       line: () => this.line,
       push: (e) => this.push(e),
     });
+    const policy = opts.memlock;
+    if (policy)
+      this.recorder.memlockOverride = (pid) =>
+        policy.kind === 'unchecked' || policy.limits[pid] === undefined
+          ? 'unchecked'
+          : { memlock: policy.limits[pid] };
   }
 
   private push(e: RunEvent): void {
@@ -118,6 +134,7 @@ export class Session {
       throw new ScenarioError(
         `createHost: maxAllocSize must be a power of two from the page size to 1 TiB, got ${maxAlloc}`,
       );
+    const guest = opts.guest === undefined ? null : guestOf(opts.guest, 'createHost: guest');
     const k = new Kernel({
       profile: profileFor(kernel),
       pageShift: pageSize === 4096 ? 12 : 16,
@@ -130,7 +147,7 @@ export class Session {
       meter: this.meter,
     });
     this.recorder.kernels.push(k);
-    const h = new HostFacade(k, this.recorder, KVM_HOOKS);
+    const h = new HostFacade(k, this.recorder, KVM_HOOKS, guest);
     this.hosts.push(h);
     return h;
   }
@@ -154,6 +171,28 @@ export class Session {
   get peakLockedVm(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const h of this.hosts) for (const p of h.k.procs) out[p.pid] = p.mm.peak;
+    return out;
+  }
+
+  /**
+   * Per process: the peak locked_vm (pages; the kernel's check sees it, even when the same call gave
+   * the charge back), the event during which it was reached, the contributors at that moment, and the
+   * guest the scenario described for it (memlock sizing).
+   */
+  memlockPeaks(): ProcessPeak[] {
+    const out: ProcessPeak[] = [];
+    for (const k of this.kernels)
+      for (const p of k.procs) {
+        out.push({
+          pid: p.pid,
+          name: p.name,
+          pageSize: k.pageSize,
+          peakPages: p.mm.peak,
+          peakSeq: this.recorder.peakSeq.get(p.pid) ?? 0,
+          parts: { ...p.mm.peakBreakdown },
+          guest: this.recorder.guests.get(p.pid) ?? null,
+        });
+      }
     return out;
   }
 

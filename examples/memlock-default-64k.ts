@@ -28,7 +28,7 @@ const PAGE_SHIFT = Math.log2(host.pageSize);
 
 // No `memlock` option: the process gets the kernel default soft RLIMIT_MEMLOCK, 64 KiB. The kernel
 // compares in pages: 64 KiB >> 16 = 1 page may be locked.
-const qemu = host.spawn({ name: 'qemu-system-ppc64' });
+const qemu = host.spawn({ name: 'qemu-system-ppc64', guest: { ram: 4n * GiB, passthrough: 1 } });
 expectEq(qemu.memlock, 64n * KiB, 'default RLIMIT_MEMLOCK is 64 KiB = 1 page');
 
 const GUEST_RAM = 4n * GiB;
@@ -140,3 +140,14 @@ const fits = startGuest();
 expectEq(fits.failedAt, '', 'exact limit: every step succeeds');
 expectEq(fits.peak, neededPages, 'peak locked_vm = the limit, to the page');
 expectEq(qemu.lockedVm, 0, 'locked_vm 0 after tear-down');
+
+// ---- 5. The same figure from `dmawb size`, in the units the knobs take -----------------------------------------
+// `npm run -s dmawb -- size examples/memlock-default-64k.ts` runs this file once with the RLIMIT_MEMLOCK
+// check off, finds the same peak (the guest DDW in mainline, REGISTER in 4.2), verifies it by rerunning
+// at that limit (no refusal) and one page below (a refusal), and prints it in KiB — `ulimit -l`,
+// limits.conf and libvirt's <hard_limit unit='KiB'> take KiB, systemd's LimitMEMLOCK= takes bytes. Every
+// ENOMEM above says the same in its why (`dmawb run`). The `guest` option on spawn() (the 4 GiB guest,
+// one passthrough device, the default PHB) adds libvirt's limit: 4255744 KiB, enough with 52 MiB (4.2) /
+// 55 MiB (mainline) to spare, most of it term (a), memory/128 for the hash page table, which the kernel
+// never charges.
+expectEq(qemu.memlock / KiB, byKernel({ '4.2': 4202496n, mainline: 4199424n }), 'ulimit -l / limits.conf / hard_limit: 4202496 KiB (4.2) / 4199424 KiB (mainline)');

@@ -44,8 +44,35 @@ declare global {
       /** supported IOMMU page sizes bitmap; default per kernel profile (4.2: 4K|64K|16M) */
       pgsizes?: DmawbBig;
     }): Phb;
-    /** Starts a process. memlock = soft RLIMIT_MEMLOCK in bytes (default 64 KiB). */
-    spawn(opts?: { name?: string; memlock?: DmawbBig; capIpcLock?: boolean }): Process;
+    /**
+     * Starts a process. memlock = soft RLIMIT_MEMLOCK in bytes (default 64 KiB). guest = the VM it runs
+     * (memlock sizing only; default the host's guest).
+     */
+    spawn(opts?: { name?: string; memlock?: DmawbBig; capIpcLock?: boolean; guest?: DmawbGuest }): Process;
+  }
+
+  /**
+   * The VM a QEMU process runs, as its libvirt domain XML describes it. Only memlock sizing reads it
+   * (`dmawb size`, the Memlock panel): the RLIMIT_MEMLOCK libvirt would set for the process (its ppc64
+   * formula) side by side with what the run charged. It changes nothing the emulated kernel does.
+   */
+  interface DmawbGuest {
+    /** <memory>: guest RAM the XML defines (initial RAM plus DIMMs listed in the XML), bytes */
+    ram: DmawbBig;
+    /** <maxMemory>: the hot-plug ceiling, bytes; default ram */
+    maxRam?: DmawbBig;
+    /** PCI host bridges (spapr-pci-host-bridge controllers, the default one included); default 1 */
+    phbs?: number;
+    /** VFIO PCI devices passed through (<hostdev>); default 0 */
+    passthrough?: number;
+    /** one of the passed-through devices is an NVLink2 GPU bridge (POWER9 + V100); default false */
+    nvlink2?: boolean;
+    /** <memtune><hard_limit>, bytes: libvirt then uses it as the limit, whatever the formula says */
+    hardLimit?: DmawbBig;
+    /** <memoryBacking><locked/>: libvirt sets the limit to unlimited */
+    locked?: boolean;
+    /** domain type: 'kvm' (default) or 'tcg' (libvirt sets no limit for a TCG guest) */
+    accel?: 'kvm' | 'tcg';
   }
 
   interface Phb {
@@ -359,6 +386,8 @@ declare global {
     eeh?: boolean;
     /** largest page-allocator block (PAGE_SIZE << max order): a TCE table level above it fails with ENOMEM; default 16 MiB */
     maxAllocSize?: DmawbBig;
+    /** the guest this host runs: the default guest of every process spawned without one */
+    guest?: DmawbGuest;
   }): Host;
 
   /** passes iff r.ret === 0 */

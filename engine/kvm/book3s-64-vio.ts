@@ -160,13 +160,16 @@ export function createSpaprTce(vm: KvmVm, a: CreateArgs): KRes<{ table: KvmTceTa
   let charged = 0;
   if (P.kvmTceCharge === 'kvm-mm') {
     const mm = vm.mm;
-    const limitPages = Number(caller.memlock >> BigInt(mm.pageShift));
+    const lim = mm.effectiveLimit(caller.memlock, caller.capIpcLock); // memlock sizing runs
+    const limitPages = Number(lim.memlock >> BigInt(mm.pageShift));
     const pages = Number(n);
-    if (mm.lockedVm + pages > limitPages && !caller.capIpcLock)
+    if (mm.lockedVm + pages > limitPages && !lim.capIpcLock) {
+      mm.noteRefusal('kvmTables', pages, limitPages, lim.memlock);
       return {
         ret: -12,
         explain: `${op}: locked_vm ${mm.lockedVm} + ${pages} pages (kvmppc_stt_pages) would exceed RLIMIT_MEMLOCK (${limitPages} pages) and the process lacks CAP_IPC_LOCK (ENOMEM, §13.4.1 step 2)${dup() ? '; the charge comes before the duplicate-LIOBN test, so a duplicate reports ENOMEM (Q-K2)' : ''}`,
       };
+    }
     // step 3: the descriptor with its page-pointer array
     const { tcePages } = sttPages(a.size, vm.kvm.host.pageShift);
     if (STT_STRUCT_BYTES + tcePages * 8n > MAX_ALLOC_BYTES)

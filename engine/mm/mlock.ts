@@ -118,6 +118,7 @@ export function mlock(
   subtractLocked: boolean,
 ): MlockResult {
   const ps = 2 ** mm.pageShift;
+  ({ memlock, capIpcLock } = mm.effectiveLimit(memlock, capIpcLock)); // memlock sizing runs
   if (memlock === 0n && !capIpcLock)
     return {
       errno: 'EPERM',
@@ -136,12 +137,14 @@ export function mlock(
     locked -= already;
     if (already) note = ` (${already} pages of the range already locked are not counted again)`;
   }
-  if (locked > limit && !capIpcLock)
+  if (locked > limit && !capIpcLock) {
+    mm.noteRefusal('mlocked', locked - mm.lockedVm, limit, memlock);
     return {
       errno: 'ENOMEM',
       pages: 0,
       explain: `mlock: ${lenPages} pages + locked_vm ${mm.lockedVm}${note} = ${locked} > RLIMIT_MEMLOCK ${limit} pages and no CAP_IPC_LOCK${subtractLocked ? '' : '; this kernel does not subtract pages that are already locked (Q-K10)'} (§13.10.3)`,
     };
+  }
   let added = 0;
   let huge = 0;
   const hole = walk(mm, start, end, (a, b, hugetlb) => {
@@ -154,7 +157,7 @@ export function mlock(
   });
   mm.lockedVm += added;
   mm.breakdown.mlocked += added;
-  if (mm.lockedVm > mm.peak) mm.peak = mm.lockedVm;
+  mm.notePeak();
   const hugeNote = huge ? `; ${huge} hugetlb pages are neither flagged nor counted` : '';
   if (hole !== null)
     return {

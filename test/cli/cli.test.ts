@@ -107,7 +107,7 @@ describe('exit codes', () => {
   });
 
   it.each([
-    [[], 'missing command (run or diff)'],
+    [[], 'missing command (run, size or diff)'],
     [['go', 'x.ts'], "unknown command 'go'"],
     [['run'], 'missing scenario file'],
     [['run', 'a.ts', 'b.ts'], "unexpected argument 'b.ts'"],
@@ -397,7 +397,7 @@ describe('run <file> --kernel both', () => {
     expect(r.err).toBe('');
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(
-      /^4\.2 +13 ioctls, 3 failed; expectations 18 passed, 0 failed; peak locked_vm pid 100 65664$/,
+      /^4\.2 +13 ioctls, 3 failed; expectations 19 passed, 0 failed; peak locked_vm pid 100 65664$/,
     );
     expect(lines[1]).toMatch(/^mainline 17 ioctls, 2 failed; .*peak locked_vm pid 100 65616$/);
     expect(lines[2]).toBe(

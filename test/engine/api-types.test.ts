@@ -34,6 +34,8 @@ const checks: true[] = [
   null as unknown as Same<QemuVfioCall, A.QemuVfioCall>,
   null as unknown as Same<IoctlResult<{ flags: number }>, A.IoctlResult<{ flags: number }>>,
   null as unknown as Same<NonNullable<Parameters<typeof createHost>[0]>, A.HostOptions>,
+  null as unknown as Same<DmawbGuest, A.GuestOptions>,
+  null as unknown as Same<NonNullable<Parameters<Host['spawn']>[0]>, A.SpawnOptions>,
 ];
 export { checks };
 `;

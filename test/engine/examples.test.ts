@@ -20,7 +20,9 @@ const files = readdirSync(dir)
 const MIN_EXPECTATIONS: Record<string, number> = {
   'qemu-v2-ddw.ts': 62,
   'qemu-v1.ts': 37,
-  'memlock-default-64k.ts': 18,
+  'memlock-default-64k.ts': 19,
+  'libvirt-8g-guest.ts': 15,
+  'libvirt-hotplug.ts': 18,
   'unregister-while-mapped.ts': 32,
   'huge-ddw-1tib.ts': 37,
   'unregister-kvm-mappings.ts': 33,
@@ -29,7 +31,7 @@ const MIN_EXPECTATIONS: Record<string, number> = {
 const KERNELS: KernelName[] = ['4.2', 'mainline'];
 
 describe('examples', () => {
-  it('has the bundled examples (product.md §Screens 1, and the KVM ones of issue 9)', () => {
+  it('has the bundled examples (product.md §Screens 1, the KVM ones of issue 9, the memlock sizing ones)', () => {
     for (const f of Object.keys(MIN_EXPECTATIONS)) expect(files, f).toContain(f);
   });
 
