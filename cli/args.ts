@@ -133,7 +133,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
     values.set(name, value);
   }
 
-  if (positional.length === 0) return usage('missing command (run or diff)');
+  if (positional.length === 0) return usage('missing command (run, size or diff)');
   if (positional[0] === 'diff') {
     const given = [...values.keys(), ...modes];
     if (given.length) return usage(`diff takes no options, got '${given[0]}'`);
