@@ -6,7 +6,7 @@
  * in spapr-tce-prereg.ts (tce_iommu_register_pages, tce_iommu_unregister_pages).
  */
 import type { KernelName } from './api.ts';
-import { KVM_ERA_4_2, KVM_ERA_MAINLINE, type KvmEra } from './kvm/era.ts';
+import { KVM_ERA_4_2, KVM_ERA_5_X, KVM_ERA_MAINLINE, type KvmEra } from './kvm/era.ts';
 
 /** KvmEra: the KVM side's differences (kvm/era.ts, kernel-model.md §13.0.1, §13.0.4) */
 export interface Profile extends KvmEra {
@@ -134,6 +134,9 @@ export const PROFILE_5X: Profile = {
   attachRules: '5.x',
   detachClearsTces: false,
   setContainerGroupTestFirst: true,
+  // KVM of that generation (§13.0.4): the kvm-vfio device still takes a VFIO external user and lives until
+  // the VM goes
+  ...KVM_ERA_5_X,
 };
 
 export const PROFILES: Readonly<Record<KernelName, Profile>> = {
