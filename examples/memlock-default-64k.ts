@@ -18,7 +18,7 @@
 //       npm run -s dmawb -- run examples/memlock-default-64k.ts --kernel 4.2
 
 const host = createHost(); // 64 KiB system pages; the profile follows --kernel
-const ML = host.kernel === 'mainline';
+const ML = host.kernel !== '4.2'; // 5.x accounts, registers and unregisters as mainline
 function byKernel<T>(v: { '4.2': T; '5.x'?: T; mainline: T }): T {
   return v[host.kernel] ?? v.mainline; // 5.x: mainline's accounting unless given
 }

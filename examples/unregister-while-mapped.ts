@@ -19,7 +19,7 @@
 //       npm run -s dmawb -- run examples/unregister-while-mapped.ts --kernel 4.2
 
 const host = createHost(); // 64 KiB system pages; the profile follows --kernel
-const ML = host.kernel === 'mainline';
+const ML = host.kernel !== '4.2'; // 5.x unregisters (orphans) as mainline
 const G = host.addPhb({ model: 'IODA2' }).addGroup();
 const qemu = host.spawn({ name: 'qemu-system-ppc64', memlock: 8n * GiB });
 
