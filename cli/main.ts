@@ -168,13 +168,16 @@ async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<numb
     return m ? refusalAdvice(m, needs.get(m.pid)) : undefined;
   };
   out.flush((e) => eventLineWith(e, adviceOf(e)));
+  // a scenario that pins its kernel in createHost({ kernel }) ran under that profile, whatever --kernel said
+  const pinned = result.session.pinned[0];
+  const ran: KernelName = pinned?.kernel ?? kernel;
 
   if (args.json) {
     // written in pieces: a million events make a document larger than one string can hold
     writeRunDocument(
       {
         scenario: args.file,
-        kernel,
+        kernel: ran,
         ok: result.ok,
         expectations: result.expectations,
         events: result.events,
@@ -201,7 +204,7 @@ async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<numb
   } else if (args.jsonl) {
     io.stdout(
       endLine({
-        ...doc0(args.file, kernel),
+        ...doc0(args.file, ran),
         ok: result.ok,
         expectations: result.expectations,
         events: result.events.length,
@@ -218,6 +221,8 @@ async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<numb
           peakLockedVm: result.peakLockedVm,
           pageSizes: pageSizes(result.session),
           error: result.error,
+          kernel,
+          pinned,
         }),
     );
   }
@@ -233,14 +238,14 @@ async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<numb
       const doc = snapshotOf(result.session, {
         appName: 'dma-workbench',
         appVersion: await version(),
-        kernel,
+        kernel: ran,
         scenarioName: args.file,
         scenarioSha256: createHash('sha256').update(source).digest('hex'),
       });
       await writeFileAtomic(args.snapshot, JSON.stringify(doc, null, 1) + '\n');
     }
     if (args.report !== undefined)
-      await writeFileAtomic(args.report, reportOf(result, args.file, kernel, adviceOf));
+      await writeFileAtomic(args.report, reportOf(result, args.file, ran, adviceOf));
   } catch (e) {
     io.stderr(`dmawb: cannot write output: ${readError(e)}\n`);
     return EXIT.incomplete;

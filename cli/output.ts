@@ -62,10 +62,25 @@ export interface SummaryInput {
   /** system page size per pid, when known (for the byte figure) */
   pageSizes: Record<string, number>;
   error: RunError | null;
+  /** the profile asked for (--kernel, default mainline) */
+  kernel?: string;
+  /** createHost({ kernel }) in the scenario, which wins over --kernel */
+  pinned?: { kernel: string; line: number | undefined } | undefined;
+}
+
+/** "kernel: 4.2 (pinned by createHost({ kernel }) at line 3; --kernel mainline overridden)" */
+export function kernelLine(kernel: string, pinned: SummaryInput['pinned']): string {
+  if (!pinned) return `kernel: ${kernel}`;
+  const at = pinned.line !== undefined ? ` at line ${pinned.line}` : '';
+  return pinned.kernel === kernel
+    ? `kernel: ${kernel} (pinned by the scenario: createHost({ kernel })${at})`
+    : `kernel: ${pinned.kernel} (pinned by the scenario: createHost({ kernel })${at}; --kernel ${kernel} overridden)`;
 }
 
 export function summaryText(r: SummaryInput): string {
-  const lines = ['', `expectations: ${r.expectations.passed} passed, ${r.expectations.failed} failed`];
+  const lines = [''];
+  if (r.kernel !== undefined) lines.push(kernelLine(r.kernel, r.pinned));
+  lines.push(`expectations: ${r.expectations.passed} passed, ${r.expectations.failed} failed`);
   const peaks = Object.entries(r.peakLockedVm);
   if (peaks.length === 0) lines.push('peak locked_vm: no processes');
   for (const [pid, pages] of peaks) {

@@ -107,6 +107,8 @@ export const RunSummary = v.object({
     v.object({ message: v.string(), line: v.optional(count), column: v.optional(count), kind: v.string() }),
   ),
   durationMs: v.number(),
+  /** the scenario pinned its kernel in createHost({ kernel }) (the first host that did, and its line) */
+  pinned: v.optional(v.object({ kernel: v.string(), line: v.optional(count) })),
 });
 export type RunSummary = v.InferOutput<typeof RunSummary>;
 
@@ -353,6 +355,8 @@ export interface ProfileRunSummary {
   failedCalls: number;
   peakLockedVm: Record<string, number>;
   error: { message: string; line?: number; column?: number; kind: string } | null;
+  /** the scenario pinned its kernel in createHost({ kernel }): this run used that profile, not `kernel` */
+  pinned?: { kernel: string; line?: number };
 }
 export interface ProfileComparison {
   filename: string;

@@ -38,6 +38,8 @@ export interface ProfileRunInput {
   events: EventList;
   peakLockedVm: Record<string, number>;
   error: { message: string; line: number | null; column: number | null; kind: string } | null;
+  /** runner/run.ts's session: createHost({ kernel }) calls that pinned the profile */
+  session?: { pinned: readonly { kernel: string; line: number | undefined }[] };
 }
 
 export function callOf(e: RunEvent & { kind: 'ioctl' }): ProfileCall {
@@ -71,7 +73,13 @@ function summaryOf(kernel: ProfileName, r: ProfileRunInput, calls: ProfileCall[]
           ...(r.error.column !== null ? { column: r.error.column } : {}),
         }
       : null,
+    ...pinnedOf(r),
   };
+}
+
+function pinnedOf(r: ProfileRunInput): { pinned?: { kernel: string; line?: number } } {
+  const p = r.session?.pinned[0];
+  return p ? { pinned: { kernel: p.kernel, ...(p.line !== undefined ? { line: p.line } : {}) } } : {};
 }
 
 const FIELDS = ['op', 'args', 'result', 'lockedVm'] as const;
@@ -283,7 +291,7 @@ export function profileComparisonText(c: ProfileComparison): string[] {
     );
   }
   if (c.firstDivergence === null) {
-    lines.push(`the two profiles agree on all ${c.total} ioctl calls`);
+    lines.push(pinnedVerdict(c) ?? `the two profiles agree on all ${c.total} ioctl calls`);
     return lines;
   }
   const how = alignmentText(c);
@@ -306,4 +314,18 @@ export function profileComparisonText(c: ProfileComparison): string[] {
   }
   if (c.omitted > 0) lines.push(`(${c.omitted} aligned rows not listed)`);
   return lines;
+}
+
+/**
+ * When the scenario pins its kernel in createHost({ kernel }), both runs used that profile: identical
+ * results say nothing about the profiles. The verdict says so instead of "the profiles agree".
+ */
+export function pinnedVerdict(c: ProfileComparison): string | null {
+  const pins = Object.values(c.summaries)
+    .map((s) => s.pinned)
+    .filter((p): p is { kernel: string; line?: number } => !!p);
+  if (!pins.length) return null;
+  const p = pins[0]!;
+  const kernels = [...new Set(pins.map((x) => x.kernel))].join(' / ');
+  return `the scenario pins its kernel (createHost({ kernel: '${p.kernel}' })${p.line ? ` at line ${p.line}` : ''}): both runs used ${kernels}, so the profiles were not compared — remove the pin to compare them`;
 }

@@ -55,6 +55,8 @@ export class Session {
   readonly kernel: KernelName;
   readonly hosts: HostFacade[] = [];
   readonly expectations = { passed: 0, failed: 0 };
+  /** hosts whose createHost({ kernel }) named the profile (overriding the run's kernel), and where */
+  readonly pinned: { kernel: KernelName; line: number | undefined }[] = [];
   private readonly maxEvents: number;
   private readonly onEvent: ((e: RunEvent) => void) | undefined;
   private readonly recorder: Recorder;
@@ -124,6 +126,7 @@ export class Session {
           .map((n) => `'${n}'`)
           .join(', ')}, got ${String(kernel)}`,
       );
+    if (opts.kernel !== undefined) this.pinned.push({ kernel: kernel as KernelName, line: this.line });
     const pageSize = opts.pageSize ?? 65536;
     if (pageSize !== 4096 && pageSize !== 65536)
       throw new ScenarioError(`createHost: pageSize must be 4096 or 65536, got ${String(pageSize)}`);

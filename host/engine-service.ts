@@ -381,7 +381,8 @@ export class EngineService {
     return {
       appName: this.opts.appName ?? 'dma-workbench',
       appVersion: this.opts.appVersion ?? '0.0.0',
-      kernel: src.kernel,
+      // createHost({ kernel }) in the scenario wins over the selector: name the profile that ran
+      kernel: (src.summary?.pinned?.kernel as typeof src.kernel | undefined) ?? src.kernel,
       scenarioName: src.filename,
       scenarioSha256: src.sha256,
     };
@@ -469,6 +470,7 @@ export class EngineService {
               }
             : null,
         durationMs: Math.round(performance.now() - t0),
+        ...pinOf(r.session),
       };
     } catch (e) {
       if (e instanceof Cancelled) {
@@ -539,4 +541,14 @@ function stemOf(src: Source): string {
 /** errors whose message is meant for the user (everything else is reported as an internal error) */
 export function isUserError(e: unknown): e is Error {
   return e instanceof ServiceError || e instanceof SourceError || e instanceof SnapshotError;
+}
+
+/** the first createHost({ kernel }) of a run, for labels that must name the profile that really ran */
+export function pinOf(
+  session: { pinned?: readonly { kernel: string; line: number | undefined }[] } | undefined,
+): {
+  pinned?: { kernel: string; line?: number };
+} {
+  const p = session?.pinned?.[0];
+  return p ? { pinned: { kernel: p.kernel, ...(p.line !== undefined ? { line: p.line } : {}) } } : {};
 }

@@ -157,12 +157,23 @@ describe('inspector', () => {
     expect(insp.jumped).toBe(16400);
   });
 
-  it('keeps a window the user chose while it exists', async () => {
+  it('follows the window the selected event changed, unless pinned; pinned, a chip names the other window', async () => {
     const insp = useInspectorStore();
     const sel = useSelectionStore();
     insp.choose(0, 0);
     await sel.select(30);
+    // event 30 writes TCEs in the DDW window (slot 1): the view follows it
+    expect(insp.touchedWindow?.slot).toBe(1);
+    expect(insp.window?.slot).toBe(1);
+    insp.choose(0, 0);
+    insp.setPinned(true);
+    await sel.select(29);
+    await sel.select(30);
     expect(insp.window?.slot).toBe(0);
+    expect(insp.changedElsewhere?.slot).toBe(1);
+    insp.showChanged();
+    expect(insp.window?.slot).toBe(1);
+    expect(insp.changedElsewhere).toBeNull();
   });
 
   it('loads the occupancy of the whole window', async () => {

@@ -213,6 +213,18 @@ describe('run store', () => {
     expect(await importing).toBe(true);
   });
 
+  it('counts a refusal that a passing expectation on the same line covers as expected, not a problem', () => {
+    const run = useRunStore();
+    run._append([
+      row(1, { line: 3, failed: true, errno: 'ENXIO', result: '-6 ENXIO' }),
+      row(2, { line: 3, kind: 'expect', op: 'expectErrno', result: 'ok' }),
+      row(3, { line: 5, failed: true, errno: 'EBUSY', result: '-16 EBUSY' }),
+      row(4, { line: 6, kind: 'expect', op: 'expectOk', result: 'ok' }),
+    ]);
+    expect(run.problems).toMatchObject({ failedCalls: 1, expected: 1, total: 1 });
+    expect(run.problemSeqs).toEqual([3]);
+  });
+
   it('a bad snapshot changes nothing and says why', async () => {
     const run = useRunStore();
     await run.start();

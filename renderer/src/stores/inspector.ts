@@ -68,6 +68,23 @@ export const useInspectorStore = defineStore('inspector', () => {
   let nonce = 0;
 
   const windows = computed<WindowRow[]>(() => selection.state?.windows ?? []);
+  /** the view stays on its window whatever the selected event touches (the pin toggle) */
+  const pinned = ref(false);
+  /** the window the selected event wrote TCEs in, if any */
+  const touchedWindow = computed<WindowRow | null>(() => {
+    const ws = windows.value;
+    for (const r of selection.changed) {
+      const w = ws.find((x) => x.container === r.container && x.slot === r.slot && x.table === r.table);
+      if (w) return w;
+    }
+    return null;
+  });
+  /** pinned, and the selected event changed another window: the chip that says where */
+  const changedElsewhere = computed<WindowRow | null>(() => {
+    const t = touchedWindow.value;
+    const w = window.value;
+    return pinned.value && t && w && (t.container !== w.container || t.slot !== w.slot) ? t : null;
+  });
   const containers = computed(() => [...new Set(windows.value.map((w) => w.container))]);
   const window = computed<WindowRow | null>(() => {
     const c = chosen.value;
@@ -97,10 +114,14 @@ export const useInspectorStore = defineStore('inspector', () => {
   function pickDefault(): void {
     const ws = windows.value;
     const cur = window.value;
-    if (cur && !chosen.value?.auto) return;
-    const touched = selection.changed
-      .map((r) => ws.find((w) => w.container === r.container && w.slot === r.slot && w.table === r.table))
-      .find(Boolean);
+    const touched = touchedWindow.value;
+    // follow the selected event's window unless the user pinned the view; a window the user chose stays
+    // until an event changes another one
+    if (cur) {
+      if (pinned.value) return;
+      const elsewhere = touched && (touched.container !== cur.container || touched.slot !== cur.slot);
+      if (!elsewhere && !chosen.value?.auto) return;
+    }
     const best =
       touched ??
       (cur && cur.valid > 0 ? cur : undefined) ??
@@ -337,7 +358,22 @@ export const useInspectorStore = defineStore('inspector', () => {
     { immediate: true },
   );
 
+  function setPinned(v: boolean): void {
+    pinned.value = v;
+    if (!v) pickDefault();
+  }
+  /** the chip: show the window the event changed (the pin stays) */
+  function showChanged(): void {
+    const t = changedElsewhere.value;
+    if (t) chosen.value = { container: t.container, slot: t.slot, auto: false };
+  }
+
   return {
+    pinned,
+    touchedWindow,
+    changedElsewhere,
+    setPinned,
+    showChanged,
     chosen,
     validOnly,
     error,

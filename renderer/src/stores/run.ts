@@ -32,6 +32,8 @@ export type Origin =
 export interface Problems {
   failedCalls: number;
   failedExpectations: number;
+  /** refused calls covered by a passing expectation (not counted in `total`) */
+  expected: number;
   /** compile or runtime error of the run (or a failure to start it) */
   error: { message: string; line?: number; column?: number; kind: string } | null;
   total: number;
@@ -54,12 +56,17 @@ export const useRunStore = defineStore('run', () => {
   const origin = ref<Origin | null>(null);
   /** when the shown run started or the snapshot was imported (ms since the epoch) */
   const originAt = ref<number | null>(null);
+  /** the scenario text the shown run ran (to tell when the editor has moved on) */
+  const ranText = ref<string | null>(null);
   const rows = shallowRef<EventRow[]>(markRaw([]));
   const rowsVersion = ref(0);
   const summary = ref<RunSummary | null>(null);
   const startError = ref<string | null>(null);
   const failedCalls = ref(0);
   const failedExpectations = ref(0);
+  /** refused calls a passing expectErrno/expectRet on the same line covers: expected, not problems */
+  const expectedFailures = ref(0);
+  let lastFailedCall: { seq: number; line: number | undefined } | null = null;
   /** seqs of failed calls and failed expectations, in order */
   const problemSeqs = shallowRef<number[]>(markRaw([]));
   const pids = ref<number[]>([]);
@@ -101,13 +108,27 @@ export const useRunStore = defineStore('run', () => {
   const maxSeq = computed(() =>
     Math.max(lastSeq.value, origin.value?.kind === 'snapshot' ? origin.value.seq : 0),
   );
+  /**
+   * the profile that ran: a scenario that pins it in createHost({ kernel }) overrides the selector, and
+   * the label says so and where
+   */
+  const kernelLabel = computed(() => {
+    const o = origin.value;
+    if (!o) return '';
+    const pin = summary.value?.pinned;
+    if (!pin) return o.kernel;
+    const at = pin.line ? ` at line ${pin.line}` : '';
+    return pin.kernel === o.kernel
+      ? `${pin.kernel} (pinned by the scenario${at})`
+      : `${pin.kernel} (pinned by the scenario${at}; selector ${o.kernel} overridden)`;
+  });
   /** what the results on screen belong to: "qemu-v2-ddw.ts · mainline · 14:02:11" */
   const runLabel = computed(() => {
     const o = origin.value;
     if (!o) return '';
     const at = originAt.value === null ? '' : ` · ${clock(originAt.value)}`;
     return o.kind === 'run'
-      ? `${o.filename} · ${o.kernel}${at}`
+      ? `${o.filename} · ${kernelLabel.value}${at}`
       : `snapshot ${o.name} (${o.scenario}) · ${o.kernel} · imported${at}`;
   });
   const runTitle = computed(() => {
@@ -125,6 +146,7 @@ export const useRunStore = defineStore('run', () => {
     return {
       failedCalls: failedCalls.value,
       failedExpectations: failedExpectations.value,
+      expected: expectedFailures.value,
       error,
       total: failedCalls.value + failedExpectations.value + (error ? 1 : 0),
     };
@@ -138,6 +160,8 @@ export const useRunStore = defineStore('run', () => {
     startError.value = null;
     failedCalls.value = 0;
     failedExpectations.value = 0;
+    expectedFailures.value = 0;
+    lastFailedCall = null;
     pids.value = [];
     lockedVm.value = {};
     lockedVmError.value = null;
@@ -157,8 +181,24 @@ export const useRunStore = defineStore('run', () => {
       if (row.failed) {
         ps.push(row.seq);
         if (row.kind === 'expect') failedExpectations.value++;
-        else failedCalls.value++;
+        else {
+          failedCalls.value++;
+          if (row.kind === 'ioctl') lastFailedCall = { seq: row.seq, line: row.line };
+        }
+      } else if (
+        row.kind === 'expect' &&
+        lastFailedCall &&
+        lastFailedCall.line !== undefined &&
+        row.line === lastFailedCall.line &&
+        ps[ps.length - 1] === lastFailedCall.seq
+      ) {
+        // expectErrno(C.mapDma(…), 'ENXIO') passed: the refusal was the point of the call
+        ps.pop();
+        failedCalls.value--;
+        expectedFailures.value++;
+        lastFailedCall = null;
       }
+      if (row.kind === 'ioctl' && !row.failed) lastFailedCall = null;
       if (row.pid !== undefined && !known.has(row.pid)) {
         known.add(row.pid);
         newPid = true;
@@ -251,6 +291,7 @@ export const useRunStore = defineStore('run', () => {
     status.value = 'starting';
     origin.value = { kind: 'run', filename: buf.name, kernel: kernel.value };
     originAt.value = Date.now();
+    ranText.value = buf.text;
     source.value = null;
     early = new Map();
     awaitingStart = true;
@@ -422,6 +463,8 @@ export const useRunStore = defineStore('run', () => {
     originAt,
     runLabel,
     runTitle,
+    ranText,
+    kernelLabel,
     rows,
     rowsVersion,
     summary,
