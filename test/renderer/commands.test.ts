@@ -100,6 +100,8 @@ describe('app commands', () => {
     expect(getCommand('stop')!.enabled!()).toBe(false);
     await runCommand('run');
     await until(() => run.status === 'done' && sel.state, 'the run');
+    expect(sel.seq).toBe(7); // the first problem
+    await runCommand('select-last-event');
     expect(sel.seq).toBe(40);
     await runCommand('select-prev-event');
     expect(sel.seq).toBe(39);

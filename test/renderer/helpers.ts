@@ -4,6 +4,12 @@ import { setBridge } from '../../renderer/src/bridge/api';
 import { createFakeBridge, type FakeBridge, type FakeOptions } from '../../renderer/src/bridge/fake';
 
 export function setup(opts: FakeOptions = {}): FakeBridge {
+  // stores persist settings, layout and unsaved text where there is storage: each test starts without
+  try {
+    globalThis.localStorage?.clear();
+  } catch {
+    /* no storage here */
+  }
   setActivePinia(createPinia());
   const fake = createFakeBridge({ windowEntries: 1 << 20, ...opts });
   setBridge(fake);

@@ -1,3 +1,4 @@
+import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useWorkspaceStore } from '../../renderer/src/stores/workspace';
 import { useSettingsStore } from '../../renderer/src/stores/settings';
@@ -67,6 +68,25 @@ describe('workspace store', () => {
     await ws.open('a.ts');
     expect(ws.text).toBe('edited a');
     await ws.flushAll(); // no autosave timer left to fire into the next test's bridge
+  });
+
+  it('restores unsaved text on the next page (a reload after a server restart)', async () => {
+    if (typeof localStorage === 'undefined') return;
+    const ws = useWorkspaceStore();
+    await ws.load();
+    fake.failWrites = 'workspace.write: server gone';
+    ws.setText('typed while the server was down');
+    await ws.save('qemu-v2-ddw.ts');
+    await new Promise((r) => setTimeout(r, 0));
+    // a new page: fresh stores, same storage; the server still has the old text
+    setActivePinia(createPinia());
+    fake.failWrites = null;
+    const again = useWorkspaceStore();
+    await again.load();
+    expect(again.text).toBe('typed while the server was down');
+    expect(again.restored).toEqual(['qemu-v2-ddw.ts']);
+    await again.save('qemu-v2-ddw.ts');
+    expect(fake.files.get('qemu-v2-ddw.ts')).toBe('typed while the server was down');
   });
 
   it('never lets an older text land after a newer one', async () => {

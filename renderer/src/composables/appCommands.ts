@@ -102,7 +102,8 @@ export function registerAppCommands(): () => void {
       title: 'Run scenario',
       category: 'Run',
       keys: ['F5', 'Mod+Enter'],
-      enabled: () => !run.running && !!ws.current,
+      // while the engine is unreachable a run could only fail: the last results stay on screen instead
+      enabled: () => !run.running && !!ws.current && app.reachable,
       run: () => run.start(),
     },
     {

@@ -4,11 +4,13 @@
  * Every file the user touched has a buffer here holding what they typed. Buffers are the truth for the
  * editor: they survive engine restarts and reconnects, a failed save keeps the text (and says so), and
  * the next edit, reconnect or restart retries it. Writes to one file are serialized so an older text
- * never lands after a newer one.
+ * never lands after a newer one. Text not yet saved is also kept in localStorage (`dmawb.unsaved`), so a
+ * reload — after a browser-mode server restart, say — restores it instead of the file's older text.
  */
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, watch } from 'vue';
 import { BridgeError, call, errorMessage } from '../bridge/api';
+import { loadJson, saveJson } from './persist';
 import { useSettingsStore } from './settings';
 
 export interface Buffer {
@@ -51,6 +53,11 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   const inflight = new Map<string, Promise<void>>();
 
+  /** unsaved text per file from an earlier page (restored when the file opens) */
+  const UNSAVED = 'dmawb.unsaved';
+  const backup = loadJson<Record<string, string>>(UNSAVED, {});
+  const restored = ref<string[]>([]);
+
   const current = computed<Buffer | null>(() =>
     openName.value ? (buffers.value[openName.value] ?? null) : null,
   );
@@ -82,7 +89,8 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     if (!buffers.value[name]) {
       const r = await call('workspace.read', { name });
       // the user may have opened it meanwhile and typed: keep what they typed
-      if (!buffers.value[name])
+      if (!buffers.value[name]) {
+        const kept = backup[name];
         buffers.value[name] = {
           name,
           text: r.text,
@@ -91,6 +99,13 @@ export const useWorkspaceStore = defineStore('workspace', () => {
           error: null,
           savedHash: r.hash,
         };
+        if (typeof kept === 'string' && kept !== r.text) {
+          // edits an earlier page could not save: back in the buffer, saved by the next autosave
+          buffers.value[name]!.text = kept;
+          restored.value = [...restored.value, name];
+          schedule(name);
+        }
+      }
     }
     openName.value = name;
   }
@@ -239,7 +254,14 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     openName.value = null;
   }
 
+  // keep what is not saved yet where a reload finds it
+  watch(
+    () => dirty.value.map((b) => [b.name, b.text] as const),
+    (list) => saveJson(UNSAVED, Object.fromEntries(list)),
+  );
+
   return {
+    restored,
     reset,
     folder,
     files,
