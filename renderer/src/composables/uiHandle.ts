@@ -27,6 +27,7 @@ export function installUiHandle(): () => void {
       openFile: ws.openName,
       dirty: ws.dirty.map((b) => b.name),
       saveErrors: ws.saveErrors.map((b) => `${b.name}: ${b.error}`),
+      restored: [...ws.restored],
       status: run.status,
       source: run.source,
       rows: run.rows.length,

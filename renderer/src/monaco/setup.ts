@@ -49,7 +49,8 @@ export function setupMonaco(): typeof monaco {
   monaco.editor.defineTheme('dmawb-dark', {
     base: 'vs-dark',
     inherit: true,
-    rules: [],
+    // comments a little lighter than vs-dark's #608b4e (4.48:1 here): text contrast at least 4.5:1
+    rules: [{ token: 'comment', foreground: '74a863' }],
     colors: { 'editor.background': '#16181d', 'editorGutter.background': '#16181d' },
   });
   return monaco;

@@ -21,7 +21,19 @@ export interface PaneSizes {
   detail: number;
 }
 
-export const DEFAULT_SIZES: PaneSizes = { list: 160, inspector: 560, bottom: 300, side: 440, detail: 84 };
+/** the sizes a first start gets: fixed widths, narrowed to fit a small window */
+function defaults(): PaneSizes {
+  const w = typeof innerWidth === 'number' && innerWidth > 0 ? innerWidth : 1600;
+  const h = typeof innerHeight === 'number' && innerHeight > 0 ? innerHeight : 1000;
+  return {
+    list: Math.round(Math.min(160, w * 0.15)),
+    inspector: Math.round(Math.min(560, w * 0.36)),
+    bottom: Math.round(Math.min(300, h * 0.42)),
+    side: Math.round(Math.min(440, w * 0.4)),
+    detail: 84,
+  };
+}
+export const DEFAULT_SIZES: PaneSizes = defaults();
 /** the least each size may shrink to (px) */
 export const MIN_SIZES: PaneSizes = { list: 90, inspector: 240, bottom: 120, side: 240, detail: 40 };
 

@@ -1,0 +1,467 @@
+/**
+ * Issue 11 in real Chromium against browser mode: truthful labels, results tied to their run, the event
+ * beside its code, views that follow the event, the layout (splitters, maximise, overflow, 1024×640),
+ * keyboard and axe-core, disconnects and a server restart with a new token. Every test opens its own page
+ * (fresh storage) and creates the files it needs, so the tests run in any order (`describe.shuffle`).
+ * Screenshots in test-results/screenshots/ (ux-*.png).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEMPLATES } from '../../common/templates';
+import {
+  axeViolations,
+  chromiumMissing,
+  command,
+  launchChromium,
+  openApp,
+  ROOT,
+  screenshot,
+  startServe,
+  uiState,
+  waitRunEnd,
+  type Served,
+} from './harness';
+
+const missing = chromiumMissing();
+const template = (id: string) => TEMPLATES.find((t) => t.id === id)!.text;
+let unique = 0;
+
+async function replaceEditorText(page: Page, text: string): Promise<void> {
+  await page.click('[data-testid="scenario-editor"] .view-lines');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
+}
+
+/** a new scenario file with this text, open in the editor and saved */
+async function newScenario(page: Page, base: string, text: string): Promise<string> {
+  const name = `${base}-${process.pid}-${++unique}`;
+  await command(page, 'new-scenario');
+  const input = page.locator('[data-testid="scenario-list"] input[type="text"]');
+  await input.fill(name);
+  await input.press('Enter');
+  await page.waitForFunction((n) => window.dmawbUi!.state().openFile === n, `${name}.ts`);
+  await replaceEditorText(page, text);
+  await command(page, 'save');
+  await page.waitForFunction(() => (window.dmawbUi!.state().dirty as string[]).length === 0);
+  return `${name}.ts`;
+}
+
+async function openFile(page: Page, name: string): Promise<void> {
+  await page.click(`[data-testid="scenario-item"][data-name="${name}"]`);
+  await page.waitForFunction((n) => window.dmawbUi!.state().openFile === n, name);
+}
+
+async function runAndWait(page: Page): Promise<Record<string, unknown>> {
+  await page.click('[data-testid="run"]');
+  await page.waitForFunction(() => window.dmawbUi!.state().status !== 'idle');
+  return waitRunEnd(page);
+}
+
+if (missing) {
+  console.warn(`browser end-to-end tests: ${missing}`);
+  describe('issue 11 in Chromium (browser mode)', () => {
+    it.skip(`skipped: ${missing}`, () => {});
+  });
+} else {
+  describe.shuffle('issue 11 in Chromium (browser mode)', () => {
+    let served: Served;
+    let browser: Browser;
+    const pages: Page[] = [];
+    const errors: string[] = [];
+
+    /** a page of its own (fresh storage) at this size, the app open */
+    async function fresh(width = 1600, height = 1000, bypassCSP = false): Promise<Page> {
+      // axe-core is injected as a script: only its page may bypass the CSP
+      const context = await browser.newContext({
+        viewport: { width, height },
+        acceptDownloads: true,
+        bypassCSP,
+      });
+      const page = await context.newPage();
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      pages.push(page);
+      await openApp(page, served.url);
+      return page;
+    }
+
+    beforeAll(async () => {
+      served = await startServe();
+      browser = await launchChromium();
+    }, 240_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await served?.stop();
+      expect(errors).toEqual([]);
+    });
+
+    it('1. names the kernel a scenario pins, says so in the profile comparison, and counts expected refusals as expected', async () => {
+      const page = await fresh();
+      const text = template('qemu-v1').replace('createHost();', "createHost({ kernel: '4.2' });");
+      await newScenario(page, 'pinned', text);
+      await page.selectOption('[data-testid="kernel-select"]', 'mainline');
+      const s = await runAndWait(page);
+      expect(s.status).toBe('done');
+      await expect
+        .poll(() => page.locator('[data-testid="run-origin"]').innerText())
+        .toMatch(/· 4\.2 \(pinned by the scenario at line 2; selector mainline overridden\)/);
+      // expectErrno(C.mapDma(… 1<<59 …), 'ENXIO') passed: one expected refusal, no failed call
+      expect(await page.locator('[data-testid="expected-failures"]').innerText()).toBe('1 expected');
+      expect(await page.locator('[data-testid="failed-calls"]').innerText()).toBe('0');
+      expect((s.problems as { total: number }).total).toBe(0);
+      await page.click('[data-testid="compare-profiles"]');
+      const verdict = page.locator('[data-testid="profile-verdict"]');
+      await expect.poll(() => verdict.innerText(), { timeout: 30_000 }).toMatch(/pins its kernel/);
+      expect(await verdict.innerText()).not.toMatch(/agree/);
+      expect(await verdict.innerText()).toMatch(/createHost\(\{ kernel: '4\.2' \}\) at line 2/);
+      await screenshot(page, 'ux-1-pinned-kernel');
+    });
+
+    it('2. results name their run and dim under a bar once the file is edited or another one is open', async () => {
+      const page = await fresh();
+      const name = await newScenario(page, 'stale', template('qemu-v2-ddw'));
+      await runAndWait(page);
+      expect(await page.locator('[data-testid="run-origin"]').innerText()).toMatch(
+        new RegExp(`^${name.replace(/\./g, '\\.')} · mainline · \\d\\d:\\d\\d:\\d\\d$`),
+      );
+      expect(await page.locator('[data-testid="stale-bar"]').count()).toBe(0);
+      // edit the file that ran
+      await page.click('[data-testid="scenario-editor"] .view-lines');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.insertText('\n// edited\n');
+      const bar = page.locator('[data-testid="stale-bar"]');
+      await expect.poll(() => bar.innerText()).toMatch(/Results of .* — edited since/);
+      expect(await page.locator('main.grid').getAttribute('class')).toMatch(/\bstale\b/);
+      await screenshot(page, 'ux-2-stale-edited');
+      // another file
+      await openFile(page, 'qemu-v1.ts');
+      await expect.poll(() => bar.innerText()).toMatch(/not the open file/);
+      await page.click('[data-testid="stale-show"]');
+      await page.waitForFunction((n) => window.dmawbUi!.state().openFile === n, name);
+      // run again: current
+      await runAndWait(page);
+      await expect.poll(() => bar.count()).toBe(0);
+    });
+
+    it('3. selecting an event reveals and highlights its line; the line number is a link; a run with problems stops on the first', async () => {
+      const page = await fresh();
+      await newScenario(page, 'reveal', template('qemu-v2-ddw'));
+      await runAndWait(page);
+      // the TCE_CREATE call is on line 15 of the template
+      await command(page, 'select-event', 1);
+      await page.fill('[data-testid="event-log"] >> xpath=.. >> input[type=search]', 'TCE_CREATE');
+      await page.locator('[data-testid="event-row"]').first().click();
+      await page.evaluate(() => window.dmawbUi!.settled());
+      const link = page.locator('[data-testid="event-line-link"]');
+      expect(await link.innerText()).toBe('line 15');
+      const current = page.locator('[data-testid="scenario-editor"] .dmawb-current-line');
+      await expect.poll(() => current.count()).toBe(1);
+      // the highlighted line is line 15: its number sits at the same height
+      const lineTop = await page
+        .locator('[data-testid="scenario-editor"] .line-numbers', { hasText: /^15$/ })
+        .evaluate((el) => el.getBoundingClientRect().top);
+      expect(Math.abs((await current.boundingBox())!.y - lineTop)).toBeLessThan(3);
+      // the focus stayed in the log; the link moves it to the editor, on that line
+      await link.click();
+      await expect
+        .poll(() => page.evaluate(() => !!document.activeElement?.closest('.monaco-editor')))
+        .toBe(true);
+      await screenshot(page, 'ux-3-event-line');
+      await command(page, 'clear-filters');
+
+      // a run with an unexpected refusal stops on it
+      await newScenario(
+        page,
+        'problem',
+        [
+          'const host = createHost();',
+          "const p = host.spawn({ name: 'q' });",
+          'const C = p.openContainer();',
+          'C.setIommu(VFIO_SPAPR_TCE_v2_IOMMU);',
+          "log('after');",
+          '',
+        ].join('\n'),
+      );
+      const s = await runAndWait(page);
+      expect((s.problems as { failedCalls: number }).failedCalls).toBe(1);
+      const selected = page.locator('[data-testid="event-row"].selected');
+      await expect.poll(() => selected.getAttribute('class')).toMatch(/\bfailed\b/);
+      expect(Number(await selected.getAttribute('data-seq'))).toBe(s.seq);
+      expect(await page.locator('[data-testid="event-line-link"]').innerText()).toBe('line 4');
+    });
+
+    it('4. the inspector follows the selected event unless pinned; pinned, a chip says where the change is', async () => {
+      const page = await fresh();
+      await openFile(page, 'qemu-v2-ddw.ts');
+      await page.selectOption('[data-testid="kernel-select"]', 'mainline');
+      await runAndWait(page);
+      // mainline seqs of examples/qemu-v2-ddw.ts: 57 UNMAP in slot 0, 66 MAP and 74 UNMAP in slot 1 (the DDW)
+      const at = async (seq: number) => {
+        await command(page, 'select-event', seq);
+        await page.evaluate(() => window.dmawbUi!.settled());
+        return ((await uiState(page)).window as { slot: number } | null)?.slot;
+      };
+      expect(await at(66)).toBe(1);
+      await page.selectOption('[data-testid="window-select"]', '0');
+      expect(((await uiState(page)).window as { slot: number }).slot).toBe(0);
+      // the user looked at slot 0, then selects an event that changed slot 1: the view follows it
+      expect(await at(74)).toBe(1);
+      // pinned on slot 0, it stays there, and a chip points at the change in slot 1
+      await page.selectOption('[data-testid="window-select"]', '0');
+      await page.click('[data-testid="inspector-pin"]');
+      expect(await at(57)).toBe(0);
+      expect(await at(74)).toBe(0);
+      const chip = page.locator('[data-testid="changed-elsewhere"]');
+      await expect.poll(() => chip.innerText()).toMatch(/slot 1/);
+      await screenshot(page, 'ux-4-pinned-chip');
+      await chip.click();
+      await expect.poll(async () => ((await uiState(page)).window as { slot: number }).slot).toBe(1);
+      await page.click('[data-testid="inspector-pin"]');
+      expect(await page.getAttribute('[data-testid="inspector-pin"]', 'aria-pressed')).toBe('false');
+    });
+
+    it('5. splitters resize and persist, a title bar double-click maximises, Esc closes overlays', async () => {
+      const page = await fresh();
+      const pane = page.locator('[data-pane="inspector"]');
+      const w0 = (await pane.boundingBox())!.width;
+      const handle = page.locator('[data-testid="splitter"][aria-label="Resize the TCE inspector"]');
+      const h = (await handle.boundingBox())!;
+      await page.mouse.move(h.x + h.width / 2, h.y + h.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(h.x + h.width / 2 - 120, h.y + h.height / 2, { steps: 6 });
+      await page.mouse.up();
+      const w1 = (await pane.boundingBox())!.width;
+      expect(Math.abs(w1 - w0 - 120)).toBeLessThan(4);
+      await page.reload();
+      await page.waitForFunction(() => window.dmawbUi?.state().ready === true);
+      expect(Math.abs((await pane.boundingBox())!.width - w1)).toBeLessThan(2);
+      // double-click the event log's title bar: it fills the window; again: back
+      await page.dblclick('[data-pane="log"] .panel-title');
+      expect(await page.locator('[data-pane="editor"]').isVisible()).toBe(false);
+      expect((await page.locator('[data-pane="log"]').boundingBox())!.height).toBeGreaterThan(800);
+      await screenshot(page, 'ux-5-maximised');
+      await page.keyboard.press('Escape');
+      expect(await page.locator('[data-pane="editor"]').isVisible()).toBe(true);
+      // Esc closes the palette and the overflow menu
+      await page.keyboard.press('F1');
+      await expect.poll(() => page.locator('[data-testid="command-palette"]').count()).toBe(1);
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.locator('[data-testid="command-palette"]').count()).toBe(0);
+      await page.click('[data-testid="toolbar-more"]');
+      expect(await page.locator('[data-testid="toolbar-menu"]').isVisible()).toBe(true);
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.locator('[data-testid="toolbar-menu"]').count()).toBe(0);
+    });
+
+    for (const [width, height] of [
+      [1600, 1000],
+      [1280, 720],
+      [1024, 640],
+    ] as const)
+      it(`6. at ${width}×${height} no control is clipped, and the ⋯ menu reaches every toolbar action`, async () => {
+        const page = await fresh(width, height);
+        await command(page, 'run');
+        await waitRunEnd(page);
+        await command(page, 'select-event', 30);
+        await page.evaluate(() => window.dmawbUi!.settled());
+        const clipped = await page.evaluate(() => {
+          const out: string[] = [];
+          const els = document.querySelectorAll<HTMLElement>(
+            '.toolbar button, .toolbar select, .panel-head button, .panel-head select, .panel-head input, .status button, [role="tab"]',
+          );
+          for (const el of els) {
+            const r = el.getBoundingClientRect();
+            if (r.width === 0 || r.height === 0) continue; // hidden on purpose (in the ⋯ menu)
+            const inView =
+              r.left >= 0 && r.top >= 0 && r.right <= innerWidth + 0.5 && r.bottom <= innerHeight + 0.5;
+            const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            if (!inView || !hit || !(el === hit || el.contains(hit)))
+              out.push(
+                `${el.tagName} "${el.textContent?.trim() || el.getAttribute('aria-label') || el.title}"`,
+              );
+          }
+          return out;
+        });
+        expect(clipped).toEqual([]);
+        await page.click('[data-testid="toolbar-more"]');
+        const items = await page.locator('[data-testid="toolbar-menu"] [role="menuitem"]').allInnerTexts();
+        for (const label of [
+          'Compare…',
+          '4.2 ⇄ mainline',
+          'Export snapshot',
+          'Report',
+          'CSV',
+          'Import snapshot…',
+        ])
+          expect(items).toContain(label);
+        await page.keyboard.press('Escape');
+        await screenshot(page, `ux-6-${width}x${height}`);
+      });
+
+    it('7. keyboard: F6 cycles panes, Ctrl+M shows tab-focus mode, roving focus in the lists', async () => {
+      const page = await fresh();
+      await command(page, 'run');
+      await waitRunEnd(page);
+      await page.locator('[data-testid="status-bar"]').click({ position: { x: 5, y: 5 } });
+      const seen: (string | null)[] = [];
+      for (let i = 0; i < 5; i++) {
+        await page.keyboard.press('F6');
+        seen.push(
+          await page.evaluate(
+            () => document.activeElement?.closest('[data-pane]')?.getAttribute('data-pane') ?? null,
+          ),
+        );
+      }
+      expect(seen).toEqual(['list', 'editor', 'inspector', 'log', 'side']);
+      // Ctrl+M in the editor: Tab moves the focus, and the status bar says so
+      await command(page, 'focus-editor');
+      await page.keyboard.press('Control+M');
+      const mode = page.locator('[data-testid="tab-focus-mode"]');
+      await expect.poll(() => mode.innerText()).toMatch(/moves focus/);
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => !!document.activeElement?.closest('.monaco-editor'))).toBe(false);
+      await page.keyboard.press('Control+M');
+      await expect.poll(() => mode.innerText()).toMatch(/inserts tab/);
+      // the event log: Home / End / PageDown move the selection, Enter shows the line
+      await page.locator('[data-testid="event-log"]').focus();
+      await page.keyboard.press('End');
+      await page.evaluate(() => window.dmawbUi!.settled());
+      const s = await uiState(page);
+      expect(s.seq).toBe(s.rows);
+      await page.keyboard.press('Home');
+      await page.evaluate(() => window.dmawbUi!.settled());
+      expect([
+        (await uiState(page)).seq,
+        await page.evaluate(() => document.activeElement?.getAttribute('data-testid')),
+      ]).toEqual([1, 'event-log']);
+      await page.keyboard.press('PageDown');
+      await page.evaluate(() => window.dmawbUi!.settled());
+      expect((await uiState(page)).seq).toBeGreaterThan(3);
+      expect(await page.getAttribute('[data-testid="event-log"]', 'aria-activedescendant')).toBe(
+        `event-${(await uiState(page)).seq}`,
+      );
+      // the scenario list: one tab stop, arrows move, Enter opens
+      await page.locator('[data-testid="scenario-files"]').focus();
+      const before = (await uiState(page)).openFile;
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Enter');
+      await expect.poll(async () => (await uiState(page)).openFile).not.toBe(before);
+      // focus rings are 2 px
+      const ring = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineWidth);
+      expect(ring).toBe('2px');
+      await screenshot(page, 'ux-7-keyboard');
+    });
+
+    it('6b. axe-core finds no serious or critical violation on any screen', async () => {
+      const page = await fresh(1280, 720, true);
+      const screens: Record<string, unknown> = {};
+      screens['start'] = await axeViolations(page);
+      await command(page, 'run');
+      await waitRunEnd(page);
+      await command(page, 'select-event', 40);
+      await page.evaluate(() => window.dmawbUi!.settled());
+      screens['after a run'] = await axeViolations(page);
+      await command(page, 'open-palette');
+      screens['palette'] = await axeViolations(page);
+      await page.keyboard.press('Escape');
+      await page.click('[data-testid="toolbar-more"]');
+      screens['overflow menu'] = await axeViolations(page);
+      await page.keyboard.press('Escape');
+      await command(page, 'compare');
+      await page.waitForFunction(() => !(window.dmawbUi!.state().compare as { loading: boolean }).loading);
+      screens['compare steps'] = await axeViolations(page);
+      await command(page, 'compare-profiles');
+      await page.waitForFunction(
+        () => !(window.dmawbUi!.state().compare as { loading: boolean }).loading,
+        null,
+        {
+          timeout: 30_000,
+        },
+      );
+      screens['compare profiles'] = await axeViolations(page);
+      await command(page, 'close-compare');
+      // stale results: a file of its own (the bundled examples stay as they are for the other tests)
+      await newScenario(page, 'axe-stale', template('empty'));
+      await command(page, 'run');
+      await waitRunEnd(page);
+      await page.click('[data-testid="scenario-editor"] .view-lines');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.insertText('// edited\n');
+      await page.waitForSelector('[data-testid="stale-bar"]');
+      screens['stale results'] = await axeViolations(page);
+      await command(page, 'new-scenario');
+      screens['new scenario prompt'] = await axeViolations(page);
+      await screenshot(page, 'ux-6b-axe');
+      for (const [k, v] of Object.entries(screens)) expect(v, k).toEqual([]);
+    });
+
+    it('9. the production bundle does not carry the fake bridge', () => {
+      const dir = join(ROOT, 'out', 'renderer', 'assets');
+      const js = readdirSync(dir).filter((f) => f.endsWith('.js'));
+      expect(js.length).toBeGreaterThan(0);
+      for (const f of js) expect(readFileSync(join(dir, f), 'utf8')).not.toContain('0.0.0-fake');
+    });
+  });
+
+  describe('issue 11: a server restart (browser mode)', () => {
+    it('7. disconnected: Run is off and results stay; restarted with a new token: paste the URL, unsaved edits come back', async () => {
+      const first = await startServe({ keepWorkspace: true });
+      const port = Number(new URL(first.url).port);
+      const browser = await launchChromium();
+      let second: Served | null = null;
+      try {
+        const context = await browser.newContext({
+          viewport: { width: 1280, height: 720 },
+          acceptDownloads: true,
+        });
+        const page = await context.newPage();
+        await openApp(page, first.url);
+        await command(page, 'run');
+        const s = await waitRunEnd(page);
+        const rows = await page.locator('[data-testid="event-row"]').count();
+        await first.stop();
+        await page.waitForFunction(() => document.querySelector('[data-testid="reconnect-bar"]'));
+        expect(await page.locator('[data-testid="run"]').isDisabled()).toBe(true);
+        expect((await uiState(page)).rows).toBe(s.rows);
+        expect(await page.locator('[data-testid="event-row"]').count()).toBe(rows);
+        expect(await page.locator('[data-testid="status-connection"]').innerText()).toMatch(
+          /disconnected|connecting/,
+        );
+        // typed while the server is down: kept, downloadable at once
+        await page.click('[data-testid="scenario-editor"] .view-lines');
+        await page.keyboard.press('Control+End');
+        await page.keyboard.insertText('\n// typed while the server was down\n');
+        await page.waitForFunction(() =>
+          (localStorage.getItem('dmawb.unsaved') ?? '').includes('typed while'),
+        );
+        const download = page.waitForEvent('download');
+        await page.click('[data-testid="download-unsaved"]');
+        expect((await download).suggestedFilename()).toBe('qemu-v2-ddw.ts');
+        // the server comes back on the same port with a new token
+        second = await startServe({ workspace: first.workspace, port });
+        await page.waitForSelector('[data-testid="token-rejected"]', { timeout: 30_000 });
+        await screenshot(page, 'ux-7-restarted');
+        await page.fill('[data-testid="new-url"]', 'http://example.com/');
+        await page.press('[data-testid="new-url"]', 'Enter');
+        expect(await page.locator('[data-testid="reconnect-bar"] .err').innerText()).toMatch(
+          /not a workbench URL/,
+        );
+        await page.fill('[data-testid="new-url"]', second.url);
+        await Promise.all([page.waitForNavigation(), page.press('[data-testid="new-url"]', 'Enter')]);
+        await page.waitForFunction(() => window.dmawbUi?.state().ready === true);
+        // the text typed on the old page is back in the editor (its last lines) and reaches the workspace
+        expect((await uiState(page)).restored).toEqual(['qemu-v2-ddw.ts']);
+        await expect
+          .poll(() => readFileSync(join(first.workspace, 'qemu-v2-ddw.ts'), 'utf8'), { timeout: 10_000 })
+          .toContain('typed while the server was down');
+      } finally {
+        await browser.close();
+        await second?.stop();
+        await first.stop();
+      }
+    }, 240_000);
+  });
+}
