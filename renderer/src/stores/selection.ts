@@ -90,7 +90,7 @@ export const useSelectionStore = defineStore('selection', () => {
 
   /**
    * After a run or an import: the given step (the end of the run). If nothing is mapped there — a
-   * scenario that tears everything down at the end — the last successful MAP_DMA instead, so the
+   * scenario that tears everything down at the end — the last successful MAP_DMA (or H_PUT_TCE) instead, so the
    * inspector opens on a window that has valid entries.
    */
   function selectDefault(s: number): Promise<void> {
