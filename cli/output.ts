@@ -20,7 +20,9 @@ export function eventLine(e: RunEvent): string {
 export function eventLineWith(e: RunEvent, advice?: readonly string[]): string {
   const head = `${String(e.seq).padStart(5)} ${(e.line !== undefined ? `L${e.line}` : '').padEnd(6)}`;
   switch (e.kind) {
-    case 'ioctl': {
+    case 'ioctl':
+    case 'syscall': {
+      // an mlock/munlock prints like an ioctl: the call, its result, locked_vm after, and why when refused
       const lv = e.lockedVm[String(e.pid)];
       const line = `${head} pid ${e.pid}  ${e.op}(${formatArgs(e.args)}) = ${formatRet(e.ret, e.errno)}${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
       // a call that did not simply succeed says why, right under it (the rule and its §)
@@ -31,13 +33,6 @@ export function eventLineWith(e: RunEvent, advice?: readonly string[]): string {
     case 'action': {
       const lv = e.lockedVm[String(e.pid)];
       return `${head} pid ${e.pid}  ${e.op}(${formatArgs(e.args)})${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
-    }
-    case 'syscall': {
-      const lv = e.lockedVm[String(e.pid)];
-      const line = `${head} pid ${e.pid}  ${e.op}(${formatArgs(e.args)}) = ${formatRet(e.ret, e.errno)}${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
-      const pad = ' '.repeat(head.length + 1);
-      const more = advice?.length ? advice.map((a) => `\n${pad}       ${a}`).join('') : '';
-      return e.ret !== 0 ? `${line}\n${pad}  why: ${e.explain}${more}` : line;
     }
     case 'hcall': {
       // a hypercall names its LIOBN and who answered it: KVM (real or virtual mode) or QEMU (§13.7)
