@@ -1,55 +1,47 @@
 /**
- * The application menu. Items that act on the workbench send a command id (common/commands.ts) to the
- * renderer on the 'command.run' event; the renderer's command registry does the work, so the menu, the
- * keyboard and the tests share one implementation. Editing, view and window items use Electron roles.
+ * The application menu. Items that act on the workbench come from the command table (common/commands.ts:
+ * label, menu placement, key): a chosen item sends its command id to the renderer on the 'command.run'
+ * event and the renderer's command registry does the work, so the menu, the keyboard, the palette and the
+ * tests share one implementation. The key is only shown here (registerAccelerator: false): the renderer's
+ * shortcut handler runs it, as it does in browser mode. Editing, view and window items use Electron roles.
  */
 import { Menu, type MenuItemConstructorOptions } from 'electron';
-import { MENU_COMMANDS, type MenuCommandId } from '../common/commands.ts';
+import {
+  MENU_COMMANDS,
+  menuAccelerator,
+  menuGroups,
+  type CommandMenu,
+  type MenuCommandId,
+} from '../common/commands.ts';
 
 export function buildMenu(opts: {
   send: (id: MenuCommandId) => void;
   isMac: boolean;
   devTools: boolean;
 }): Menu {
-  const cmd = (id: MenuCommandId, accelerator?: string): MenuItemConstructorOptions => ({
-    id,
-    label: MENU_COMMANDS[id],
-    click: () => opts.send(id),
-    ...(accelerator ? { accelerator } : {}),
-  });
+  const cmd = (id: MenuCommandId): MenuItemConstructorOptions => {
+    const accelerator = menuAccelerator(id);
+    return {
+      id,
+      label: MENU_COMMANDS[id],
+      click: () => opts.send(id),
+      ...(accelerator ? { accelerator, registerAccelerator: false } : {}),
+    };
+  };
+  /** a menu's commands, a separator between the table's groups */
+  const items = (menu: CommandMenu): MenuItemConstructorOptions[] =>
+    menuGroups(menu).flatMap((ids, i) => [
+      ...(i > 0 ? [{ type: 'separator' as const }] : []),
+      ...ids.map(cmd),
+    ]);
   const template: MenuItemConstructorOptions[] = [
     ...(opts.isMac ? [{ role: 'appMenu' as const }] : []),
     {
       label: '&File',
-      submenu: [
-        cmd('scenario.new', 'CmdOrCtrl+N'),
-        cmd('file.open', 'CmdOrCtrl+O'),
-        cmd('file.saveAs', 'CmdOrCtrl+Shift+S'),
-        { type: 'separator' },
-        cmd('workspace.choose'),
-        { type: 'separator' },
-        cmd('snapshot.import', 'CmdOrCtrl+I'),
-        cmd('capture.import'),
-        cmd('export.snapshot', 'CmdOrCtrl+E'),
-        cmd('export.report'),
-        cmd('export.csv'),
-        cmd('export.c'),
-        { type: 'separator' },
-        opts.isMac ? { role: 'close' } : { role: 'quit' },
-      ],
+      submenu: [...items('file'), { type: 'separator' }, opts.isMac ? { role: 'close' } : { role: 'quit' }],
     },
     { role: 'editMenu' },
-    {
-      label: '&Run',
-      submenu: [
-        cmd('run.start', 'F5'),
-        cmd('run.stop', 'Shift+F5'),
-        { type: 'separator' },
-        cmd('kernel.4.2'),
-        cmd('kernel.mainline'),
-        cmd('compare.profiles'),
-      ],
-    },
+    { label: '&Run', submenu: items('run') },
     {
       label: '&View',
       submenu: [
@@ -64,7 +56,7 @@ export function buildMenu(opts: {
       ],
     },
     { role: 'windowMenu' },
-    { role: 'help', submenu: [cmd('help.about')] },
+    { role: 'help', submenu: items('help') },
   ];
   return Menu.buildFromTemplate(template);
 }

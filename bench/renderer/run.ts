@@ -113,7 +113,7 @@ function jumpProbe(page: Page, seq: number): Promise<number> {
       new Promise<number>((resolve, reject) => {
         const t0 = performance.now();
         const el = document.querySelector<HTMLElement>('[data-testid="tce-list"]')!;
-        void window.dmawbUi!.run('select-event', s).then(() => {
+        void window.dmawbUi!.run('events.select', s).then(() => {
           const deadline = performance.now() + 5000;
           const check = () => {
             const st = window.dmawbUi!.state();
@@ -170,11 +170,11 @@ async function main(): Promise<void> {
     for (const f of fracs) scrolls.push(await scrollProbe(page, f));
     report('scroll 16.8M-entry window → page on screen', 50, scrolls);
     const validOnly: number[] = [];
-    await command(page, 'toggle-valid-only');
+    await command(page, 'inspector.toggleValidOnly');
     await scrollProbe(page, 0.3);
     for (const f of fracs.slice(0, Math.ceil(SAMPLES / 2))) validOnly.push(await scrollProbe(page, f));
     report('scroll 16.8M valid entries (valid only) → page on screen', 50, validOnly);
-    await command(page, 'toggle-valid-only');
+    await command(page, 'inspector.toggleValidOnly');
 
     // time travel in a 100,000-event run
     const t0 = Date.now();

@@ -53,7 +53,7 @@ if (missing) {
     it('uploads a capture, opens the imported scenario, and marks where the host and the emulator differ', async () => {
       const capture = join(ROOT, 'examples/captures/register-enomem-diverges/qemu.log');
       const chooser = page.waitForEvent('filechooser');
-      const done = command(page, 'import-capture');
+      const done = command(page, 'capture.import');
       await (await chooser).setFiles(capture);
       expect(await done).toBe(true);
       await page.waitForFunction(() => window.dmawbUi!.state().openFile === 'import-qemu.ts');

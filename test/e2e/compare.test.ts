@@ -60,7 +60,7 @@ if (missing) {
       await page.locator('[data-testid="event-row"]').first().click();
       await page.evaluate(() => window.dmawbUi!.settled());
       const seq = (await uiState(page)).seq as number;
-      await command(page, 'clear-filters');
+      await command(page, 'eventLog.clearFilters');
 
       await page.click('[data-testid="compare"]');
       const view = page.locator('[data-testid="compare-view"]');
@@ -85,7 +85,7 @@ if (missing) {
         .poll(() => page.locator('[data-testid="compare-line"]').first().innerText())
         .toMatch(/^\+ process/);
       await page.keyboard.press('Escape');
-      await command(page, 'close-compare');
+      await command(page, 'compare.close');
       expect(await view.count()).toBe(0);
     });
 
@@ -133,7 +133,7 @@ if (missing) {
       await screenshot(page, '09-profile-compare');
       await page.check('[data-testid="profile-only-differing"]');
       expect(await page.locator('[data-testid="profile-row"]:not(.differs)').count()).toBe(0);
-      await command(page, 'close-compare');
+      await command(page, 'compare.close');
       expect(await view.count()).toBe(0);
     });
 

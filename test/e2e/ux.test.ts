@@ -38,13 +38,13 @@ async function replaceEditorText(page: Page, text: string): Promise<void> {
 /** a new scenario file with this text, open in the editor and saved */
 async function newScenario(page: Page, base: string, text: string): Promise<string> {
   const name = `${base}-${process.pid}-${++unique}`;
-  await command(page, 'new-scenario');
+  await command(page, 'scenario.new');
   const input = page.locator('[data-testid="scenario-list"] input[type="text"]');
   await input.fill(name);
   await input.press('Enter');
   await page.waitForFunction((n) => window.dmawbUi!.state().openFile === n, `${name}.ts`);
   await replaceEditorText(page, text);
-  await command(page, 'save');
+  await command(page, 'file.save');
   await page.waitForFunction(() => (window.dmawbUi!.state().dirty as string[]).length === 0);
   return `${name}.ts`;
 }
@@ -151,7 +151,7 @@ if (missing) {
       await newScenario(page, 'reveal', template('qemu-v2-ddw'));
       await runAndWait(page);
       // the TCE_CREATE call is on line 15 of the template
-      await command(page, 'select-event', 1);
+      await command(page, 'events.select', 1);
       await page.fill('[data-testid="event-log"] >> xpath=.. >> input[type=search]', 'TCE_CREATE');
       await page.locator('[data-testid="event-row"]').first().click();
       await page.evaluate(() => window.dmawbUi!.settled());
@@ -170,7 +170,7 @@ if (missing) {
         .poll(() => page.evaluate(() => !!document.activeElement?.closest('.monaco-editor')))
         .toBe(true);
       await screenshot(page, 'ux-3-event-line');
-      await command(page, 'clear-filters');
+      await command(page, 'eventLog.clearFilters');
 
       // a run with an unexpected refusal stops on it
       await newScenario(
@@ -222,7 +222,7 @@ if (missing) {
       await page.selectOption('[data-testid="kernel-select"]', 'mainline');
       await runAndWait(page);
       const at = async (seq: number) => {
-        await command(page, 'select-event', seq);
+        await command(page, 'events.select', seq);
         await page.evaluate(() => window.dmawbUi!.settled());
         return ((await uiState(page)).window as { slot: number } | null)?.slot;
       };
@@ -285,9 +285,9 @@ if (missing) {
     ] as const)
       it(`6. at ${width}×${height} no control is clipped, and the ⋯ menu reaches every toolbar action`, async () => {
         const page = await fresh(width, height);
-        await command(page, 'run');
+        await command(page, 'run.start');
         await waitRunEnd(page);
-        await command(page, 'select-event', 30);
+        await command(page, 'events.select', 30);
         await page.evaluate(() => window.dmawbUi!.settled());
         const clipped = await page.evaluate(() => {
           const out: string[] = [];
@@ -319,7 +319,7 @@ if (missing) {
 
     it('7. keyboard: F6 cycles panes, Ctrl+M shows tab-focus mode, roving focus in the lists', async () => {
       const page = await fresh();
-      await command(page, 'run');
+      await command(page, 'run.start');
       await waitRunEnd(page);
       await page.locator('[data-testid="status-bar"]').click({ position: { x: 5, y: 5 } });
       const seen: (string | null)[] = [];
@@ -333,7 +333,7 @@ if (missing) {
       }
       expect(seen).toEqual(['list', 'editor', 'inspector', 'log', 'side']);
       // Ctrl+M in the editor: Tab moves the focus, and the status bar says so
-      await command(page, 'focus-editor');
+      await command(page, 'view.focusEditor');
       await page.keyboard.press('Control+M');
       const mode = page.locator('[data-testid="tab-focus-mode"]');
       await expect.poll(() => mode.innerText()).toMatch(/moves focus/);
@@ -375,21 +375,21 @@ if (missing) {
       const page = await fresh(1280, 720, true);
       const screens: Record<string, unknown> = {};
       screens['start'] = await axeViolations(page);
-      await command(page, 'run');
+      await command(page, 'run.start');
       await waitRunEnd(page);
-      await command(page, 'select-event', 40);
+      await command(page, 'events.select', 40);
       await page.evaluate(() => window.dmawbUi!.settled());
       screens['after a run'] = await axeViolations(page);
-      await command(page, 'open-palette');
+      await command(page, 'view.palette');
       screens['palette'] = await axeViolations(page);
       await page.keyboard.press('Escape');
       await page.click('[data-testid="toolbar-more"]');
       screens['overflow menu'] = await axeViolations(page);
       await page.keyboard.press('Escape');
-      await command(page, 'compare');
+      await command(page, 'compare.withPrevious');
       await page.waitForFunction(() => !(window.dmawbUi!.state().compare as { loading: boolean }).loading);
       screens['compare steps'] = await axeViolations(page);
-      await command(page, 'compare-profiles');
+      await command(page, 'compare.profiles');
       await page.waitForFunction(
         () => !(window.dmawbUi!.state().compare as { loading: boolean }).loading,
         null,
@@ -398,20 +398,49 @@ if (missing) {
         },
       );
       screens['compare profiles'] = await axeViolations(page);
-      await command(page, 'close-compare');
+      await command(page, 'compare.close');
       // stale results: a file of its own (the bundled examples stay as they are for the other tests)
       await newScenario(page, 'axe-stale', template('empty'));
-      await command(page, 'run');
+      await command(page, 'run.start');
       await waitRunEnd(page);
       await page.click('[data-testid="scenario-editor"] .view-lines');
       await page.keyboard.press('Control+End');
       await page.keyboard.insertText('// edited\n');
       await page.waitForSelector('[data-testid="stale-bar"]');
       screens['stale results'] = await axeViolations(page);
-      await command(page, 'new-scenario');
+      await command(page, 'scenario.new');
       screens['new scenario prompt'] = await axeViolations(page);
       await screenshot(page, 'ux-6b-axe');
       for (const [k, v] of Object.entries(screens)) expect(v, k).toEqual([]);
+    });
+
+    it('10. one command namespace: dotted ids everywhere, an old dashed id still runs, the palette asks for an argument', async () => {
+      const page = await fresh();
+      const ids = await page.evaluate(() => window.dmawbUi!.list().map((c) => c.id));
+      expect(ids).toContain('run.start');
+      for (const id of ids) expect(id).toMatch(/^[a-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)+$/);
+      await newScenario(page, 'alias', template('qemu-v2-ddw'));
+      // 'run' is the dashed id of earlier releases (COMMAND_ALIASES in common/commands.ts)
+      await command(page, 'run');
+      expect((await waitRunEnd(page)).status).toBe('done');
+      // a command that takes an argument: the palette asks for it, refuses a bad one and runs a good one
+      await command(page, 'view.palette');
+      const input = page.locator('[data-testid="command-palette"] input');
+      await input.fill('select event by seq');
+      await input.press('Enter');
+      await expect
+        .poll(() => page.locator('[data-testid="palette-arg"]').innerText())
+        .toMatch(/Select event by seq/);
+      await input.fill('three');
+      await input.press('Enter');
+      await expect
+        .poll(() => page.locator('[data-testid="palette-arg"] [role="alert"]').innerText())
+        .toMatch(/not an event seq/);
+      await screenshot(page, 'ux-10-palette-argument');
+      await input.fill('3');
+      await input.press('Enter');
+      await page.waitForFunction(() => window.dmawbUi!.state().seq === 3);
+      expect(await page.locator('[data-testid="command-palette"]').count()).toBe(0);
     });
 
     it('9. the production bundle does not carry the fake bridge', () => {

@@ -33,7 +33,7 @@ async function replaceEditorText(page: Page, text: string): Promise<void> {
 }
 
 async function newScenario(page: Page, name: string, text: string): Promise<void> {
-  await command(page, 'new-scenario');
+  await command(page, 'scenario.new');
   const input = page.locator('[data-testid="scenario-list"] input');
   await input.fill(name);
   await input.press('Enter');
@@ -194,11 +194,11 @@ if (missing) {
       await page.evaluate(() => window.dmawbUi!.settled());
       expect((await uiState(page)).seq).toBeGreaterThan(s.seq as number);
       await screenshot(page, '04-time-travel');
-      await command(page, 'clear-filters');
+      await command(page, 'eventLog.clearFilters');
     });
 
     it('jumps to an IOVA in a 65,536-entry DDW window', async () => {
-      await command(page, 'select-last-event');
+      await command(page, 'events.last');
       await page.evaluate(() => window.dmawbUi!.settled());
       // the end of the run has no window left: go to where the guest has mapped 1024 DDW entries
       await page.fill(
@@ -212,7 +212,7 @@ if (missing) {
         .poll(() => page.locator('[data-testid="tce-row"][data-index="240"]').count(), { timeout: 5000 })
         .toBe(1);
       // valid-only stays on across a jump to a valid entry
-      await command(page, 'toggle-valid-only');
+      await command(page, 'inspector.toggleValidOnly');
       await expect.poll(() => page.isChecked('[data-testid="valid-only"]')).toBe(true);
       await page.fill('[data-testid="tce-jump"]', '0x0800000000e00000');
       await page.press('[data-testid="tce-jump"]', 'Enter');
@@ -222,8 +222,8 @@ if (missing) {
         })
         .toBe(1);
       expect(await page.isChecked('[data-testid="valid-only"]')).toBe(true);
-      await command(page, 'toggle-valid-only');
-      await command(page, 'clear-filters');
+      await command(page, 'inspector.toggleValidOnly');
+      await command(page, 'eventLog.clearFilters');
     });
 
     it('scrolls a 16,777,216-entry window end to end (1 TiB through 64 KiB TCEs)', async () => {

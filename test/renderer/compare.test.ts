@@ -23,24 +23,24 @@ describe('compare commands', () => {
   });
   afterEach(() => off());
 
-  it('are registered, reachable from the menu id, and disabled without a source', () => {
+  it('are registered, reachable from their old ids, and disabled without a source', () => {
     const ids = commandList.value.map((c) => c.id);
-    for (const id of ['compare', 'compare-steps', 'compare-profiles', 'close-compare'])
+    for (const id of ['compare.withPrevious', 'compare.steps', 'compare.profiles', 'compare.close'])
       expect(ids, id).toContain(id);
-    expect(getCommand('compare.profiles')?.id).toBe('compare-profiles');
-    expect(getCommand('compare')!.enabled!()).toBe(false);
-    expect(getCommand('compare-profiles')!.enabled!()).toBe(true);
+    expect(getCommand('compare-profiles')?.id).toBe('compare.profiles');
+    expect(getCommand('compare.withPrevious')!.enabled!()).toBe(false);
+    expect(getCommand('compare.profiles')!.enabled!()).toBe(true);
   });
 
   it('compare: the selected event against the state before it', async () => {
     const run = useRunStore();
     const sel = useSelectionStore();
     const cmp = useCompareStore();
-    await runCommand('run');
+    await runCommand('run.start');
     await until(() => run.status === 'done' && sel.state, 'the run');
-    await runCommand('select-event', 2);
-    expect(getCommand('compare')!.enabled!()).toBe(true);
-    await runCommand('compare');
+    await runCommand('events.select', 2);
+    expect(getCommand('compare.withPrevious')!.enabled!()).toBe(true);
+    await runCommand('compare.withPrevious');
     expect(cmp.view).toBe('steps');
     expect(cmp.a).toEqual({ source: run.source, seq: 1 });
     expect(cmp.b).toEqual({ source: run.source, seq: 2 });
@@ -53,22 +53,22 @@ describe('compare commands', () => {
     expect(cmp.lines).toContain('    lockedVm: 65536 → 67584');
     expect(cmp.summary).toMatchObject({ added: 1, changed: 1, identical: false });
     expect(cmp.error).toBeNull();
-    await runCommand('close-compare');
+    await runCommand('compare.close');
     expect(cmp.view).toBeNull();
   });
 
   it('compare-steps: any two steps; an unknown source is an error in the view, not a throw', async () => {
     const run = useRunStore();
     const cmp = useCompareStore();
-    await runCommand('run');
+    await runCommand('run.start');
     await until(() => run.status === 'done', 'the run');
-    await runCommand('compare-steps', {
+    await runCommand('compare.steps', {
       a: { source: run.source, seq: 5 },
       b: { source: run.source, seq: 5 },
     });
     expect(cmp.summary?.identical).toBe(true);
     expect(cmp.lines).toEqual([]);
-    await runCommand('compare-steps', { a: { source: 'run-99', seq: 1 }, b: { source: run.source, seq: 5 } });
+    await runCommand('compare.steps', { a: { source: 'run-99', seq: 1 }, b: { source: run.source, seq: 5 } });
     expect(cmp.error).toMatch(/unknown source run-99/);
     expect(cmp.summary).toBeNull();
   });
@@ -77,10 +77,10 @@ describe('compare commands', () => {
     const run = useRunStore();
     const sel = useSelectionStore();
     const cmp = useCompareStore();
-    await runCommand('run');
+    await runCommand('run.start');
     await until(() => run.status === 'done' && sel.state, 'the run');
     const runId = run.source!;
-    await runCommand('select-event', 1);
+    await runCommand('events.select', 1);
     await nextTick();
     expect(
       await run.importSnapshot(
@@ -92,7 +92,7 @@ describe('compare commands', () => {
     expect(cmp.known.map((k) => k.id)).toEqual([run.source, runId]);
     expect(cmp.known[0]!.kind).toBe('snapshot');
     expect(cmp.defaultPair()).toEqual({ a: { source: runId, seq: 1 }, b: { source: run.source, seq: 30 } });
-    await runCommand('compare');
+    await runCommand('compare.withPrevious');
     expect(cmp.summary?.a).toContain('fake.ts · mainline · after seq 1');
     expect(cmp.summary?.b).toContain('snapshot of fake · 4.2 · after seq 30');
     expect(cmp.lines.some((l) => l.startsWith('~ window'))).toBe(false);
@@ -101,9 +101,9 @@ describe('compare commands', () => {
 
   it('compare-profiles: runs the open scenario under both profiles and opens the view on the divergence', async () => {
     const cmp = useCompareStore();
-    const p = runCommand('compare-profiles');
+    const p = runCommand('compare.profiles');
     expect(cmp.profilesRunning).toBe(true);
-    expect(getCommand('compare-profiles')!.enabled!()).toBe(false);
+    expect(getCommand('compare.profiles')!.enabled!()).toBe(false);
     await p;
     expect(cmp.view).toBe('profiles');
     expect(cmp.profilesRunning).toBe(false);
@@ -119,12 +119,12 @@ describe('compare commands', () => {
 
   it('compare-profiles with a pair: any two of the three profiles, remembered for the next run', async () => {
     const cmp = useCompareStore();
-    await runCommand('compare-profiles', ['5.x', 'mainline']);
+    await runCommand('compare.profiles', ['5.x', 'mainline']);
     const calls = fake.calls.filter((c) => c.channel === 'run.compare');
     expect(calls.at(-1)!.payload).toMatchObject({ profiles: ['5.x', 'mainline'] });
     expect(cmp.profiles?.profiles).toEqual(['5.x', 'mainline']);
     expect(cmp.profiles?.rows[1]!.calls['5.x']!.result).toBe('-12 ENOMEM');
-    await runCommand('compare-profiles');
+    await runCommand('compare.profiles');
     expect(fake.calls.filter((c) => c.channel === 'run.compare').at(-1)!.payload).toMatchObject({
       profiles: ['5.x', 'mainline'],
     });

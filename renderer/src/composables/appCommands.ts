@@ -1,9 +1,12 @@
 /**
- * The app's commands. Ids are stable: the menu, shortcuts, palette and tests depend on them.
+ * The app's commands: one handler for each id of the command table (common/commands.ts), which gives
+ * the label, keys, menu placement and the condition (`when`) it applies under. Ids are stable: the
+ * menu, shortcuts, palette and tests depend on them.
  */
+import { COMMANDS, type CommandId, type CommandWhen } from '../../../common/commands';
 import { KERNEL_NAMES } from '../../../common/kernels';
 import type { ProfileName } from '../../../common/contract';
-import { defineCommands } from './commands';
+import { defineCommands, type Command } from './commands';
 import { exportCProgram, exportKind, importSnapshot, saveText } from './transfer';
 import { importCapture } from './captureImport';
 import { call, errorMessage, tryCall } from '../bridge/api';
@@ -45,7 +48,7 @@ export function registerAppCommands(): () => void {
     editorHandle.current?.revealLine(line, { focus: true, highlight: true });
     return true;
   };
-  const hasSource = () => !!run.source && !run.running;
+  const hasResult = () => !!run.source && !run.running;
   const step = (dir: 1 | -1) => {
     const next = log.neighbour(sel.seq, dir);
     if (next !== null) return sel.select(next);
@@ -95,356 +98,100 @@ export function registerAppCommands(): () => void {
     }
   };
 
-  const offCommands = defineCommands([
-    {
-      id: 'run',
-      aliases: ['run.start'],
-      title: 'Run scenario',
-      category: 'Run',
-      keys: ['F5', 'Mod+Enter'],
-      // while the engine is unreachable a run could only fail: the last results stay on screen instead
-      enabled: () => !run.running && !!ws.current && app.reachable,
-      run: () => run.start(),
+  /** what each `when` of the table means here */
+  const when: Record<CommandWhen, () => boolean> = {
+    canRun: () => !run.running && !!ws.current && app.reachable,
+    running: () => run.running,
+    hasScenario: () => !!ws.current,
+    hasSource: () => !!run.source,
+    hasResult,
+    hasProblems: () => hasResult() && run.problemSeqs.length > 0,
+    hasWindow: () => hasResult() && !!insp.window,
+    hasEventLine: () => sel.seq !== null && run.origin?.kind === 'run',
+    canCompareProfiles: () => !!ws.current && !cmp.profilesRunning,
+    comparing: () => cmp.view !== null,
+    desktop: () => app.info?.mode !== 'browser',
+  };
+  /** an event seq typed in the palette */
+  const seqOf = (text: string): number => {
+    const n = Number(text.trim());
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not an event seq: ${JSON.stringify(text)}`);
+    return n;
+  };
+
+  /** what each command of the table does (and, for one taking an argument, how the palette's text becomes it) */
+  const handlers: Record<CommandId, Pick<Command, 'run' | 'parseArg'>> = {
+    'scenario.new': { run: () => void (namingScenario.value = true) },
+    'file.open': { run: () => openScenarioFile() },
+    'file.save': { run: () => ws.flushAll() },
+    'file.saveAs': {
+      run: () => ws.current && saveText(ws.current.name, ws.current.text, 'text/typescript'),
     },
-    {
-      id: 'stop',
-      aliases: ['run.stop'],
-      title: 'Stop run',
-      category: 'Run',
-      keys: ['Shift+F5', 'Mod+.'],
-      enabled: () => run.running,
-      run: () => run.stop(),
-    },
-    {
-      id: 'kernel-4.2',
-      aliases: ['kernel.4.2'],
-      title: 'Kernel profile: 4.2',
-      category: 'Run',
-      run: () => void (run.kernel = '4.2'),
-    },
-    {
-      id: 'kernel-5.x',
-      aliases: ['kernel.5.x'],
-      title: 'Kernel profile: 5.x',
-      category: 'Run',
-      run: () => void (run.kernel = '5.x'),
-    },
-    {
-      id: 'kernel-mainline',
-      aliases: ['kernel.mainline'],
-      title: 'Kernel profile: mainline',
-      category: 'Run',
-      run: () => void (run.kernel = 'mainline'),
-    },
-    {
-      id: 'toggle-kernel',
-      title: 'Next kernel profile (4.2 → 5.x → mainline → 4.2)',
-      category: 'Run',
+    'workspace.choose': { run: () => chooseWorkspace() },
+    'snapshot.import': { run: () => importSnapshot() },
+    'capture.import': { run: () => importCapture() },
+    'export.snapshot': { run: () => exportKind('snapshot') },
+    'export.report': { run: () => exportKind('report') },
+    'export.csv': { run: () => exportKind('csv') },
+    'export.c': { run: () => exportCProgram() },
+
+    'run.start': { run: () => run.start() },
+    'run.stop': { run: () => run.stop() },
+    'kernel.4.2': { run: () => void (run.kernel = '4.2') },
+    'kernel.5.x': { run: () => void (run.kernel = '5.x') },
+    'kernel.mainline': { run: () => void (run.kernel = 'mainline') },
+    'kernel.next': {
       run: () =>
         void (run.kernel = KERNEL_NAMES[(KERNEL_NAMES.indexOf(run.kernel) + 1) % KERNEL_NAMES.length]!),
     },
-
-    {
-      id: 'select-next-event',
-      title: 'Select next event',
-      category: 'Events',
-      keys: ['Alt+ArrowDown'],
-      enabled: hasSource,
-      run: () => step(1),
-    },
-    {
-      id: 'select-prev-event',
-      title: 'Select previous event',
-      category: 'Events',
-      keys: ['Alt+ArrowUp'],
-      enabled: hasSource,
-      run: () => step(-1),
-    },
-    {
-      id: 'select-first-event',
-      title: 'Select first event',
-      category: 'Events',
-      keys: ['Alt+Home'],
-      enabled: hasSource,
-      run: () => sel.select(log.neighbour(null, 1) ?? 0),
-    },
-    {
-      id: 'select-last-event',
-      title: 'Select last event (end of run)',
-      category: 'Events',
-      keys: ['Alt+End'],
-      enabled: hasSource,
-      run: () => sel.select(run.maxSeq),
-    },
-    {
-      id: 'select-next-problem',
-      title: 'Go to next problem',
-      category: 'Events',
-      keys: ['F8'],
-      enabled: () => hasSource() && run.problemSeqs.length > 0,
-      run: () => problem(1),
-    },
-    {
-      id: 'select-prev-problem',
-      title: 'Go to previous problem',
-      category: 'Events',
-      keys: ['Shift+F8'],
-      enabled: () => hasSource() && run.problemSeqs.length > 0,
-      run: () => problem(-1),
-    },
-    {
-      id: 'select-event',
-      title: 'Select event by seq',
-      category: 'Events',
-      needsArg: true,
-      enabled: () => !!run.source,
-      run: (seq) => sel.select(Number(seq)),
-    },
-    {
-      id: 'toggle-problems-only',
-      title: 'Event log: show only problems',
-      category: 'Events',
-      run: () => void (log.filters.problemsOnly = !log.filters.problemsOnly),
-    },
-    { id: 'clear-filters', title: 'Event log: clear filters', category: 'Events', run: () => log.reset() },
-    {
-      id: 'focus-event-log',
-      title: 'Focus event log',
-      category: 'View',
-      keys: ['Mod+Shift+L'],
-      run: () => focusTestId('event-log'),
+    'compare.profiles': {
+      run: (arg) => cmp.compareProfiles(arg as [ProfileName, ProfileName] | undefined),
     },
 
-    {
-      id: 'toggle-valid-only',
-      title: 'Inspector: show only valid entries',
-      category: 'Inspector',
-      keys: ['Alt+V'],
-      run: () => insp.setValidOnly(!insp.validOnly),
-    },
-    {
-      id: 'focus-jump',
-      title: 'Inspector: jump to IOVA or address…',
-      category: 'Inspector',
-      keys: ['Mod+J'],
-      run: () => focusTestId('tce-jump'),
-    },
-    {
-      id: 'jump',
-      title: 'Inspector: jump to',
-      category: 'Inspector',
-      needsArg: true,
-      run: (text) => insp.jump(String(text)),
-    },
+    'events.next': { run: () => step(1) },
+    'events.prev': { run: () => step(-1) },
+    'events.first': { run: () => sel.select(log.neighbour(null, 1) ?? 0) },
+    'events.last': { run: () => sel.select(run.maxSeq) },
+    'events.nextProblem': { run: () => problem(1) },
+    'events.prevProblem': { run: () => problem(-1) },
+    'events.select': { run: (seq) => sel.select(Number(seq)), parseArg: seqOf },
+    'events.revealLine': { run: () => revealEventLine() },
+    'eventLog.toggleProblemsOnly': { run: () => void (log.filters.problemsOnly = !log.filters.problemsOnly) },
+    'eventLog.clearFilters': { run: () => log.reset() },
 
-    {
-      id: 'export-snapshot',
-      aliases: ['export.snapshot'],
-      title: 'Export snapshot of the selected step',
-      category: 'File',
-      keys: ['Mod+Shift+E'],
-      enabled: hasSource,
-      run: () => exportKind('snapshot'),
-    },
-    {
-      id: 'export-report',
-      aliases: ['export.report'],
-      title: 'Export Markdown report',
-      category: 'File',
-      enabled: hasSource,
-      run: () => exportKind('report'),
-    },
-    {
-      id: 'export-csv',
-      aliases: ['export.csv'],
-      title: "Export the window's entries as CSV",
-      category: 'File',
-      enabled: () => hasSource() && !!insp.window,
-      run: () => exportKind('csv'),
-    },
-    {
-      id: 'export-c',
-      aliases: ['export.c'],
-      title: 'Export as C program… (the scenario for a real host)',
-      category: 'File',
-      enabled: () => !!ws.current,
-      run: () => exportCProgram(),
-    },
-    {
-      id: 'import-snapshot',
-      aliases: ['snapshot.import'],
-      title: 'Import snapshot…',
-      category: 'File',
-      keys: ['Mod+O'],
-      run: () => importSnapshot(),
-    },
-    {
-      id: 'import-capture',
-      aliases: ['capture.import'],
-      title: 'Import capture… (QEMU trace, error lines, dmesg, strace → a scenario that checks them)',
-      category: 'File',
-      run: () => importCapture(),
-    },
-    {
-      id: 'new-scenario',
-      aliases: ['scenario.new'],
-      title: 'New scenario',
-      category: 'File',
-      keys: ['Alt+N'],
-      run: () => void (namingScenario.value = true),
-    },
-    { id: 'save', title: 'Save now', category: 'File', keys: ['Mod+S'], run: () => ws.flushAll() },
-    {
-      id: 'save-scenario-as',
-      aliases: ['file.saveAs'],
-      title: 'Save scenario as…',
-      category: 'File',
-      enabled: () => !!ws.current,
-      run: () => ws.current && saveText(ws.current.name, ws.current.text, 'text/typescript'),
-    },
-    {
-      id: 'open-scenario-file',
-      aliases: ['file.open'],
-      title: 'Open scenario file…',
-      category: 'File',
-      run: () => openScenarioFile(),
-    },
-    {
-      id: 'choose-workspace',
-      aliases: ['workspace.choose'],
-      title: 'Choose workspace folder…',
-      category: 'File',
-      enabled: () => app.info?.mode !== 'browser',
-      run: () => chooseWorkspace(),
-    },
-    {
-      id: 'about',
-      aliases: ['help.about'],
-      title: 'About DMA Workbench',
-      category: 'Help',
-      run: () =>
-        notices.push(
-          'info',
-          app.info
-            ? `${app.info.name} ${app.info.version} (${app.info.mode}) · workspace ${app.info.workspace}`
-            : 'DMA Workbench',
-          'about',
-        ),
-    },
-    {
-      id: 'compare',
-      title: 'Compare… (the selected step with the previous event, or another step)',
-      category: 'Compare',
-      enabled: hasSource,
-      run: () => cmp.compareWithPrevious(),
-    },
-    {
-      id: 'compare-steps',
-      title: 'Compare two steps',
-      category: 'Compare',
-      needsArg: true,
-      enabled: () => !!run.source,
+    'inspector.toggleValidOnly': { run: () => insp.setValidOnly(!insp.validOnly) },
+    'inspector.focusJump': { run: () => focusTestId('tce-jump') },
+    'inspector.jump': { run: (text) => insp.jump(String(text)), parseArg: (text) => text.trim() },
+
+    'compare.withPrevious': { run: () => cmp.compareWithPrevious() },
+    'compare.steps': {
       run: (arg) => {
         const { a, b } = arg as { a: StepRef; b: StepRef };
         return cmp.compare(a, b);
       },
+      // two seqs of the source on screen
+      parseArg: (text) => {
+        const parts = text.trim().split(/[\s,]+/);
+        if (parts.length !== 2) throw new Error('give two event seqs, e.g. "12 30"');
+        const source = run.source!;
+        return { a: { source, seq: seqOf(parts[0]!) }, b: { source, seq: seqOf(parts[1]!) } };
+      },
     },
-    {
-      id: 'compare-profiles',
-      aliases: ['compare.profiles'],
-      title: 'Compare kernel profiles (run under two profiles; default 4.2 and mainline)',
-      category: 'Compare',
-      enabled: () => !!ws.current && !cmp.profilesRunning,
-      run: (arg) => cmp.compareProfiles(arg as [ProfileName, ProfileName] | undefined),
-    },
-    {
-      id: 'close-compare',
-      title: 'Close the comparison',
-      category: 'Compare',
-      enabled: () => cmp.view !== null,
-      run: () => cmp.close(),
-    },
+    'compare.close': { run: () => cmp.close() },
 
-    {
-      id: 'open-palette',
-      title: 'Command palette',
-      category: 'View',
-      keys: ['Mod+Shift+P', 'F1'],
-      run: () => void (paletteOpen.value = true),
-    },
-    {
-      id: 'toggle-snapshot-events',
-      title: 'Settings: exported snapshots include the event log (on/off)',
-      category: 'Settings',
-      run: () => void (settings.snapshotIncludesEvents = !settings.snapshotIncludesEvents),
-    },
-    {
-      id: 'editor-font-bigger',
-      title: 'Settings: larger editor font',
-      category: 'Settings',
-      run: () => void (settings.editorFontSize = Math.min(24, settings.editorFontSize + 1)),
-    },
-    {
-      id: 'editor-font-smaller',
-      title: 'Settings: smaller editor font',
-      category: 'Settings',
-      run: () => void (settings.editorFontSize = Math.max(9, settings.editorFontSize - 1)),
-    },
-    {
-      id: 'reset-settings',
-      title: 'Settings: reset to defaults',
-      category: 'Settings',
-      run: () => settings.reset(),
-    },
-    {
-      id: 'reveal-event-line',
-      title: "Show the selected event's line in the editor",
-      category: 'Events',
-      enabled: () => sel.seq !== null && run.origin?.kind === 'run',
-      run: () => revealEventLine(),
-    },
-    {
-      id: 'toggle-tab-focus',
-      title: 'Toggle Tab key moves focus (editor tab-focus mode)',
-      category: 'View',
-      keys: ['Mod+M'],
-      run: () => editorHandle.current?.toggleTabFocusMode(),
-    },
-    {
-      id: 'focus-next-pane',
-      title: 'Focus next pane',
-      category: 'View',
-      keys: ['F6'],
-      run: () => cyclePane(1),
-    },
-    {
-      id: 'focus-prev-pane',
-      title: 'Focus previous pane',
-      category: 'View',
-      keys: ['Shift+F6'],
-      run: () => cyclePane(-1),
-    },
-    {
-      id: 'toggle-maximize-pane',
-      title: 'Maximise the focused pane (or restore)',
-      category: 'View',
-      keys: ['Mod+Shift+M'],
+    'view.palette': { run: () => void (paletteOpen.value = true) },
+    'view.focusEditor': { run: () => focusTestId('scenario-editor') },
+    'view.focusEventLog': { run: () => focusTestId('event-log') },
+    'view.focusNextPane': { run: () => cyclePane(1) },
+    'view.focusPrevPane': { run: () => cyclePane(-1) },
+    'view.toggleMaximizePane': {
       run: () => {
         const p = focusedPane() ?? layout.maximized;
         if (p) layout.toggleMaximized(p);
       },
     },
-    {
-      id: 'reset-layout',
-      title: 'Reset the layout (pane sizes)',
-      category: 'View',
-      run: () => layout.reset(),
-    },
-    {
-      id: 'close-overlay',
-      title: 'Close the open overlay (palette, menu, prompt)',
-      category: 'View',
-      keys: ['Escape'],
+    'view.resetLayout': { run: () => layout.reset() },
+    'view.closeOverlay': {
       run: () => {
         if (paletteOpen.value) paletteOpen.value = false;
         else if (namingScenario.value) namingScenario.value = false;
@@ -454,14 +201,40 @@ export function registerAppCommands(): () => void {
         return true;
       },
     },
-    {
-      id: 'focus-editor',
-      title: 'Focus editor',
-      category: 'View',
-      keys: ['Mod+E'],
-      run: () => focusTestId('scenario-editor'),
+    'editor.toggleTabFocus': { run: () => editorHandle.current?.toggleTabFocusMode() },
+
+    'settings.toggleSnapshotEvents': {
+      run: () => void (settings.snapshotIncludesEvents = !settings.snapshotIncludesEvents),
     },
-  ]);
+    'settings.editorFontBigger': {
+      run: () => void (settings.editorFontSize = Math.min(24, settings.editorFontSize + 1)),
+    },
+    'settings.editorFontSmaller': {
+      run: () => void (settings.editorFontSize = Math.max(9, settings.editorFontSize - 1)),
+    },
+    'settings.reset': { run: () => settings.reset() },
+
+    'help.about': {
+      run: () =>
+        notices.push(
+          'info',
+          app.info
+            ? `${app.info.name} ${app.info.version} (${app.info.mode}) · workspace ${app.info.workspace}`
+            : 'DMA Workbench',
+          'about',
+        ),
+    },
+  };
+
+  const offCommands = defineCommands(
+    COMMANDS.map((spec): Command => {
+      const c: Command = { id: spec.id, title: spec.label, category: spec.category, ...handlers[spec.id] };
+      if ('keys' in spec) c.keys = [...spec.keys];
+      if ('when' in spec) c.enabled = when[spec.when];
+      if ('arg' in spec) c.arg = spec.arg;
+      return c;
+    }),
+  );
   return () => {
     offCommands();
     untrack();

@@ -2,25 +2,28 @@
  * The command registry (after Elk's composables/command.ts): every user action is a command with a
  * stable id. Keyboard shortcuts, the command palette, the app menu ('command.run' events from main)
  * and the end-to-end tests all go through `runCommand(id)`, so there is one code path per action.
+ * The app's commands come from the one table in common/commands.ts (appCommands.ts); an id of its
+ * COMMAND_ALIASES list (the dashed ids of earlier releases) runs the command it names.
  *
  * Key chords are written like `Mod+Shift+P`: Mod is Cmd on macOS and Ctrl elsewhere; the last part is
  * KeyboardEvent.key (letters upper-case), e.g. `F5`, `Enter`, `ArrowDown`, `.`.
  */
 import { computed, shallowReactive } from 'vue';
+import { resolveCommandId } from '../../../common/commands';
 
 export interface Command {
   /** stable id: used by the menu, tests and keybindings; never rename one */
   id: string;
   title: string;
   category?: string;
-  /** other ids that run it (the desktop menu's ids, common/commands.ts) */
-  aliases?: string[];
   /** key chords that run it */
   keys?: string[];
   /** false: greyed out in the palette, ignored by shortcuts */
   enabled?: () => boolean;
-  /** takes an argument (not offered in the palette) */
-  needsArg?: boolean;
+  /** takes an argument: the palette asks for it with this prompt and passes it through `parseArg` */
+  arg?: string;
+  /** the argument from the palette's text; throws an Error whose message the palette shows */
+  parseArg?: (text: string) => unknown;
   run: (arg?: unknown) => unknown;
 }
 
@@ -41,8 +44,8 @@ export function defineCommands(cs: Command[]): () => void {
 export function getCommand(id: string): Command | undefined {
   const c = registry.get(id);
   if (c) return c;
-  for (const x of registry.values()) if (x.aliases?.includes(id)) return x;
-  return undefined;
+  const dotted = resolveCommandId(id);
+  return dotted === undefined ? undefined : registry.get(dotted);
 }
 
 export function isEnabled(c: Command): boolean {

@@ -55,7 +55,7 @@ export const useAppStore = defineStore('app', () => {
         return first !== undefined ? sel.select(first) : sel.selectDefault(seq);
       }),
     ];
-    // the desktop menu hands its items to the command registry (ids of common/commands.ts are aliases)
+    // the desktop menu hands its items to the command registry (ids of the table in common/commands.ts)
     bridge.on('command.run', ({ id }) => {
       runCommand(id).catch((e) => notices.push('error', `Menu command ${id}: ${errorMessage(e)}`, 'menu'));
     });
