@@ -1,4 +1,4 @@
-/** Writes schema/snapshot.schema.json from the valibot schema in engine/snapshot.ts (npm run gen:schema). */
+/** Writes schema/snapshot.schema.json from the valibot schema in engine/snapshot-format.ts (npm run gen:schema). */
 import { writeFileSync } from 'node:fs';
 import { snapshotJsonSchema } from '../engine/snapshot-schema.ts';
 
