@@ -9,7 +9,8 @@ import type { KernelName } from '../common/kernels.ts';
 import type { RunSummary } from '../common/contract.ts';
 import { EventStore } from '../engine/event-store.ts';
 import type { SnapshotMeta } from '../engine/snapshot.ts';
-import { Timeline, type WorldState } from '../engine/state.ts';
+import type { WorldState } from '../engine/state.ts';
+import { Timeline } from '../engine/timeline.ts';
 
 export interface RunSource {
   kind: 'run';

@@ -42,7 +42,8 @@ import type { ContainerFacade, GroupFdFacade, HostFacade, ProcessFacade } from '
 import type { Container } from '../../engine/kernel.ts';
 import type { Group } from '../../engine/pci-ioda.ts';
 import { Session } from '../../engine/session.ts';
-import { applyEvent, captureState, emptyState, type WorldState } from '../../engine/state.ts';
+import { captureState, type WorldState } from '../../engine/state.ts';
+import { applyEvent, emptyState } from '../../engine/timeline.ts';
 import { CHUNK_SIZE } from '../../engine/tce-table.ts';
 import { platformRefuses, tableBytes } from './spec-arith.ts';
 

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { sttPages } from '../../engine/kvm/book3s-64-vio.ts';
 import { jsonSafe, parseSnapshot, serializeSnapshot, snapshotOf } from '../../engine/snapshot.ts';
 import { Session } from '../../engine/session.ts';
-import { captureState, Timeline } from '../../engine/state.ts';
+import { captureState } from '../../engine/state.ts';
+import { Timeline } from '../../engine/timeline.ts';
 import { runDirect } from '../support/direct.ts';
 
 const meta = {

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkConsistency, parseSnapshot, serializeSnapshot } from '../../engine/snapshot.ts';
-import { Timeline } from '../../engine/state.ts';
+import { Timeline } from '../../engine/timeline.ts';
 import { runDirect } from '../support/direct.ts';
 
 const dirs = [new URL('../conformance/', import.meta.url), new URL('../../examples/', import.meta.url)];

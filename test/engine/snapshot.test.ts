@@ -17,7 +17,8 @@ import {
   SNAPSHOT_MAX_BYTES,
   snapshotOf,
 } from '../../engine/snapshot.ts';
-import { captureState, Timeline } from '../../engine/state.ts';
+import { captureState } from '../../engine/state.ts';
+import { Timeline } from '../../engine/timeline.ts';
 import { runDirect } from '../support/direct.ts';
 
 const c16 = readFileSync(new URL('../conformance/c16-mainline.ts', import.meta.url), 'utf8');

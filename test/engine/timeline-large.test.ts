@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { jsonSafe } from '../../engine/snapshot.ts';
 import { Session } from '../../engine/session.ts';
-import { captureState, Timeline } from '../../engine/state.ts';
+import { captureState } from '../../engine/state.ts';
+import { Timeline } from '../../engine/timeline.ts';
 
 const ITER = 60_000;
 

@@ -11,11 +11,11 @@ import {
   entries,
   findEntry,
   occupancy,
-  Timeline,
   validEntries,
   type WorldState,
 } from '../../engine/state.ts';
 import { jsonSafe } from '../../engine/snapshot.ts';
+import { Timeline } from '../../engine/timeline.ts';
 import { runDirect } from '../support/direct.ts';
 
 const dir = new URL('../conformance/', import.meta.url);

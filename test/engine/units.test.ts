@@ -18,7 +18,8 @@ import {
 import { errno } from '../../engine/errno.ts';
 import type { IoctlEvent, RunEvent } from '../../engine/events.ts';
 import { Session } from '../../engine/session.ts';
-import { applyEvent, captureState, emptyState } from '../../engine/state.ts';
+import { captureState } from '../../engine/state.ts';
+import { applyEvent, emptyState } from '../../engine/timeline.ts';
 import { tableBytes, viewPages, windowCharge } from './spec-arith.ts';
 
 const KiB = 1024n;
