@@ -13,7 +13,7 @@ import {
   type WindowState,
   type WorldState,
 } from './state.ts';
-import { applyRun } from './tce-runs.ts';
+import { applyRun, type Run } from './tce-runs.ts';
 
 function cloneState(s: WorldState): WorldState {
   return {
@@ -45,16 +45,26 @@ export function applyEvent(s: WorldState, e: RunEvent): void {
   s.seq = e.seq;
   if (e.kind === 'expect' || e.kind === 'log') return;
   const d = e.deltas;
-  for (const h of d.hosts ?? []) if (!s.hosts.some((x) => x.id === h.id)) s.hosts.push({ ...h });
+  // records are kept sorted by id; only an added one can break the order
+  let grew = false;
+  for (const h of d.hosts ?? [])
+    if (!s.hosts.some((x) => x.id === h.id)) {
+      s.hosts.push({ ...h });
+      grew = true;
+    }
   for (const p of d.processes ?? []) {
     const cur = s.processes.find((x) => x.pid === p.pid);
     if (cur) Object.assign(cur, p);
-    else s.processes.push({ ...p, lockedVm: 0, breakdown: emptyBreakdown() });
+    else {
+      s.processes.push({ ...p, lockedVm: 0, breakdown: emptyBreakdown() });
+      grew = true;
+    }
   }
-  for (const [pid, lv] of Object.entries(e.lockedVm)) {
-    const cur = s.processes.find((x) => x.pid === Number(pid));
+  for (const pid in e.lockedVm) {
+    const n = Number(pid);
+    const cur = s.processes.find((x) => x.pid === n);
     if (cur) {
-      cur.lockedVm = lv;
+      cur.lockedVm = e.lockedVm[pid]!;
       cur.breakdown = { ...(e.breakdown[pid] ?? cur.breakdown) };
     }
   }
@@ -65,13 +75,13 @@ export function applyEvent(s: WorldState, e: RunEvent): void {
     } else {
       const v: RegionState = { pid: r.pid, id: r.id, ...r.region, containers: [...r.region.containers] };
       if (i >= 0) s.regions[i] = v;
-      else s.regions.push(v);
+      else grew = s.regions.push(v) > 0;
     }
   }
   for (const g of d.groups ?? []) {
     const i = s.groups.findIndex((x) => x.id === g.id);
     if (i >= 0) s.groups[i] = { ...g };
-    else s.groups.push({ ...g });
+    else grew = s.groups.push({ ...g }) > 0;
   }
   for (const c of d.containers ?? []) {
     const i = s.containers.findIndex((x) => x.id === c.id);
@@ -81,7 +91,7 @@ export function applyEvent(s: WorldState, e: RunEvent): void {
     } else {
       const v: ContainerState = { id: c.id, ...c.state, groups: [...c.state.groups] };
       if (i >= 0) s.containers[i] = v;
-      else s.containers.push(v);
+      else grew = s.containers.push(v) > 0;
     }
   }
   for (const w of d.windows ?? []) {
@@ -91,7 +101,7 @@ export function applyEvent(s: WorldState, e: RunEvent): void {
     } else if (i < 0 || s.windows[i]!.table !== w.table) {
       const v: WindowState = { container: w.container, slot: w.slot, table: w.table, ...w.window, runs: [] };
       if (i >= 0) s.windows[i] = v;
-      else s.windows.push(v);
+      else grew = s.windows.push(v) > 0;
     }
   }
   for (const t of d.tces ?? []) {
@@ -120,47 +130,154 @@ export function applyEvent(s: WorldState, e: RunEvent): void {
     const t = s.kvmTables?.find((x) => x.id === r.kvmTable);
     if (t) applyRun(t.runs, { start: r.start, count: r.count, step: r.step, value: r.value, ua: 0 });
   }
-  if (d.hosts || d.processes || d.regions || d.groups || d.containers || d.windows) sortState(s);
-}
-
-/** how much a checkpoint of this state costs to keep: its TCE runs and other records */
-function weightOf(s: WorldState): number {
-  let n = s.processes.length + s.regions.length + s.groups.length + s.containers.length;
-  for (const w of s.windows) n += w.runs.length;
-  return n;
+  if (grew) sortState(s);
 }
 
 /**
+ * A window's (or KVM table's) runs in a checkpoint, packed into typed arrays: 24 bytes a run (start, count,
+ * value, ua) where a Run object and its two bigints cost about 100, so checkpoints can be four times
+ * denser for the same memory. Runs that do not fit (a step that varies, an index past 2^32, a value
+ * outside 64 bits) stay as they are.
+ */
+interface PackedRuns {
+  start: Uint32Array;
+  count: Uint32Array;
+  value: BigUint64Array;
+  ua: BigUint64Array;
+  step: number;
+}
+
+const U64 = 1n << 64n;
+const RUN_BYTES = 24;
+/** what a checkpoint costs per record other than a run (objects of a few fields), roughly */
+const RECORD_BYTES = 256;
+
+function packRuns(runs: Run[]): PackedRuns | Run[] {
+  const n = runs.length;
+  if (n === 0) return [];
+  const step = runs[0]!.step;
+  for (const r of runs)
+    if (
+      r.step !== step ||
+      r.start + r.count > 0xffffffff ||
+      r.value < 0n ||
+      r.value >= U64 ||
+      r.ua < 0n ||
+      r.ua >= U64
+    )
+      return runs.slice();
+  const p: PackedRuns = {
+    start: new Uint32Array(n),
+    count: new Uint32Array(n),
+    value: new BigUint64Array(n),
+    ua: new BigUint64Array(n),
+    step,
+  };
+  for (let i = 0; i < n; i++) {
+    const r = runs[i]!;
+    p.start[i] = r.start;
+    p.count[i] = r.count;
+    p.value[i] = r.value;
+    p.ua[i] = r.ua;
+  }
+  return p;
+}
+
+function unpackRuns(p: PackedRuns | Run[]): Run[] {
+  if (Array.isArray(p)) return p.slice(); // runs are spliced in place; Run objects never change
+  const out = new Array<Run>(p.start.length);
+  for (let i = 0; i < out.length; i++)
+    out[i] = { start: p.start[i]!, count: p.count[i]!, value: p.value[i]!, ua: p.ua[i]!, step: p.step };
+  return out;
+}
+
+/** a checkpoint: the state without its runs, and the runs of its windows and KVM tables packed */
+interface Checkpoint {
+  /** how many events it has folded */
+  folded: number;
+  state: WorldState;
+  windows: (PackedRuns | Run[])[];
+  kvm: (PackedRuns | Run[])[];
+}
+
+function checkpointOf(s: WorldState, folded: number): Checkpoint {
+  const state = cloneState({
+    ...s,
+    windows: s.windows.map((w) => ({ ...w, runs: [] })),
+    ...(s.kvmTables ? { kvmTables: s.kvmTables.map((t) => ({ ...t, runs: [] })) } : {}),
+  });
+  return {
+    folded,
+    state,
+    windows: s.windows.map((w) => packRuns(w.runs)),
+    kvm: (s.kvmTables ?? []).map((t) => packRuns(t.runs)),
+  };
+}
+
+function stateOf(c: Checkpoint): WorldState {
+  const s = cloneState(c.state);
+  s.windows.forEach((w, i) => (w.runs = unpackRuns(c.windows[i]!)));
+  s.kvmTables?.forEach((t, i) => (t.runs = unpackRuns(c.kvm[i]!)));
+  return s;
+}
+
+/** what a checkpoint of this state costs to keep, in bytes (about) */
+function weightOf(s: WorldState): number {
+  let runs = 0;
+  for (const w of s.windows) runs += w.runs.length;
+  for (const t of s.kvmTables ?? []) runs += t.runs.length;
+  const records = s.processes.length + s.regions.length + s.groups.length + s.containers.length;
+  return RUN_BYTES * runs + RECORD_BYTES * (records + s.windows.length);
+}
+
+/** checkpoints cost at most about this many bytes per event folded, amortised */
+export const CHECKPOINT_BYTES_PER_EVENT = 48;
+
+/**
  * Random access to the state after any event: folds the deltas from the nearest checkpoint before it.
- * A checkpoint is taken once at least `interval` events were folded since the last one *and* at least as
- * many events as the state has records (TCE runs, regions, …), so checkpoints never cost more than about
- * one array slot per event however fragmented the windows get, and any step is at most max(interval,
- * records) folds away. The events themselves stay in the run's log (an EventStore is read through its
- * light foldView); a Timeline built without one keeps its own.
+ * A checkpoint is taken once at least `interval` events were folded since the last one *and* enough
+ * events that its cost (runs packed at 24 bytes, other records about 256) comes to at most
+ * CHECKPOINT_BYTES_PER_EVENT a folded event, so checkpoints stay within the memory budget however
+ * fragmented the windows get, and any step is at most max(interval, cost / 48) folds away (1,024 for a
+ * window of up to about 2,000 runs: time travel's worst case is bounded by that fold, not by the run's
+ * length). The events themselves stay in the run's log (an EventStore is read through its light
+ * foldView); a Timeline built without one keeps its own.
  */
 export class Timeline {
-  private readonly checkpoints: WorldState[] = [emptyState()];
-  /** how many events each checkpoint has folded */
-  private readonly folded: number[] = [0];
+  private readonly checkpoints: Checkpoint[] = [checkpointOf(emptyState(), 0)];
   private readonly log: EventList;
   private readonly ownLog: boolean;
   private head = emptyState();
   private count = 0;
   private since = 0;
+  private longest = 0;
+  private bytes = 0;
 
   constructor(
-    private readonly interval = 4096,
+    private readonly interval = 1024,
     hosts: HostState[] = [],
     log?: EventList,
   ) {
     this.head.hosts = hosts.map((h) => ({ ...h }));
-    this.checkpoints[0]!.hosts = hosts.map((h) => ({ ...h }));
+    this.checkpoints[0]!.state.hosts = hosts.map((h) => ({ ...h }));
     this.log = log ?? new EventStore();
     this.ownLog = log === undefined;
   }
 
   get length(): number {
     return this.count;
+  }
+
+  /**
+   * How the checkpoints are spread: how many, the most events any step is from the checkpoint it folds
+   * from, and their estimated bytes (packed runs at 24 bytes, other records at 256).
+   */
+  stats(): { checkpoints: number; longestFold: number; bytes: number } {
+    return {
+      checkpoints: this.checkpoints.length,
+      longestFold: Math.max(this.longest, this.since),
+      bytes: this.bytes,
+    };
   }
 
   /**
@@ -172,15 +289,20 @@ export class Timeline {
     applyEvent(this.head, e);
     this.count++;
     this.since++;
-    if (this.since >= this.interval && this.since >= weightOf(this.head)) {
-      this.checkpoints.push(cloneState(this.head));
-      this.folded.push(this.count);
-      this.since = 0;
+    if (this.since >= this.interval) {
+      const w = weightOf(this.head);
+      if (this.since * CHECKPOINT_BYTES_PER_EVENT >= w) {
+        this.checkpoints.push(checkpointOf(this.head, this.count));
+        this.bytes += w;
+        // the longest fold is to the step just before the next checkpoint
+        this.longest = Math.max(this.longest, this.since - 1);
+        this.since = 0;
+      }
     }
   }
 
   addHost(h: HostState): void {
-    for (const s of [this.head, ...this.checkpoints])
+    for (const s of [this.head, ...this.checkpoints.map((c) => c.state)])
       if (!s.hosts.some((x) => x.id === h.id)) s.hosts.push({ ...h });
   }
 
@@ -190,15 +312,16 @@ export class Timeline {
     if (n === this.count) return cloneState(this.head);
     // the last checkpoint at or before n
     let lo = 0;
-    let hi = this.folded.length - 1;
+    let hi = this.checkpoints.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.folded[mid]! <= n) lo = mid;
+      if (this.checkpoints[mid]!.folded <= n) lo = mid;
       else hi = mid - 1;
     }
-    const s = cloneState(this.checkpoints[lo]!);
+    const c = this.checkpoints[lo]!;
+    const s = stateOf(c);
     const store = this.log instanceof EventStore ? this.log : null;
-    for (let i = this.folded[lo]!; i < n; i++) applyEvent(s, store ? store.foldView(i) : this.log.at(i)!);
+    for (let i = c.folded; i < n; i++) applyEvent(s, store ? store.foldView(i) : this.log.at(i)!);
     return s;
   }
 }

@@ -2,13 +2,14 @@
  * Time travel at scale: a Timeline folding a 120,000-event run from the session's own EventStore (the way
  * the engine worker does) gives exactly the state the live engine had, at steps sampled over the run, with
  * the default checkpoints and with small ones. The windows fragment (a ring of scattered pages), so
- * checkpoints are taken by the state's size, not only every `interval` events.
+ * checkpoints are taken by the state's size, not only every `interval` events; they stay within their
+ * byte budget and no step is more than about 1,024 folds from one.
  */
 import { describe, expect, it } from 'vitest';
 import { jsonSafe } from '../../engine/snapshot.ts';
 import { Session } from '../../engine/session.ts';
 import { captureState } from '../../engine/state.ts';
-import { Timeline } from '../../engine/timeline.ts';
+import { CHECKPOINT_BYTES_PER_EVENT, Timeline } from '../../engine/timeline.ts';
 
 const ITER = 60_000;
 
@@ -54,6 +55,12 @@ describe('time travel over a large run', () => {
     expect(session.events.length).toBe(2 * ITER + 9);
     for (const t of timelines) expect(t.length).toBe(2 * ITER + 9);
     expect(live.size).toBe(samples.size);
+    // checkpoints: no step further than about 1,024 folds from one, within 48 bytes an event (amortised)
+    const st = timelines[0]!.stats();
+    expect(st.longestFold).toBeLessThanOrEqual(1100);
+    expect(st.longestFold).toBeGreaterThanOrEqual(1023);
+    expect(st.bytes / (2 * ITER + 9)).toBeLessThanOrEqual(CHECKPOINT_BYTES_PER_EVENT);
+    expect(st.checkpoints).toBeGreaterThan(100);
     for (const seq of [...samples].sort((a, b) => a - b))
       for (const [k, t] of timelines.entries())
         expect(jsonSafe(t.stateAt(seq)), `timeline ${k}, after event ${seq}`).toEqual(live.get(seq));
