@@ -85,6 +85,9 @@ function engineAlone(): { ms: number; events: number; bytes: number; session: Se
   return { ms, events: s.events.length, bytes: held() - before, session: s };
 }
 
+let travelSteps = 0;
+let checkpoints = 0;
+
 async function worker(): Promise<{
   ms: number;
   events: number;
@@ -116,16 +119,21 @@ async function worker(): Promise<{
   const r = await finished;
   const ms = performance.now() - t0;
   const bytes = held() - before;
-  // time travel: the state after random steps (a fixed seed), each a fresh fold (cache-missing)
+  // time travel: the state after random steps (a fixed seed), the last step, and the steps just before
+  // a checkpoint (the farthest from one: the worst case), each a fresh fold (cache-missing)
   let seed = 12345;
   const rnd = (n: number): number => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return 1 + (seed % n);
   };
+  const src = service.sources.get(source);
+  const cps = src.kind === 'run' ? src.timeline.checkpointSteps() : [];
+  const steps = [r.events, r.events - 1];
+  for (let k = 0; k < 10 && cps.length > 2; k++) steps.push(cps[1 + (rnd(cps.length - 1) - 1)]! - 1);
+  for (let k = 0; k < 21; k++) steps.push(rnd(r.events));
   const travel: number[] = [];
   const rows: number[] = [];
-  for (let k = 0; k < 21; k++) {
-    const seq = rnd(r.events);
+  for (const seq of steps) {
     let t = performance.now();
     const st = await service.handle('inspect.state', { source, seq });
     travel.push(performance.now() - t);
@@ -134,6 +142,8 @@ async function worker(): Promise<{
     await service.handle('inspect.rows', { source, from: seq - 1, count: 200 });
     rows.push(performance.now() - t);
   }
+  travelSteps = steps.length;
+  checkpoints = cps.length;
   return { ms, events: r.events, bytes, travel, rows, ok: r.ok, error: r.error };
 }
 
@@ -146,7 +156,10 @@ function cli(file: string, flags: string[]): { ms: number; maxRssKb: number | nu
     { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 },
   );
   const ms = performance.now() - t0;
-  const last = r.stderr.trim().split('\n').pop() ?? '';
+  const lines = r.stderr.trim().split('\n');
+  const last = lines.pop() ?? '';
+  if (r.status !== 0 && r.status !== 1)
+    console.log(`  dmawb run ${flags.join(' ')} exited ${r.status}: ${lines.slice(-3).join(' | ')}`);
   return { ms, maxRssKb: /^\d+$/.test(last) ? Number(last) : null, code: r.status };
 }
 
@@ -182,7 +195,7 @@ const rows: [string, string][] = [
   ],
   [
     'worker service: time travel',
-    `median ${fmtMs(median(travel))}, max ${fmtMs(Math.max(...travel))} over ${travel.length} random steps (budget 200 ms)`,
+    `median ${fmtMs(median(travel))}, max ${fmtMs(Math.max(...travel))} over ${travel.length} steps (${REPS} × ${travelSteps}: the last, 10 just before a checkpoint, 21 random; ${checkpoints} checkpoints) (budget 200 ms)`,
   ],
   ['worker service: 200 event rows', `median ${fmtMs(median(rowsMs))}, max ${fmtMs(Math.max(...rowsMs))}`],
 ];

@@ -280,6 +280,11 @@ export class Timeline {
     };
   }
 
+  /** how many events each checkpoint has folded, in order (the first is 0); the steps just before them are the farthest from one */
+  checkpointSteps(): number[] {
+    return this.checkpoints.map((c) => c.folded);
+  }
+
   /**
    * Folds the next event of the run (events must arrive in seq order). With a log of its own the
    * Timeline records the event too; otherwise the event must already be the log's next one.
