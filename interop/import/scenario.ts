@@ -10,6 +10,7 @@
  * state the host never had.
  */
 import { errnoName } from '../../engine/errno.ts';
+import { packRows, REPLAY_PACKED, type PackRow } from './packed.ts';
 import type { At, ParsedCapture, Problem, Rec } from './parse.ts';
 
 export type ImportKernel = '4.2' | '5.x' | 'mainline';
@@ -651,6 +652,8 @@ export function importCaptures(captures: readonly ParsedCapture[], opts: ImportO
             size,
             vaddr: '0n',
             flags: '0',
+            area: -1,
+            off: 0n,
             expected: expected(err ? err.ret : 0),
             text: [
               `// ${r.text}${err ? `\n// ${err.text}` : ''}`,
@@ -662,11 +665,15 @@ export function importCaptures(captures: readonly ParsedCapture[], opts: ImportO
           break;
         }
         let vaddr: string | undefined;
+        let area = -1;
+        let off = 0n;
         let flags = 'RW';
         let how = '';
         if (err?.vaddr !== undefined) {
           vaddr = hx(err.vaddr);
           how = 'vaddr from the error line';
+          area = -1;
+          off = err.vaddr;
         }
         if (put) {
           const perm = put.tce & 3n;
@@ -678,6 +685,8 @@ export function importCaptures(captures: readonly ParsedCapture[], opts: ImportO
           if (vaddr === undefined && slot) {
             const ram = mmaps[ranges.indexOf(slot)]!;
             vaddr = `RAM${ranges.indexOf(slot)} + ${hx(gpa - slot.gpa! + slot.ua - ram.start)}`;
+            area = ranges.indexOf(slot);
+            off = gpa - slot.gpa! + slot.ua - ram.start;
             how = `gpa ${hx(gpa).slice(0, -1)} from the TCE, through ${slot.why}`;
           } else if (vaddr === undefined) how = `gpa ${hx(gpa).slice(0, -1)} is in no recorded memslot`;
         }
@@ -695,6 +704,8 @@ export function importCaptures(captures: readonly ParsedCapture[], opts: ImportO
           size,
           vaddr,
           flags,
+          area,
+          off,
           expected: expected(err ? err.ret : 0),
           text: [
             `// ${r.text}${put ? `\n// ${put.text}` : ''}${err ? `\n// ${err.text}` : ''}`,
@@ -1028,6 +1039,9 @@ interface DmaRow {
   size: bigint;
   /** the host address expression ('0n' for UNMAP) */
   vaddr: string;
+  /** the same as RAM<area> + off (area -1: off is the address) */
+  area: number;
+  off: bigint;
   flags: string;
   expected: string;
   /** the statement form, for short runs */
@@ -1042,6 +1056,7 @@ interface DmaRow {
 function renderBody(body: readonly (string | DmaRow)[]): string {
   const out: string[] = [];
   let usesTable = false;
+  let usesPacked = false;
   for (let i = 0; i < body.length;) {
     const item = body[i]!;
     if (typeof item === 'string') {
@@ -1053,8 +1068,21 @@ function renderBody(body: readonly (string | DmaRow)[]): string {
     while (j < body.length && typeof body[j] !== 'string' && (body[j] as DmaRow).at.file === item.at.file)
       j++;
     const run = body.slice(i, j) as DmaRow[];
+    const packed = run.length >= PACK_MIN ? packRows(run.map(packRow)) : null;
     if (run.length < 8) out.push(...run.flatMap((r) => r.text));
-    else {
+    else if (packed) {
+      usesPacked = true;
+      const areas = Math.max(-1, ...run.map((r) => r.area));
+      out.push(
+        `// ${run.length} recorded MAP_DMA / UNMAP_DMA calls, ${item.at.file} lines ${item.at.line}–${run.at(-1)!.at.line}, packed`,
+        `// (dmawb import's compact form for long runs, decoded by replayDmaPacked below): each a`,
+        `// vfio_iommu_map_notify line (iova, size) with the guest's hcall line after it (the TCE: host address`,
+        `// through the memslot, READ or READ|WRITE); the recorded ret is QEMU's error line's, else 0 (none follows).`,
+        `replayDmaPacked(${str(item.at.file)}, ${hx(packed.unit)}, [0n${Array.from({ length: areas + 1 }, (_, k) => `, RAM${k}`).join('')}], [${packed.results.join(', ')}], [`,
+        ...chunks(packed.data, 100).map((c) => `  ${str(c)},`),
+        `].join(''));`,
+      );
+    } else {
       usesTable = true;
       out.push(
         `// ${run.length} recorded MAP_DMA / UNMAP_DMA calls, ${item.at.file} lines ${item.at.line}–${run.at(-1)!.at.line}: each a`,
@@ -1082,7 +1110,30 @@ function renderBody(body: readonly (string | DmaRow)[]): string {
       `  }`,
       `}`,
     );
+  if (usesPacked) out.push(REPLAY_PACKED);
   return out.join('\n');
+}
+
+/** runs of at least this many MAP/UNMAP rows are packed (packed.ts); shorter ones stay readable rows */
+const PACK_MIN = 4096;
+
+function packRow(r: DmaRow): PackRow {
+  const flags = r.flags === '0' ? 0 : r.flags === 'READ' ? 1 : 3;
+  return {
+    line: r.at.line,
+    iova: r.iova,
+    size: r.size,
+    flags,
+    area: r.area,
+    off: r.off,
+    expected: r.expected,
+  };
+}
+
+function chunks(s: string, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < s.length; i += n) out.push(s.slice(i, i + n));
+  return out.length ? out : [''];
 }
 
 function errnoNumber(name: string): number | undefined {
