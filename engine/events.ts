@@ -11,6 +11,16 @@ import type { RegionInfo, WindowInfo } from './api.ts';
 import type { MemlockRefusal } from './memory.ts';
 
 /**
+ * The kernel function that decided an event's result (engine/cite.ts): `file` is a source path such as
+ * drivers/vfio/vfio_iommu_spapr_tce.c, `fn` the function; docs/kernel/ has a section per function.
+ * Events of runs recorded before cites existed have none.
+ */
+export interface EventCite {
+  file: string;
+  fn: string;
+}
+
+/**
  * locked_vm of one process split by contributor (product.md §5, kernel-model.md §5.1), in system pages: one
  * number per row of common/contributors.ts.
  */
@@ -133,6 +143,8 @@ export interface IoctlEvent extends EventBase {
   lockedVm: Record<string, number>;
   breakdown: Record<string, LockedVmBreakdown>;
   explain: string;
+  /** the kernel function that decided the result (absent in files written before cites existed) */
+  cite?: EventCite;
   /** set when RLIMIT_MEMLOCK refused a charge of this call (ENOMEM, §1.5): the facts advice is built from */
   memlock?: MemlockRefusal;
   deltas: StateDeltas;
@@ -147,6 +159,8 @@ export interface ActionEvent extends EventBase {
   lockedVm: Record<string, number>;
   breakdown: Record<string, LockedVmBreakdown>;
   explain: string;
+  /** the kernel function that decided the result (absent in files written before cites existed) */
+  cite?: EventCite;
   deltas: StateDeltas;
 }
 
@@ -184,6 +198,8 @@ export interface HcallEvent extends EventBase {
   lockedVm: Record<string, number>;
   breakdown: Record<string, LockedVmBreakdown>;
   explain: string;
+  /** the kernel function that decided the result (absent in files written before cites existed) */
+  cite?: EventCite;
   deltas: StateDeltas;
 }
 
@@ -198,6 +214,8 @@ export interface SyscallEvent extends EventBase {
   lockedVm: Record<string, number>;
   breakdown: Record<string, LockedVmBreakdown>;
   explain: string;
+  /** the kernel function that decided the result (absent in files written before cites existed) */
+  cite?: EventCite;
   /** set when RLIMIT_MEMLOCK refused mlock's charge (ENOMEM, §1.5) */
   memlock?: MemlockRefusal;
   deltas: StateDeltas;

@@ -4,6 +4,7 @@
  * sees them (scenario-api.md §1: bigints, u32 fields, required members, a `guest` option), and how a
  * kernel result becomes the IoctlResult the scenario gets.
  */
+import { whyText } from './cite.ts';
 import { ScenarioError, type IoctlResult } from './api.ts';
 import { errnoName } from './errno.ts';
 import type { Res } from './kernel.ts';
@@ -55,7 +56,7 @@ export function req(a: Record<string, unknown>, key: string, op: string): bigint
 }
 
 export function toResult<Out>(r: Res<Out>): IoctlResult<Out> {
-  const out: IoctlResult<Out> = { ret: r.ret, explain: r.explain };
+  const out: IoctlResult<Out> = { ret: r.ret, explain: whyText(r.explain, r.cite) };
   if (r.ret < 0) out.errno = errnoName(r.ret) ?? `E${-r.ret}`;
   else if (r.out !== undefined) out.out = r.out;
   return out;

@@ -4,6 +4,7 @@
  * EBADF, no driver yet → EINVAL), the kernel call (vfio-container.ts, spapr-tce*.ts, spapr-eeh.ts) and
  * one event per call; plus the read-only inspection of its windows and TCEs.
  */
+import { SYS_IOCTL } from './cite.ts';
 import { closeFd } from './vfio-group.ts';
 import { vfioGetApiVersion, vfioIoctlCheckExtension, vfioIoctlSetIommu } from './vfio-container.ts';
 import type { ContainerFile } from './vfio-container.ts';
@@ -56,18 +57,19 @@ export class ContainerFacade implements ContainerApi {
     if (p.exited) throw new ScenarioError(`${op}: process ${p.pid} has exited`);
     const c = this.f.container;
     let r: Res<Out>;
-    if (!this.f.open) r = { ret: -9, explain: `${op}: the container fd is closed (EBADF)` };
+    if (!this.f.open) r = { ret: -9, explain: `${op}: the container fd is closed (EBADF)`, cite: SYS_IOCTL };
     else if (driverIoctl && !c.driver)
       r = {
         ret: -22,
         explain: `${op}: the container has no IOMMU driver yet (VFIO_SET_IOMMU), the VFIO core answers EINVAL (§3 item 1)`,
+        cite: this.k.profile.src.containerIoctl,
       };
     else r = fn();
     return this.host.rec.ioctl(this.k, p, { type: 'container', id: c.id }, op, args, r, toResult(r));
   }
 
   getApiVersion(): IoctlResult {
-    return this.call('VFIO_GET_API_VERSION', {}, false, () => vfioGetApiVersion());
+    return this.call('VFIO_GET_API_VERSION', {}, false, () => vfioGetApiVersion(this.k));
   }
 
   checkExtension(ext: number): IoctlResult {

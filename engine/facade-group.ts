@@ -3,6 +3,7 @@
  * (scenario-api.md §2): the group fd's ioctls with their arguments checked, the kernel call
  * (vfio-group.ts), one event per call, and what closing a group or device fd records.
  */
+import { SYS_IOCTL } from './cite.ts';
 import {
   closeFd,
   DeviceFile,
@@ -42,7 +43,9 @@ export class GroupFdFacade implements GroupFdApi {
     const p = this.proc.p;
     if (p.exited) throw new ScenarioError(`${op}: process ${p.pid} has exited`);
     const r: Res<Out> =
-      this.f && this.f.open ? fn() : { ret: -9, explain: `${op}: the group fd is not open (EBADF)` };
+      this.f && this.f.open
+        ? fn()
+        : { ret: -9, explain: `${op}: the group fd is not open (EBADF)`, cite: SYS_IOCTL };
     return this.host.rec.ioctl(
       this.host.k,
       p,
@@ -55,7 +58,7 @@ export class GroupFdFacade implements GroupFdApi {
   }
 
   getStatus(): IoctlResult<{ flags: number }> {
-    return this.call('VFIO_GROUP_GET_STATUS', {}, () => vfioGroupIoctlGetStatus(this.group));
+    return this.call('VFIO_GROUP_GET_STATUS', {}, () => vfioGroupIoctlGetStatus(this.host.k, this.group));
   }
 
   setContainer(container: ContainerApi): IoctlResult {
@@ -88,6 +91,7 @@ export class GroupFdFacade implements GroupFdApi {
         return {
           ret: 0,
           explain: `device ${r.device} of ${this.group.name} opened; the group cannot leave its container while it is open (§3 item 4)`,
+          cite: this.host.k.profile.src.groupGetDeviceFd,
         };
       }
       return r;

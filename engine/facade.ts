@@ -3,6 +3,7 @@
  * the scenario's values (what the kernel cannot see: unsafe numbers, missing fields, using an exited
  * process), issues the call, and records one event per call with its deltas (events.ts).
  */
+import { whyText } from './cite.ts';
 import { vfioGroupFopsOpen } from './vfio-group.ts';
 import { vfioFileDup, vfioFopsOpen } from './vfio-container.ts';
 import {
@@ -317,7 +318,8 @@ export class ProcessFacade implements ProcessApi {
     if (!(r instanceof GroupFile)) {
       fd.ret = r.ret;
       fd.errno = errnoName(r.ret);
-      ev.explain = r.explain;
+      ev.explain = whyText(r.explain, r.cite);
+      ev.cite = r.cite;
     }
     return fd;
   }

@@ -4,6 +4,7 @@
  */
 import type { Kernel } from './kernel.ts';
 import { fail, type Res } from './result.ts';
+import { kernelIommu } from './cite.ts';
 
 /** the param-check macros: -EINVAL in 4.2, +1 in 5.x/mainline (§4.6.2, Q1) */
 export function iommuTceParamCheckFailed(k: Kernel, op: string, why: string): Res {
@@ -11,7 +12,11 @@ export function iommuTceParamCheckFailed(k: Kernel, op: string, why: string): Re
     return {
       ret: 1,
       explain: `${op}: ${why}; the OR'ed param-check macro evaluates to 1 and the ioctl returns +1 without mapping anything (§4.6.2, Q1) [derived]`,
+      cite: kernelIommu(
+        op === 'VFIO_IOMMU_UNMAP_DMA' ? 'iommu_tce_clear_param_check' : 'iommu_tce_put_param_check',
+      ),
     };
   }
-  return fail('EINVAL', `${op}: ${why} (iommu_tce_put/clear_param_check, §4.6.1 check 9)`);
+  const fn = op === 'VFIO_IOMMU_UNMAP_DMA' ? 'iommu_tce_clear_param_check' : 'iommu_tce_put_param_check';
+  return fail('EINVAL', `${op}: ${why} (§4.6.1 check 9)`, kernelIommu(fn));
 }

@@ -6,6 +6,7 @@
 import type { Container, Kernel, Proc } from './kernel.ts';
 import type { Contributor, Mm } from './memory.ts';
 import { fail, type Res } from './result.ts';
+import type { Cite } from './cite.ts';
 
 /** the mm an accounting call targets: current->mm (4.2) or container->mm (mainline), §1.5 */
 export function accountingMm(k: Kernel, caller: Proc, c: Container): Mm | null {
@@ -20,9 +21,10 @@ export function accountLockedVm(
   n: number,
   what: Contributor,
   label: string,
+  charge: Cite = k.profile.src.driverCharge,
 ): Res<never> | null {
   const mm = accountingMm(k, caller, c);
-  if (!mm) return fail('ESRCH', `${label}: the calling task has no mm (§4.4)`);
+  if (!mm) return fail('ESRCH', `${label}: the calling task has no mm (§4.4)`, charge);
   const owner = k.procs.find((q) => q.mm === mm) ?? caller;
   const limit = mm.tryCharge(n, what, owner.memlock, owner.capIpcLock);
   if (limit !== null) {
@@ -30,6 +32,7 @@ export function accountLockedVm(
       'ENOMEM',
       `${label}: locked_vm ${mm.lockedVm} + ${n} pages would exceed RLIMIT_MEMLOCK ` +
         `(${limit} pages = ${owner.memlock} bytes) and the process lacks CAP_IPC_LOCK (§1.5, §5.1)`,
+      charge,
     );
   }
   k.changes.touchProcess(mm.pid);

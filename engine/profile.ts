@@ -6,6 +6,7 @@
  * in spapr-tce-prereg.ts (tce_iommu_register_pages, tce_iommu_unregister_pages).
  */
 import type { KernelName } from './api.ts';
+import { SOURCES_4_2, SOURCES_5_X, SOURCES_MAINLINE, type EraSources } from './cite.ts';
 import { KVM_ERA_4_2, KVM_ERA_5_X, KVM_ERA_MAINLINE, type KvmEra } from './kvm/era.ts';
 
 /** KvmEra: the KVM side's differences (kvm/era.ts, kernel-model.md §13.0.1, §13.0.4) */
@@ -64,6 +65,9 @@ export interface Profile extends KvmEra {
 
   // §4.12 — VFIO_EEH_PE_OP_INJECT_ERR (op 9) exists in mainline only.
   readonly eehInjectErr: boolean;
+
+  // the kernel functions whose file or name differs by era, for the cites of every why (cite.ts)
+  readonly src: EraSources;
 }
 
 export const PROFILE_4_2: Profile = {
@@ -90,6 +94,7 @@ export const PROFILE_4_2: Profile = {
   platformAddressBits: 60,
   createLeaksChargeOnPlatformFailure: false,
   eehInjectErr: false,
+  src: SOURCES_4_2,
   ...KVM_ERA_4_2,
 };
 
@@ -117,6 +122,7 @@ export const PROFILE_MAINLINE: Profile = {
   platformAddressBits: 55,
   createLeaksChargeOnPlatformFailure: true,
   eehInjectErr: true,
+  src: SOURCES_MAINLINE,
   ...KVM_ERA_MAINLINE,
 };
 
@@ -134,6 +140,7 @@ export const PROFILE_5X: Profile = {
   attachRules: '5.x',
   detachClearsTces: false,
   setContainerGroupTestFirst: true,
+  src: SOURCES_5_X,
   // KVM of that generation (§13.0.4): the kvm-vfio device still takes a VFIO external user and lives until
   // the VM goes
   ...KVM_ERA_5_X,

@@ -2,6 +2,7 @@
  * Turns kernel calls into events (events.ts): result, locked_vm per process and its breakdown, and the
  * deltas collected by Changes during the call.
  */
+import { whyText, type Cite } from './cite.ts';
 import type { IoctlResult } from './api.ts';
 import type { Changes } from './changes.ts';
 import { errnoName } from './errno.ts';
@@ -88,7 +89,8 @@ export class Recorder {
       errno: r.ret < 0 ? (errnoName(r.ret) ?? `E${-r.ret}`) : null,
       lockedVm,
       breakdown,
-      explain: r.explain,
+      explain: whyText(r.explain, r.cite),
+      cite: { file: r.cite.file, fn: r.cite.fn },
       deltas: this.drain(),
     };
     const line = this.hooks.line();
@@ -103,7 +105,14 @@ export class Recorder {
     return result;
   }
 
-  action(k: Kernel, p: Proc, op: string, args: ActionEvent['args'], explain: string): ActionEvent {
+  action(
+    k: Kernel,
+    p: Proc,
+    op: string,
+    args: ActionEvent['args'],
+    explain: string,
+    cite?: Cite,
+  ): ActionEvent {
     const { lockedVm, breakdown } = this.accounting(k);
     const e: ActionEvent = {
       seq: ++this.seq,
@@ -113,7 +122,8 @@ export class Recorder {
       args,
       lockedVm,
       breakdown,
-      explain,
+      explain: whyText(explain, cite),
+      ...(cite ? { cite: { file: cite.file, fn: cite.fn } } : {}),
       deltas: this.drain(),
     };
     const line = this.hooks.line();
@@ -138,6 +148,7 @@ export class Recorder {
       value?: bigint;
       explain?: string;
     },
+    cite?: Cite,
   ): HcallEvent {
     const { lockedVm, breakdown } = this.accounting(k);
     const e: HcallEvent = {
@@ -152,7 +163,8 @@ export class Recorder {
       handledBy: r.handledBy,
       lockedVm,
       breakdown,
-      explain: r.explain ?? '',
+      explain: whyText(r.explain ?? '', cite),
+      ...(cite ? { cite: { file: cite.file, fn: cite.fn } } : {}),
       deltas: this.drain(),
     };
     if (r.mode) e.mode = r.mode;
@@ -172,6 +184,7 @@ export class Recorder {
     args: SyscallEvent['args'],
     ret: number,
     explain: string,
+    cite?: Cite,
   ): SyscallEvent {
     const { lockedVm, breakdown } = this.accounting(k);
     const e: SyscallEvent = {
@@ -184,7 +197,8 @@ export class Recorder {
       errno: ret < 0 ? (errnoName(ret) ?? `E${-ret}`) : null,
       lockedVm,
       breakdown,
-      explain,
+      explain: whyText(explain, cite),
+      ...(cite ? { cite: { file: cite.file, fn: cite.fn } } : {}),
       deltas: this.drain(),
     };
     const line = this.hooks.line();

@@ -9,6 +9,7 @@ import type { Mm, Region } from './memory.ts';
 import { CHUNK_SIZE, type TceTable } from './tce-table.ts';
 import type { Container } from './vfio-container.ts';
 import { type Res, fail, hex, ok } from './result.ts';
+import { tce } from './cite.ts';
 
 const PAGE_4K = 4096; // TCE addresses are in 4 KiB units whatever the IOMMU page
 
@@ -18,6 +19,7 @@ export function tceIommuIoctlMmCheck(k: Kernel, caller: Proc, c: Container): Res
     return fail(
       'EPERM',
       `the container belongs to pid ${c.mm.pid}'s mm; ioctls from pid ${caller.pid} are refused (§3 item 7)`,
+      tce('tce_iommu_ioctl'),
     );
   }
   return null;
@@ -29,7 +31,11 @@ export function tceIommuMmSet(k: Kernel, caller: Proc, c: Container): Res<never>
   if (c.mm)
     return c.mm === caller.mm
       ? null
-      : fail('EPERM', `the container already belongs to pid ${c.mm.pid}'s mm (§1.3)`);
+      : fail(
+          'EPERM',
+          `the container already belongs to pid ${c.mm.pid}'s mm (§1.3)`,
+          tce('tce_iommu_mm_set'),
+        );
   c.mm = caller.mm;
   k.changes.touchContainer(c);
   return null;
@@ -76,6 +82,7 @@ export function tceIommuBuild(
       err = fail(
         'EFAULT',
         `VFIO_IOMMU_MAP_DMA: cannot pin ${hex(ua)} for write: ${e ? 'read-only mapping (v1 pins always request write access, Q6)' : 'not mapped'} (§4.6.3 step 1)`,
+        tce('tce_iommu_build'),
       );
     } else {
       const phys = e.phys + (ua - e.start);
@@ -86,6 +93,7 @@ export function tceIommuBuild(
         err = fail(
           'EPERM',
           `VFIO_IOMMU_MAP_DMA: the ${(2 ** e.backingShift) >> 10} KiB page backing ${hex(ua)} is smaller than the ${ps >> 10} KiB IOMMU page (containment check, §4.6.3 step 2)`,
+          tce('tce_iommu_build'),
         );
       } else {
         const idx = index0 + i;
@@ -108,11 +116,13 @@ export function tceIommuBuild(
       return {
         ret: err.ret,
         explain: `${err.explain}${i > 0 ? `; the ${i} entries written by this call were cleared` : ''}`,
+        cite: err.cite,
       };
     }
   }
   return ok(
     `VFIO_IOMMU_MAP_DMA: ${n} TCEs in window slot ${slot} entries ${index0}–${index0 + n - 1}, one pin each, no locked_vm change (§4.6.3)${replaced ? `; ${replaced} occupied slots replaced, their old pages unpinned` : ''}`,
+    tce('tce_iommu_build'),
   );
 }
 
@@ -141,11 +151,13 @@ export function tceIommuBuildV2(
       err = fail(
         'EINVAL',
         `VFIO_IOMMU_MAP_DMA: no pre-registered region of pid ${mm?.pid ?? caller.pid} contains ${hex(ua)}..${hex(ua + ps - 1)} (§4.6.4 step 1)`,
+        tce('tce_iommu_prereg_ua_to_hpa'),
       );
     } else if (r.pageShift !== undefined && t.pageShift > r.pageShift) {
       err = fail(
         'EINVAL',
         `VFIO_IOMMU_MAP_DMA: the region at ${hex(r.ua)} can back IOMMU pages up to 2^${r.pageShift} bytes, the window uses 2^${t.pageShift} (mem->pageshift, §4.6.4 step 2)`,
+        tce('tce_iommu_prereg_ua_to_hpa'),
       );
     } else {
       const e = r.extentAt(ua);
@@ -153,6 +165,7 @@ export function tceIommuBuildV2(
         err = fail(
           'EPERM',
           `VFIO_IOMMU_MAP_DMA: the ${(2 ** e.backingShift) >> 10} KiB page backing ${hex(ua)} is smaller than the ${ps >> 10} KiB IOMMU page (containment check, §4.6.4 step 3)`,
+          tce('tce_iommu_build_v2'),
         );
       } else {
         // a run of pages inside this region and this extent is translated in one go
@@ -170,11 +183,13 @@ export function tceIommuBuildV2(
     return {
       ret: err.ret,
       explain: `${err.explain}${i > 0 ? `; the ${i} entries written by this call were cleared` : ''}`,
+      cite: err.cite,
     };
   }
   const rs = [...regionsUsed].map((r) => `${hex(r.ua)} (mapped ${r.mapped})`).join(', ');
   return ok(
     `VFIO_IOMMU_MAP_DMA: ${n} TCEs in window slot ${slot} entries ${index0}–${index0 + n - 1} through region ${rs}; v2 pins nothing at map time and locked_vm is unchanged (§4.6.4)${replaced ? `; ${replaced} occupied slots replaced` : ''}`,
+    tce('tce_iommu_build_v2'),
   );
 }
 

@@ -10,6 +10,7 @@ import { tceIommuCreateWindow, tceIommuFreeTable } from './spapr-tce-ddw.ts';
 import type { Container, Kernel, Proc } from './kernel.ts';
 import type { Group } from './pci-ioda.ts';
 import { type Res, fail, hex, ok } from './result.ts';
+import { kernelIommu, tce } from './cite.ts';
 import { TceTable } from './tce-table.ts';
 import { accountLockedVm, accountingMm, decrementLockedVm } from './locked-vm.ts';
 import { mmIommuPut } from './iommu-api.ts';
@@ -25,15 +26,19 @@ export function tceIommuAttachGroup(k: Kernel, caller: Proc, c: Container, g: Gr
   c.attached.unshift(g);
   k.changes.touchGroup(g);
   k.changes.touchContainer(c);
-  return ok('attached');
+  return ok('attached', tce('tce_iommu_attach_group'));
 }
 
 /** the same-group and same-ops tests every era makes against the groups already attached */
 function attachedConflict(c: Container, g: Group, opsWord: string, rule: string): Res<never> | null {
   for (const a of c.attached) {
-    if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`);
+    if (a === g) return fail('EBUSY', `${g.name} is already attached (§4.2)`, tce('tce_iommu_attach_group'));
     if (a.phb.opsId !== g.phb.opsId)
-      return fail('EPERM', `${g.name} has ${opsWord} than ${a.name} (${rule}, §7.2)`);
+      return fail(
+        'EPERM',
+        `${g.name} has ${opsWord} than ${a.name} (${rule}, §7.2)`,
+        tce('tce_iommu_attach_group'),
+      );
   }
   return null;
 }
@@ -63,6 +68,7 @@ function tceIommuTakeOwnership(k: Kernel, caller: Proc, c: Container, g: Group):
     return fail(
       'EBUSY',
       `${g.name}: the host kernel still has DMA mappings in its table (it_map bits set), iommu_take_ownership refuses (§4.2 item 4, §7.1)${vp ? `; the ${vp}-page view charge is not returned [derived]` : ''}`,
+      kernelIommu('iommu_take_ownership'),
     );
   }
   const t = new TceTable({
@@ -80,7 +86,7 @@ function tceIommuTakeOwnership(k: Kernel, caller: Proc, c: Container, g: Group):
   g.owner = 'vfio';
   c.tables[0] = t;
   k.changes.touchWindow(c, 0);
-  return ok('taken');
+  return ok('taken', tce('tce_iommu_take_ownership'));
 }
 
 /** 4.2 (§4.2 4.2 items 1–6): the default window is created at the first IODA2 attach */
@@ -90,6 +96,7 @@ function attach42(k: Kernel, caller: Proc, c: Container, g: Group): Res {
     return fail(
       'EBUSY',
       `${g.name} has no take/release ownership ops and the container already has a group (§4.2 4.2 item 1)`,
+      tce('tce_iommu_attach_group'),
     );
   const x = attachedConflict(c, g, 'different table-group ops', '§4.2 4.2 item 2');
   if (x) return x;
@@ -99,11 +106,15 @@ function attach42(k: Kernel, caller: Proc, c: Container, g: Group): Res {
     const r = tceIommuCreateWindow(k, caller, c, g, 12, g.tce32Size, 1, 'default window');
     if (r.ret !== 0) {
       g.owner = 'kernel';
-      return { ret: r.ret, explain: `creating the default 32-bit window at attach failed: ${r.explain}` };
+      return {
+        ret: r.ret,
+        explain: `creating the default 32-bit window at attach failed: ${r.explain}`,
+        cite: r.cite,
+      };
     }
   }
   tceIommuTakeOwnershipDdw(c, g);
-  return ok('attached');
+  return ok('attached', tce('tce_iommu_attach_group'));
 }
 
 /** 5.x (§4.2 5.x): v2 needs a group with ops, v1 one without; the default window is deferred */
@@ -113,6 +124,7 @@ function attach5x(k: Kernel, caller: Proc, c: Container, g: Group): Res {
     return fail(
       'EBUSY',
       `${g.name} has no take/release ownership ops and the container already has a group (§4.2 5.x)`,
+      tce('tce_iommu_attach_group'),
     );
   const x = attachedConflict(c, g, 'a different create_table op', '§4.2 5.x');
   if (x) return x;
@@ -121,6 +133,7 @@ function attach5x(k: Kernel, caller: Proc, c: Container, g: Group): Res {
       return fail(
         'EPERM',
         `${g.name} has no table-group ops (no dynamic DMA windows): a v2 container cannot use it in 5.x (§4.2 5.x, §7.2)`,
+        tce('tce_iommu_attach_group'),
       );
     return tceIommuTakeOwnership(k, caller, c, g);
   }
@@ -128,11 +141,12 @@ function attach5x(k: Kernel, caller: Proc, c: Container, g: Group): Res {
     return fail(
       'EPERM',
       `${g.name} has table-group ops (DDW-capable): 5.x refuses it to a v1 container (§4.2 5.x, §7.2)`,
+      tce('tce_iommu_attach_group'),
     );
   g.owner = 'vfio';
   tceIommuTakeOwnershipDdw(c, g);
   if (c.attached.length === 0 && !c.tables[0]) c.defWindowPending = true; // nothing charged
-  return ok('attached');
+  return ok('attached', tce('tce_iommu_attach_group'));
 }
 
 /** mainline (§4.2 mainline items 1–8): ownership was taken at SET_CONTAINER; the default window is deferred */
@@ -141,14 +155,19 @@ function attachMainline(_k: Kernel, _caller: Proc, c: Container, g: Group): Res 
     return fail(
       'EINVAL',
       `${g.name} supports no dynamic DMA windows (max_dynamic_windows_supported = 0), which v2 requires (§4.2 mainline item 3)`,
+      tce('tce_iommu_attach_group'),
     );
   if (!c.v2 && c.attached.length > 0)
-    return fail('EBUSY', 'a v1 container takes only one group in mainline (§4.2 mainline item 4, §7.2)');
+    return fail(
+      'EBUSY',
+      'a v1 container takes only one group in mainline (§4.2 mainline item 4, §7.2)',
+      tce('tce_iommu_attach_group'),
+    );
   const x = attachedConflict(c, g, 'a different create_table op', '§4.2 mainline item 5');
   if (x) return x;
   tceIommuTakeOwnershipDdw(c, g);
   if (c.attached.length === 0 && !c.tables[0]) c.defWindowPending = true; // item 8: nothing charged
-  return ok('attached');
+  return ok('attached', tce('tce_iommu_attach_group'));
 }
 
 const ATTACH: Record<Kernel['profile']['attachRules'], typeof attach42> = {
@@ -229,8 +248,14 @@ export function tceIommuIoctlGetInfo(
   const x = tceIommuIoctlMmCheck(k, caller, c);
   if (x) return x;
   const g = c.firstGroup;
-  if (!g) return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_GET_INFO: no group attached (§4.3)');
-  if (argsz < 16) return fail('EINVAL', `VFIO_IOMMU_SPAPR_TCE_GET_INFO: argsz ${argsz} < 16 (§4.3)`);
+  if (!g)
+    return fail('ENXIO', 'VFIO_IOMMU_SPAPR_TCE_GET_INFO: no group attached (§4.3)', tce('tce_iommu_ioctl'));
+  if (argsz < 16)
+    return fail(
+      'EINVAL',
+      `VFIO_IOMMU_SPAPR_TCE_GET_INFO: argsz ${argsz} < 16 (§4.3)`,
+      tce('tce_iommu_ioctl'),
+    );
   const ddw = g.maxDynamicWindows !== 0 && c.v2;
   const out = {
     flags: ddw ? 1 : 0,
@@ -249,6 +274,7 @@ export function tceIommuIoctlGetInfo(
       : 'no DDW: a v1 container never reports it';
   return ok(
     `32-bit window ${hex(g.tce32Start)}+${hex(g.tce32Size)} of ${g.name}; ${why}${argsz < 32 ? '; argsz < 32: ddw not copied' : ''} (§4.3)`,
+    tce('tce_iommu_ioctl'),
     out,
   );
 }
@@ -257,14 +283,27 @@ export function tceIommuEnable(k: Kernel, caller: Proc, c: Container): Res {
   const x = tceIommuIoctlMmCheck(k, caller, c);
   if (x) return x;
   if (c.v2)
-    return fail('ENOTTY', 'VFIO_IOMMU_ENABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.4, §3 item 6)');
+    return fail(
+      'ENOTTY',
+      'VFIO_IOMMU_ENABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.4, §3 item 6)',
+      tce('tce_iommu_ioctl'),
+    );
   if (k.profile.accountTo === 'current' && !caller.currentMm)
-    return fail('ESRCH', 'VFIO_IOMMU_ENABLE: the calling task has no mm (§4.4)');
-  if (c.enabled) return fail('EBUSY', 'VFIO_IOMMU_ENABLE: the container is already enabled (§4.4)');
+    return fail('ESRCH', 'VFIO_IOMMU_ENABLE: the calling task has no mm (§4.4)', tce('tce_iommu_enable'));
+  if (c.enabled)
+    return fail(
+      'EBUSY',
+      'VFIO_IOMMU_ENABLE: the container is already enabled (§4.4)',
+      tce('tce_iommu_enable'),
+    );
   const g = c.firstGroup;
-  if (!g) return fail('ENODEV', 'VFIO_IOMMU_ENABLE: no group attached (§4.4)');
+  if (!g) return fail('ENODEV', 'VFIO_IOMMU_ENABLE: no group attached (§4.4)', tce('tce_iommu_enable'));
   if (g.tce32Size === 0n)
-    return fail('EPERM', `VFIO_IOMMU_ENABLE: ${g.name} has no 32-bit window (tce32_size 0) (§4.4)`);
+    return fail(
+      'EPERM',
+      `VFIO_IOMMU_ENABLE: ${g.name} has no 32-bit window (tce32_size 0) (§4.4)`,
+      tce('tce_iommu_enable'),
+    );
   const m = tceIommuMmSet(k, caller, c);
   if (m) return m;
   const pages = Number(g.tce32Size >> BigInt(k.pageShift));
@@ -275,20 +314,30 @@ export function tceIommuEnable(k: Kernel, caller: Proc, c: Container): Res {
   k.changes.touchContainer(c);
   return ok(
     `VFIO_IOMMU_ENABLE: charged the whole 32-bit window of ${g.name}, ${hex(g.tce32Size)} bytes = ${pages} pages, regardless of what will be mapped (§4.4, §5.3)`,
+    tce('tce_iommu_enable'),
   );
 }
 
 export function tceIommuDisable(k: Kernel, caller: Proc, c: Container): Res {
   const x = tceIommuIoctlMmCheck(k, caller, c);
   if (x) return x;
-  if (c.v2) return fail('ENOTTY', 'VFIO_IOMMU_DISABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.5)');
-  if (!c.enabled) return ok('VFIO_IOMMU_DISABLE: not enabled, nothing to do (§4.5)');
+  if (c.v2)
+    return fail(
+      'ENOTTY',
+      'VFIO_IOMMU_DISABLE is a v1 ioctl; a v2 container answers ENOTTY (§4.5)',
+      tce('tce_iommu_ioctl'),
+    );
+  if (!c.enabled)
+    return ok('VFIO_IOMMU_DISABLE: not enabled, nothing to do (§4.5)', tce('tce_iommu_disable'));
   c.enabled = false;
   decrementLockedVm(k, caller, c, c.lockedPages, 'v1Enable');
   const pages = c.lockedPages;
   c.lockedPages = 0;
   k.changes.touchContainer(c);
-  return ok(`VFIO_IOMMU_DISABLE: ${pages} pages un-charged; existing TCEs and their pins stay (§4.5, Q11)`);
+  return ok(
+    `VFIO_IOMMU_DISABLE: ${pages} pages un-charged; existing TCEs and their pins stay (§4.5, Q11)`,
+    tce('tce_iommu_disable'),
+  );
 }
 
 /** a request the sPAPR driver does not know: ENOTTY, after mainline's cross-mm check (§3 items 6, 7) */
@@ -298,5 +347,6 @@ export function tceIommuIoctlDefault(k: Kernel, caller: Proc, c: Container, labe
   return fail(
     'ENOTTY',
     `request ${label} is not a container ioctl the sPAPR driver knows: ENOTTY (§3 item 6)`,
+    tce('tce_iommu_ioctl'),
   );
 }

@@ -8,6 +8,7 @@ import type { Mm, Region } from './memory.ts';
 import type { Group } from './pci-ioda.ts';
 import type { TceTable } from './tce-table.ts';
 import { type Res, fail, ok } from './result.ts';
+import { tce } from './cite.ts';
 import { tceIommuAttachGroup, tceIommuDetachGroup, tceIommuRelease } from './spapr-tce.ts';
 
 /** struct vfio_container with the sPAPR driver's struct tce_container (kernel-model.md §1.3) */
@@ -67,36 +68,51 @@ export function vfioFileDup(k: Kernel, p: Proc, from: ContainerFile): ContainerF
   return f;
 }
 
-export function vfioGetApiVersion(): Res {
-  return ok('VFIO_API_VERSION is 0 (§4.1)');
+export function vfioGetApiVersion(k: Kernel): Res {
+  return ok('VFIO_API_VERSION is 0 (§4.1)', k.profile.src.containerIoctl);
 }
 
 export function vfioIoctlCheckExtension(k: Kernel, ext: number): Res {
   // §4.1: answered by the sPAPR driver, before any cross-mm check; never an error
-  if (ext === 2) return { ret: 1, explain: 'VFIO_SPAPR_TCE_IOMMU (v1) is supported (§4.1)' };
-  if (ext === 7) return { ret: 1, explain: 'VFIO_SPAPR_TCE_v2_IOMMU is supported since 4.2 (§4.1)' };
+  const c = tce('tce_iommu_ioctl');
+  if (ext === 2) return { ret: 1, explain: 'VFIO_SPAPR_TCE_IOMMU (v1) is supported (§4.1)', cite: c };
+  if (ext === 7) return { ret: 1, explain: 'VFIO_SPAPR_TCE_v2_IOMMU is supported since 4.2 (§4.1)', cite: c };
   if (ext === 5)
     return {
       ret: k.eeh ? 1 : 0,
       explain: `VFIO_EEH: the host has EEH ${k.eeh ? 'enabled' : 'disabled'} (§4.1)`,
+      cite: c,
     };
-  return ok(`extension ${ext} is not offered by the sPAPR TCE driver (§4.1)`);
+  return ok(`extension ${ext} is not offered by the sPAPR TCE driver (§4.1)`, c);
 }
 
 export function vfioIoctlSetIommu(k: Kernel, caller: Proc, c: Container, type: number): Res {
   // §3 item 2
   if (c.groups.length === 0)
-    return fail('EINVAL', 'VFIO_SET_IOMMU: the container has no group yet (§3 item 2)');
+    return fail(
+      'EINVAL',
+      'VFIO_SET_IOMMU: the container has no group yet (§3 item 2)',
+      k.profile.src.setIommu,
+    );
   if (c.driver)
-    return fail('EINVAL', 'VFIO_SET_IOMMU: the container already has an IOMMU driver (§3 item 2)');
+    return fail(
+      'EINVAL',
+      'VFIO_SET_IOMMU: the container already has an IOMMU driver (§3 item 2)',
+      k.profile.src.setIommu,
+    );
   // only drivers answering CHECK_EXTENSION(type) > 0 are tried; the sPAPR driver's open then accepts
   // only types 2 and 7 (so VFIO_EEH = 5 on an EEH host reaches open and fails there with EINVAL)
   if (vfioIoctlCheckExtension(k, type).ret <= 0)
-    return fail('ENODEV', `VFIO_SET_IOMMU: no IOMMU driver claims type ${type} (§3 item 2)`);
+    return fail(
+      'ENODEV',
+      `VFIO_SET_IOMMU: no IOMMU driver claims type ${type} (§3 item 2)`,
+      k.profile.src.setIommu,
+    );
   if (type !== 2 && type !== 7)
     return fail(
       'EINVAL',
       `VFIO_SET_IOMMU: the sPAPR driver answers CHECK_EXTENSION(${type}) but its open accepts only types 2 and 7 (§3 item 2)`,
+      tce('tce_iommu_open'),
     );
   c.driver = 'spapr';
   c.v2 = type === 7;
@@ -108,12 +124,17 @@ export function vfioIoctlSetIommu(k: Kernel, caller: Proc, c: Container, type: n
     if (r.ret !== 0) {
       for (const d of done) tceIommuDetachGroup(k, caller, c, d);
       tceIommuRelease(k, caller, c);
-      return { ret: r.ret, explain: `VFIO_SET_IOMMU(${type}): attaching ${g.name} failed: ${r.explain}` };
+      return {
+        ret: r.ret,
+        explain: `VFIO_SET_IOMMU(${type}): attaching ${g.name} failed: ${r.explain}`,
+        cite: r.cite,
+      };
     }
     done.push(g);
   }
   return ok(
     `VFIO_SET_IOMMU(${type}): sPAPR TCE ${c.v2 ? 'v2' : 'v1'} driver attached to ${done.map((g) => g.name).join(', ')} (§3 item 2, §4.2)`,
+    k.profile.src.setIommu,
   );
 }
 

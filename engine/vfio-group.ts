@@ -32,7 +32,8 @@ export class DeviceFile {
 }
 
 export function vfioGroupFopsOpen(k: Kernel, p: Proc, g: Group): GroupFile | Res<never> {
-  if (g.fdOpen) return fail('EBUSY', `open(/dev/vfio/${g.id}): the group is already open (§3)`);
+  if (g.fdOpen)
+    return fail('EBUSY', `open(/dev/vfio/${g.id}): the group is already open (§3)`, k.profile.src.groupOpen);
   g.fdOpen = true;
   const f = new GroupFile(p, g);
   p.fds.push(f);
@@ -40,9 +41,13 @@ export function vfioGroupFopsOpen(k: Kernel, p: Proc, g: Group): GroupFile | Res
   return f;
 }
 
-export function vfioGroupIoctlGetStatus(g: Group): Res<{ flags: number }> {
+export function vfioGroupIoctlGetStatus(k: Kernel, g: Group): Res<{ flags: number }> {
   const flags = 1 | (g.container !== null ? 2 : 0); // VIABLE | CONTAINER_SET
-  return ok(`group ${g.name} is viable${g.container !== null ? ' and in a container' : ''}`, { flags });
+  return ok(
+    `group ${g.name} is viable${g.container !== null ? ' and in a container' : ''}`,
+    k.profile.src.groupGetStatus,
+    { flags },
+  );
 }
 
 export function vfioGroupIoctlSetContainer(k: Kernel, caller: Proc, g: Group, cf: ContainerFile | null): Res {
@@ -52,7 +57,8 @@ export function vfioGroupIoctlSetContainer(k: Kernel, caller: Proc, g: Group, cf
       ? null
       : fail(
           'EINVAL',
-          `VFIO_GROUP_SET_CONTAINER: ${g.name} is already in container ${g.container} (§3 item 3, §14.4) — drivers/vfio/${k.profile.setContainerGroupTestFirst ? 'vfio.c: vfio_group_set_container' : 'group.c: vfio_group_ioctl_set_container'}`,
+          `VFIO_GROUP_SET_CONTAINER: ${g.name} is already in container ${g.container} (§3 item 3, §14.4)`,
+          k.profile.src.groupSetContainer,
         );
   if (k.profile.setContainerGroupTestFirst) {
     const x = inContainer();
@@ -61,7 +67,8 @@ export function vfioGroupIoctlSetContainer(k: Kernel, caller: Proc, g: Group, cf
   if (!cf || !cf.open || cf.proc !== caller)
     return fail(
       'EBADF',
-      `VFIO_GROUP_SET_CONTAINER: the fd is not an open file of this process (§3 item 3, §14.4) — drivers/vfio/${k.profile.setContainerGroupTestFirst ? 'vfio.c: vfio_group_set_container' : 'group.c: vfio_group_ioctl_set_container'}`,
+      `VFIO_GROUP_SET_CONTAINER: the fd is not an open file of this process (§3 item 3, §14.4)`,
+      k.profile.src.groupSetContainer,
     );
   const c = cf.container;
   const x = inContainer();
@@ -72,6 +79,7 @@ export function vfioGroupIoctlSetContainer(k: Kernel, caller: Proc, g: Group, cf
       return fail(
         'EBUSY',
         `VFIO_GROUP_SET_CONTAINER: ${g.name}'s kernel table still has DMA mappings, the platform refuses to give it up (§7.1) [derived]`,
+        k.profile.src.containerAttachGroup,
       );
     }
     g.owner = 'vfio';
@@ -89,29 +97,38 @@ export function vfioGroupIoctlSetContainer(k: Kernel, caller: Proc, g: Group, cf
       return {
         ret: r.ret,
         explain: `VFIO_GROUP_SET_CONTAINER: the driver refused ${g.name}: ${r.explain}`,
+        cite: r.cite,
       };
     }
     return ok(
       `VFIO_GROUP_SET_CONTAINER: ${g.name} joined container ${c.id} and was attached to its sPAPR driver (§3 item 3)`,
+      k.profile.src.containerAttachGroup,
     );
   }
   return ok(
     `VFIO_GROUP_SET_CONTAINER: ${g.name} is in container ${c.id}${k.profile.ownershipTakenAt === 'set-container' ? '; the PE was taken from the host kernel (§7.1)' : ''} (§3 item 3)`,
+    k.profile.src.groupSetContainer,
   );
 }
 
 export function vfioGroupIoctlUnsetContainer(k: Kernel, caller: Proc, g: Group): Res {
   if (g.container === null)
-    return fail('EINVAL', `VFIO_GROUP_UNSET_CONTAINER: ${g.name} is not in a container (§3 item 4)`);
+    return fail(
+      'EINVAL',
+      `VFIO_GROUP_UNSET_CONTAINER: ${g.name} is not in a container (§3 item 4)`,
+      k.profile.src.groupUnsetContainer,
+    );
   if (g.devicesOpen > 0)
     return fail(
       'EBUSY',
       `VFIO_GROUP_UNSET_CONTAINER: ${g.devicesOpen} device fd(s) of ${g.name} are still open (§3 item 4)`,
+      k.profile.src.groupUnsetContainer,
     );
   const c = k.containerById(g.container);
   vfioGroupDetachContainer(k, caller, c, g);
   return ok(
     `VFIO_GROUP_UNSET_CONTAINER: ${g.name} left container ${c.id}${c.driver ? '' : '; it was the last group, the driver was released'} (§3 item 4, §4.13)`,
+    k.profile.src.groupUnsetContainer,
   );
 }
 
@@ -122,11 +139,19 @@ export function vfioGroupIoctlGetDeviceFd(
   name: string | undefined,
 ): DeviceFile | Res<never> {
   if (g.container === null || !k.containerById(g.container).driver) {
-    return fail('EINVAL', `VFIO_GROUP_GET_DEVICE_FD: ${g.name} has no container with an IOMMU driver (§3)`);
+    return fail(
+      'EINVAL',
+      `VFIO_GROUP_GET_DEVICE_FD: ${g.name} has no container with an IOMMU driver (§3)`,
+      k.profile.src.groupGetDeviceFd,
+    );
   }
   const dev = name ?? g.devices[0]!;
   if (!g.devices.includes(dev))
-    return fail('ENODEV', `VFIO_GROUP_GET_DEVICE_FD: no device ${dev} in ${g.name}`);
+    return fail(
+      'ENODEV',
+      `VFIO_GROUP_GET_DEVICE_FD: no device ${dev} in ${g.name}`,
+      k.profile.src.groupGetDeviceFd,
+    );
   g.devicesOpen++;
   const f = new DeviceFile(p, g, dev);
   p.fds.push(f);

@@ -12,6 +12,7 @@ import type { Container } from '../vfio-container.ts';
 import type { Region } from '../memory.ts';
 import type { TceTable } from '../tce-table.ts';
 import type { KRes, KvmVm } from './kvm-main.ts';
+import { cite, kvmVio, type Cite, type EraSources } from '../cite.ts';
 
 export const H_SUCCESS = 0;
 export const H_BUSY = 1;
@@ -130,6 +131,7 @@ export function createSpaprTce(vm: KvmVm, a: CreateArgs): KRes<{ table: KvmTceTa
       return {
         ret: -16,
         explain: `${op}: LIOBN ${hex(a.liobn)} already has a table in this VM (EBUSY, §13.4.2)`,
+        cite: kvmVio('kvm_vm_ioctl_create_spapr_tce'),
       };
     const t = new KvmTceTable(vm.kvm.tableId(), vm, a.liobn, 12, 0n, a.size, a.windowSize, 0, null);
     vm.tables.unshift(t);
@@ -139,6 +141,7 @@ export function createSpaprTce(vm: KvmVm, a: CreateArgs): KRes<{ table: KvmTceTa
       ret: 0,
       explain: `${op}: ${geometry}${a.windowSize === 0n ? ' (window_size 0 is not validated: every ioba is out of range)' : ''}; all TCE pages allocated now; this kernel charges no locked_vm for KVM tables (§13.4.2)`,
       out: { table: t },
+      cite: kvmVio('kvm_vm_ioctl_create_spapr_tce'),
     };
   }
   // step 1
@@ -152,7 +155,11 @@ export function createSpaprTce(vm: KvmVm, a: CreateArgs): KRes<{ table: KvmTceTa
         : a.pageShift < 12 || a.pageShift > 34
           ? `page_shift ${a.pageShift} outside 12..34`
           : `offset + size = ${hex(a.offset + a.size)} > (2^64 − 1) >> ${a.pageShift}`;
-    return { ret: -22, explain: `${op}: ${why} (EINVAL, §13.4.1 step 1)` };
+    return {
+      ret: -22,
+      explain: `${op}: ${why} (EINVAL, §13.4.1 step 1)`,
+      cite: kvmVio('kvm_vm_ioctl_create_spapr_tce'),
+    };
   }
   // step 2: the charge (kvm->mm, with the caller's rlimit and CAP_IPC_LOCK)
   const { sttPages: n } = sttPages(a.size, vm.kvm.host.pageShift);
@@ -168,6 +175,7 @@ export function createSpaprTce(vm: KvmVm, a: CreateArgs): KRes<{ table: KvmTceTa
       return {
         ret: -12,
         explain: `${op}: locked_vm ${mm.lockedVm} + ${pages} pages (kvmppc_stt_pages) would exceed RLIMIT_MEMLOCK (${limitPages} pages) and the process lacks CAP_IPC_LOCK (ENOMEM, §13.4.1 step 2)${dup() ? '; the charge comes before the duplicate-LIOBN test, so a duplicate reports ENOMEM (Q-K2)' : ''}`,
+        cite: cite('mm/util.c', '__account_locked_vm'),
       };
     }
     // step 3: the descriptor with its page-pointer array
@@ -176,6 +184,7 @@ export function createSpaprTce(vm: KvmVm, a: CreateArgs): KRes<{ table: KvmTceTa
       return {
         ret: -12,
         explain: `${op}: the descriptor with ${tcePages} page pointers exceeds the largest allocation (ENOMEM, charge returned, §13.4.1 step 3) [derived]`,
+        cite: kvmVio('kvm_vm_ioctl_create_spapr_tce'),
       };
     mm.tryCharge(pages, 'kvmTables', caller.memlock, true);
     vm.kvm.host.changes.touchProcess(mm.pid);
@@ -186,6 +195,7 @@ export function createSpaprTce(vm: KvmVm, a: CreateArgs): KRes<{ table: KvmTceTa
       return {
         ret: -16,
         explain: `${op}: LIOBN ${hex(a.liobn)} already has a table in this VM (EBUSY, §13.4.1 step 4); the ${pages}-page charge was returned`,
+        cite: kvmVio('kvm_vm_ioctl_create_spapr_tce'),
       };
     }
     charged = pages;
@@ -193,6 +203,7 @@ export function createSpaprTce(vm: KvmVm, a: CreateArgs): KRes<{ table: KvmTceTa
     return {
       ret: -16,
       explain: `${op}: LIOBN ${hex(a.liobn)} already has a table in this VM (EBUSY, §13.4.1 step 4)`,
+      cite: kvmVio('kvm_vm_ioctl_create_spapr_tce'),
     };
   }
   const t = new KvmTceTable(
@@ -213,6 +224,7 @@ export function createSpaprTce(vm: KvmVm, a: CreateArgs): KRes<{ table: KvmTceTa
     ret: 0,
     explain: `${op}: ${geometry}${a.legacy ? ' (legacy: 4 KiB TCEs at bus 0)' : ''}; ${charged} pages charged to the VM's mm (kvmppc_stt_pages, §13.4.3); TCE pages are allocated on first use`,
     out: { table: t },
+    cite: kvmVio('kvm_vm_ioctl_create_spapr_tce'),
   };
 }
 
@@ -259,6 +271,7 @@ export function attachIommuGroup(
       return {
         ret: 0,
         explain: `KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE: LIOBN ${hex(t.liobn)} is already linked to window slot ${w.slot} of container ${w.container.id}: one more reference (${existing.refs}) (§13.6.3 step 7, Q-K8)`,
+        cite: kvmVio('kvm_spapr_tce_attach_iommu_group'),
       };
     }
     t.links.push({ container: w.container, slot: w.slot, table: hw, refs: 1 });
@@ -266,6 +279,7 @@ export function attachIommuGroup(
     return {
       ret: 0,
       explain: `KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE: LIOBN ${hex(t.liobn)} (2^${t.pageShift} pages at ${hex(kvmStart)}, ${hex(kvmBytes)} bytes) linked to window slot ${w.slot} of container ${w.container.id} (2^${hw.pageShift} pages, ${hex(hwBytes)} bytes): in-kernel H_PUT_TCE* now update the hardware TCEs; no locked_vm change (§13.6.3 step 8)`,
+      cite: kvmVio('kvm_spapr_tce_attach_iommu_group'),
     };
   }
   const have = windows.length
@@ -279,6 +293,7 @@ export function attachIommuGroup(
   return {
     ret: -22,
     explain: `KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE: no hardware window compatible with LIOBN ${hex(t.liobn)} (needs IOMMU page ≤ 2^${t.pageShift}, bus start ${hex(kvmStart)}, size ≥ ${hex(kvmBytes)}); ${have} (EINVAL, §13.6.3 step 6)`,
+    cite: kvmVio('kvm_spapr_tce_attach_iommu_group'),
   };
 }
 
@@ -303,15 +318,29 @@ export function releaseIommuGroup(vm: KvmVm, tables: readonly (TceTable | null)[
 export interface HRes {
   ret: number;
   explain: string;
+  /** the kernel (or, for QEMU's answers, QEMU) function that decides it */
+  cite: Cite;
   value?: bigint;
+}
+
+const HCALL_SRC: Readonly<Record<string, keyof EraSources>> = {
+  H_PUT_TCE: 'hPutTce',
+  H_PUT_TCE_INDIRECT: 'hPutTceIndirect',
+  H_STUFF_TCE: 'hStuffTce',
+  H_GET_TCE: 'hGetTce',
+};
+
+/** the in-kernel handler of a TCE hypercall in this profile (its file moved with the real-mode handlers) */
+function hcallCite(vm: KvmVm, hcall: string): Cite {
+  return vm.profile.src[HCALL_SRC[hcall] ?? 'hPutTce'];
 }
 
 function findTable(vm: KvmVm, liobn: bigint): KvmTceTable | undefined {
   return vm.tables.find((t) => t.liobn === liobn);
 }
 
-function tooHard(explain: string): HRes {
-  return { ret: H_TOO_HARD, explain };
+function tooHard(explain: string, cite: Cite): HRes {
+  return { ret: H_TOO_HARD, explain, cite };
 }
 
 /** kvmppc_ioba_validate = iommu_tce_check_ioba (first entry only, §13.8); ranges past the end: Q-K1 */
@@ -321,17 +350,20 @@ function iobaCheck(t: KvmTceTable, ioba: bigint, npages: number, hcall: string):
     return {
       ret: H_PARAMETER,
       explain: `${hcall}: ioba ${hex(ioba)} is not aligned to the table's 2^${t.pageShift}-byte page (H_PARAMETER, iommu_tce_check_ioba, §13.8)`,
+      cite: hcallCite(t.vm, hcall),
     };
   const e = ioba >> ps;
   if (e < t.offset || e + 1n > t.offset + t.size)
     return {
       ret: H_PARAMETER,
       explain: `${hcall}: ioba ${hex(ioba)} is outside LIOBN ${hex(t.liobn)}'s window ${hex(t.offset << ps)}..${hex(((t.offset + t.size) << ps) - 1n)} (H_PARAMETER, §13.8)`,
+      cite: hcallCite(t.vm, hcall),
     };
   if (npages > 1 && e + BigInt(npages) > t.offset + t.size)
     return {
       ret: H_PARAMETER,
       explain: `${hcall}: ${npages} entries from ioba ${hex(ioba)} run past the window end; the kernel checks the first entry only and would write beyond the table (UNDEFINED, Q-K1): refused with H_PARAMETER`,
+      cite: hcallCite(t.vm, hcall),
     };
   return null;
 }
@@ -342,6 +374,7 @@ function windowBytesCheck(t: KvmTceTable, ioba: bigint, hcall: string): HRes | n
     return {
       ret: H_PARAMETER,
       explain: `${hcall}: ioba ${hex(ioba)} ≥ window_size ${hex(t.windowSize)} (H_PARAMETER, §13.8.1 4.2)`,
+      cite: hcallCite(t.vm, hcall),
     };
   return null;
 }
@@ -358,11 +391,13 @@ function validate(t: KvmTceTable, tce: bigint, hcall: string): HRes | null {
   if (gpa & ((1n << ps) - 1n))
     return tooHard(
       `${hcall}: TCE ${hex(tce)}: address ${hex(gpa)} is not aligned to the table's 2^${t.pageShift}-byte page: exit to userspace (H_TOO_HARD, kvmppc_tce_validate, §13.8.5)`,
+      kvmVio('kvmppc_tce_validate'),
     );
   const ua = t.vm.gpaToUa(tce & ~3n);
   if (ua === null)
     return tooHard(
       `${hcall}: TCE ${hex(tce)}: guest address ${hex(gpa)} is in no memslot: exit to userspace (H_TOO_HARD, §13.8.5)`,
+      kvmVio('kvmppc_tce_validate'),
     );
   for (const l of t.liveLinks()) {
     const len = l.table.pageSize;
@@ -370,10 +405,12 @@ function validate(t: KvmTceTable, tce: bigint, hcall: string): HRes | null {
     if (!r)
       return tooHard(
         `${hcall}: TCE ${hex(tce)}: user address ${hex(ua)} is not in memory pre-registered by the VM's mm: exit to userspace (H_TOO_HARD, kvmppc_tce_validate, §13.8.5)`,
+        kvmVio('kvmppc_tce_validate'),
       );
     if (r.pageShift !== undefined && l.table.pageShift > r.pageShift)
       return tooHard(
         `${hcall}: TCE ${hex(tce)}: the region at ${hex(r.ua)} cannot back 2^${l.table.pageShift}-byte IOMMU pages (pageshift ${r.pageShift}): exit (H_TOO_HARD, §13.8.5)`,
+        kvmVio('kvmppc_tce_validate'),
       );
   }
   return null;
@@ -441,6 +478,7 @@ function hwMap(
       hwUnmap(t, l, entry, touched); // an internal failure clears the entry on this table (§13.8.1 step 4)
       return tooHard(
         `hardware map: ${hex(u)} is no longer pre-registered (H_TOO_HARD) [not reachable after validation]`,
+        kvmVio('kvmppc_tce_iommu_map'),
       );
     }
     const e = r.extentAt(u);
@@ -480,6 +518,7 @@ export function hPutTce(vm: KvmVm, liobn: bigint, ioba: bigint, tce: bigint): HR
   if (!t)
     return tooHard(
       `H_PUT_TCE: LIOBN ${hex(liobn)} has no KVM table in this VM: exit to userspace (H_TOO_HARD, §13.8.5)`,
+      vm.profile.src.hPutTce,
     );
   if (vm.profile.kvmHcallChecks === 'window-bytes') {
     const bad = windowBytesCheck(t, ioba, 'H_PUT_TCE');
@@ -489,6 +528,7 @@ export function hPutTce(vm: KvmVm, liobn: bigint, ioba: bigint, tce: bigint): HR
     return {
       ret: H_SUCCESS,
       explain: `H_PUT_TCE: T[${idx}] = ${hex(tce)} (index ioba >> 12: no alignment check and no check of the TCE value, "FIXME: Need to validate the TCE itself", §13.8.1 4.2); KVM tables are never linked to VFIO in this kernel`,
+      cite: vm.profile.src.hPutTce,
     };
   }
   const bad = iobaCheck(t, ioba, 1, 'H_PUT_TCE') ?? validate(t, tce, 'H_PUT_TCE');
@@ -521,6 +561,7 @@ export function hPutTce(vm: KvmVm, liobn: bigint, ioba: bigint, tce: bigint): HR
   return {
     ret: H_SUCCESS,
     explain: `H_PUT_TCE: T[${idx}] = ${hex(tce)}${hwText}${links.length ? '' : ' (no linked hardware table: guest view only)'} (kvmppc_h_put_tce, §13.8.1)`,
+    cite: vm.profile.src.hPutTce,
   };
 }
 
@@ -538,19 +579,26 @@ export function hPutTceIndirect(
   if (!t)
     return tooHard(
       `${op}: LIOBN ${hex(liobn)} has no KVM table in this VM: exit to userspace (H_TOO_HARD, §13.8.5)`,
+      vm.profile.src.hPutTceIndirect,
     );
   if (npages > MAX_INDIRECT)
-    return { ret: H_PARAMETER, explain: `${op}: npages ${npages} > 512 (H_PARAMETER, §13.8.2 step 2)` };
+    return {
+      ret: H_PARAMETER,
+      explain: `${op}: npages ${npages} > 512 (H_PARAMETER, §13.8.2 step 2)`,
+      cite: vm.profile.src.hPutTceIndirect,
+    };
   if (listGpa & 0xfffn)
     return {
       ret: H_PARAMETER,
       explain: `${op}: the TCE list at ${hex(listGpa)} is not 4 KiB aligned (H_PARAMETER, §13.8.2 step 3)`,
+      cite: vm.profile.src.hPutTceIndirect,
     };
   const bad = iobaCheck(t, ioba, npages, op);
   if (bad) return bad;
   if (vm.gpaToUa(listGpa) === null)
     return tooHard(
       `${op}: the TCE list at guest ${hex(listGpa)} is in no memslot: exit to userspace (H_TOO_HARD, §13.8.2 step 5)`,
+      vm.profile.src.hPutTceIndirect,
     );
   const list = Array.from({ length: npages }, (_, i) => tces[i] ?? 0n);
   for (let i = 0; i < npages; i++) {
@@ -559,6 +607,7 @@ export function hPutTceIndirect(
       return {
         ret: v.ret,
         explain: `${v.explain}; nothing was changed (every TCE is validated first, §13.8.2 step 6)`,
+        cite: v.cite,
       };
   }
   const entry0 = ioba >> BigInt(t.pageShift);
@@ -573,6 +622,7 @@ export function hPutTceIndirect(
       return {
         ret: H_PARAMETER,
         explain: `${op}: entry ${i} (${hex(tce)}) has no permission bits and its address is in no memslot (H_PARAMETER, §13.8.2 step 7); entries 0..${i - 1} stay written [derived]`,
+        cite: vm.profile.src.hPutTceIndirect,
       };
     }
     for (const l of links) {
@@ -590,6 +640,7 @@ export function hPutTceIndirect(
   return {
     ret: H_SUCCESS,
     explain: `${op}: T[${idx0}..${idx0 + npages - 1}] written from the list at ${hex(listGpa)}${links.length ? `; hardware TCEs of ${linksText(t)} mapped through pre-registered memory` : ''} (kvmppc_h_put_tce_indirect, §13.8.2)`,
+    cite: vm.profile.src.hPutTceIndirect,
   };
 }
 
@@ -600,6 +651,7 @@ export function hStuffTce(vm: KvmVm, liobn: bigint, ioba: bigint, value: bigint,
   if (!t)
     return tooHard(
       `${op}: LIOBN ${hex(liobn)} has no KVM table in this VM: exit to userspace (H_TOO_HARD, §13.8.5)`,
+      vm.profile.src.hStuffTce,
     );
   const bad = iobaCheck(t, ioba, npages, op);
   if (bad) return bad;
@@ -607,6 +659,7 @@ export function hStuffTce(vm: KvmVm, liobn: bigint, ioba: bigint, value: bigint,
     return {
       ret: H_PARAMETER,
       explain: `${op}: value ${hex(value)} has R/W bits; the kernel only clears (H_PARAMETER, §13.8.3 step 3)`,
+      cite: vm.profile.src.hStuffTce,
     };
   const entry0 = ioba >> BigInt(t.pageShift);
   const touched = new Set<Region>();
@@ -619,6 +672,7 @@ export function hStuffTce(vm: KvmVm, liobn: bigint, ioba: bigint, value: bigint,
   return {
     ret: H_SUCCESS,
     explain: `${op}: T[${idx0}..${idx0 + npages - 1}] = ${hex(value)}${cleared ? `; ${cleared} hardware TCE(s) cleared` : ''} (kvmppc_h_stuff_tce, §13.8.3)`,
+    cite: vm.profile.src.hStuffTce,
   };
 }
 
@@ -629,6 +683,7 @@ export function hGetTce(vm: KvmVm, liobn: bigint, ioba: bigint): HRes {
   if (!t)
     return tooHard(
       `${op}: LIOBN ${hex(liobn)} has no KVM table in this VM: exit to userspace (H_TOO_HARD, §13.8.5)`,
+      vm.profile.src.hGetTce,
     );
   let idx: number;
   if (vm.profile.kvmHcallChecks === 'window-bytes') {
@@ -645,5 +700,6 @@ export function hGetTce(vm: KvmVm, liobn: bigint, ioba: bigint): HRes {
     ret: H_SUCCESS,
     value,
     explain: `${op}: T[${idx}] = ${hex(value)} (the guest-visible entry; the hardware table is not read, Q-K5, §13.8.4)`,
+    cite: vm.profile.src.hGetTce,
   };
 }

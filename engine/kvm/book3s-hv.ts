@@ -4,6 +4,7 @@
  * userspace before any argument is looked at; otherwise the handler of book3s-64-vio.ts runs, and its
  * H_TOO_HARD exits to userspace too. Which handler answered (real or virtual mode) comes from the profile.
  */
+import { kvmHv } from '../cite.ts';
 import { hGetTce, hPutTce, hPutTceIndirect, hStuffTce, H_TOO_HARD, type HRes } from './book3s-64-vio.ts';
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from './era.ts';
 import type { KvmVm } from './kvm-main.ts';
@@ -31,6 +32,7 @@ export function dispatchHcall(vm: KvmVm, a: HcallArgs): Dispatched {
       ret: H_TOO_HARD,
       handledBy: 'qemu',
       explain: `${name} is not enabled for in-kernel handling in this VM${vm.profile.kvmInKernelTceHcalls.includes(a.hcall) ? ' (KVM_ENABLE_CAP(KVM_CAP_PPC_ENABLE_HCALL) turns it on)' : ' (this kernel does not implement it)'}: exit to userspace before any argument is looked at (§13.7)`,
+      cite: kvmHv('kvmppc_pseries_do_hcall'),
     };
   let r: HRes;
   switch (a.hcall) {
@@ -54,7 +56,11 @@ export function dispatchHcall(vm: KvmVm, a: HcallArgs): Dispatched {
       r = hGetTce(vm, a.liobn, a.ioba);
       break;
     default:
-      r = { ret: H_TOO_HARD, explain: `${name}: not a TCE hypercall: exit to userspace` };
+      r = {
+        ret: H_TOO_HARD,
+        explain: `${name}: not a TCE hypercall: exit to userspace`,
+        cite: kvmHv('kvmppc_pseries_do_hcall'),
+      };
   }
   if (r.ret === H_TOO_HARD) return { ...r, handledBy: 'qemu' };
   return { ...r, handledBy: 'kernel', mode: vm.profile.kvmHcallMode };

@@ -3,6 +3,7 @@
  * userspace twin (engine/qemu/spapr-iommu.ts). As in engine/facade.ts: convert and check the scenario's
  * values (bad values are ScenarioErrors at the call's line), issue the call, record one event per call.
  */
+import { kvmMain, SYS_IOCTL, whyText } from '../cite.ts';
 import {
   ScenarioError,
   type BigIntLike,
@@ -72,7 +73,7 @@ export function kvmOf(k: Kernel): Kvm {
 }
 
 function toResult<Out>(r: KRes<Out>): IoctlResult<Out> {
-  const out: IoctlResult<Out> = { ret: r.ret, explain: r.explain };
+  const out: IoctlResult<Out> = { ret: r.ret, explain: whyText(r.explain, r.cite) };
   if (r.ret < 0) out.errno = errnoName(r.ret) ?? `E${-r.ret}`;
   else if (r.out !== undefined) out.out = r.out;
   return out;
@@ -128,6 +129,7 @@ export function openKvm(pf: ProcessFacade): KvmVmApi {
     {
       ret: 0,
       explain: `VM ${vm.id}: open("/dev/kvm") + KVM_CREATE_VM(0): a KVM-HV VM bound to pid ${pf.p.pid}'s mm; the HPT is not charged to locked_vm (§13.3)`,
+      cite: kvmMain('kvm_create_vm'),
     },
     { ret: 0 },
   );
@@ -159,9 +161,9 @@ export function mlockCall(
     : munlock(p.mm, Number(addr), Number(size));
   if (r.pages) k.changes.touchProcess(p.pid);
   const ret = r.errno === null ? 0 : r.errno === 'EPERM' ? -1 : -12;
-  const result: IoctlResult = { ret, explain: r.explain };
+  const result: IoctlResult = { ret, explain: whyText(r.explain, r.cite) };
   if (r.errno) result.errno = r.errno;
-  pf.host.rec.syscall(k, p, op, { addr, size }, ret, r.explain);
+  pf.host.rec.syscall(k, p, op, { addr, size }, ret, r.explain, r.cite);
   return result;
 }
 
@@ -209,11 +211,13 @@ export class KvmVmFacade implements KvmVmApi {
   ): IoctlResult<Out> {
     const p = this.proc.p;
     alive(p, op);
-    const r: KRes<Out> = this.vm.fdOpen ? fn() : { ret: -9, explain: `${op}: the VM fd is closed (EBADF)` };
+    const r: KRes<Out> = this.vm.fdOpen
+      ? fn()
+      : { ret: -9, explain: `${op}: the VM fd is closed (EBADF)`, cite: SYS_IOCTL };
     const forEvent: KRes<Out> =
       r.ret >= 0 && r.out !== undefined && eventOut
         ? { ...r, out: eventOut(r.out) as Out }
-        : { ret: r.ret, explain: r.explain };
+        : { ret: r.ret, explain: r.explain, cite: r.cite };
     return this.host.rec.ioctl(
       this.host.k,
       p,
@@ -443,7 +447,7 @@ export class KvmVfioDeviceFacade implements KvmVfioDeviceApi {
     alive(p, op);
     const r: KRes = this.d.open
       ? fn()
-      : { ret: -9, explain: `${op}: the kvm-vfio device fd is closed (EBADF)` };
+      : { ret: -9, explain: `${op}: the kvm-vfio device fd is closed (EBADF)`, cite: SYS_IOCTL };
     return this.vmf.host.rec.ioctl(
       this.vmf.host.k,
       p,
@@ -525,11 +529,11 @@ export class KvmHcallsFacade implements KvmHcallsApi {
       name: hcallName(d.ret),
       handledBy: d.handledBy,
       call: callOf(a),
-      explain: d.explain,
+      explain: whyText(d.explain, d.cite),
     };
     if (d.mode) r.mode = d.mode;
     if (d.value !== undefined) r.value = d.value;
-    vmf.host.rec.hcall(vmf.host.k, vmf.proc.p, vmf.vm.id, name, hcallArgs(a), r);
+    vmf.host.rec.hcall(vmf.host.k, vmf.proc.p, vmf.vm.id, name, hcallArgs(a), r, d.cite);
     return r;
   }
 
@@ -705,10 +709,10 @@ export class QemuSpaprFacade implements QemuSpaprApi {
       handledBy: 'qemu',
       call: callOf(a),
       vfio,
-      explain: q.explain,
+      explain: whyText(q.explain, q.cite),
     };
     if (q.value !== undefined) out.value = q.value;
-    vmf.host.rec.hcall(vmf.host.k, vmf.proc.p, vmf.vm.id, name, hcallArgs(a), out);
+    vmf.host.rec.hcall(vmf.host.k, vmf.proc.p, vmf.vm.id, name, hcallArgs(a), out, q.cite);
     return out;
   }
 }

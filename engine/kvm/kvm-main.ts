@@ -3,6 +3,7 @@
  * the VM bound to its creator's mm, its reference count (VM fd, each TCE table fd, the device fd), and
  * the memslots that translate guest physical addresses into the creator's user addresses.
  */
+import { kvmMain } from '../cite.ts';
 import type { Changes } from '../changes.ts';
 import type { Proc } from '../kernel.ts';
 import type { Container } from '../vfio-container.ts';
@@ -13,6 +14,7 @@ import type { KvmEra } from './era.ts';
 import { H_GET_TCE, H_PUT_TCE } from './era.ts';
 import type { KvmTceTable } from './book3s-64-vio.ts';
 import type { KvmVfioDevice } from './vfio.ts';
+import type { Cite } from '../cite.ts';
 
 export type KvmProfile = Profile & KvmEra;
 
@@ -20,6 +22,8 @@ export type KvmProfile = Profile & KvmEra;
 export interface KRes<Out = undefined> {
   ret: number;
   explain: string;
+  /** the kernel function that decides it (cite.ts) */
+  cite: Cite;
   out?: Out;
 }
 
@@ -143,16 +147,19 @@ export class KvmVm {
       return {
         ret: -22,
         explain: `KVM_SET_USER_MEMORY_REGION: flags 0x${m.flags.toString(16)} unknown (EINVAL)`,
+        cite: kvmMain('__kvm_set_memory_region'),
       };
     if (m.size & mask || m.gpa & mask || m.ua & mask)
       return {
         ret: -22,
         explain: `KVM_SET_USER_MEMORY_REGION: memory_size, guest_phys_addr and userspace_addr must be multiples of PAGE_SIZE ${ps} (EINVAL)`,
+        cite: kvmMain('__kvm_set_memory_region'),
       };
     if (m.slot >= KVM_USER_MEM_SLOTS)
       return {
         ret: -22,
         explain: `KVM_SET_USER_MEMORY_REGION: slot ${m.slot} ≥ KVM_USER_MEM_SLOTS (EINVAL)`,
+        cite: kvmMain('__kvm_set_memory_region'),
       };
     const old = this.memslots.get(m.slot);
     if (m.size === 0n) {
@@ -160,14 +167,16 @@ export class KvmVm {
         return {
           ret: -22,
           explain: `KVM_SET_USER_MEMORY_REGION: deleting slot ${m.slot}, which does not exist (EINVAL)`,
+          cite: kvmMain('__kvm_set_memory_region'),
         };
       this.memslots.delete(m.slot);
-      return { ret: 0, explain: `memslot ${m.slot} deleted` };
+      return { ret: 0, explain: `memslot ${m.slot} deleted`, cite: kvmMain('__kvm_set_memory_region') };
     }
     if (old && old.size !== m.size)
       return {
         ret: -22,
         explain: `KVM_SET_USER_MEMORY_REGION: slot ${m.slot} exists with another size; a slot cannot be resized (EINVAL)`,
+        cite: kvmMain('__kvm_set_memory_region'),
       };
     for (const s of this.memslots.values()) {
       if (s.slot === m.slot) continue;
@@ -175,12 +184,14 @@ export class KvmVm {
         return {
           ret: -17,
           explain: `KVM_SET_USER_MEMORY_REGION: guest range 0x${m.gpa.toString(16)}+0x${m.size.toString(16)} overlaps memslot ${s.slot} (EEXIST)`,
+          cite: kvmMain('__kvm_set_memory_region'),
         };
     }
     this.memslots.set(m.slot, { ...m });
     return {
       ret: 0,
       explain: `memslot ${m.slot}: guest 0x${m.gpa.toString(16)}..0x${(m.gpa + m.size - 1n).toString(16)} → user 0x${m.ua.toString(16)}; no locked_vm change (§13.10.1)`,
+      cite: kvmMain('__kvm_set_memory_region'),
     };
   }
 }

@@ -3,6 +3,7 @@
  * `KPPC`): KVM_CHECK_EXTENSION, KVM_ENABLE_CAP(KVM_CAP_PPC_ENABLE_HCALL) and the two TCE-table entry
  * points of kvm_arch_vm_ioctl.
  */
+import { kvmPowerpc } from '../cite.ts';
 import { createSpaprTce, type KvmTceTable } from './book3s-64-vio.ts';
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from './era.ts';
 import type { KRes, KvmVm } from './kvm-main.ts';
@@ -41,30 +42,43 @@ export function checkExtension(vm: KvmVm, cap: number): KRes {
     return {
       ret: 0,
       explain: `KVM_CHECK_EXTENSION(${cap}): not an sPAPR TCE capability this emulator models: 0`,
+      cite: kvmPowerpc('kvm_vm_ioctl_check_extension'),
     };
-  return { ret: v, explain: `KVM_CHECK_EXTENSION(${name} = ${cap}) → ${v} in this kernel (§13.3)` };
+  return {
+    ret: v,
+    explain: `KVM_CHECK_EXTENSION(${name} = ${cap}) → ${v} in this kernel (§13.3)`,
+    cite: kvmPowerpc('kvm_vm_ioctl_check_extension'),
+  };
 }
 
 /** KVM_ENABLE_CAP(KVM_CAP_PPC_ENABLE_HCALL, [hcall, on]) (`KPPC:kvm_vm_ioctl_enable_cap`, §13.3) */
 export function enableHcall(vm: KvmVm, hcall: number, on: number, flags: number): KRes {
   const op = `KVM_ENABLE_CAP(KVM_CAP_PPC_ENABLE_HCALL, [${hex(hcall)}, ${on}])`;
-  if (flags !== 0) return { ret: -22, explain: `${op}: cap.flags ${flags} ≠ 0 (EINVAL, §13.3)` };
+  if (flags !== 0)
+    return {
+      ret: -22,
+      explain: `${op}: cap.flags ${flags} ≠ 0 (EINVAL, §13.3)`,
+      cite: kvmPowerpc('kvm_vm_ioctl_enable_cap'),
+    };
   if (hcall & 3 || on > 1)
     return {
       ret: -22,
       explain: `${op}: ${hcall & 3 ? 'hcall number not a multiple of 4' : 'args[1] > 1'} (EINVAL, §13.3)`,
+      cite: kvmPowerpc('kvm_vm_ioctl_enable_cap'),
     };
   const implemented = vm.profile.kvmInKernelTceHcalls.includes(hcall) || OTHER_HV_HCALLS.includes(hcall);
   if (!implemented)
     return {
       ret: -22,
       explain: `${op}: ${HCALL_NAMES[hcall] ?? `hcall ${hex(hcall)}`} is not implemented by KVM-HV in this kernel (EINVAL, §13.3)`,
+      cite: kvmPowerpc('kvm_vm_ioctl_enable_cap'),
     };
   if (on) vm.enabledHcalls.add(hcall);
   else vm.enabledHcalls.delete(hcall);
   return {
     ret: 0,
     explain: `${op}: ${HCALL_NAMES[hcall] ?? hex(hcall)} is now ${on ? 'handled in the kernel' : 'passed to userspace (KVM_EXIT_PAPR_HCALL)'} (§13.3, §13.7)`,
+    cite: kvmPowerpc('kvm_vm_ioctl_enable_cap'),
   };
 }
 
@@ -94,8 +108,13 @@ export function createSpaprTce64(
       ret: -25,
       explain:
         'KVM_CREATE_SPAPR_TCE_64: this kernel has no such case; the HV backend answers ENOTTY for unknown VM ioctls (§13.4.2) [derived]',
+      cite: kvmPowerpc('kvm_arch_vm_ioctl'),
     };
   if (a.flags !== 0)
-    return { ret: -22, explain: `KVM_CREATE_SPAPR_TCE_64: flags ${hex(a.flags)} ≠ 0 (EINVAL, §13.4.1)` };
+    return {
+      ret: -22,
+      explain: `KVM_CREATE_SPAPR_TCE_64: flags ${hex(a.flags)} ≠ 0 (EINVAL, §13.4.1)`,
+      cite: kvmPowerpc('kvm_arch_vm_ioctl'),
+    };
   return createSpaprTce(vm, { ...a, windowSize: a.size << BigInt(a.pageShift), legacy: false });
 }

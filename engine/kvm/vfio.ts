@@ -3,6 +3,7 @@
  * device, its VFIO group list, and KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE, which links a KVM TCE table to the
  * VFIO hardware window it feeds.
  */
+import { cite, kvmVio } from '../cite.ts';
 import type { Container } from '../vfio-container.ts';
 import type { Group } from '../pci-ioda.ts';
 import type { TceTable } from '../tce-table.ts';
@@ -30,12 +31,18 @@ export function createVfioDevice(vm: KvmVm): KRes<{ device: KvmVfioDevice }> {
     return {
       ret: EBUSY,
       explain: 'KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO): this VM already has a kvm-vfio device (EBUSY, §13.6.1)',
+      cite: cite('virt/kvm/vfio.c', 'kvm_vfio_create'),
     };
   const d = new KvmVfioDevice(vm);
   vm.device = d;
   vm.get(); // the device fd holds a VM reference
   if (!vm.profile.kvmVfioReleaseOnClose) vm.onDestroy = () => releaseDevice(d);
-  return { ret: 0, explain: 'kvm-vfio device created; no locked_vm change (§13.6.1)', out: { device: d } };
+  return {
+    ret: 0,
+    explain: 'kvm-vfio device created; no locked_vm change (§13.6.1)',
+    out: { device: d },
+    cite: cite('virt/kvm/vfio.c', 'kvm_vfio_create'),
+  };
 }
 
 /** the group file as the device sees it: open or not (a closed GroupFd is an fd that is not open) */
@@ -52,24 +59,32 @@ function externalUser(vm: KvmVm, g: Group, op: string): KRes | null {
   return {
     ret: EINVAL,
     explain: `${op}: ${g.name} is ${c ? 'in a container without an IOMMU driver (no VFIO_SET_IOMMU yet)' : 'in no container'}: vfio_group_get_external_user refuses it (EINVAL, §13.6.2, §13.0.4)`,
+    cite: vm.profile.src.groupExternalUser,
   };
 }
 
 /** KVM_DEV_VFIO_GROUP_ADD (§13.6.2) */
 export function groupAdd(d: KvmVfioDevice, f: GroupFileRef): KRes {
   const op = 'KVM_DEV_VFIO_GROUP_ADD';
-  if (!f.open) return { ret: EBADF, explain: `${op}: the group fd is not open (EBADF)` };
+  if (!f.open)
+    return {
+      ret: EBADF,
+      explain: `${op}: the group fd is not open (EBADF)`,
+      cite: d.vm.profile.src.kvmVfioAdd,
+    };
   const x = externalUser(d.vm, f.group, op);
   if (x) return x;
   if (d.groups.includes(f.group))
     return {
       ret: EEXIST,
       explain: `${op}: ${f.group.name} was already added to this device (EEXIST, §13.6.2)`,
+      cite: d.vm.profile.src.kvmVfioAdd,
     };
   d.groups.push(f.group);
   return {
     ret: 0,
     explain: `${op}: ${f.group.name} added to the kvm-vfio device${d.vm.profile.kvmVfioExternalUser ? '' : ' (no container or IOMMU type is required)'} (§13.6.2)`,
+    cite: d.vm.profile.src.kvmVfioAdd,
   };
 }
 
@@ -88,12 +103,21 @@ function peWindows(vm: KvmVm, g: Group): { container: Container; slot: number; t
 /** KVM_DEV_VFIO_GROUP_DEL (§13.6.2): the group's links lose one reference each */
 export function groupDel(d: KvmVfioDevice, f: GroupFileRef): KRes {
   const op = 'KVM_DEV_VFIO_GROUP_DEL';
-  if (!f.open) return { ret: EBADF, explain: `${op}: the group fd is not open (EBADF)` };
+  if (!f.open)
+    return {
+      ret: EBADF,
+      explain: `${op}: the group fd is not open (EBADF)`,
+      cite: d.vm.profile.src.kvmVfioDel,
+    };
   const x = externalUser(d.vm, f.group, op);
   if (x) return x;
   const i = d.groups.indexOf(f.group);
   if (i < 0)
-    return { ret: ENOENT, explain: `${op}: ${f.group.name} was not added to this device (ENOENT, §13.6.2)` };
+    return {
+      ret: ENOENT,
+      explain: `${op}: ${f.group.name} was not added to this device (ENOENT, §13.6.2)`,
+      cite: d.vm.profile.src.kvmVfioDel,
+    };
   d.groups.splice(i, 1);
   const dropped = releaseIommuGroup(
     d.vm,
@@ -102,6 +126,7 @@ export function groupDel(d: KvmVfioDevice, f: GroupFileRef): KRes {
   return {
     ret: 0,
     explain: `${op}: ${f.group.name} removed${dropped ? `; ${dropped} link reference(s) to its hardware tables dropped (kvm_spapr_tce_release_iommu_group)` : ''} (§13.6.2)`,
+    cite: d.vm.profile.src.kvmVfioDel,
   };
 }
 
@@ -113,18 +138,34 @@ export function setSpaprTce(d: KvmVfioDevice, f: GroupFileRef, table: KvmTceTabl
     return {
       ret: ENXIO,
       explain: `${op}: this kernel's kvm-vfio device knows only GROUP_ADD and GROUP_DEL; an unknown attribute is ENXIO: KVM tables cannot be linked to VFIO (§13.6.3 4.2)`,
+      cite: vm.profile.src.kvmVfioSetAttr,
     };
-  if (!f.open) return { ret: EBADF, explain: `${op}: groupfd is not open (EBADF, §13.6.3 step 1)` };
+  if (!f.open)
+    return {
+      ret: EBADF,
+      explain: `${op}: groupfd is not open (EBADF, §13.6.3 step 1)`,
+      cite: vm.profile.src.kvmVfioSetSpaprTce,
+    };
   const x = externalUser(vm, f.group, op);
   if (x) return x;
   if (!d.groups.includes(f.group))
     return {
       ret: ENOENT,
       explain: `${op}: ${f.group.name} was not added to this device (ENOENT, §13.6.3 step 2)`,
+      cite: vm.profile.src.kvmVfioSetSpaprTce,
     };
-  if (!table.open) return { ret: EBADF, explain: `${op}: tablefd is not open (EBADF, §13.6.3 step 4)` };
+  if (!table.open)
+    return {
+      ret: EBADF,
+      explain: `${op}: tablefd is not open (EBADF, §13.6.3 step 4)`,
+      cite: kvmVio('kvm_spapr_tce_attach_iommu_group'),
+    };
   if (table.vm !== vm)
-    return { ret: EINVAL, explain: `${op}: the table belongs to another VM (EINVAL, §13.6.3 step 4)` };
+    return {
+      ret: EINVAL,
+      explain: `${op}: the table belongs to another VM (EINVAL, §13.6.3 step 4)`,
+      cite: kvmVio('kvm_spapr_tce_attach_iommu_group'),
+    };
   return attachIommuGroup(table, peWindows(vm, f.group));
 }
 

@@ -7,11 +7,13 @@
  * of user addresses; hugetlb mappings are neither flagged nor counted (`MLOCKML:mlock_fixup`).
  */
 import type { Mm } from '../memory.ts';
+import { mmMlock, type Cite } from '../cite.ts';
 
 export interface MlockResult {
   /** 0 or -errno name */
   errno: 'EPERM' | 'ENOMEM' | null;
   explain: string;
+  cite: Cite;
   /** pages whose VM_LOCKED state changed (added to or removed from locked_vm) */
   pages: number;
 }
@@ -125,6 +127,7 @@ export function mlock(
       pages: 0,
       explain:
         'mlock: RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK: can_do_mlock() is false (§13.10.3)',
+      cite: mmMlock('do_mlock'),
     };
   const [start, end] = widen(mm, addr, len);
   const s = stateOf(mm);
@@ -143,6 +146,7 @@ export function mlock(
       errno: 'ENOMEM',
       pages: 0,
       explain: `mlock: ${lenPages} pages + locked_vm ${mm.lockedVm}${note} = ${locked} > RLIMIT_MEMLOCK ${limit} pages and no CAP_IPC_LOCK${subtractLocked ? '' : '; this kernel does not subtract pages that are already locked (Q-K10)'} (§13.10.3)`,
+      cite: mmMlock('do_mlock'),
     };
   }
   let added = 0;
@@ -164,11 +168,13 @@ export function mlock(
       errno: 'ENOMEM',
       pages: added,
       explain: `mlock: 0x${hole.toString(16)} is not mapped: a hole in the range ends the walk with ENOMEM; the ${added} pages before it are locked and counted (§13.10.3)${hugeNote}`,
+      cite: mmMlock('apply_vma_lock_flags'),
     };
   return {
     errno: null,
     pages: added,
     explain: `mlock: ${added} pages became VM_LOCKED and were added to locked_vm${added < lenPages - huge ? ` (${lenPages - huge - added} were locked already)` : ''}; they count again if the same memory is pre-registered (§13.10.3)${hugeNote}`,
+    cite: mmMlock('do_mlock'),
   };
 }
 
@@ -189,11 +195,13 @@ export function munlock(mm: Mm, addr: number, len: number): MlockResult {
       errno: 'ENOMEM',
       pages: removed,
       explain: `munlock: 0x${hole.toString(16)} is not mapped: ENOMEM after unlocking the ${removed} pages before the hole (§13.10.3)`,
+      cite: mmMlock('apply_vma_lock_flags'),
     };
   return {
     errno: null,
     pages: removed,
     explain: `munlock: ${removed} VM_LOCKED pages unlocked, locked_vm −${removed} (§13.10.3)`,
+    cite: mmMlock('apply_vma_lock_flags'),
   };
 }
 

@@ -7,6 +7,7 @@
  * table through its mmap of the table fd, i.e. into the kernel's guest-visible table), and notify the
  * VFIO listener, which issues VFIO_IOMMU_MAP_DMA / UNMAP_DMA through ordinary ioctls of the process.
  */
+import { cite, qemuIommu, type Cite } from '../cite.ts';
 import type { KvmTceTable } from '../kvm/book3s-64-vio.ts';
 import { H_PARAMETER, H_SUCCESS, MAX_INDIRECT } from '../kvm/book3s-64-vio.ts';
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from '../kvm/era.ts';
@@ -57,6 +58,7 @@ export class QemuTable<R extends { ret: number }> {
 export interface QemuResult<R> {
   ret: number;
   explain: string;
+  cite: Cite;
   value?: bigint;
   vfio: ListenerCall<R>[];
 }
@@ -128,9 +130,11 @@ export class QemuSpapr<R extends { ret: number }> {
             : a.hcall === H_GET_TCE
               ? 'h_get_tce'
               : `hcall ${hex(a.hcall)}`;
+    const fn = name.startsWith('h_') ? qemuIommu(name) : cite('hw/ppc/spapr_hcall.c', 'spapr_hypercall');
     const done = (ret: number, why: string, value?: bigint): QemuResult<R> => ({
       ret,
       explain: `QEMU ${name}: ${why} (§13.9.2)`,
+      cite: fn,
       vfio: calls,
       ...(value !== undefined ? { value } : {}),
     });
