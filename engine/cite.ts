@@ -42,9 +42,11 @@ export type DocPage = (typeof KERNEL_FILES)[KernelFile];
 
 /**
  * Functions documented on another page than their file's: the 4.2 accounting helpers, which live in the
- * driver and the pre-registration file but are the locked_vm rules of their era.
+ * driver and the pre-registration file but are the locked_vm rules of their era, and mainline's EEH
+ * handler, which moved into the driver but is described with the rest of EEH.
  */
 const FUNCTION_PAGE: Readonly<Record<string, DocPage>> = {
+  vfio_spapr_ioctl_eeh_pe_op: 'iommu-eeh',
   try_increment_locked_vm: 'locked-vm',
   decrement_locked_vm: 'locked-vm',
   mm_iommu_adjust_locked_vm: 'locked-vm',
@@ -131,6 +133,10 @@ export interface EraSources {
   // locked_vm accounting (§1.5): the driver's table/ENABLE charge and the region charge
   readonly driverCharge: Cite;
   readonly regionCharge: Cite;
+  // the MAP/UNMAP parameter checks: functions of arch/powerpc/kernel/iommu.c in 4.2; OR'ed macros of
+  // asm/iommu.h later, whose value tce_iommu_ioctl returns as is (the +1 of §4.6.2)
+  readonly putParamCheck: Cite;
+  readonly clearParamCheck: Cite;
   // PowerNV table allocation (arch/powerpc/platforms/powernv/pci-ioda.c in 4.x, pci-ioda-tce.c since ~4.19):
   // the level/address-bit checks, and the allocation of one level (ENOMEM above the largest block, §14.3)
   readonly tableAllocPages: Cite;
@@ -170,6 +176,8 @@ export const SOURCES_4_2: EraSources = {
   mmIommuFind: cite(MM_42, 'mm_iommu_find'),
   driverCharge: tce('try_increment_locked_vm'),
   regionCharge: cite(MM_42, 'mm_iommu_adjust_locked_vm'),
+  putParamCheck: kernelIommu('iommu_tce_put_param_check'),
+  clearParamCheck: kernelIommu('iommu_tce_clear_param_check'),
   tableAllocPages: pciIoda('pnv_pci_ioda2_table_alloc_pages'),
   tableAllocLevel: pciIoda('pnv_pci_ioda2_table_alloc_pages'),
   eehPeOp: cite('drivers/vfio/vfio_spapr_eeh.c', 'vfio_spapr_iommu_eeh_ioctl'),
@@ -192,6 +200,8 @@ export const SOURCES_5_X: EraSources = {
   mmIommuFind: cite(MM_5X, 'mm_iommu_get'),
   driverCharge: cite('mm/util.c', '__account_locked_vm'),
   regionCharge: cite('mm/util.c', '__account_locked_vm'),
+  putParamCheck: tce('tce_iommu_ioctl'),
+  clearParamCheck: tce('tce_iommu_ioctl'),
   tableAllocPages: pciIodaTce('pnv_pci_ioda2_table_alloc_pages'),
   tableAllocLevel: pciIodaTce('pnv_alloc_tce_level'),
   kvmVfioSetSpaprTce: cite('virt/kvm/vfio.c', 'kvm_vfio_set_group'),

@@ -4,7 +4,12 @@
  */
 import type { Kernel } from './kernel.ts';
 import { fail, type Res } from './result.ts';
-import { kernelIommu } from './cite.ts';
+import type { Cite } from './cite.ts';
+
+/** UNMAP checks with iommu_tce_clear_param_check, MAP with iommu_tce_put_param_check (profile.src) */
+function paramCheck(k: Kernel, op: string): Cite {
+  return op === 'VFIO_IOMMU_UNMAP_DMA' ? k.profile.src.clearParamCheck : k.profile.src.putParamCheck;
+}
 
 /** the param-check macros: -EINVAL in 4.2, +1 in 5.x/mainline (§4.6.2, Q1) */
 export function iommuTceParamCheckFailed(k: Kernel, op: string, why: string): Res {
@@ -12,11 +17,8 @@ export function iommuTceParamCheckFailed(k: Kernel, op: string, why: string): Re
     return {
       ret: 1,
       explain: `${op}: ${why}; the OR'ed param-check macro evaluates to 1 and the ioctl returns +1 without mapping anything (§4.6.2, Q1) [derived]`,
-      cite: kernelIommu(
-        op === 'VFIO_IOMMU_UNMAP_DMA' ? 'iommu_tce_clear_param_check' : 'iommu_tce_put_param_check',
-      ),
+      cite: paramCheck(k, op),
     };
   }
-  const fn = op === 'VFIO_IOMMU_UNMAP_DMA' ? 'iommu_tce_clear_param_check' : 'iommu_tce_put_param_check';
-  return fail('EINVAL', `${op}: ${why} (§4.6.1 check 9)`, kernelIommu(fn));
+  return fail('EINVAL', `${op}: ${why} (§4.6.1 check 9)`, paramCheck(k, op));
 }

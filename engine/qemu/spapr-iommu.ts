@@ -63,6 +63,14 @@ export interface QemuResult<R> {
   vfio: ListenerCall<R>[];
 }
 
+/** QEMU's handler of each TCE hypercall (hw/ppc/spapr_iommu.c, kernel-model.md §13.9.2) */
+const QEMU_HANDLER: Readonly<Record<number, Cite>> = {
+  [H_PUT_TCE]: qemuIommu('h_put_tce'),
+  [H_PUT_TCE_INDIRECT]: qemuIommu('h_put_tce_indirect'),
+  [H_STUFF_TCE]: qemuIommu('h_stuff_tce'),
+  [H_GET_TCE]: qemuIommu('h_get_tce'),
+};
+
 export class QemuSpapr<R extends { ret: number }> {
   readonly tables = new Map<bigint, QemuTable<R>>();
 
@@ -130,7 +138,7 @@ export class QemuSpapr<R extends { ret: number }> {
             : a.hcall === H_GET_TCE
               ? 'h_get_tce'
               : `hcall ${hex(a.hcall)}`;
-    const fn = name.startsWith('h_') ? qemuIommu(name) : cite('hw/ppc/spapr_hcall.c', 'spapr_hypercall');
+    const fn = QEMU_HANDLER[a.hcall] ?? cite('hw/ppc/spapr_hcall.c', 'spapr_hypercall');
     const done = (ret: number, why: string, value?: bigint): QemuResult<R> => ({
       ret,
       explain: `QEMU ${name}: ${why} (§13.9.2)`,

@@ -46,6 +46,8 @@ import { captureState, type WorldState } from '../../engine/state.ts';
 import { applyEvent, emptyState } from '../../engine/timeline.ts';
 import { CHUNK_SIZE } from '../../engine/tce-table.ts';
 import { platformRefuses, tableBytes } from './spec-arith.ts';
+import { docAnchors, isRefusal, uncited } from '../support/cites.ts';
+import { testSeed, withSeed } from '../support/seed.ts';
 
 const KiB = 1024n;
 const MiB = 1024n * KiB;
@@ -939,6 +941,30 @@ describe.each([
         'outcomes never reached',
       ).toEqual([]);
     }
+  });
+});
+
+// ---- every result of the random sequences cites its kernel function (issue 7, test/engine/cites.test.ts) -------
+
+describe.each(['4.2', '5.x', 'mainline'] as KernelName[])('cites, %s', (kernel) => {
+  const anchors = docAnchors();
+  it('every ioctl of random sequences names a documented kernel function', () => {
+    const seed = testSeed(kernel.length * 7919);
+    const refusals = new Set<string>();
+    withSeed(`cites ${kernel}`, seed, () =>
+      fc.assert(
+        fc.property(planArb, (plan) => {
+          const w = new World(kernel, 65536, plan);
+          for (const cmd of plan.cmds) w.run(cmd);
+          w.procs.forEach((p, i) => w.teardown(p, plan.teardown[i] ?? false));
+          for (const e of w.session.events) if (isRefusal(e)) refusals.add(`${e.op}:${e.ret}`);
+          expect(uncited(w.session.events, anchors)).toEqual([]);
+        }),
+        { seed, numRuns: Math.min(RUNS, 300) },
+      ),
+    );
+    // the sequences reach refusals of many kinds, or the check proves little
+    expect(refusals.size).toBeGreaterThan(15);
   });
 });
 
