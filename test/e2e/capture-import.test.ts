@@ -7,47 +7,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  chromiumMissing,
-  command,
-  launchChromium,
-  openApp,
-  screenshot,
-  startServe,
-  uiState,
-  waitRunEnd,
-  type Served,
-} from './harness';
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { describeInBrowser, command, screenshot, uiState, waitRunEnd } from './harness';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const missing = chromiumMissing();
 
-if (missing) {
-  console.warn(`browser end-to-end tests: ${missing}`);
-  describe('Import capture… in Chromium (browser mode)', () => {
-    it.skip(`skipped: ${missing}`, () => {});
-  });
-} else {
-  describe('Import capture… in Chromium (browser mode)', () => {
-    let served: Served;
-    let browser: Browser;
+describeInBrowser(
+  'Import capture… in Chromium (browser mode)',
+  (suite) => {
     let page: Page;
-    const errors: string[] = [];
 
     beforeAll(async () => {
-      served = await startServe();
-      browser = await launchChromium();
-      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-      page = await context.newPage();
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      await openApp(page, served.url);
-    }, 240_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await served?.stop();
+      page = await suite.page();
     });
 
     it('uploads a capture, opens the imported scenario, and marks where the host and the emulator differ', async () => {
@@ -57,7 +29,7 @@ if (missing) {
       await (await chooser).setFiles(capture);
       expect(await done).toBe(true);
       await page.waitForFunction(() => window.dmawbUi!.state().openFile === 'import-qemu.ts');
-      expect(existsSync(join(served.workspace, 'import-qemu.ts'))).toBe(true);
+      expect(existsSync(join(suite.served.workspace, 'import-qemu.ts'))).toBe(true);
       await page.selectOption('[data-testid="kernel-select"]', 'mainline');
       await page.click('[data-testid="run"]');
       const s = await waitRunEnd(page);
@@ -73,7 +45,8 @@ if (missing) {
       );
       await screenshot(page, 'capture-import');
       expect((await uiState(page)).openFile).toBe('import-qemu.ts');
-      expect(errors).toEqual([]);
+      expect(suite.errors).toEqual([]);
     });
-  });
-}
+  },
+  { consoleErrors: false },
+);

@@ -5,74 +5,38 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  chromiumMissing,
-  launchChromium,
-  openApp,
-  ROOT,
-  screenshot,
-  startServe,
-  type Served,
-} from './harness';
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { describeInBrowser, ROOT, screenshot } from './harness';
 
-const missing = chromiumMissing();
+describeInBrowser('Export as C program in Chromium (browser mode)', (suite) => {
+  let page: Page;
 
-if (missing) {
-  console.warn(`browser end-to-end tests: ${missing}`);
-  describe('Export as C program in Chromium (browser mode)', () => {
-    it.skip(`skipped: ${missing}`, () => {});
+  beforeAll(async () => {
+    page = await suite.page();
   });
-} else {
-  describe('Export as C program in Chromium (browser mode)', () => {
-    let served: Served;
-    let browser: Browser;
-    let page: Page;
-    const errors: string[] = [];
 
-    beforeAll(async () => {
-      served = await startServe();
-      browser = await launchChromium();
-      const context = await browser.newContext({
-        viewport: { width: 1440, height: 900 },
-        acceptDownloads: true,
-      });
-      page = await context.newPage();
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-      });
-      await openApp(page, served.url);
-    }, 240_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await served?.stop();
-    });
-
-    it('downloads the open scenario as a C program under the selected kernel profile', async () => {
-      await page.click('[data-testid="scenario-list"] >> text=qemu-v1');
-      await page.waitForFunction(() => window.dmawbUi!.state().openFile === 'qemu-v1.ts');
-      await page.selectOption('[data-testid="kernel-select"]', '4.2');
-      // at this width the toolbar keeps the most important actions; the ⋯ menu lists every one
-      await page.click('[data-testid="toolbar-more"]');
-      const item = page.locator('[data-testid="toolbar-menu"] [role="menuitem"]', { hasText: 'C program' });
-      expect(await item.isDisabled()).toBe(false);
-      await screenshot(page, '10a-export-c-menu');
-      const download = page.waitForEvent('download');
-      await item.click();
-      const d = await download;
-      expect(d.suggestedFilename()).toBe('qemu-v1-4.2.c');
-      const path = join(ROOT, 'test-results', d.suggestedFilename());
-      await d.saveAs(path);
-      const text = readFileSync(path, 'utf8');
-      expect(text).toMatch(/^\/\*\n \* qemu-v1\.ts as a program for a real POWER host/);
-      expect(text).toContain('4.2 profile');
-      expect(text).toContain('VFIO_IOMMU_ENABLE');
-      await expect.poll(() => page.locator('text=Downloaded qemu-v1-4.2.c').count()).toBeGreaterThan(0);
-      await screenshot(page, '10-export-c');
-      expect(errors).toEqual([]);
-    });
+  it('downloads the open scenario as a C program under the selected kernel profile', async () => {
+    await page.click('[data-testid="scenario-list"] >> text=qemu-v1');
+    await page.waitForFunction(() => window.dmawbUi!.state().openFile === 'qemu-v1.ts');
+    await page.selectOption('[data-testid="kernel-select"]', '4.2');
+    // at this width the toolbar keeps the most important actions; the ⋯ menu lists every one
+    await page.click('[data-testid="toolbar-more"]');
+    const item = page.locator('[data-testid="toolbar-menu"] [role="menuitem"]', { hasText: 'C program' });
+    expect(await item.isDisabled()).toBe(false);
+    await screenshot(page, '10a-export-c-menu');
+    const download = page.waitForEvent('download');
+    await item.click();
+    const d = await download;
+    expect(d.suggestedFilename()).toBe('qemu-v1-4.2.c');
+    const path = join(ROOT, 'test-results', d.suggestedFilename());
+    await d.saveAs(path);
+    const text = readFileSync(path, 'utf8');
+    expect(text).toMatch(/^\/\*\n \* qemu-v1\.ts as a program for a real POWER host/);
+    expect(text).toContain('4.2 profile');
+    expect(text).toContain('VFIO_IOMMU_ENABLE');
+    await expect.poll(() => page.locator('text=Downloaded qemu-v1-4.2.c').count()).toBeGreaterThan(0);
+    await screenshot(page, '10-export-c');
+    expect(suite.errors).toEqual([]);
   });
-}
+});

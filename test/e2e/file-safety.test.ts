@@ -7,11 +7,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumMissing, launchChromium, openApp, screenshot, startServe, type Served } from './harness';
-
-const missing = chromiumMissing();
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeInBrowser, openFile, replaceEditorText, screenshot, startServe } from './harness';
 
 async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -21,48 +18,23 @@ async function until(cond: () => boolean, what: string, ms = 20_000): Promise<vo
   }
 }
 
-async function openFile(page: Page, name: string): Promise<void> {
-  await page.click(`[data-testid="scenario-item"][data-name="${name}"]`);
-  await page.waitForFunction((n) => window.dmawbUi!.state().openFile === n, name);
-}
+const scratch = mkdtempSync(join(tmpdir(), 'dmawb-e2e-files-'));
 
-async function replaceEditorText(page: Page, text: string): Promise<void> {
-  await page.click('[data-testid="scenario-editor"] .view-lines');
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(text);
-}
+describeInBrowser(
+  'typed text in Chromium (browser mode)',
+  (suite) => {
+    const file = (n: string) => join(suite.served.workspace, n);
 
-if (missing) {
-  console.warn(`browser end-to-end tests: ${missing}`);
-  describe('typed text in Chromium', () => {
-    it.skip(`skipped: ${missing}`, () => {});
-  });
-} else {
-  describe('typed text in Chromium (browser mode)', () => {
-    let served: Served;
-    let browser: Browser;
-    const file = (n: string) => join(served.workspace, n);
-
-    const scratch = mkdtempSync(join(tmpdir(), 'dmawb-e2e-files-'));
-
-    beforeAll(async () => {
-      served = await startServe({ workspace: join(scratch, 'scenarios') });
+    beforeAll(() => {
       writeFileSync(file('guard.ts'), 'log("as it was");\n');
       writeFileSync(file('close.ts'), 'log("as it was");\n');
       writeFileSync(file('restart.ts'), 'log("as it was");\n');
-      browser = await launchChromium();
-    }, 240_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await served?.stop();
-      rmSync(scratch, { recursive: true, force: true });
     });
 
+    afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
     it('a file changed on disk while typing is not overwritten; the user chooses', async () => {
-      const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-      await openApp(page, served.url);
+      const page = await suite.page();
       await openFile(page, 'guard.ts');
       writeFileSync(file('guard.ts'), 'log("changed in another editor");\n');
       await replaceEditorText(page, 'log("typed in the browser");\n');
@@ -79,16 +51,15 @@ if (missing) {
     });
 
     it('text typed while the server is down is saved when it restarts (same URL and token)', async () => {
-      const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-      await openApp(page, served.url);
+      const page = await suite.page();
       await openFile(page, 'restart.ts');
-      const identity = join(served.workspace, '..', 'serve-identity.json');
-      await served.stop();
+      const identity = join(suite.served.workspace, '..', 'serve-identity.json');
+      await suite.served.stop();
       await replaceEditorText(page, 'log("typed while the server was down");\n');
       await page
         .waitForFunction(() => window.dmawbUi!.state().dirty !== 0, null, { timeout: 5000 })
         .catch(() => {});
-      served = await startServe({ workspace: served.workspace, samePort: true, identity });
+      suite.served = await startServe({ workspace: suite.served.workspace, samePort: true, identity });
       await until(
         () => readFileSync(file('restart.ts'), 'utf8') === 'log("typed while the server was down");\n',
         'the save after the restart',
@@ -99,8 +70,7 @@ if (missing) {
     });
 
     it('closing the tab right after typing flushes the text and asks first', async () => {
-      const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-      await openApp(page, served.url);
+      const page = await suite.page();
       await openFile(page, 'close.ts');
       let asked = false;
       page.on('dialog', (d) => {
@@ -115,5 +85,6 @@ if (missing) {
       );
       expect(asked).toBe(true);
     });
-  });
-}
+  },
+  { serve: () => ({ workspace: join(scratch, 'scenarios') }) },
+);

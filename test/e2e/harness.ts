@@ -1,14 +1,18 @@
 /**
  * Browser-mode harness shared by the end-to-end tests and the renderer benchmarks: starts
  * `npm run serve` (scripts/serve.mjs) as a child process on a free port with a scratch workspace, and
- * real Debian Chromium through playwright-core.
+ * real Debian Chromium through playwright-core. `describeInBrowser` is the one setup of an end-to-end
+ * suite (server, browser, pages that report their errors, a skip with the reason where Chromium is
+ * missing); each test still opens its own page and makes its own files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { chromiumMissing, launchChromium } from '../support/chromium.ts';
 
 export { CHROMIUM, chromiumMissing, launchChromium } from '../support/chromium.ts';
 
@@ -156,4 +160,102 @@ export async function axeViolations(page: Page): Promise<{ id: string; impact: s
       impact: v.impact!,
       nodes: v.nodes.slice(0, 5).map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`),
     }));
+}
+
+/** One browser-mode suite: its server and browser, and fresh pages on the app. */
+export interface BrowserSuite {
+  /** the running server (a test that restarts it assigns the new one here; the suite stops it) */
+  served: Served;
+  readonly browser: Browser;
+  /** page errors (and console errors unless the suite says otherwise) of every page `page()` opened */
+  readonly errors: string[];
+  /** a page of its own (a fresh context, so fresh storage) at this size, opened on the app */
+  page(opts?: { width?: number; height?: number; bypassCSP?: boolean; open?: boolean }): Promise<Page>;
+}
+
+/**
+ * Declares an end-to-end suite against `npm run serve` in Debian Chromium: starts the server (with
+ * `serve()`'s options, called when the suite starts) and the browser before the tests, stops both
+ * after them. Where Chromium is missing the suite is one skipped test that says why.
+ */
+export function describeInBrowser(
+  title: string,
+  body: (suite: BrowserSuite) => void,
+  opts: {
+    serve?: () => Parameters<typeof startServe>[0];
+    /** run the tests in random order (each must then set up its own state) */
+    shuffle?: boolean;
+    /** also count console errors (default true; off where a test provokes them on purpose) */
+    consoleErrors?: boolean;
+  } = {},
+): void {
+  const missing = chromiumMissing();
+  if (missing) {
+    console.warn(`browser end-to-end tests: ${missing}`);
+    describe(title, () => it.skip(`skipped: ${missing}`, () => {}));
+    return;
+  }
+  (opts.shuffle ? describe.shuffle : describe)(title, () => {
+    let browser: Browser | undefined;
+    const errors: string[] = [];
+    const suite: BrowserSuite = {
+      served: undefined as unknown as Served,
+      get browser() {
+        if (!browser) throw new Error('the browser is not started yet (use the suite inside a test or hook)');
+        return browser;
+      },
+      errors,
+      async page({ width = 1440, height = 900, bypassCSP = false, open = true } = {}) {
+        // axe-core is injected as a script: only its page may bypass the CSP
+        const context = await suite.browser.newContext({
+          viewport: { width, height },
+          acceptDownloads: true,
+          bypassCSP,
+        });
+        const page = await context.newPage();
+        page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+        if (opts.consoleErrors !== false)
+          page.on('console', (m) => {
+            if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+          });
+        if (open) await openApp(page, suite.served.url);
+        return page;
+      },
+    };
+    beforeAll(async () => {
+      suite.served = await startServe(opts.serve?.());
+      browser = await launchChromium();
+    }, 240_000);
+    afterAll(async () => {
+      await browser?.close();
+      await suite.served?.stop();
+    });
+    body(suite);
+  });
+}
+
+/** Replaces the open scenario's text the way a paste does (no auto-closing or suggestions in the way). */
+export async function replaceEditorText(page: Page, text: string): Promise<void> {
+  await page.click('[data-testid="scenario-editor"] .view-lines');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
+}
+
+/** Opens a workspace file from the scenario list and waits until the editor shows it. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.click(`[data-testid="scenario-item"][data-name="${name}"]`);
+  await page.waitForFunction((n) => window.dmawbUi!.state().openFile === n, name);
+}
+
+/** Opens a workspace file, picks the kernel profile, runs it with the Run button and waits for the end. */
+export async function runFile(
+  page: Page,
+  name: string,
+  kernel = 'mainline',
+): Promise<Record<string, unknown>> {
+  await openFile(page, name);
+  await page.selectOption('[data-testid="kernel-select"]', kernel);
+  await page.click('[data-testid="run"]');
+  return waitRunEnd(page);
 }

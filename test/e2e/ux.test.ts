@@ -7,33 +7,23 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterAll, expect, it } from 'vitest';
 import { TEMPLATES } from '../../common/templates';
 import {
   axeViolations,
-  chromiumMissing,
+  describeInBrowser,
+  openFile,
+  replaceEditorText,
   command,
-  launchChromium,
-  openApp,
   ROOT,
   screenshot,
-  startServe,
   uiState,
   waitRunEnd,
-  type Served,
 } from './harness';
 
-const missing = chromiumMissing();
 const template = (id: string) => TEMPLATES.find((t) => t.id === id)!.text;
 let unique = 0;
-
-async function replaceEditorText(page: Page, text: string): Promise<void> {
-  await page.click('[data-testid="scenario-editor"] .view-lines');
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(text);
-}
 
 /** a new scenario file with this text, open in the editor and saved */
 async function newScenario(page: Page, base: string, text: string): Promise<string> {
@@ -49,54 +39,20 @@ async function newScenario(page: Page, base: string, text: string): Promise<stri
   return `${name}.ts`;
 }
 
-async function openFile(page: Page, name: string): Promise<void> {
-  await page.click(`[data-testid="scenario-item"][data-name="${name}"]`);
-  await page.waitForFunction((n) => window.dmawbUi!.state().openFile === n, name);
-}
-
 async function runAndWait(page: Page): Promise<Record<string, unknown>> {
   await page.click('[data-testid="run"]');
   await page.waitForFunction(() => window.dmawbUi!.state().status !== 'idle');
   return waitRunEnd(page);
 }
 
-if (missing) {
-  console.warn(`browser end-to-end tests: ${missing}`);
-  describe('issue 11 in Chromium (browser mode)', () => {
-    it.skip(`skipped: ${missing}`, () => {});
-  });
-} else {
-  describe.shuffle('issue 11 in Chromium (browser mode)', () => {
-    let served: Served;
-    let browser: Browser;
-    const pages: Page[] = [];
-    const errors: string[] = [];
-
+describeInBrowser(
+  'issue 11 in Chromium (browser mode)',
+  (suite) => {
     /** a page of its own (fresh storage) at this size, the app open */
-    async function fresh(width = 1600, height = 1000, bypassCSP = false): Promise<Page> {
-      // axe-core is injected as a script: only its page may bypass the CSP
-      const context = await browser.newContext({
-        viewport: { width, height },
-        acceptDownloads: true,
-        bypassCSP,
-      });
-      const page = await context.newPage();
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      pages.push(page);
-      await openApp(page, served.url);
-      return page;
-    }
+    const fresh = (width = 1600, height = 1000, bypassCSP = false): Promise<Page> =>
+      suite.page({ width, height, bypassCSP });
 
-    beforeAll(async () => {
-      served = await startServe();
-      browser = await launchChromium();
-    }, 240_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await served?.stop();
-      expect(errors).toEqual([]);
-    });
+    afterAll(() => expect(suite.errors).toEqual([]));
 
     it('1. names the kernel a scenario pins, says so in the profile comparison, and counts expected refusals as expected', async () => {
       const page = await fresh();
@@ -449,5 +405,6 @@ if (missing) {
       expect(js.length).toBeGreaterThan(0);
       for (const f of js) expect(readFileSync(join(dir, f), 'utf8')).not.toContain('0.0.0-fake');
     });
-  });
-}
+  },
+  { shuffle: true, consoleErrors: false },
+);
