@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { EventStore } from '../../engine/event-store.ts';
 import type { RunEvent } from '../../engine/events.ts';
 import { runDirect } from '../support/direct.ts';
+import { testSeed, withSeed } from '../support/seed.ts';
 
 /** a serialisation that tells apart everything the store must keep: types, key order, -0, undefined */
 function ser(v: unknown): string {
@@ -107,16 +108,19 @@ describe('event store: the same events out as in', () => {
       },
       { requiredKeys: [] },
     );
-    fc.assert(
-      fc.property(fc.array(event, { maxLength: 20 }), (evs) => {
-        const store = new EventStore();
-        for (const e of evs) store.push(e as unknown as RunEvent);
-        expect(store.length).toBe(evs.length);
-        evs.forEach((e, i) => expect(ser(store.at(i))).toBe(ser(e)));
-        expect(ser(store.slice(-3))).toBe(ser(evs.slice(-3)));
-        expect(store.at(evs.length)).toBeUndefined();
-      }),
-      { seed: 8, numRuns: 400 },
+    const seed = testSeed(8);
+    withSeed('event store round trip', seed, () =>
+      fc.assert(
+        fc.property(fc.array(event, { maxLength: 20 }), (evs) => {
+          const store = new EventStore();
+          for (const e of evs) store.push(e as unknown as RunEvent);
+          expect(store.length).toBe(evs.length);
+          evs.forEach((e, i) => expect(ser(store.at(i))).toBe(ser(e)));
+          expect(ser(store.slice(-3))).toBe(ser(evs.slice(-3)));
+          expect(store.at(evs.length)).toBeUndefined();
+        }),
+        { seed, numRuns: 400 },
+      ),
     );
   });
 

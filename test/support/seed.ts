@@ -20,15 +20,39 @@ export function testSeed(salt = 0): number {
   return (Date.now() ^ Math.floor(Math.random() * 0x7fffffff) ^ salt) | 0;
 }
 
-/** Runs `body(seed)` and, if it throws, rethrows with the seed and how to replay it in the message. */
+/**
+ * Runs `body(seed)` and, if it throws (or the promise it returns rejects), rethrows with the seed and how
+ * to replay it in the message.
+ */
 export function withSeed<T>(label: string, seed: number, body: (seed: number) => T): T {
-  try {
-    return body(seed);
-  } catch (e) {
+  const wrap = (e: unknown): Error => {
     const err = e as Error;
     const cause = err.cause instanceof Error ? `\n${err.cause.message}` : '';
-    throw new Error(`[${label}] seed ${seed} (rerun with DMAWB_FC_SEED=${seed}): ${err.message}${cause}`, {
+    return new Error(`[${label}] seed ${seed} (rerun with DMAWB_FC_SEED=${seed}): ${err.message}${cause}`, {
       cause: e,
     });
+  };
+  let out: T;
+  try {
+    out = body(seed);
+  } catch (e) {
+    throw wrap(e);
   }
+  if (out instanceof Promise)
+    return out.catch((e: unknown) => {
+      throw wrap(e);
+    }) as T;
+  return out;
+}
+
+/** A small seeded PRNG (mulberry32) for fuzzers that are not fast-check properties: floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
