@@ -134,4 +134,35 @@ describe('import cycles (local/no-cycle)', () => {
     );
     expect(none.filter((m) => m.startsWith('local/no-cycle'))).toEqual([]);
   });
+
+  it('follows imports through renderer .vue files: a cycle through a component is reported on both sides', async () => {
+    const rel = dir.slice(root.length);
+    const store = "import { label } from './Panel.vue';\nexport const title = () => label;\n";
+    const panel =
+      '<script lang="ts">\nexport const label = \'panel\';\n</script>\n' +
+      '<script setup lang="ts">\nimport { title } from \'./store.ts\';\nconst t = title();\n</script>\n' +
+      '<template>\n  <p>{{ t }}</p>\n</template>\n';
+    writeFileSync(join(dir, 'store.ts'), store);
+    writeFileSync(join(dir, 'Panel.vue'), panel);
+    const fromVue = await rulesFor(`${rel}/Panel.vue`, panel);
+    expect(
+      fromVue.some(
+        (m) => m.startsWith('local/no-cycle:') && /Panel\.vue → .*store\.ts → .*Panel\.vue/.test(m),
+      ),
+      fromVue.join('\n'),
+    ).toBe(true);
+    const fromTs = await rulesFor(`${rel}/store.ts`, store);
+    expect(
+      fromTs.some((m) => m.startsWith('local/no-cycle:') && /store\.ts → .*Panel\.vue → .*store\.ts/.test(m)),
+      fromTs.join('\n'),
+    ).toBe(true);
+    // a type-only import back from the component is no cycle
+    const typed = panel.replace(
+      "import { title } from './store.ts';\nconst t = title();",
+      "import type { Title } from './store.ts';\nconst t: Title = 'x';",
+    );
+    writeFileSync(join(dir, 'Panel.vue'), typed);
+    const none = await rulesFor(`${rel}/Panel.vue`, typed);
+    expect(none.filter((m) => m.startsWith('local/no-cycle'))).toEqual([]);
+  });
 });
