@@ -2,6 +2,7 @@
  * What `dmawb run` prints (scenario-api.md §4): a readable log line per event and a summary, or one JSON
  * document of format "dmawb-run".
  */
+import { docPath } from '../engine/cite.ts';
 import { formatRet } from '../engine/errno.ts';
 import { EventStore } from '../engine/event-store.ts';
 import type { EventList, RunEvent } from '../engine/events.ts';
@@ -28,7 +29,7 @@ export function eventLineWith(e: RunEvent, advice?: readonly string[]): string {
       // a call that did not simply succeed says why, right under it (the rule and its §)
       const pad = ' '.repeat(head.length + 1);
       const more = advice?.length ? advice.map((a) => `\n${pad}       ${a}`).join('') : '';
-      return e.ret !== 0 ? `${line}\n${pad}  why: ${e.explain}${more}` : line;
+      return e.ret !== 0 ? `${line}\n${pad}  why: ${e.explain}${more}${see(e, pad)}` : line;
     }
     case 'action': {
       const lv = e.lockedVm[String(e.pid)];
@@ -39,7 +40,8 @@ export function eventLineWith(e: RunEvent, advice?: readonly string[]): string {
       const lv = e.lockedVm[String(e.pid)];
       const value = e.value !== undefined ? ` value 0x${e.value.toString(16)}` : '';
       const line = `${head} pid ${e.pid}  guest ${e.op}(${formatArgs(e.args)}) = ${e.name} [${hcallBy(e)}]${value}${lv !== undefined ? `  locked_vm ${lv}` : ''}`;
-      return e.ret !== 0 ? `${line}\n${' '.repeat(head.length + 1)}  why: ${e.explain}` : line;
+      const pad = ' '.repeat(head.length + 1);
+      return e.ret !== 0 ? `${line}\n${pad}  why: ${e.explain}${see(e, pad)}` : line;
     }
     case 'expect':
       return e.ok
@@ -48,6 +50,19 @@ export function eventLineWith(e: RunEvent, advice?: readonly string[]): string {
     case 'log':
       return `${head} log   ${e.text}`;
   }
+}
+
+/** under a why (and its advice): where the project's reference describes the kernel function that decided it */
+function see(e: RunEvent, pad: string): string {
+  const doc = 'cite' in e && e.cite ? docPath(e.cite) : undefined;
+  return doc ? `\n${pad}  see ${doc}` : '';
+}
+
+/** `cite` and `doc` of an event (additions to scenario-api.md §4's event fields), when it has a cite */
+function citeFields(e: RunEvent): { cite?: string; doc?: string } {
+  if (!('cite' in e) || !e.cite) return {};
+  const doc = docPath(e.cite);
+  return { cite: `${e.cite.file}: ${e.cite.fn}`, ...(doc ? { doc } : {}) };
 }
 
 export interface SummaryInput {
@@ -248,6 +263,7 @@ export function jsonEvent(e: RunEvent): unknown {
         ...(e.out !== undefined ? { out: jsonValues(e.out) } : {}),
         lockedVm: e.lockedVm,
         explain: e.explain,
+        ...citeFields(e),
       };
     case 'action':
       return {
@@ -259,6 +275,7 @@ export function jsonEvent(e: RunEvent): unknown {
         args: jsonValues(e.args),
         lockedVm: e.lockedVm,
         explain: e.explain,
+        ...citeFields(e),
       };
     case 'hcall':
       return {
@@ -275,6 +292,7 @@ export function jsonEvent(e: RunEvent): unknown {
         ...(e.value !== undefined ? { value: jsonBigint('value', e.value) } : {}),
         lockedVm: e.lockedVm,
         explain: e.explain,
+        ...citeFields(e),
       };
     case 'syscall':
       return {
@@ -288,6 +306,7 @@ export function jsonEvent(e: RunEvent): unknown {
         errno: e.errno,
         lockedVm: e.lockedVm,
         explain: e.explain,
+        ...citeFields(e),
       };
     case 'expect':
       return {

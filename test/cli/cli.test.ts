@@ -214,6 +214,9 @@ describe('--json', () => {
       'errno',
       'lockedVm',
       'explain',
+      // additions of issue 7 (after the documented fields): the deciding kernel function and its reference
+      'cite',
+      'doc',
     ]);
     expect(setIommu).toMatchObject({
       line: 7,
