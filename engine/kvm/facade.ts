@@ -11,12 +11,10 @@ import {
   type GroupFdApi,
   type IoctlResult,
 } from '../api.ts';
-import { errnoName } from '../errno.ts';
 import type { IoctlEvent } from '../events.ts';
 import {
   ContainerFacade,
   GroupFdFacade,
-  toBig,
   type HostFacade,
   type KvmHooks,
   type ProcessFacade,
@@ -38,7 +36,7 @@ import type {
 import { H_NAMES, H_TOO_HARD, releaseSpaprTce, type KvmTceTable } from './book3s-64-vio.ts';
 import { dispatchHcall, type HcallArgs } from './book3s-hv.ts';
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from './era.ts';
-import { Kvm, kvmOfHost, setKvmOfHost, type KRes, type KvmProfile, type KvmVm } from './kvm-main.ts';
+import { kvmOfHost, type KRes, type KvmProfile, type KvmVm } from './kvm-main.ts';
 import {
   checkExtension,
   createSpaprTce64,
@@ -55,59 +53,7 @@ import {
   type KvmVfioDevice,
 } from './vfio.ts';
 
-const hex = (n: number | bigint): string => '0x' + n.toString(16);
-
-/** the KVM state of one emulated host (created on first use) */
-export function kvmOf(k: Kernel): Kvm {
-  let kvm = kvmOfHost(k);
-  if (!kvm) {
-    kvm = new Kvm({
-      profile: k.profile as KvmProfile,
-      pageShift: k.pageShift,
-      changes: k.changes,
-      containerOf: (g) => (g.container === null ? null : k.containerById(g.container)),
-    });
-    setKvmOfHost(k, kvm);
-  }
-  return kvm;
-}
-
-function toResult<Out>(r: KRes<Out>): IoctlResult<Out> {
-  const out: IoctlResult<Out> = { ret: r.ret, explain: whyText(r.explain, r.cite) };
-  if (r.ret < 0) out.errno = errnoName(r.ret) ?? `E${-r.ret}`;
-  else if (r.out !== undefined) out.out = r.out;
-  return out;
-}
-
-function need(args: unknown, what: string): Record<string, unknown> {
-  if (args === null || typeof args !== 'object')
-    throw new ScenarioError(`${what}: the argument must be an object`);
-  return args as Record<string, unknown>;
-}
-
-function u32(v: unknown, what: string, dflt?: number): number {
-  if (v === undefined && dflt !== undefined) return dflt;
-  if (typeof v === 'bigint' && v >= 0n && v <= 0xffffffffn) v = Number(v);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff)
-    throw new ScenarioError(
-      `${what} must be an integer from 0 to 2^32-1, got ${typeof v === 'number' ? v : typeof v}`,
-    );
-  return v;
-}
-
-/** LIOBNs are u32 numbers as QEMU uses them (scenario-api.md §2.1.1) */
-function liobnOf(v: unknown, what: string): number {
-  return u32(v, `${what}: liobn`);
-}
-
-function big(v: unknown, what: string): bigint {
-  return toBig(v, what);
-}
-
-/** the process behind a facade must be alive for any call it makes */
-function alive(p: Proc, what: string): void {
-  if (p.exited) throw new ScenarioError(`${what}: process ${p.pid} (${p.name}) has exited`);
-}
+import { alive, big, hex, kvmOf, liobnOf, need, toResult, u32 } from './facade-args.ts';
 
 // ------------------------------------------------------------------------------------------------
 // Process additions: openKvm, mlock, munlock (scenario-api.md §2.1.2)
