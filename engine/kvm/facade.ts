@@ -4,46 +4,15 @@
  * values (bad values are ScenarioErrors at the call's line), issue the call, record one event per call.
  */
 import { kvmMain, SYS_IOCTL, whyText } from '../cite.ts';
-import {
-  ScenarioError,
-  type BigIntLike,
-  type ContainerApi,
-  type GroupFdApi,
-  type IoctlResult,
-} from '../api.ts';
+import { ScenarioError, type BigIntLike, type GroupFdApi, type IoctlResult } from '../api.ts';
 import type { IoctlEvent } from '../events.ts';
-import {
-  ContainerFacade,
-  GroupFdFacade,
-  type HostFacade,
-  type KvmHooks,
-  type ProcessFacade,
-} from '../facade.ts';
+import { GroupFdFacade, type HostFacade, type KvmHooks, type ProcessFacade } from '../facade.ts';
 import type { Kernel, Proc } from '../kernel.ts';
 import { mlock, munlock } from '../mm/mlock.ts';
-import { QemuSpapr, QemuTable, type Listener } from '../qemu/spapr-iommu.ts';
-import type {
-  HcallCall,
-  HcallResult,
-  KvmHcallsApi,
-  KvmVfioDeviceApi,
-  KvmVmApi,
-  QemuSpaprApi,
-  QemuTceTableApi,
-  QemuVfioCall,
-  SpaprTceTableApi,
-} from './api.ts';
-import { H_NAMES, H_TOO_HARD, releaseSpaprTce, type KvmTceTable } from './book3s-64-vio.ts';
-import { dispatchHcall, type HcallArgs } from './book3s-hv.ts';
-import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from './era.ts';
+import type { KvmVfioDeviceApi, KvmVmApi, SpaprTceTableApi } from './api.ts';
+import { releaseSpaprTce, type KvmTceTable } from './book3s-64-vio.ts';
 import { kvmOfHost, type KRes, type KvmProfile, type KvmVm } from './kvm-main.ts';
-import {
-  checkExtension,
-  createSpaprTce64,
-  createSpaprTceLegacy,
-  enableHcall,
-  HCALL_NAMES,
-} from './powerpc.ts';
+import { checkExtension, createSpaprTce64, createSpaprTceLegacy, enableHcall } from './powerpc.ts';
 import {
   closeVfioDevice,
   createVfioDevice,
@@ -52,8 +21,9 @@ import {
   setSpaprTce,
   type KvmVfioDevice,
 } from './vfio.ts';
-
 import { alive, big, hex, kvmOf, liobnOf, need, toResult, u32 } from './facade-args.ts';
+import { KvmHcallsFacade } from './facade-hcalls.ts';
+import { QemuSpaprFacade } from './facade-qemu.ts';
 
 // ------------------------------------------------------------------------------------------------
 // Process additions: openKvm, mlock, munlock (scenario-api.md §2.1.2)
@@ -429,236 +399,5 @@ export class KvmVfioDeviceFacade implements KvmVfioDeviceApi {
     if (!this.d.open) return;
     const text = closeVfioDevice(this.d);
     this.vmf.host.rec.action(this.vmf.host.k, p, 'close', { device: 'kvm-vfio' }, text);
-  }
-}
-
-// ------------------------------------------------------------------------------------------------
-// hypercalls (scenario-api.md §2.1.3)
-
-function hcallName(ret: number): string {
-  return H_NAMES[ret] ?? `H_${ret}`;
-}
-
-function callOf(a: HcallArgs): HcallCall {
-  const c: HcallCall = { hcall: a.hcall, liobn: Number(a.liobn), ioba: a.ioba };
-  if (a.tce !== undefined) c.tce = a.tce;
-  if (a.tces !== undefined) c.tces = [...a.tces];
-  if (a.listGpa !== undefined) c.listGpa = a.listGpa;
-  if (a.npages !== undefined) c.npages = a.npages;
-  return c;
-}
-
-/** the event args of an hcall: liobn, ioba and the hcall's own fields */
-function hcallArgs(a: HcallArgs): Record<string, bigint | number | string | boolean> {
-  const o: Record<string, bigint | number | string | boolean> = { liobn: a.liobn, ioba: a.ioba };
-  if (a.tce !== undefined) o[a.hcall === H_STUFF_TCE ? 'value' : 'tce'] = a.tce;
-  if (a.listGpa !== undefined) o.listGpa = a.listGpa;
-  if (a.npages !== undefined) o.npages = a.npages;
-  if (a.tces !== undefined) o.tces = a.tces.map((x) => hex(x)).join(',');
-  return o;
-}
-
-export class KvmHcallsFacade implements KvmHcallsApi {
-  constructor(readonly vmf: KvmVmFacade) {}
-
-  private issue(a: HcallArgs): HcallResult {
-    const vmf = this.vmf;
-    const name = HCALL_NAMES[a.hcall]!;
-    alive(vmf.proc.p, name);
-    if (!vmf.vm.fdOpen)
-      throw new ScenarioError(
-        `${name}: the VM fd was closed (vm.close()): its guest cannot issue hypercalls`,
-      );
-    const d = dispatchHcall(vmf.vm, a);
-    const r: HcallResult = {
-      ret: d.ret,
-      name: hcallName(d.ret),
-      handledBy: d.handledBy,
-      call: callOf(a),
-      explain: whyText(d.explain, d.cite),
-    };
-    if (d.mode) r.mode = d.mode;
-    if (d.value !== undefined) r.value = d.value;
-    vmf.host.rec.hcall(vmf.host.k, vmf.proc.p, vmf.vm.id, name, hcallArgs(a), r, d.cite);
-    return r;
-  }
-
-  putTce(liobn: number, ioba: BigIntLike, tce: BigIntLike): HcallResult {
-    return this.issue({
-      hcall: H_PUT_TCE,
-      liobn: BigInt(liobnOf(liobn, 'putTce')),
-      ioba: big(ioba, 'putTce: ioba'),
-      tce: big(tce, 'putTce: tce'),
-    });
-  }
-
-  putTceIndirect(
-    liobn: number,
-    ioba: BigIntLike,
-    tces: BigIntLike[],
-    opts: { listGpa?: BigIntLike; npages?: number } = {},
-  ): HcallResult {
-    const op = 'putTceIndirect';
-    if (!Array.isArray(tces)) throw new ScenarioError(`${op}: tces must be an array of TCE values`);
-    if (tces.length > 4096)
-      throw new ScenarioError(`${op}: ${tces.length} TCEs do not fit the guest's list page`);
-    const o = need(opts, op);
-    return this.issue({
-      hcall: H_PUT_TCE_INDIRECT,
-      liobn: BigInt(liobnOf(liobn, op)),
-      ioba: big(ioba, `${op}: ioba`),
-      tces: tces.map((x, i) => big(x, `${op}: tces[${i}]`)),
-      listGpa: o.listGpa === undefined ? 0n : big(o.listGpa, `${op}: listGpa`),
-      npages: o.npages === undefined ? tces.length : u32(o.npages, `${op}: npages`),
-    });
-  }
-
-  stuffTce(liobn: number, ioba: BigIntLike, value: BigIntLike, npages: number): HcallResult {
-    const op = 'stuffTce';
-    const n = u32(npages, `${op}: npages`);
-    if (n > 1 << 24)
-      throw new ScenarioError(`${op}: npages ${n} is larger than this emulator handles in one call`);
-    return this.issue({
-      hcall: H_STUFF_TCE,
-      liobn: BigInt(liobnOf(liobn, op)),
-      ioba: big(ioba, `${op}: ioba`),
-      tce: big(value, `${op}: value`),
-      npages: n,
-    });
-  }
-
-  getTce(liobn: number, ioba: BigIntLike): HcallResult {
-    return this.issue({
-      hcall: H_GET_TCE,
-      liobn: BigInt(liobnOf(liobn, 'getTce')),
-      ioba: big(ioba, 'getTce: ioba'),
-    });
-  }
-}
-
-// ------------------------------------------------------------------------------------------------
-// QEMU (scenario-api.md §2.1.4)
-
-export class QemuTceTableFacade implements QemuTceTableApi {
-  constructor(readonly t: QemuTable<IoctlResult>) {}
-  get liobn(): number {
-    return Number(this.t.liobn);
-  }
-  get pageShift(): number {
-    return this.t.pageShift;
-  }
-  get busOffset(): bigint {
-    return this.t.busOffset;
-  }
-  get entries(): number {
-    return this.t.entries;
-  }
-  get kvmBacked(): boolean {
-    return this.t.kvm !== null;
-  }
-  tce(index: number): bigint {
-    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= this.t.entries)
-      throw new ScenarioError(
-        `tce: index ${String(index)} is outside QEMU's table (0 .. ${this.t.entries - 1})`,
-      );
-    return this.t.get(index);
-  }
-}
-
-export class QemuSpaprFacade implements QemuSpaprApi {
-  readonly q: QemuSpapr<IoctlResult>;
-  constructor(readonly vmf: KvmVmFacade) {
-    this.q = new QemuSpapr((gpa) => {
-      const ua = vmf.vm.gpaToUa(gpa);
-      return ua;
-    });
-  }
-
-  addTable(opts: {
-    liobn?: number;
-    pageShift?: number;
-    busOffset?: BigIntLike;
-    entries?: number;
-    kvm?: SpaprTceTableApi;
-    container?: ContainerApi;
-  }): QemuTceTableApi {
-    const op = 'qemu.addTable';
-    const o = need(opts, op);
-    const kvm = o.kvm === undefined ? null : this.vmf.tableArg(o.kvm as SpaprTceTableApi, op);
-    if (kvm === null && o.liobn === undefined)
-      throw new ScenarioError(`${op}: liobn is required unless kvm is given`);
-    if (kvm === null && o.entries === undefined)
-      throw new ScenarioError(`${op}: entries is required unless kvm is given`);
-    const liobn = o.liobn === undefined ? kvm!.liobn : BigInt(liobnOf(o.liobn, op));
-    const pageShift =
-      o.pageShift === undefined ? (kvm ? kvm.pageShift : 12) : u32(o.pageShift, `${op}: pageShift`);
-    if (pageShift < 12 || pageShift > 34)
-      throw new ScenarioError(`${op}: pageShift ${pageShift} is outside 12..34`);
-    const busOffset =
-      o.busOffset === undefined
-        ? kvm
-          ? kvm.offset << BigInt(kvm.pageShift)
-          : 0n
-        : big(o.busOffset, `${op}: busOffset`);
-    const entries = o.entries === undefined ? Number(kvm!.size) : u32(o.entries, `${op}: entries`);
-    let listener: Listener<IoctlResult> | null = null;
-    if (o.container !== undefined) {
-      const c = o.container;
-      if (!(c instanceof ContainerFacade) || c.host !== this.vmf.host)
-        throw new ScenarioError(`${op}: container is not a VFIO container of this host`);
-      listener = {
-        map: (vaddr, iova, size, flags) => c.mapDma({ vaddr, iova, size, flags }),
-        unmap: (iova, size) => c.unmapDma({ iova, size }),
-      };
-    }
-    const t = new QemuTable<IoctlResult>(liobn, pageShift, busOffset, entries, kvm, listener);
-    const err = this.q.addTable(t);
-    if (err) throw new ScenarioError(`${op}: ${err}`);
-    return new QemuTceTableFacade(t);
-  }
-
-  handle(r: HcallResult): HcallResult {
-    const op = 'qemu.handle';
-    const o = need(r, op);
-    if (o.handledBy === 'kernel') return r;
-    if (o.handledBy !== 'qemu')
-      throw new ScenarioError(`${op}: not a hypercall result (handledBy must be 'kernel' or 'qemu')`);
-    const c = need(o.call, `${op}: call`);
-    const hcall = u32(c.hcall, `${op}: call.hcall`);
-    const name = HCALL_NAMES[hcall];
-    if (!name) throw new ScenarioError(`${op}: call.hcall ${hex(hcall)} is not a TCE hypercall`);
-    const a: HcallArgs = {
-      hcall,
-      liobn: BigInt(liobnOf(c.liobn, op)),
-      ioba: big(c.ioba, `${op}: call.ioba`),
-    };
-    if (c.tce !== undefined) a.tce = big(c.tce, `${op}: call.tce`);
-    if (c.tces !== undefined) {
-      if (!Array.isArray(c.tces)) throw new ScenarioError(`${op}: call.tces must be an array`);
-      a.tces = c.tces.map((x, i) => big(x, `${op}: call.tces[${i}]`));
-    }
-    if (c.listGpa !== undefined) a.listGpa = big(c.listGpa, `${op}: call.listGpa`);
-    if (c.npages !== undefined) a.npages = u32(c.npages, `${op}: call.npages`);
-    const vmf = this.vmf;
-    alive(vmf.proc.p, op);
-    if (o.ret !== H_TOO_HARD) return r; // already answered (a QEMU result handed back again)
-    const q = this.q.handle(a);
-    const vfio: QemuVfioCall[] = q.vfio.map((x) => {
-      const v: QemuVfioCall = { op: x.op, iova: x.iova, size: x.size, result: x.result };
-      if (x.vaddr !== undefined) v.vaddr = x.vaddr;
-      if (x.flags !== undefined) v.flags = x.flags;
-      return v;
-    });
-    const out: HcallResult = {
-      ret: q.ret,
-      name: hcallName(q.ret),
-      handledBy: 'qemu',
-      call: callOf(a),
-      vfio,
-      explain: whyText(q.explain, q.cite),
-    };
-    if (q.value !== undefined) out.value = q.value;
-    vmf.host.rec.hcall(vmf.host.k, vmf.proc.p, vmf.vm.id, name, hcallArgs(a), out, q.cite);
-    return out;
   }
 }
