@@ -91,14 +91,20 @@ export function renderReport(r: ReportInput): string {
   }
   out.push('');
 
-  const problems = r.events.filter(
-    (e) =>
+  // the events are read one at a time; a run with more problems than rows lists the first ones
+  const max = r.maxRows ?? 2000;
+  const problems: RunEvent[] = [];
+  let problemCount = 0;
+  for (let i = 0; i < r.events.length; i++) {
+    const e = r.events.at(i)!;
+    const problem =
       ((e.kind === 'ioctl' || e.kind === 'syscall') && e.ret < 0) ||
       (e.kind === 'hcall' && e.ret !== 0 && e.ret !== 9999) ||
-      (e.kind === 'expect' && !e.ok),
-  );
-  out.push(`## Problems (${problems.length})`, '');
-  if (!problems.length)
+      (e.kind === 'expect' && !e.ok);
+    if (problem && problemCount++ < max) problems.push(e);
+  }
+  out.push(`## Problems (${problemCount})`, '');
+  if (!problemCount)
     out.push('None: every call succeeded or returned a non-negative value, and every expectation held.');
   for (const e of problems) {
     if (e.kind === 'ioctl' || e.kind === 'syscall') {
@@ -115,6 +121,7 @@ export function renderReport(r: ReportInput): string {
         `- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: expectation failed: ${e.label || '(no label)'}: expected ${e.expected}, got ${e.actual}`,
       );
   }
+  if (problemCount > max) out.push('', `(${problemCount - max} more problems not listed)`);
   out.push('');
 
   if (r.sizing?.length) out.push('## Memlock sizing', '', '```', ...r.sizing, '```', '');
@@ -181,7 +188,6 @@ export function renderReport(r: ReportInput): string {
   }
   out.push('');
 
-  const max = r.maxRows ?? 2000;
   out.push(
     '## Events',
     '',

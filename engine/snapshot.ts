@@ -150,6 +150,39 @@ export function serializeSnapshot(s: Snapshot): string {
   return JSON.stringify(toSnapshotJson(s), null, 1) + '\n';
 }
 
+/**
+ * A snapshot's text in pieces, its events read one at a time from the run's log (never all materialised
+ * at once): the same bytes as serializeSnapshot. Stops with a SnapshotError as soon as the text would be
+ * larger than `maxBytes` (default: the size a snapshot may have to be imported again), naming how far it
+ * got, so a million-event log is refused in bounded memory instead of building a file nobody can open.
+ */
+export function snapshotPieces(
+  s: Omit<Snapshot, 'events'>,
+  events: EventList | null,
+  maxBytes = SNAPSHOT_MAX_BYTES,
+): string[] {
+  const head = JSON.stringify(toSnapshotJson(s), null, 1);
+  if (events === null) return [head + '\n'];
+  const pieces = [head.slice(0, -2), ',\n "events": ['];
+  // the head without its closing brace, the events' opening and the closing text: exact, like every event
+  let bytes = utf8Length(head) - 2 + ',\n "events": ['.length + '\n ]\n}\n'.length;
+  let n = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events.at(i)!;
+    if (e.seq > s.state.seq) break;
+    const text = (n ? ',\n  ' : '\n  ') + JSON.stringify(jsonSafe(e), null, 1).replace(/\n/g, '\n  ');
+    bytes += utf8Length(text);
+    if (bytes > maxBytes)
+      throw new SnapshotError(
+        `the snapshot with its event log would be larger than ${Math.round(maxBytes / (1024 * 1024))} MiB (the size a snapshot may be to be imported again) after ${n} of its events; export it without the event log, or stream the log with \`dmawb run --jsonl\``,
+      );
+    pieces.push(text);
+    n++;
+  }
+  pieces.push(n ? '\n ]\n}\n' : ']\n}\n');
+  return pieces;
+}
+
 export class SnapshotError extends Error {
   override name = 'SnapshotError';
 }

@@ -27,7 +27,7 @@ import {
   diffStates,
   jsonSafe,
   parseSnapshot,
-  serializeSnapshot,
+  snapshotPieces,
   SnapshotError,
   type SnapshotMeta,
 } from '../engine/snapshot.ts';
@@ -179,11 +179,11 @@ export class EngineService {
     'export.snapshot': (r) => {
       const src = this.sources.get(r.source);
       const state = this.sources.stateAt(src, r.seq);
-      const text = serializeSnapshot({
-        meta: this.metaOf(src),
-        state,
-        ...(r.includeEvents ? { events: src.events.filter((e) => e.seq <= state.seq) } : {}),
-      });
+      // the events are read one at a time; a log too large for a snapshot is refused, not built
+      const text = snapshotPieces(
+        { meta: this.metaOf(src), state },
+        r.includeEvents ? src.events : null,
+      ).join('');
       return { suggestedName: `${stemOf(src)}-${state.seq}.snapshot.json`, text };
     },
     'export.report': (r) => {
