@@ -4,19 +4,22 @@
  *   - the engine alone (a Session driven by a plain loop, no sandbox): the baseline;
  *   - the engine worker's service (host/engine-service.ts, in process): run, then time travel to random
  *     steps (inspect.state) and a page of event rows (inspect.rows);
- *   - the command line (`dmawb run`, a child process) with its text, --quiet and --jsonl outputs.
+ *   - the command line (`dmawb run`, a child process) with its text, --quiet and --jsonl outputs;
+ *   - the worker's exports of the whole run (report, snapshot, snapshot with events);
+ *   - `dmawb import` of a constructed trace of CALLS lines (CALLS/2 MAP/UNMAP), and `dmawb run` of it.
  * Prints medians and bytes per recorded event (heap + array buffers held after a full GC, divided by the
  * events) against the engine alone measured in the same run.
  *
- *   node --expose-gc --import tsx bench/scale.ts [--calls N] [--reps N] [--no-cli]
+ *   node --expose-gc --import tsx bench/scale.ts [--calls N] [--reps N] [--no-cli] [--no-import]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Session } from '../engine/session.ts';
 import { EngineService } from '../host/engine-service.ts';
+import { busyGuestCapture } from '../test/support/busy-capture.ts';
 import { median, printTable } from './util.ts';
 
 const arg = (name: string, dflt: number): number => {
@@ -86,6 +89,7 @@ function engineAlone(): { ms: number; events: number; bytes: number; session: Se
 }
 
 let travelSteps = 0;
+let lastExports: Record<string, { ms: number; grewMb: number; note: string }> = {};
 let checkpoints = 0;
 
 async function worker(): Promise<{
@@ -144,22 +148,54 @@ async function worker(): Promise<{
   }
   travelSteps = steps.length;
   checkpoints = cps.length;
+  // exports of the whole run: time, and how much the resident set grew while each ran (no collection in
+  // between, so what it allocated shows); the snapshot with events is refused (larger than 64 MiB)
+  const exportsOf: Record<string, { ms: number; grewMb: number; note: string }> = {};
+  for (const [name, call] of [
+    ['report', () => service.handle('export.report', { source, seq: r.events })],
+    ['snapshot', () => service.handle('export.snapshot', { source, seq: r.events, includeEvents: false })],
+    [
+      'snapshot with events',
+      () => service.handle('export.snapshot', { source, seq: r.events, includeEvents: true }),
+    ],
+  ] as [string, () => Promise<{ text: string }>][]) {
+    gc();
+    const rss0 = process.memoryUsage().rss;
+    const t = performance.now();
+    let note: string;
+    try {
+      note = `${((await call()).text.length / 1e6).toFixed(1)} MB`;
+    } catch (e) {
+      note = `refused: ${(e as Error).message.slice(0, 60)}…`;
+    }
+    exportsOf[name] = {
+      ms: performance.now() - t,
+      grewMb: (process.memoryUsage().rss - rss0) / 2 ** 20,
+      note,
+    };
+  }
+  lastExports = exportsOf;
   return { ms, events: r.events, bytes, travel, rows, ok: r.ok, error: r.error };
 }
 
 function cli(file: string, flags: string[]): { ms: number; maxRssKb: number | null; code: number | null } {
+  return dmawb(['run', file, '--timeout', '3600', ...flags]);
+}
+
+function dmawb(argv: string[]): { ms: number; maxRssKb: number | null; code: number | null } {
+  const flags = argv;
   const bin = fileURLToPath(new URL('../bin/dmawb.mjs', import.meta.url));
   const t0 = performance.now();
-  const r = spawnSync(
-    '/usr/bin/time',
-    ['-f', '%M', process.execPath, bin, 'run', file, '--timeout', '3600', ...flags],
-    { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 },
-  );
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, bin, ...argv], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   const ms = performance.now() - t0;
   const lines = r.stderr.trim().split('\n');
   const last = lines.pop() ?? '';
   if (r.status !== 0 && r.status !== 1)
-    console.log(`  dmawb run ${flags.join(' ')} exited ${r.status}: ${lines.slice(-3).join(' | ')}`);
+    console.log(`  dmawb ${flags.join(' ')} exited ${r.status}: ${lines.slice(-3).join(' | ')}`);
   return { ms, maxRssKb: /^\d+$/.test(last) ? Number(last) : null, code: r.status };
 }
 
@@ -200,6 +236,12 @@ const rows: [string, string][] = [
   ['worker service: 200 event rows', `median ${fmtMs(median(rowsMs))}, max ${fmtMs(Math.max(...rowsMs))}`],
 ];
 
+for (const [name, x] of Object.entries(lastExports))
+  rows.push([
+    `worker service: export ${name}`,
+    `${fmtMs(x.ms)}, resident set grew ${x.grewMb.toFixed(0)} MiB; ${x.note}`,
+  ]);
+
 if (!process.argv.includes('--no-cli')) {
   const dir = mkdtempSync(join(tmpdir(), 'dmawb-scale-'));
   try {
@@ -219,6 +261,32 @@ if (!process.argv.includes('--no-cli')) {
         code === 64
           ? 'not supported by this version (usage error)'
           : `${fmtMs(median(rs.map((r) => r.ms)))} wall (${(median(rs.map((r) => r.ms)) / aloneMs).toFixed(2)}× the engine alone), exit ${code}${rss.length ? `, peak RSS ${(median(rss) / 1024).toFixed(0)} MiB` : ''}`,
+      ]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (!process.argv.includes('--no-import')) {
+  // dmawb import of a constructed 1,000,000-line trace (500,000 MAP/UNMAP calls, a notify and an hcall
+  // line each), then dmawb run of the scenario it writes
+  const dir = mkdtempSync(join(tmpdir(), 'dmawb-scale-import-'));
+  try {
+    const IMPORT_CALLS = Math.max(1, Math.round(CALLS / 2));
+    const cap = join(dir, 'busy.log');
+    writeFileSync(cap, busyGuestCapture(IMPORT_CALLS).text);
+    const out = join(dir, 'busy.ts');
+    const imp = dmawb(['import', cap, '--memlock', String(8 * 2 ** 30), '--out', out]);
+    const lines = IMPORT_CALLS * 2;
+    rows.push([
+      `import: ${lines.toLocaleString('en-US')}-line capture`,
+      `${fmtMs(imp.ms)} wall, exit ${imp.code}, peak RSS ${imp.maxRssKb ? (imp.maxRssKb / 1024).toFixed(0) : '?'} MiB; capture ${(statSync(cap).size / 2 ** 20).toFixed(1)} MiB → scenario ${imp.code === 0 ? (statSync(out).size / 2 ** 20).toFixed(2) : '?'} MiB (limit 4 MiB)`,
+    ]);
+    if (imp.code === 0) {
+      const run = dmawb(['run', out, '--quiet', '--timeout', '3600']);
+      rows.push([
+        `run of the imported scenario`,
+        `${fmtMs(run.ms)} wall, exit ${run.code} (0: every recorded result reproduced), peak RSS ${run.maxRssKb ? (run.maxRssKb / 1024).toFixed(0) : '?'} MiB`,
       ]);
     }
   } finally {
