@@ -20,7 +20,7 @@
  */
 import { errno } from '../engine/errno.ts';
 import { KVM_GLOBALS } from '../engine/kvm/era.ts';
-import { ASYNC_MARK, EMPTY_MARK, LINE_MARK } from './instrument.ts';
+import { ASYNC_MARK, EMPTY_MARK, LINE_MARK, LOOP_MARK } from './instrument.ts';
 import { CLASSES, OP_EXPLAIN, opOf, type ClassName, type OpSpec } from './schema.ts';
 
 /** File names QuickJS puts in stack frames; the runner maps `SCENARIO_FILE` frames back to the real file. */
@@ -108,13 +108,15 @@ export function preludeSource(opts: { lineMarks: boolean }): string {
   const SECRET = {};
 
   // ---- the call site: the line stored by instrument.ts's marks, or the stack of this call ----
-  // (state.line is read by the runner too: where a stopped scenario last made a call)
-  const state = { line: 0 };
+  // (state.line is read by the runner too: where a stopped scenario last made a call or entered a loop
+  // body; state.loop and state.loopColumn: the last loop body entered, see instrument.ts loopMarks)
+  const state = { line: 0, loop: 0, loopColumn: 0 };
   ${
     opts.lineMarks
       ? `const EMPTY = freeze([]);
   define(G, '${LINE_MARK}', { value: (v, n) => { state.line = n; return v; }, writable: false, enumerable: false, configurable: false });
-  define(G, '${EMPTY_MARK}', { value: (n) => { state.line = n; return EMPTY; }, writable: false, enumerable: false, configurable: false });`
+  define(G, '${EMPTY_MARK}', { value: (n) => { state.line = n; return EMPTY; }, writable: false, enumerable: false, configurable: false });
+  define(G, '${LOOP_MARK}', { value: (n, c) => { state.line = n; state.loop = n; state.loopColumn = c; }, writable: false, enumerable: false, configurable: false });`
       : ''
   }
 

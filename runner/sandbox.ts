@@ -279,7 +279,7 @@ function budgetFor(
 interface Prelude {
   /** describes a thrown value that is not an Error */
   formatter: QuickJSHandle;
-  /** { line }: the line of the last marked call */
+  /** { line, loop, loopColumn }: the line of the last marked call or loop entry; the last loop entry */
   state: QuickJSHandle;
   /** () → { reason } of the first unhandled promise rejection, or undefined */
   firstUnhandled: QuickJSHandle;
@@ -305,15 +305,27 @@ function installPrelude(ctx: QuickJSContext, hostCall: QuickJSHandle, lineMarks:
 }
 
 /**
- * Where a stopped scenario was. QuickJS knows the position of calls and property accesses; stopped at
- * a loop's back edge it reports the start of the script (1:1). Then the line of the last marked call
- * is the better answer (no column: it is the line of a call, not of the loop).
+ * Where a stopped scenario was. QuickJS reports the innermost scenario frame's last recorded position:
+ * exact inside a call or after a comparison, but a loop interrupted at its back edge reports the last
+ * position before the loop (the start of the script is 1:1). instrument.ts marks every loop body written
+ * as a block: when the last mark was a loop entry (no call since) and QuickJS's position is not further
+ * down, the scenario was still in that loop, and its line is the answer. Without marks, 1:1 falls back to
+ * the line of the last marked call (no column: it is the line of a call, not of the loop).
  */
 function stoppedAt(ctx: QuickJSContext, at: Location | null, prelude: Prelude): Location | null {
+  const read = (name: string): number => {
+    const h = ctx.getProp(prelude.state, name);
+    const n = ctx.typeof(h) === 'number' ? ctx.getNumber(h) : 0;
+    h.dispose();
+    return n;
+  };
+  const last = read('line');
+  const loop = read('loop');
+  if (loop > 0 && loop === last && (!at || at.line <= loop)) {
+    const column = read('loopColumn');
+    return { line: loop, column: column > 0 ? column : null };
+  }
   if (at && !(at.line === 1 && at.column === 1)) return at;
-  const h = ctx.getProp(prelude.state, 'line');
-  const last = ctx.typeof(h) === 'number' ? ctx.getNumber(h) : 0;
-  h.dispose();
   return last > 0 ? { line: last, column: null } : at;
 }
 

@@ -34,13 +34,32 @@ describe('instrument: call-site marks', () => {
       'const h = async (a, b) => a;',
       'class A extends B { constructor(x) { super.m; } get y() { return 1 } static z(q) {} }',
       'const o = { m(a) { return a }, get x() { return 1 } };',
-      'if (a) {} else if (b) {} while (c) {} for (;;) {} switch (d) {} try {} catch (e) {}',
+      'if (a) {} else if (b) {} switch (d) {} try {} catch (e) {}',
       'return (a);',
       'const t = typeof (x) + void (0);',
       'const s = "f(x)" + `g(y)` + /h(z)/.source; // i(j)',
     ]) {
       expect(marked(src), src).toBe(src);
     }
+  });
+
+  it('marks every loop once an iteration: in its condition where it has one, else at the start of its block', () => {
+    expect(marked('x = 1;\n  while (c) n++')).toBe('x = 1;\n  while (__dmawbS(2, 3), c) n++');
+    expect(marked('for (let i = 0; i < n; i++) {}')).toBe('for (let i = 0;__dmawbS(1, 1),  i < n; i++) {}');
+    expect(marked('for (;;) {}')).toBe('for (;__dmawbS(1, 1), true;) {}');
+    expect(marked('for (let i = [a, b].length, j = { k: ";" }; ; ) x++')).toBe(
+      'for (let i = [a, b].length, j = { k: ";" };__dmawbS(1, 1), true ; ) x++',
+    );
+    expect(marked('for (const [k, v] of m) { n++ }')).toBe('for (const [k, v] of m) {__dmawbS(1, 1); n++ }');
+    expect(marked('for await (const x of y) {}')).toBe('for await (const x of y) {__dmawbS(1, 1);}');
+    expect(marked('do { n++ } while (c)')).toBe('do {__dmawbS(1, 1); n++ } while (__dmawbS(1, 12), c)');
+    expect(marked('outer: for (;;) { continue outer }')).toBe(
+      'outer: for (;__dmawbS(1, 8), true;) { continue outer }',
+    );
+    // not loops: member names, and a for … of with a single-statement body has nowhere to put a mark
+    expect(marked('a.for(x); b?.while; for (const x of y) n++')).toBe(
+      'a.for(__dmawbL(x, 1)); b?.while; for (const x of y) n++',
+    );
   });
 
   it('marks method calls named like keywords and calls inside template substitutions', () => {

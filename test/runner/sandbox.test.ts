@@ -428,14 +428,53 @@ describe('untrusted scenario code (scenario-api.md §5)', () => {
 
 describe('budgets', () => {
   it('stops a runaway loop at the time budget', async () => {
-    const t0 = performance.now();
-    // (QuickJS knows the position of calls and property accesses; a loop of bare arithmetic reports the
-    // last such position before it)
+    // (no bound on the elapsed time here: a timeout kind proves the budget stopped it, and wall-clock
+    // bounds flake on a loaded machine; `npm run bench` measures how fast a stop is)
     const r = await run('let n = 0;\nwhile (true) { n = Math.max(n, 1) }', { timeoutMs: 300 });
-    const elapsed = performance.now() - t0;
     expect(r.error).toMatchObject({ kind: 'timeout', line: 2 });
     expect(r.error?.message).toMatch(/time budget exceeded/);
-    expect(elapsed).toBeLessThan(1300);
+  });
+
+  // A Stop names the line that was running, not the last API call: QuickJS alone would report a loop of
+  // plain arithmetic at the call before it (instrument.ts loopMarks, sandbox.ts stoppedAt). The flag is
+  // set by the API call on line 2, so the run is stopped inside the loop whatever the machine's speed.
+  it.each([
+    ['for (;;) {}', 4, 1],
+    ['while (n >= 0) n++;', 4, 1],
+    ['for (let i = 0; i >= 0; i++) { n += i }', 4, 1],
+    ['  do { n++ } while (n > 0)', 4, 3],
+    ['for (const x of (function* () { for (;;) yield 1 })()) { n += x }', 4, 1],
+  ])('a Stop inside `%s` (line 4, after an API call on line 2) says line %i', async (loop, line, column) => {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const s = new FakeSession();
+    s.log = () => void Atomics.store(flag, 0, 1);
+    const r = await run(`let n = 0;\nlog("go");\nn = 1;\n${loop}\nlog("never");`, { cancelFlag: flag }, s);
+    expect(r.error).toMatchObject({ kind: 'cancelled', message: 'the run was stopped', line });
+    // the loop's own column, or (generator: the innermost loop runs inside the generator, on the same line)
+    if (!loop.includes('function*')) expect(r.error?.column).toBe(column);
+  });
+
+  it('a Stop inside a helper function names the helper’s loop, and the time budget does the same', async () => {
+    const src = 'function spin() {\n  let x = 0;\n  while (true) { x++ }\n}\nlog("go");\nspin();';
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const s = new FakeSession();
+    s.log = () => void Atomics.store(flag, 0, 1);
+    const stopped = await run(src, { cancelFlag: flag }, s);
+    expect(stopped.error).toMatchObject({ kind: 'cancelled', line: 3, column: 3 });
+    const timedOut = await run(src, { timeoutMs: 200 });
+    expect(timedOut.error).toMatchObject({ kind: 'timeout', line: 3, column: 3 });
+  });
+
+  it('a Stop inside a long built-in call names that call, not an earlier loop', async () => {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const s = new FakeSession();
+    s.log = () => void Atomics.store(flag, 0, 1);
+    const r = await run(
+      'let n = 0;\nfor (let i = 0; i < 2; i++) { n++ }\nlog("go");\nconst a = Array.from({ length: 1e9 }, (v, i) => i * 2);',
+      { cancelFlag: flag },
+      s,
+    );
+    expect(r.error).toMatchObject({ kind: 'cancelled', line: 4 });
   });
 
   it('the time budget cannot be caught by the scenario', async () => {
@@ -455,7 +494,7 @@ describe('budgets', () => {
       setTimeout(() => undefined, 0);
       ac.abort(); // e.g. Stop pressed while the scenario runs
     };
-    const t0 = performance.now();
+    // (cancelled, not the 10 s timeout: the abort ended it; no wall-clock bound, which flakes under load)
     const r = await run(
       'log("start");\nwhile (true) { Math.max(1, 2) }',
       { signal: ac.signal, timeoutMs: 10_000 },
@@ -463,7 +502,7 @@ describe('budgets', () => {
     );
     expect(r.error?.kind).toBe('cancelled');
     expect(r.error?.message).toBe('the run was stopped');
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(r.error?.line).toBe(2);
   });
 
   it('stops when a shared cancel flag is set', async () => {
