@@ -118,7 +118,9 @@ export async function runInSandbox(
     if (stop === 'timeout')
       return {
         kind: 'timeout',
-        message: `time budget exceeded: the scenario ran for more than ${formatSeconds(timeoutMs)}`,
+        message:
+          `time budget exceeded: the scenario ran for more than ${formatSeconds(timeoutMs)}` +
+          (loc.line === null ? '' : ` (stopped at line ${loc.line})`),
         ...loc,
       };
     if (bridge.fatal) {

@@ -95,6 +95,19 @@ describe('exit codes', () => {
     expect(r.err).toMatch(/spin\.ts:1(:\d+)?: time budget exceeded: the scenario ran for more than 0\.3 s/);
   });
 
+  it('2: the time budget names the line that was running, not the API call before it', async () => {
+    // line 2 makes the last API call; lines 4-6 loop without one
+    const src = 'const host = createHost();\nlog("start");\nlet n = 0;\nwhile (n >= 0) {\n  n++;\n}\n';
+    const r = await cli('run', file('loop.ts', src), '--timeout', '0.3');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /^dmawb: \S*loop\.ts:4:1: time budget exceeded: the scenario ran for more than 0\.3 s \(stopped at line 4\)\n$/,
+    );
+    expect(r.out).toMatch(
+      /result: could not complete \(timeout\) at \S*loop\.ts:4:1: .*\(stopped at line 4\)/,
+    );
+  });
+
   it('2: a missing or unreadable scenario file, named in the message', async () => {
     const missing = join(dir, 'nope.ts');
     const r = await cli('run', missing);

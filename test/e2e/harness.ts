@@ -36,6 +36,8 @@ export async function startServe(
     timeoutMs?: number;
     /** start on the port of the last start kept in `identity` (a restart), not on any free port */
     samePort?: boolean;
+    /** start on this port (`--port N`), e.g. a restart on the same port with a new token (new `identity`) */
+    port?: number;
     /** the token file (default: beside the workspace) */
     identity?: string;
   } = {},
@@ -45,7 +47,12 @@ export async function startServe(
   const spawnedAt = Date.now();
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(ROOT, 'scripts', 'serve.mjs'), ...(opts.samePort ? [] : ['--port', '0']), '--workspace', workspace],
+    [
+      join(ROOT, 'scripts', 'serve.mjs'),
+      ...(opts.samePort ? [] : ['--port', String(opts.port ?? 0)]),
+      '--workspace',
+      workspace,
+    ],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -101,6 +101,31 @@ describe('run store', () => {
     expect(run.pids).toEqual([7]);
   });
 
+  it("a Stop is not a problem: it says where the run was (the engine's cancelled kind, with its line)", async () => {
+    const run = useRunStore();
+    const original = fake['run.start'];
+    fake['run.start'] = async (req) => {
+      const reply = await original(req);
+      if (reply.ok)
+        fake.emit('run.done', {
+          source: reply.value.source,
+          ok: false,
+          expectations: { passed: 0, failed: 0 },
+          events: 0,
+          peakLockedVm: {},
+          error: { kind: 'cancelled', message: 'the run was stopped', line: 4, column: 1 },
+          durationMs: 1,
+        });
+      return reply;
+    };
+    useWorkspaceStore().setText('// @events 0\n');
+    await run.start();
+    await until(() => run.status === 'done', 'the run to end');
+    expect(run.problems.error).toBeNull();
+    expect(run.problems.total).toBe(0);
+    expect(run.stopped).toEqual({ line: 4, column: 1 });
+  });
+
   it('ignores the rows of an older run once a new one started', async () => {
     const run = useRunStore();
     await run.start();
@@ -125,6 +150,7 @@ describe('run store', () => {
     expect(run.summary?.error?.kind).toBe('stopped');
     // a user's Stop is not a problem of the scenario
     expect(run.problems.error).toBeNull();
+    expect(run.stopped).toEqual({ line: null, column: null });
     const n = run.rows.length;
     await new Promise((r) => setTimeout(r, 60));
     expect(run.rows.length).toBe(n);

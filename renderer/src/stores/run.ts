@@ -45,6 +45,11 @@ export function clock(ms: number): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
+/** a run ended by the user's Stop ('cancelled' from the engine, 'stopped' from the fake bridge): not a problem */
+function isStop(kind: string): boolean {
+  return kind === 'cancelled' || kind === 'stopped';
+}
+
 /** how long Stop may take before the UI stops waiting for the host to confirm it */
 const STOP_GRACE_MS = 5_000;
 
@@ -139,10 +144,15 @@ export const useRunStore = defineStore('run', () => {
       ? `Results of a run of ${o.filename} under the ${o.kernel} profile, started ${at}`
       : `Snapshot ${o.name} of ${o.scenario} (${o.kernel}, step ${o.seq}), imported ${at}`;
   });
+  /** the run was ended by Stop: where it was (the line that was running), shown in a neutral colour */
+  const stopped = computed<{ line: number | null; column: number | null } | null>(() => {
+    const e = summary.value?.error;
+    return e && isStop(e.kind) ? { line: e.line ?? null, column: e.column ?? null } : null;
+  });
   const problems = computed<Problems>(() => {
     const e =
       summary.value?.error ?? (startError.value ? { message: startError.value, kind: 'start' } : null);
-    const error = e && e.kind !== 'stopped' ? e : null;
+    const error = e && !isStop(e.kind) ? e : null;
     return {
       failedCalls: failedCalls.value,
       failedExpectations: failedExpectations.value,
@@ -469,6 +479,7 @@ export const useRunStore = defineStore('run', () => {
     rowsVersion,
     summary,
     startError,
+    stopped,
     problems,
     problemSeqs,
     pids,
