@@ -5,7 +5,8 @@
  * H_TOO_HARD exits to userspace too. Which handler answered (real or virtual mode) comes from the profile.
  */
 import { kvmHv } from '../cite.ts';
-import { hGetTce, hPutTce, hPutTceIndirect, hStuffTce, H_TOO_HARD, type HRes } from './book3s-64-vio.ts';
+import { H_TOO_HARD } from './book3s-64-vio.ts';
+import { hGetTce, hPutTce, hPutTceIndirect, hStuffTce, type HRes } from './book3s-64-vio-hcalls.ts';
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from './era.ts';
 import type { KvmVm } from './kvm-main.ts';
 import { HCALL_NAMES } from './powerpc.ts';
