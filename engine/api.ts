@@ -1,4 +1,5 @@
 /**
+ * Scenario API contract: models no kernel file.
  * The scenario API (scenario-api.md §1–§2) as TypeScript types. This is a contract: user scenario files and
  * outside test suites rely on every name here. Extend it; never rename or change what is here.
  *

@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * Collects what one event changed, so that the event can carry deltas (events.ts) from which the state
  * after any event can be rebuilt. The kernel objects call touch*() with themselves as they change; the
  * recorder drains the collector once per event. References, not ids, so draining needs no lookups.

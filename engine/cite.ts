@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file; it names the kernel files and functions the others model.
  * Kernel-function cites: every result the engine explains names the kernel function that decides it, as
  * `<file>: <function>` (issue 7 item 4), and links to the project's own reference of that function in
  * docs/kernel/ (one page per kernel area, one heading per function). The file list below is closed: a

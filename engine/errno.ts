@@ -1,4 +1,7 @@
-/** Linux/powerpc errno numbers used by the emulated kernel (kernel-model.md §0.2). */
+/**
+ * Models include/uapi/asm-generic/errno-base.h and errno.h: the Linux/powerpc errno numbers used by the
+ * emulated kernel (kernel-model.md §0.2).
+ */
 export const errno = {
   EPERM: 1,
   ENOENT: 2,

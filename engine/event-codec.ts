@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * The value codec of the event store (event-store.ts): every field of an event that is not a column is
  * written into a byte pool as a *shape* (the structure: keys, nesting and value kinds, interned once and
  * found by walking a trie of its tokens, so no signature string is built per event) plus its values as

@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * The event log of a run stored by column (issue 8: runs of a million ioctls). An event object costs about
  * 1.4 KB of heap (its explanation string alone a few hundred bytes); here it costs well under 200 bytes:
  *

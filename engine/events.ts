@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * The event log of a run (scenario-api.md §4 "events"). Every ioctl and every other state-changing step
  * (close, exit, mmap, …) yields one event; expectations and log() calls yield events too. Events carry
  * enough deltas (TCE runs, regions, windows, locked_vm breakdown) that the state after any event can be

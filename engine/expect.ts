@@ -1,4 +1,5 @@
 /**
+ * Scenario API layer: models no kernel file.
  * Expectation semantics (scenario-api.md §3), shared by the sandboxed runner and the engine's own tests.
  * Each check returns whether it passed and how actual and expected read in the event log.
  */

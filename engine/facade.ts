@@ -1,4 +1,5 @@
 /**
+ * Scenario API layer: models no kernel file.
  * The scenario API objects (scenario-api.md §2) over the emulated kernel. This layer converts and checks
  * the scenario's values (what the kernel cannot see: unsafe numbers, missing fields, using an exited
  * process), issues the call, and records one event per call with its deltas (events.ts).

@@ -1,4 +1,5 @@
 /**
+ * Models the ioctl numbers of include/uapi/linux/vfio.h.
  * ioctl request numbers (kernel-model.md §2.2): _IO(';', 100 + n). Both the asm-generic encoding and the
  * powerpc one (_IOC_NONE = 1 in the direction field at bit 29) are accepted by the raw ioctl() form.
  */

@@ -1,4 +1,5 @@
 /**
+ * Models no kernel file: libvirt's memlock limit (src/qemu/qemu_domain.c, see below).
  * The RLIMIT_MEMLOCK libvirt sets for a QEMU process on ppc64 (research/memlock-sizing.md §3.1:
  * qemuDomainGetMemLockLimitBytes / getPPC64MemLockLimitBytes in src/qemu/qemu_domain.c), term by term,
  * and how it compares with what the emulated kernel charged (§3.2). libvirt computes in KiB with integer

@@ -1,4 +1,5 @@
 /**
+ * Engine tooling: models no kernel file.
  * Memlock sizing (scenario-api.md §4.1, product.md workflow 8): what RLIMIT_MEMLOCK each process of a
  * scenario needs, verified by rerunning at that limit and one page below; what libvirt would set for the
  * same guest (libvirt.ts); and the advice every RLIMIT_MEMLOCK refusal carries — the charge, locked_vm

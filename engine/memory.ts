@@ -1,4 +1,6 @@
 /**
+ * Models the process side of the kernel's mm that the VFIO driver works on: struct mm_struct's
+ * address space, pins (mm/gup.c) and mm->locked_vm.
  * Process memory: the address space (anonymous mappings with deterministic host physical addresses),
  * page pins, pre-registered regions (mm_iommu_table_group_mem_t, kernel-model.md §1.4) and locked_vm
  * accounting against RLIMIT_MEMLOCK (§1.5, §5).

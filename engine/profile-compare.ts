@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * Compare profiles (product.md workflow 7): the same scenario run under two profiles (any two of 4.2, 5.x
  * and mainline; by default 4.2 and mainline), its ioctl
  * calls aligned as a diff (Myers' shortest edit script over the key op + arguments + scenario line), so

@@ -1,4 +1,5 @@
 /**
+ * Kernel profiles: models no kernel file; it holds the era differences of the files the others model.
  * Kernel behaviour profiles (kernel-model.md §0.1). Every difference between the eras that the engine
  * models is decided here, as data, so the kernel files read `profile.x` instead of comparing kernel names.
  * Algorithms that differ wholesale (attach, register, unregister) are selected by the small enums below

@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * Turns kernel calls into events (events.ts): result, locked_vm per process and its breakdown, and the
  * deltas collected by Changes during the call.
  */

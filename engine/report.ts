@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * The human-readable Markdown report of a run (scenario-api.md §4 --report, product.md workflow 6):
  * summary, peak locked_vm and what made it up, every failed call and failed expectation with its
  * explanation, the state at the chosen step, and the event log.

@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * What an emulated kernel function returns: `ret` as the kernel handler returns it (0, a positive value, or
  * -errno), `explain`, the rule that decided it, and `cite`, the kernel function that decides it (cite.ts).
  * Shared by every file of the emulated kernel.

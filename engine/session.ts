@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * A run of one scenario against the emulated kernel: the hosts it creates, the event log, expectations.
  * The runner (runner/) creates one Session per run and exposes createHost, the expect functions and log
  * to the scenario.

@@ -1,4 +1,7 @@
-/** The JSON Schema of snapshot files, generated from the valibot schema that validates imports. */
+/**
+ * Snapshot infrastructure: models no kernel file. The JSON Schema of snapshot files, generated from the
+ * valibot schema that validates imports.
+ */
 import { toJsonSchema } from '@valibot/to-json-schema';
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotSchema } from './snapshot.ts';
 

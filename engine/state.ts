@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * The inspectable state of the emulated world at one point of a run: hosts, processes with their
  * locked_vm breakdown, pre-registered regions, groups, containers and windows with their TCE contents as
  * maximal linear runs. The same model is produced three ways:

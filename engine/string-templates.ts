@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * Strings with numbers in them, as the event store keeps them (event-codec.ts): the number tokens of a
  * string (decimal, or canonical lowercase hex; not inside a word, not part of a section number such as
  * §4.6.4 or a version such as 4.2) become the holes of an interned template, so a million distinct

@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * The contents of a TCE window as maximal linear runs (valid TCEs [start, start+count) holding value +
  * i*step), the normal form every state of a run uses: applying one event's write or clear, reading a live
  * table, and the inspector's queries over them (pages of entries, valid-only paging, occupancy, find).

@@ -1,4 +1,5 @@
 /**
+ * Models struct iommu_table of arch/powerpc/include/asm/iommu.h.
  * A TCE table (struct iommu_table, kernel-model.md §1.2) with its userspace view (it_userspace).
  *
  * Storage is sparse, like the kernel's multi-level tables: entries live in chunks of 2^16 that are

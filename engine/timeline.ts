@@ -1,4 +1,5 @@
 /**
+ * Engine infrastructure: models no kernel file.
  * Time travel: the state after any event of a run, rebuilt by folding the events' deltas (events.ts) onto
  * the nearest checkpoint before it. applyEvent is the fold step; Timeline keeps the checkpoints.
  */

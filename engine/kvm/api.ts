@@ -1,4 +1,5 @@
 /**
+ * Scenario API contract: models no kernel file.
  * The KVM part of the scenario API (scenario-api.md §2.1) as TypeScript types. A contract like
  * engine/api.ts, which re-exports these: extend, never rename or change.
  */

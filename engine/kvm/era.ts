@@ -1,4 +1,5 @@
 /**
+ * Kernel profiles: models no kernel file; it holds the KVM files' era differences as data.
  * The KVM-side differences between the kernel profiles (kernel-model.md §13.0.1, §13.0.4), as data. The
  * profile object (profile.ts) carries these fields next to the VFIO ones; the KVM code reads
  * `profile.kvmX` and never compares kernel names.

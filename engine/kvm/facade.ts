@@ -1,4 +1,5 @@
 /**
+ * Scenario API layer: models no kernel file.
  * The KVM scenario API objects (scenario-api.md §2.1) over the emulated KVM (engine/kvm/*) and QEMU's
  * userspace twin (engine/qemu/spapr-iommu.ts). As in engine/facade.ts: convert and check the scenario's
  * values (bad values are ScenarioErrors at the call's line), issue the call, record one event per call.

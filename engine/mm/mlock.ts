@@ -1,4 +1,5 @@
 /**
+ * Models mm/mlock.c.
  * mlock(2) / munlock(2) and VM_LOCKED pages in locked_vm (kernel-model.md §13.10.3, `MLOCKML`, `MLOCK4X`).
  *
  * mm->locked_vm counts VM_LOCKED pages and, independently, every account_locked_vm() charge (VFIO

@@ -1,4 +1,5 @@
 /**
+ * Models no kernel file: QEMU's userspace (hw/ppc/spapr_iommu.c, hw/vfio), see below.
  * QEMU's userspace side of sPAPR TCE tables: a twin of QEMU's hw/ppc/spapr_iommu.c hypercall handlers and
  * of the VFIO IOMMU listener in hw/vfio (kernel-model.md §13.9, `QIOMMU`, `QVFIO`, `QLEGACY`).
  *
