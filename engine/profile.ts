@@ -132,15 +132,65 @@ export const PROFILE_MAINLINE: Profile = {
  * param-check macros and table sizes, but the driver still takes ownership at attach (no ops for non-DDW
  * groups, v1 refused on DDW groups and v2 on non-DDW ones, §4.2 5.x), detach keeps the TCEs (§4.13) and
  * SET_CONTAINER tests the group before the fd (§14.4).
+ *
+ * Every field is written out with its source (audit of issue 7). "Spec silent" marks the fields
+ * kernel-model.md does not decide for 5.x; their value then follows the kernel history named there.
+ * test/engine/profile-5x.test.ts pins where 5.x differs from 4.2 and from mainline.
  */
 export const PROFILE_5X: Profile = {
-  ...PROFILE_MAINLINE,
   name: '5.x',
+  // spec silent (§1.1 gives 4.2 and ML only). ML's value: pnv_ioda_parse_tce_sizes with its POWER8
+  // default of 4K|64K|16M|256M arrived in 2018 (≈v4.17–v4.18: "powerpc/ioda: Use ibm,supported-tce-sizes
+  // for IOMMU page size mask", "powerpc/powernv/ioda2: Add 256M IOMMU page size to the default POWER8
+  // case"), before 5.x
+  defaultPgsizes: 0x11011000n,
+  // §1.1: "in 4.2/5.x ops == NULL" for non-DDW groups
   ioda1HasOps: false,
+  // §1.5 / COMMIT-MM (≈v4.10): the container remembers its mm and charges it
+  accountTo: 'container',
+  // §0.1 (5.x has account_locked_vm, ≈v5.3) with §1.5: it warns but does not clamp
+  decrementClampsAtZero: false,
+  // §3 item 7 / COMMIT-MM (≈v4.10): cross-mm ioctls get EPERM
+  crossMmEperm: true,
+  // §7.1 5.x row: the PE is taken at driver attach
   ownershipTakenAt: 'driver-attach',
+  // §4.2 5.x (T5X:tce_iommu_attach_group)
   attachRules: '5.x',
-  detachClearsTces: false,
+  // §4.2 5.x: a group without ops is taken "(EBUSY/EINVAL as above, no userspace view)"
+  borrowedViewCharged: false,
+  // §14.4 (D8) and its summary table: VFIO5x tests container users before the fd, as 4.x
   setContainerGroupTestFirst: true,
+  // §4.6.2: the +1 return of the OR'ed param-check macros exists in 5.x and ML
+  misalignedIovaRet: 'PLUS_ONE',
+  // §4.7: 5.x/ML check alignment and only the first page of an UNMAP
+  unmapChecksWholeRange: false,
+  // spec silent (§1.2 contrasts ML with the 4.2-era exchange). pnv_tce_xchg already forces READ with
+  // WRITE in the ≈v4.18 arch/powerpc/platforms/powernv/pci-ioda-tce.c (torvalds/linux copy read through
+  // the search tool), so every 5.x kernel does
+  forceReadWithWrite: true,
+  // §4.8 ML order (mm_iommu_new since ≈v5.1, §0.1) and §14.2 (D2, chunked pin since ≈v5.2, MM5X)
+  register: 'mainline',
+  // §4.9 "5.1+ and ML"
+  unregister: 'mainline',
+  // §4.13 5.x column: prereg_list regions are released by the container (COMMIT-PUTPAGES)
+  releasePutsRegions: true,
+  // §4.13 5.x column: detach keeps the TCEs (clearing at detach is ML ≥ ~6.10, PATCH-CLEAR)
+  detachClearsTces: false,
+  // §5.1 table: "5.x/ML: included in get_table_size as a factor 2"; no separate view charge
+  tableSizeFactor: 2,
+  separateViewCharge: false,
+  // §4.10 step 6: the host-RAM limit is 4.2 only
+  windowLimitedByRam: false,
+  // spec silent (§4.10 gives 60 for 4.2 and 55 for ML). The limit became 55 in 2018 ("powerpc/powernv/
+  // ioda2: Reduce upper limit for DMA window size (again)", after the ≈v4.18 pci-ioda-tce.c that still
+  // says 60); a March 2020 patch to pnv_pci_ioda2_table_alloc_pages ("powerpc/powernv/ioda: Allow smaller
+  // TCE table levels") shows 55 as context, so v5.8–v5.15 have 55
+  platformAddressBits: 55,
+  // §14.3 summary table: "charge kept (same tce_iommu_create_table as ML)"
+  createLeaksChargeOnPlatformFailure: true,
+  // spec silent (§4.12 describes 4.2 and ML). VFIO_EEH_PE_INJECT_ERR (op 9) is in the uapi vfio.h of
+  // 4.x-era copies already (added ≈v4.7 [version unverified]), so 5.x has it
+  eehInjectErr: true,
   src: SOURCES_5_X,
   // KVM of that generation (§13.0.4): the kvm-vfio device still takes a VFIO external user and lives until
   // the VM goes
