@@ -42,7 +42,7 @@ const layers = {
   // the Vue renderer knows main only through the contract (common/)
   renderer: {
     allow: ['common', 'types'],
-    packages: ['vue', 'pinia', 'monaco-editor', 'uplot'],
+    packages: ['vue', 'pinia', 'monaco-editor', 'uplot', 'marked', 'dompurify'],
   },
 };
 

@@ -85,6 +85,12 @@ export const EventRow = v.object({
   /** locked_vm per pid after the event (pages) */
   lockedVm: v.record(v.string(), v.number()),
   explain: v.string(),
+  /**
+   * the kernel function that decided the result (engine/cite.ts): `file` a source path, `fn` the function,
+   * `doc` its section of the reference, "docs/kernel/<page>.md#<anchor>"; absent for logs, expectations
+   * and events of older snapshots
+   */
+  cite: v.optional(v.object({ file: v.string(), fn: v.string(), doc: v.optional(v.string()) })),
   /** RLIMIT_MEMLOCK in pages of each pid whose limit this event set or changed (spawn, setrlimit) */
   memlockPages: v.optional(v.record(v.string(), v.number())),
   /**

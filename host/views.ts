@@ -21,7 +21,8 @@ import { CONTRIBUTOR_KEYS } from '../common/contributors.ts';
 import { hcallBy } from '../engine/report.ts';
 import { formatArgs, hex } from '../common/format.ts';
 import { EventStore } from '../engine/event-store.ts';
-import type { EventList, LockedVmBreakdown, RunEvent } from '../engine/events.ts';
+import type { EventCite, EventList, LockedVmBreakdown, RunEvent } from '../engine/events.ts';
+import { docPath } from '../engine/cite.ts';
 import {
   regionOf,
   validEntries,
@@ -56,6 +57,13 @@ function recordedOf(
 }
 
 /** one compact row of the event log */
+/** an event's cite with the path of its reference section (docs/kernel/), for the detail pane's link */
+function citeOf(c: EventCite | undefined): { cite?: EventRow['cite'] } {
+  if (!c) return {};
+  const doc = docPath(c);
+  return { cite: { file: c.file, fn: c.fn, ...(doc ? { doc } : {}) } };
+}
+
 export function toEventRow(e: RunEvent): EventRow {
   const base = { seq: e.seq, ...(e.line !== undefined ? { line: e.line } : {}) };
   switch (e.kind) {
@@ -71,6 +79,7 @@ export function toEventRow(e: RunEvent): EventRow {
         failed: e.ret < 0,
         lockedVm: { ...e.lockedVm },
         explain: e.explain,
+        ...citeOf(e.cite),
       };
     case 'syscall':
       return {
@@ -84,6 +93,7 @@ export function toEventRow(e: RunEvent): EventRow {
         failed: e.ret < 0,
         lockedVm: { ...e.lockedVm },
         explain: e.explain,
+        ...citeOf(e.cite),
       };
     case 'hcall':
       // names the hypercall, its LIOBN (in args) and who answered: KVM real/virtual mode or QEMU (§13.7)
@@ -97,6 +107,7 @@ export function toEventRow(e: RunEvent): EventRow {
         failed: e.ret !== 0 && e.ret !== 9999,
         lockedVm: { ...e.lockedVm },
         explain: e.explain,
+        ...citeOf(e.cite),
       };
     case 'action':
       return {
@@ -109,6 +120,7 @@ export function toEventRow(e: RunEvent): EventRow {
         failed: false,
         lockedVm: { ...e.lockedVm },
         explain: e.explain,
+        ...citeOf(e.cite),
       };
     case 'expect':
       return {

@@ -56,3 +56,6 @@ export function cyclePane(dir: 1 | -1): string | null {
   focusTestId(next.testid);
   return next.pane;
 }
+
+/** the Reference panel's page and section (docs/kernel/, e.g. spapr-tce#tce_iommu_ioctl); null: closed */
+export const referenceAt = ref<{ page: string; anchor: string } | null>(null);
