@@ -311,6 +311,12 @@ export const COMMANDS = [
 
   // Help
   {
+    id: 'help.reference',
+    label: 'Kernel reference (what each kernel function the whys cite checks, returns and charges)',
+    category: 'Help',
+    menu: { menu: 'help', group: 1, label: 'Kernel Reference' },
+  },
+  {
     id: 'help.about',
     label: 'About DMA Workbench',
     category: 'Help',

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
-import { describeInBrowser, runFile, screenshot } from './harness';
+import { command, describeInBrowser, runFile, screenshot } from './harness';
 
 const SCENARIO = [
   '// REGISTER of 1 GiB under the default 64 KiB RLIMIT_MEMLOCK: ENOMEM',
@@ -86,6 +86,12 @@ describeInBrowser('kernel reference in Chromium (browser mode)', (suite) => {
     await page.click('[data-testid="reference-close"]');
     await expect.poll(() => panel.count()).toBe(0);
     await expect.poll(() => page.locator('[data-testid="lockedvm-graph"]').isVisible()).toBe(true);
+
+    // the command opens the reference at its index
+    await command(page, 'help.reference');
+    await expect.poll(() => panel.count()).toBe(1);
+    expect(await page.locator('[data-testid="reference-page"]').inputValue()).toBe('README');
+    expect(await panel.locator('[data-testid="reference-body"]').innerText()).toContain('spapr-tce.md');
     expect(suite.errors).toEqual([]);
     await page.close();
   }, 180_000);

@@ -12,7 +12,15 @@ import { importCapture } from './captureImport';
 import { call, errorMessage, tryCall } from '../bridge/api';
 import { useAppStore } from '../stores/app';
 import { useNoticesStore } from '../stores/notices';
-import { cyclePane, editorHandle, focusTestId, namingScenario, overflowOpen, paletteOpen } from './ui';
+import {
+  cyclePane,
+  editorHandle,
+  focusTestId,
+  namingScenario,
+  overflowOpen,
+  paletteOpen,
+  referenceAt,
+} from './ui';
 import { useLayoutStore, type PaneId } from '../stores/layout';
 import { useCompareStore, type StepRef } from '../stores/compare';
 import { useEventLogStore } from '../stores/eventLog';
@@ -214,6 +222,10 @@ export function registerAppCommands(): () => void {
     },
     'settings.reset': { run: () => settings.reset() },
 
+    'help.reference': {
+      // the index of docs/kernel/ in the dock's Reference tab (a cite in the event detail opens its section)
+      run: () => void (referenceAt.value = { page: 'README', anchor: '' }),
+    },
     'help.about': {
       run: () =>
         notices.push(
