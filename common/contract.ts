@@ -165,7 +165,12 @@ export const requests = {
   /** slot index of an IOVA or user address, -1 if none */
   'inspect.find': v.strictObject({ ...windowRef.entries, iova: v.optional(hex), ua: v.optional(hex) }),
   /** locked_vm over the run per process, stacked by contributor, with the limit and failed calls */
-  'inspect.lockedVm': v.strictObject({ ...source.entries, pid: count }),
+  /** with `buckets`: thinned for drawing (host/downsample.ts), every refused call's point kept */
+  'inspect.lockedVm': v.strictObject({
+    ...source.entries,
+    pid: count,
+    buckets: v.optional(v.pipe(count, v.minValue(1), v.maxValue(100_000))),
+  }),
   /** exports: the text of the file; the host side saves it (desktop dialog) or the renderer downloads it */
   'export.snapshot': v.strictObject({ source: id, seq, includeEvents: v.boolean() }),
   'export.report': v.strictObject({ source: id, seq }),
@@ -316,6 +321,8 @@ export interface LockedVmSeries {
   stacks: Record<string, number[]>;
   /** seqs of failed calls and failed expectations of this process */
   failed: number[];
+  /** present when the request asked for buckets: how many, and how many points there were before */
+  downsampled?: { buckets: number; points: number };
 }
 
 /** inspect.compare: one side's label and the counts of the diff's lines */

@@ -172,7 +172,7 @@ export class EngineService {
     'inspect.lockedVm': (r) => {
       const src = this.sources.get(r.source);
       const last = src.kind === 'snapshot' ? src.state : null;
-      const series = lockedVmSeries(src.events, r.pid, last);
+      const series = lockedVmSeries(src.events, r.pid, last, r.buckets);
       if (!series) throw new ServiceError(`${r.source} has no process with pid ${r.pid}`);
       return series;
     },

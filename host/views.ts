@@ -21,6 +21,7 @@ import { CONTRIBUTOR_KEYS } from '../common/contributors.ts';
 import { hcallBy } from '../engine/report.ts';
 import { formatArgs, hex } from '../common/format.ts';
 import { EventStore } from '../engine/event-store.ts';
+import { Downsampler, pushPoint } from './downsample.ts';
 import type { EventCite, EventList, LockedVmBreakdown, RunEvent } from '../engine/events.ts';
 import { docPath } from '../engine/cite.ts';
 import {
@@ -378,6 +379,7 @@ export function lockedVmSeries(
   events: EventList,
   pid: number,
   fallback: WorldState | null,
+  buckets?: number,
 ): LockedVmSeries | null {
   const out: LockedVmSeries = { pid, limit: [], seq: [], total: [], stacks: {}, failed: [] };
   for (const c of CONTRIBUTORS) out.stacks[c] = [];
@@ -391,11 +393,17 @@ export function lockedVmSeries(
   let prevKey = '';
   const failed = new Set<number>();
   const pageShift = (): number => Math.log2(pageSizeOr(pageShiftOfHost.get(hostOfPid.get(pid) ?? -1)));
+  // with buckets, the points go through a Downsampler (host/downsample.ts) on their way out
+  const lastIndex = events.length - 1;
+  const maxSeq =
+    lastIndex < 0 ? 0 : events instanceof EventStore ? events.seqAt(lastIndex) : events.at(lastIndex)!.seq;
+  const thin =
+    buckets === undefined ? null : new Downsampler(maxSeq, buckets, (p) => pushPoint(out, CONTRIBUTORS, p));
+  let failedPoint = false;
   const emit = (p: { seq: number; total: number; limit: number; b: LockedVmBreakdown | undefined }): void => {
-    out.seq.push(p.seq);
-    out.total.push(p.total);
-    out.limit.push(p.limit);
-    for (const c of CONTRIBUTORS) out.stacks[c]!.push(p.b ? p.b[c] : 0);
+    const point = { ...p, b: p.b as unknown as Record<string, number> | undefined, failed: failedPoint };
+    if (thin) thin.add(point);
+    else pushPoint(out, CONTRIBUTORS, point);
   };
   for (const e of seriesEvents(events)) {
     if (e.kind !== 'expect' && e.kind !== 'log') {
@@ -417,7 +425,9 @@ export function lockedVmSeries(
       const key = `${lv},${limit}${b ? CONTRIBUTORS.map((c) => ',' + b[c]).join('') : ''}`;
       const point = { seq: e.seq, total: lv, limit, b };
       if (!seen || key !== prevKey || isFailed) {
+        failedPoint = false;
         if (pending) emit(pending);
+        failedPoint = isFailed;
         emit(point);
         pending = null;
       } else pending = point;
@@ -427,7 +437,12 @@ export function lockedVmSeries(
       out.failed.push(e.seq);
     }
   }
+  failedPoint = false;
   if (pending) emit(pending);
+  if (thin) {
+    thin.flush();
+    out.downsampled = { buckets: thin.buckets, points: thin.points };
+  }
   if (seen) return out;
   const p = fallback?.processes.find((x) => x.pid === pid);
   if (!p || !fallback) return null;

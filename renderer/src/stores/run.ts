@@ -50,6 +50,12 @@ function isStop(kind: string): boolean {
   return kind === 'cancelled' || kind === 'stopped';
 }
 
+/**
+ * the locked_vm series is thinned by the host to about four points a bucket (each bucket's first, lowest,
+ * highest and last) plus every refused call: a million-call run's graph stays a few thousand points
+ */
+export const LOCKED_VM_BUCKETS = 2048;
+
 /** how long Stop may take before the UI stops waiting for the host to confirm it */
 const STOP_GRACE_MS = 5_000;
 
@@ -415,7 +421,9 @@ export const useRunStore = defineStore('run', () => {
     }
     const out: Record<number, LockedVmSeries> = {};
     try {
-      const series = await Promise.all(list.map((pid) => call('inspect.lockedVm', { source: id, pid })));
+      const series = await Promise.all(
+        list.map((pid) => call('inspect.lockedVm', { source: id, pid, buckets: LOCKED_VM_BUCKETS })),
+      );
       for (const s of series) out[s.pid] = s;
       lockedVmError.value = null;
     } catch (err) {
