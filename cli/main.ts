@@ -56,7 +56,7 @@ import {
   where,
   writeRunDocument,
 } from './output.ts';
-import { runSandboxed } from './sandboxed.ts';
+import { runSandboxed, sizeSandboxed } from './sandboxed.ts';
 import { readTextLimited } from '../host/workspace.ts';
 
 export interface CliIo {
@@ -91,7 +91,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     case 'import':
       return runImport(parsed.args, io);
     case 'size':
-      return size(parsed.args, io);
+      // in a worker too, under the same deadline as `run`: each of its runs is watched (cli/sandboxed.ts)
+      return sizeSandboxed(parsed.args, io);
   }
 }
 
@@ -291,8 +292,14 @@ async function runBoth(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<
 /**
  * `size <file>` (scenario-api.md §4.1): the scenario with RLIMIT_MEMLOCK unchecked, the minimal limit per
  * process verified by two reruns, libvirt's limit beside it. Exit: 0 reported, 2 could not complete.
+ * cli/run-worker.ts calls it inside the worker of cli/sandboxed.ts; `phase` is told when each run starts
+ * and ends (the deadline watchdog).
  */
-async function size(args: SizeArgs, io: CliIo): Promise<number> {
+export async function sizeCommand(
+  args: SizeArgs,
+  io: CliIo,
+  phase: ScenarioPhase = () => {},
+): Promise<number> {
   const kernel: KernelName = args.kernel ?? 'mainline';
   let source: string;
   try {
@@ -301,12 +308,15 @@ async function size(args: SizeArgs, io: CliIo): Promise<number> {
     io.stderr(`dmawb: cannot read scenario file '${args.file}': ${readError(e)}\n`);
     return EXIT.incomplete;
   }
-  const report = await sizeScenarioRun({
-    source,
-    filename: args.file,
-    kernel,
-    ...(args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {}),
-  });
+  const report = await sizeScenarioRun(
+    {
+      source,
+      filename: args.file,
+      kernel,
+      ...(args.timeoutSeconds !== undefined ? { timeoutMs: Math.round(args.timeoutSeconds * 1000) } : {}),
+    },
+    phase,
+  );
   if (report.error) {
     io.stderr(`dmawb: ${where(args.file, report.error)}: ${report.error.message}\n`);
     return EXIT.incomplete;

@@ -1,5 +1,5 @@
 /**
- * `dmawb run` in a worker thread the command line can terminate (issue 12, item 2). The sandbox's own
+ * `dmawb run` and `dmawb size` in a worker thread the command line can terminate (issue 12, item 2). The sandbox's own
  * budgets stop a scenario between bytecodes and at every host call, but not inside one long built-in
  * (`String((1n << 60000n) - 1n)` in a loop) or one long engine call. So the run happens in a worker
  * (cli/run-worker.ts) with a heap limit, and this side terminates it at the scenario's deadline plus a
@@ -10,7 +10,7 @@ import { DEFAULT_KERNEL } from '../common/kernels.ts';
 import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { endLine, runDocument } from './output.ts';
-import type { RunArgs } from './args.ts';
+import type { RunArgs, SizeArgs } from './args.ts';
 
 export interface SandboxedIo {
   stdout(text: string): void;
@@ -39,12 +39,28 @@ export interface SandboxedOptions {
   graceMs?: number;
 }
 
+/** what the worker runs (cli/run-worker.ts): `dmawb run` or `dmawb size` */
+export type SandboxedJob = { command: 'run'; args: RunArgs } | { command: 'size'; args: SizeArgs };
+
 export function runSandboxed(args: RunArgs, io: SandboxedIo, opts: SandboxedOptions = {}): Promise<number> {
+  return sandboxed({ command: 'run', args }, io, opts);
+}
+
+/**
+ * `dmawb size` under the same watchdog: each of its runs (sizing, at the limit, one page below) tells
+ * when it starts and ends, and one that overruns its budget plus the grace ends the worker: exit 2.
+ */
+export function sizeSandboxed(args: SizeArgs, io: SandboxedIo, opts: SandboxedOptions = {}): Promise<number> {
+  return sandboxed({ command: 'size', args }, io, opts);
+}
+
+function sandboxed(job: SandboxedJob, io: SandboxedIo, opts: SandboxedOptions): Promise<number> {
+  const args = job.args;
   const heapMb = opts.heapMb ?? runHeapMb();
   const budgetMs = Math.round((args.timeoutSeconds ?? DEFAULT_TIMEOUT_S) * 1000);
   const graceMs = opts.graceMs ?? GRACE_MS;
   const worker = new Worker(new URL('../host/worker-dev.mjs', import.meta.url), {
-    workerData: { entry: new URL('./run-worker.ts', import.meta.url).href, args },
+    workerData: { entry: new URL('./run-worker.ts', import.meta.url).href, job },
     resourceLimits: { maxOldGenerationSizeMb: heapMb },
     stdout: false,
     stderr: false,
@@ -62,12 +78,19 @@ export function runSandboxed(args: RunArgs, io: SandboxedIo, opts: SandboxedOpti
     /** the run ended from this side: say why, in the document too if --json was asked for */
     const ended = (kind: 'timeout' | 'memory', message: string): void => {
       if (settled) return;
-      if (args.json)
+      if (job.command === 'size') {
+        // `size` prints its document only when it has one; the reason goes to stderr, as for its other errors
+        io.stderr(`dmawb: ${args.file}: ${message}\n`);
+        finish(2);
+        return;
+      }
+      const run = job.args;
+      if (run.json)
         io.stdout(
           JSON.stringify(
             runDocument({
               scenario: args.file,
-              kernel: args.kernel === 'both' || args.kernel === undefined ? DEFAULT_KERNEL : args.kernel,
+              kernel: run.kernel === 'both' || run.kernel === undefined ? DEFAULT_KERNEL : run.kernel,
               ok: false,
               expectations: { passed: 0, failed: 0 },
               events: [],
@@ -76,11 +99,11 @@ export function runSandboxed(args: RunArgs, io: SandboxedIo, opts: SandboxedOpti
             }),
           ) + '\n',
         );
-      else if (args.jsonl)
+      else if (run.jsonl)
         io.stdout(
           endLine({
             scenario: args.file,
-            kernel: args.kernel === '4.2' ? '4.2' : 'mainline',
+            kernel: run.kernel === '4.2' ? '4.2' : 'mainline',
             ok: false,
             expectations: { passed: 0, failed: 0 },
             events: null,

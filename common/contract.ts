@@ -206,6 +206,13 @@ export const requests = {
     ),
   }),
   /**
+   * `dmawb size` in the workbench (scenario-api.md §4.1): the scenario sized in the engine worker — one
+   * run with RLIMIT_MEMLOCK unchecked, then the reruns at each process's minimum and one page below —
+   * queued behind the runs started so far, each rerun under a run's time budget, stopped with run.stop of
+   * the id it answers at once ("size-3"). The result arrives on 'memlock.done'.
+   */
+  'memlock.size': v.strictObject({ source: text, filename: name, kernel }),
+  /**
    * `dmawb import` in the workbench (scenario-api.md §4.2): capture texts in, a scenario text out (the
    * renderer writes it into the workspace and opens it). Host facts as the CLI flags.
    */
@@ -323,6 +330,91 @@ export interface LockedVmSeries {
   failed: number[];
   /** present when the request asked for buckets: how many, and how many points there were before */
   downsampled?: { buckets: number; points: number };
+  /**
+   * charges of this process RLIMIT_MEMLOCK refused (engine/memory.ts MemlockRefusal), pages: locked_vm
+   * before the charge, the charge, the limit the check used — the graph draws each from lockedVm to
+   * lockedVm + charge across the limit line
+   */
+  refusals?: { seq: number; lockedVm: number; charge: number; limit: number }[];
+}
+
+/** memlock sizing: one verification rerun as one process saw it (engine/memlock.ts VerifyRun) */
+export interface MemlockVerifyView {
+  /** the RLIMIT_MEMLOCK the rerun forced on the process, bytes (decimal) */
+  memlockBytes: string;
+  /** the process's first refused charge in that rerun, with its why */
+  refusal: {
+    seq: number;
+    line: number | null;
+    op: string;
+    chargePages: number;
+    lockedVmPages: number;
+    limitPages: number;
+    explain: string;
+  } | null;
+  events: number;
+  /** the rerun could not complete */
+  error: string | null;
+}
+/** libvirt's ppc64 limit for the process's guest, term by term, against the peak (engine/libvirt.ts) */
+export interface MemlockLibvirtView {
+  /** what decided the value: <hard_limit>, <locked/>, a TCG domain, or the formula */
+  source: 'hard_limit' | 'locked' | 'tcg' | 'formula';
+  /** bytes (decimal); null: unlimited */
+  limitBytes: string | null;
+  inputs: {
+    memoryKiB: string;
+    maxMemoryKiB: string;
+    phbs: number;
+    passthrough: number;
+    nvlink2: boolean;
+    hardLimitKiB: string | null;
+    locked: boolean;
+    accel: string;
+  };
+  terms: { id: string; label: string; formula: string; kib: string; used: boolean; covers: string }[];
+  /** per kernel charge group: what the peak holds and what the used terms allow, bytes (decimal) */
+  groups: { group: string; needBytes: string; allowBytes: string }[];
+  enough: boolean;
+  /** limit − need, bytes (decimal, negative when short); null when unlimited */
+  marginBytes: string | null;
+  /** the groups that exceed their terms, largest first, with the terms meant for them */
+  shortTerms: { group: string; terms: string[]; byBytes: string }[];
+  /** the verdict in a sentence or two */
+  text: string;
+}
+/** memlock sizing of one process (scenario-api.md §4.1) */
+export interface MemlockProcessView {
+  pid: number;
+  name: string;
+  pageSize: number;
+  peakPages: number;
+  /** the event of the sizing run that reaches the peak (0: nothing charged), its line and operation */
+  peakSeq: number;
+  peakLine: number | null;
+  peakOp: string | null;
+  /** contributors at the peak, non-zero ones, in stacking order (common/contributors.ts keys) */
+  parts: { key: string; pages: number }[];
+  /** the smallest soft RLIMIT_MEMLOCK with no refusal: bytes (decimal); also pages (= peakPages) */
+  minMemlockBytes: string;
+  atLimit: MemlockVerifyView | null;
+  onePageBelow: MemlockVerifyView | null;
+  verified: boolean;
+  libvirt: MemlockLibvirtView | null;
+}
+/** memlock.done: the result of a memlock.size job */
+export interface MemlockSizing {
+  scenario: string;
+  /** the profile asked for */
+  kernel: ProfileName;
+  /** createHost({ kernel }) in the scenario: the sizing ran under that profile */
+  pinned?: { kernel: string; line?: number };
+  /** when the sizing finished (ISO 8601) */
+  at: string;
+  durationMs: number;
+  processes: MemlockProcessView[];
+  /** `dmawb size`'s text output for the same result */
+  text: string[];
 }
 
 /** inspect.compare: one side's label and the counts of the diff's lines */
@@ -430,6 +522,8 @@ export interface Responses {
   'snapshot.import': { source: string; seq: number; kernel: string; scenario: string; events: number };
   'inspect.compare': { lines: string[]; summary: CompareSummary };
   'run.compare': ProfileComparison;
+  /** the sizing job's id; its result arrives on 'memlock.done' */
+  'memlock.size': { source: string };
   'capture.import': {
     scenario: string;
     /** a scenario file name for it, from the first capture's name */
@@ -448,13 +542,25 @@ export interface Events {
   /** a batch of event rows of a running source (at most every 50 ms or 2,000 rows) */
   'run.events': { source: string; rows: EventRow[] };
   'run.done': RunSummary;
+  /** a memlock.size job ended: its sizing, or why there is none (kind: compile, runtime, timeout, cancelled, …) */
+  'memlock.done': {
+    source: string;
+    sizing: MemlockSizing | null;
+    error: { message: string; line?: number; column?: number; kind: string } | null;
+  };
   /** the engine worker died and was restarted; the user's files are untouched */
   'engine.restarted': { reason: string };
   /** desktop only: an application-menu item was chosen; `id` is a command id of common/commands.ts */
   'command.run': { id: string };
 }
 export type EventChannel = keyof Events;
-export const EVENT_CHANNELS: EventChannel[] = ['run.events', 'run.done', 'engine.restarted', 'command.run'];
+export const EVENT_CHANNELS: EventChannel[] = [
+  'run.events',
+  'run.done',
+  'memlock.done',
+  'engine.restarted',
+  'command.run',
+];
 
 /**
  * Reply envelope of every request: a value, or an explicit error (never a thrown exception across IPC).

@@ -16,6 +16,7 @@ import type { EventList, IoctlEvent, RunEvent, SyscallEvent } from './events.ts'
 import { libvirtMemlockLimit, libvirtVerdict, type LibvirtInputs, type LibvirtVerdict } from './libvirt.ts';
 import type { MemlockRefusal } from './memory.ts';
 import type { MemlockPolicy } from './session.ts';
+import { knobText, memlockKnobList } from '../common/memlock.ts';
 
 /** a process's `guest` option with defaults filled in (api.ts GuestOptions) */
 export interface GuestSpec {
@@ -60,16 +61,9 @@ export interface ScenarioNeed {
 const kib = (bytes: bigint): string => `${bytes / 1024n} KiB`;
 const pages = (n: number): string => `${n} page${n === 1 ? '' : 's'}`;
 
-/** the knobs that set RLIMIT_MEMLOCK to `bytes`, each in its own unit */
+/** the knobs that set RLIMIT_MEMLOCK to `bytes`, each in its own unit (common/memlock.ts) */
 export function memlockKnobs(bytes: bigint): string[] {
-  const k = bytes / 1024n;
-  return [
-    `ulimit -l ${k} (KiB, in the shell that starts the process)`,
-    `systemd LimitMEMLOCK=${bytes} (bytes, in the unit that starts it)`,
-    `/etc/security/limits.conf "<user> - memlock ${k}" (KiB, soft and hard)`,
-    `libvirt <memtune><hard_limit unit='KiB'>${k}</hard_limit></memtune> (libvirt then sets it as QEMU's limit; it also caps the guest's memory cgroup)`,
-    'or CAP_IPC_LOCK (charges still counted, never refused)',
-  ];
+  return memlockKnobList(bytes).map(knobText);
 }
 
 /**
@@ -132,7 +126,7 @@ export interface VerifyRun {
   /** the forced RLIMIT_MEMLOCK of the process in that run */
   memlockBytes: bigint;
   /** the first refused charge of this process, or null */
-  refusal: { seq: number; line: number | null; op: string; facts: MemlockRefusal } | null;
+  refusal: { seq: number; line: number | null; op: string; facts: MemlockRefusal; explain: string } | null;
   events: number;
   error: SizingRunResult['error'];
 }
@@ -230,6 +224,7 @@ function verifyOf(r: SizingRunResult, pid: number, memlockBytes: bigint): Verify
           line: e.line ?? null,
           op: e.op,
           facts: e.memlock,
+          explain: e.explain,
         }
       : null,
     events: r.events.length,

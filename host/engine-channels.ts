@@ -23,6 +23,7 @@ export const ENGINE_CHANNELS = [
   'inspect.compare',
   'run.compare',
   'capture.import',
+  'memlock.size',
 ] as const satisfies readonly RequestChannel[];
 export type EngineChannel = (typeof ENGINE_CHANNELS)[number];
 
@@ -30,11 +31,15 @@ export function isEngineChannel(c: string): c is EngineChannel {
   return (ENGINE_CHANNELS as readonly string[]).includes(c);
 }
 
-/** Number of per-run cancel flags in the shared buffer; run n uses slot n % CANCEL_SLOTS. */
-export const CANCEL_SLOTS = 64;
+/** Per-run cancel flags in the shared buffer: run n uses slot n % RUN_SLOTS. */
+const RUN_SLOTS = 64;
+/** and memlock sizing jobs ("size-n", memlock.size) slot RUN_SLOTS + n % SIZE_SLOTS */
+const SIZE_SLOTS = 8;
+export const CANCEL_SLOTS = RUN_SLOTS + SIZE_SLOTS;
 
-/** the cancel slot of a run id ("run-7" → 7 % 64), or -1 for anything else */
+/** the cancel slot of a run id ("run-7" → 7 % 64) or a sizing job's ("size-2" → 66), or -1 for anything else */
 export function cancelSlotOf(source: string): number {
-  const m = /^run-(\d+)$/.exec(source);
-  return m ? Number(m[1]) % CANCEL_SLOTS : -1;
+  const m = /^(run|size)-(\d+)$/.exec(source);
+  if (!m) return -1;
+  return m[1] === 'run' ? Number(m[2]) % RUN_SLOTS : RUN_SLOTS + (Number(m[2]) % SIZE_SLOTS);
 }

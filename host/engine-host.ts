@@ -177,7 +177,7 @@ export class EngineHost {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
-        if (p.channel === 'run.start' && m.reply.ok)
+        if ((p.channel === 'run.start' || p.channel === 'memlock.size') && m.reply.ok)
           this.unfinished.set((m.reply.value as { source: string }).source, {
             rows: 0,
             passed: 0,
@@ -200,6 +200,8 @@ export class EngineHost {
           }
         } else if (m.event === 'run.done') {
           this.finished((m.payload as RunSummary).source);
+        } else if (m.event === 'memlock.done') {
+          this.finished((m.payload as Events['memlock.done']).source);
         }
         this.emit(m.event, m.payload);
         return;
@@ -285,19 +287,26 @@ export class EngineHost {
     if (old) void old.terminate();
     this.failPending(`${reason}. The request was not completed; your files are untouched.`);
     for (const [source, u] of [...this.unfinished]) {
+      const what = source.startsWith('size-') ? 'sizing' : 'run';
       const message =
         kind === 'cancelled'
-          ? 'the run was stopped'
+          ? `the ${what} was stopped`
           : kind === 'timeout' && source === this.executing
             ? `time budget exceeded: ${reason}`
-            : `the run ended because ${reason}`;
+            : `the ${what} ended because ${reason}`;
+      const errorKind = kind === 'timeout' && source !== this.executing ? 'crashed' : kind;
+      if (what === 'sizing') {
+        this.emit('memlock.done', { source, sizing: null, error: { message, kind: errorKind } });
+        this.finished(source);
+        continue;
+      }
       this.emit('run.done', {
         source,
         ok: false,
         expectations: { passed: u.passed, failed: u.failed },
         events: u.rows,
         peakLockedVm: {},
-        error: { message, kind: kind === 'timeout' && source !== this.executing ? 'crashed' : kind },
+        error: { message, kind: errorKind },
         durationMs: 0,
       });
       this.finished(source);

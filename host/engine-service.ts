@@ -42,6 +42,8 @@ import {
 } from '../engine/state.ts';
 import { exportC, ExportError } from '../interop/export-c/index.ts';
 import { runScenario } from '../runner/run.ts';
+import { sizeScenario } from '../engine/memlock.ts';
+import { toMemlockSizing } from './memlock-view.ts';
 import { importCaptureTexts, skippedSummary } from '../interop/import/index.ts';
 import { CANCEL_SLOTS, cancelSlotOf, type EngineChannel } from './engine-channels.ts';
 import { SourceError, SourceStore, type RunSource, type Source } from './sources.ts';
@@ -88,6 +90,7 @@ export class EngineService {
   readonly sources: SourceStore;
   private readonly cancel: Int32Array;
   private queue: Promise<void> = Promise.resolve();
+  private nextSize = 0;
 
   constructor(private readonly opts: EngineServiceOptions) {
     this.cancel = opts.cancel ?? new Int32Array(new SharedArrayBuffer(CANCEL_SLOTS * 4));
@@ -288,6 +291,15 @@ export class EngineService {
       );
       return job;
     },
+    'memlock.size': (r) => {
+      const id = `size-${++this.nextSize}`;
+      Atomics.store(this.flagOf(id), 0, 0);
+      // queued like a run, a later macrotask: the reply (the id Stop needs) leaves first
+      this.queue = this.queue.then(
+        () => new Promise<void>((resolve) => setImmediate(() => void this.size(id, r).finally(resolve))),
+      );
+      return { source: id };
+    },
     'run.compare': (r) => {
       // behind every run started so far, and ahead of any started later: runs execute one at a time
       const job = this.queue
@@ -320,6 +332,84 @@ export class EngineService {
       runs[kernel] = r;
     }
     return compareProfiles(filename, runs, undefined, undefined, profiles);
+  }
+
+  /**
+   * memlock.size: engine/memlock.ts sizeScenario with this worker's runner — every rerun under a run's
+   * budgets and the job's cancel flag, each announced with onRunBegin (the host's deadline watchdog
+   * restarts per rerun, as the command line's does) — then 'memlock.done' with the sizing or the error.
+   */
+  private async size(
+    id: string,
+    r: { source: string; filename: string; kernel: ProfileName },
+  ): Promise<void> {
+    const flag = this.flagOf(id);
+    const t0 = performance.now();
+    let pinned: ReturnType<typeof pinOf> = {};
+    let firstKind: string | null = null;
+    let done: Events['memlock.done'];
+    try {
+      if (Atomics.load(flag, 0) !== 0) throw new Cancelled();
+      const report = await sizeScenario(async (policy) => {
+        if (Atomics.load(flag, 0) !== 0) throw new Cancelled();
+        this.opts.onRunBegin?.(id);
+        const res = await (this.opts.runner ?? runScenario)({
+          source: r.source,
+          filename: r.filename,
+          kernel: r.kernel,
+          memlock: policy,
+          cancelFlag: flag,
+          ...(this.opts.timeoutMs !== undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
+          ...(this.opts.memoryLimitBytes !== undefined
+            ? { memoryLimitBytes: this.opts.memoryLimitBytes }
+            : {}),
+          ...(this.opts.maxEvents !== undefined ? { maxEvents: this.opts.maxEvents } : {}),
+        });
+        if (Atomics.load(flag, 0) !== 0) throw new Cancelled();
+        if (firstKind === null) {
+          firstKind = res.error?.kind ?? '';
+          pinned = pinOf(res.session);
+        }
+        return {
+          events: res.events,
+          processes: res.session.memlockPeaks(),
+          error: res.error && { message: res.error.message, line: res.error.line, column: res.error.column },
+        };
+      });
+      const e = report.error;
+      done = e
+        ? {
+            source: id,
+            sizing: null,
+            error: {
+              message: `the sizing run could not complete: ${e.message}`,
+              kind: firstKind || 'runtime',
+              ...(e.line !== null ? { line: e.line } : {}),
+              ...(e.column !== null ? { column: e.column } : {}),
+            },
+          }
+        : {
+            source: id,
+            sizing: toMemlockSizing(report, {
+              scenario: r.filename,
+              kernel: r.kernel,
+              ...pinned,
+              at: new Date(),
+              durationMs: Math.round(performance.now() - t0),
+            }),
+            error: null,
+          };
+    } catch (e) {
+      done = {
+        source: id,
+        sizing: null,
+        error:
+          e instanceof Cancelled
+            ? { message: 'the sizing was stopped', kind: 'cancelled' }
+            : { message: `internal error: ${e instanceof Error ? e.message : String(e)}`, kind: 'internal' },
+      };
+    }
+    this.opts.emit('memlock.done', done);
   }
 
   /** export.c: the scenario as a C program for a real host (interop/export-c, scenario-api.md §4.3) */

@@ -15,6 +15,7 @@ import type {
   EventRow,
   Events,
   LockedVmSeries,
+  MemlockSizing,
   ProfileCall,
   ProfileCompareRow,
   ProfileName,
@@ -375,7 +376,37 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
     return run;
   }
 
+  /** memlock.size jobs not yet done → their timer; `@sizing-ms N` in the text sets how long one takes */
+  const sizings = new Map<string, ReturnType<typeof setTimeout>>();
+  let nextSizing = 1;
+
   const handlers: { [C in RequestChannel]: (req: RequestOf<C>) => Reply<Responses[C]> } = {
+    'memlock.size': ({ source, filename, kernel }) => {
+      const id = `size-${nextSizing++}`;
+      const ms = Number(/@sizing-ms (\d+)/.exec(source)?.[1] ?? latency);
+      const line = source.split('\n').findIndex((l) => l.includes('throw')) + 1;
+      sizings.set(
+        id,
+        setTimeout(() => {
+          sizings.delete(id);
+          emit(
+            'memlock.done',
+            line > 0
+              ? {
+                  source: id,
+                  sizing: null,
+                  error: {
+                    message: 'the sizing run could not complete: Error: thrown',
+                    kind: 'runtime',
+                    line,
+                  },
+                }
+              : { source: id, sizing: fakeSizing(filename, kernel), error: null },
+          );
+        }, ms),
+      );
+      return ok({ source: id });
+    },
     'app.info': () =>
       ok({
         name: 'DMA Workbench',
@@ -405,6 +436,21 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
     'workspace.choose': () => fail('workspace.choose: not available in browser mode'),
     'run.start': ({ source, kernel }) => ok({ source: startRun(source, kernel).id }),
     'run.stop': ({ source }) => {
+      const job = sizings.get(source);
+      if (job) {
+        sizings.delete(source);
+        clearTimeout(job);
+        setTimeout(
+          () =>
+            emit('memlock.done', {
+              source,
+              sizing: null,
+              error: { message: 'the sizing was stopped', kind: 'cancelled' },
+            }),
+          latency,
+        );
+        return ok({ stopped: true });
+      }
       const run = runs.get(source);
       if (!run || run.done) return ok({ stopped: false });
       run.stopped = true;
@@ -792,6 +838,130 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
     };
   }
   return api as FakeBridge;
+}
+
+/**
+ * A sizing shaped like memlock-default-64k.ts's under mainline (peak 65616 pages at seq 11, 64 KiB pages),
+ * for the panel's store and component tests; the real one comes from engine/memlock.ts.
+ */
+export function fakeSizing(scenario: string, kernel: ProfileName): MemlockSizing {
+  const min = 65616n * 65536n;
+  const verify = (bytes: bigint, refused: boolean) => ({
+    memlockBytes: bytes.toString(),
+    refusal: refused
+      ? {
+          seq: 2,
+          line: 2,
+          op: 'VFIO_IOMMU_SPAPR_TCE_CREATE',
+          chargePages: 16,
+          lockedVmPages: 65600,
+          limitPages: 65615,
+          explain:
+            'VFIO_IOMMU_SPAPR_TCE_CREATE: RLIMIT_MEMLOCK: locked_vm 65600 + 16 pages > 65615 pages: ENOMEM (§1.5)',
+        }
+      : null,
+    events: 59,
+    error: null,
+  });
+  return {
+    scenario,
+    kernel,
+    at: '2026-12-06T00:00:00.000Z',
+    durationMs: 12,
+    processes: [
+      {
+        pid: 1,
+        name: 'qemu-system-ppc64',
+        pageSize: 65536,
+        peakPages: 65616,
+        peakSeq: 2,
+        peakLine: 2,
+        peakOp: 'VFIO_IOMMU_SPAPR_TCE_CREATE',
+        parts: [
+          { key: 'regions', pages: 65536 },
+          { key: 'tables', pages: 80 },
+        ],
+        minMemlockBytes: min.toString(),
+        atLimit: verify(min, false),
+        onePageBelow: verify(min - 65536n, true),
+        verified: true,
+        libvirt: {
+          source: 'formula',
+          limitBytes: (4255744n * 1024n).toString(),
+          inputs: {
+            memoryKiB: '4194304',
+            maxMemoryKiB: '4194304',
+            phbs: 1,
+            passthrough: 1,
+            nvlink2: false,
+            hardLimitKiB: null,
+            locked: false,
+            accel: 'kvm',
+          },
+          terms: [
+            {
+              id: 'a',
+              label: 'hash page table (maxMemory/128)',
+              formula: '4194304/128',
+              kib: '32768',
+              used: true,
+              covers: 'hpt',
+            },
+            {
+              id: 'b',
+              label: '32-bit DMA window per PHB + 8 MiB',
+              formula: '4096·1 + 8192',
+              kib: '12288',
+              used: true,
+              covers: 'tables',
+            },
+            {
+              id: 'c',
+              label: 'pre-DDW VFIO window: 2 GiB per PHB',
+              formula: '2 GiB·1',
+              kib: '2097152',
+              used: false,
+              covers: 'v1',
+            },
+            {
+              id: 'd',
+              label: 'guest RAM pre-registered once (memory)',
+              formula: '4194304',
+              kib: '4194304',
+              used: true,
+              covers: 'ram',
+            },
+            {
+              id: 'e',
+              label: 'a RAM-sized DDW of 4 KiB TCEs per PHB + 8 MiB',
+              formula: '4194304/512·1 + 8192',
+              kib: '16384',
+              used: true,
+              covers: 'tables',
+            },
+          ],
+          groups: [
+            {
+              group: 'ram',
+              needBytes: (65536n * 65536n).toString(),
+              allowBytes: (4194304n * 1024n).toString(),
+            },
+            {
+              group: 'tables',
+              needBytes: (80n * 65536n).toString(),
+              allowBytes: (28672n * 1024n).toString(),
+            },
+            { group: 'hpt', needBytes: '0', allowBytes: (32768n * 1024n).toString() },
+          ],
+          enough: true,
+          marginBytes: (56320n * 1024n).toString(),
+          shortTerms: [],
+          text: "libvirt's limit 4255744 KiB covers the peak with 56320 KiB to spare.",
+        },
+      },
+    ],
+    text: [`memlock sizing: ${scenario} (kernel ${kernel})`],
+  };
 }
 
 export type { DmawbApi };
