@@ -35,6 +35,12 @@ export type CommandWhen =
   | 'canCompareProfiles'
   /** a comparison view is open */
   | 'comparing'
+  /** a scenario is open, no memlock sizing is going and the engine is reachable */
+  | 'canSizeMemlock'
+  /** a memlock sizing is going */
+  | 'sizingMemlock'
+  /** the Memlock panel is open */
+  | 'memlockOpen'
   /** the desktop app (not browser mode) */
   | 'desktop';
 
@@ -177,6 +183,16 @@ export const COMMANDS = [
     menu: { menu: 'run', group: 2, label: 'Compare Kernel Profiles' },
     when: 'canCompareProfiles',
   },
+  {
+    id: 'memlock.size',
+    label:
+      'Memlock… size memlock: the RLIMIT_MEMLOCK each process needs, verified, libvirt’s limit beside it',
+    category: 'Run',
+    menu: { menu: 'run', group: 3, label: 'Size Memlock…' },
+    when: 'canSizeMemlock',
+  },
+  { id: 'memlock.stop', label: 'Stop the memlock sizing', category: 'Run', when: 'sizingMemlock' },
+  { id: 'memlock.close', label: 'Close the Memlock panel', category: 'Run', when: 'memlockOpen' },
 
   // Events
   {

@@ -25,6 +25,7 @@ import { useLayoutStore, type PaneId } from '../stores/layout';
 import { useCompareStore, type StepRef } from '../stores/compare';
 import { useEventLogStore } from '../stores/eventLog';
 import { useInspectorStore } from '../stores/inspector';
+import { useMemlockStore } from '../stores/memlock';
 import { useRunStore } from '../stores/run';
 import { useSelectionStore } from '../stores/selection';
 import { useSettingsStore } from '../stores/settings';
@@ -41,6 +42,7 @@ export function registerAppCommands(): () => void {
   const notices = useNoticesStore();
   const cmp = useCompareStore();
   const layout = useLayoutStore();
+  const memlock = useMemlockStore();
   const untrack = cmp.track();
   /** the pane holding the focus */
   const focusedPane = (): PaneId | null =>
@@ -118,6 +120,9 @@ export function registerAppCommands(): () => void {
     hasEventLine: () => sel.seq !== null && run.origin?.kind === 'run',
     canCompareProfiles: () => !!ws.current && !cmp.profilesRunning,
     comparing: () => cmp.view !== null,
+    canSizeMemlock: () => !!ws.current && !memlock.running && app.reachable,
+    sizingMemlock: () => memlock.running,
+    memlockOpen: () => memlock.open,
     desktop: () => app.info?.mode !== 'browser',
   };
   /** an event seq typed in the palette */
@@ -186,6 +191,9 @@ export function registerAppCommands(): () => void {
       },
     },
     'compare.close': { run: () => cmp.close() },
+    'memlock.size': { run: () => memlock.size() },
+    'memlock.stop': { run: () => memlock.stop() },
+    'memlock.close': { run: () => memlock.close() },
 
     'view.palette': { run: () => void (paletteOpen.value = true) },
     'view.focusEditor': { run: () => focusTestId('scenario-editor') },
