@@ -334,6 +334,8 @@ interface SeriesEvent {
   seq: number;
   pid?: number | undefined;
   ret?: number | undefined;
+  /** the refused charge of an ENOMEM call (only refusals are materialised for it) */
+  memlock?: { pid: number; lockedVm: number; charge: number; limitPages: number } | undefined;
   ok?: boolean;
   lockedVm?: Record<string, number>;
   breakdown?: Record<string, LockedVmBreakdown> | undefined;
@@ -353,6 +355,11 @@ function* seriesEvents(events: EventList): Generator<SeriesEvent> {
   for (let i = 0; i < events.length; i++) {
     const kind = events.kindAt(i);
     if (structural.has(i) || kind === 'expect' || kind === undefined) {
+      yield events.at(i) as SeriesEvent;
+      continue;
+    }
+    // an ENOMEM may be a refused RLIMIT_MEMLOCK charge: its facts are on the event (few: materialise it)
+    if ((kind === 'ioctl' || kind === 'syscall') && events.retAt(i) === -12) {
       yield events.at(i) as SeriesEvent;
       continue;
     }
@@ -381,7 +388,7 @@ export function lockedVmSeries(
   fallback: WorldState | null,
   buckets?: number,
 ): LockedVmSeries | null {
-  const out: LockedVmSeries = { pid, limit: [], seq: [], total: [], stacks: {}, failed: [] };
+  const out: LockedVmSeries = { pid, limit: [], seq: [], total: [], stacks: {}, failed: [], refusals: [] };
   for (const c of CONTRIBUTORS) out.stacks[c] = [];
   const pageShiftOfHost = new Map<number, number>();
   const hostOfPid = new Map<number, number>();
@@ -413,6 +420,9 @@ export function lockedVmSeries(
         if (p.pid === pid) memlock = big(p.memlock);
       }
       lastPid = e.pid ?? null;
+      const m = e.memlock;
+      if (m && m.pid === pid && (e.ret ?? 0) < 0)
+        out.refusals!.push({ seq: e.seq, lockedVm: m.lockedVm, charge: m.charge, limit: m.limitPages });
       const isFailed = (e.kind === 'ioctl' || e.kind === 'syscall') && e.pid === pid && (e.ret ?? 0) < 0;
       if (isFailed) {
         out.failed.push(e.seq);

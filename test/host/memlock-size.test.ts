@@ -161,6 +161,31 @@ describe('memlock.size in the engine service', () => {
   });
 });
 
+describe('inspect.lockedVm carries the refused charges (the graph draws them across the limit)', () => {
+  it('memlock-default-64k at 64 KiB: REGISTER of 4 GiB refused from 0 to 65536 pages against a 1-page limit', async () => {
+    const { svc, events } = service();
+    const { source: id } = await svc.handle('run.start', {
+      source: example('memlock-default-64k.ts'),
+      filename: 'memlock-default-64k.ts',
+      kernel: 'mainline',
+    });
+    await svc.idle();
+    expect(events.some((e) => e.event === 'run.done')).toBe(true);
+    const s = await svc.handle('inspect.lockedVm', { source: id, pid: 100 });
+    expect(s.refusals![0]).toMatchObject({ lockedVm: 0, charge: 65536, limit: 1 });
+    // every refusal is a failed call of the process, and each crosses its limit
+    for (const r of s.refusals!) {
+      expect(s.failed).toContain(r.seq);
+      expect(r.lockedVm + r.charge).toBeGreaterThan(r.limit);
+    }
+    // the one-page-short round: the guest DDW refused at 65,600 + 16 > 65,615
+    expect(s.refusals).toContainEqual(expect.objectContaining({ lockedVm: 65600, charge: 16, limit: 65615 }));
+    const row = (await svc.handle('inspect.rows', { source: id, from: s.refusals![0]!.seq - 1, count: 1 }))
+      .rows[0]!;
+    expect(row).toMatchObject({ op: 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', errno: 'ENOMEM' });
+  });
+});
+
 const hosts: EngineHost[] = [];
 afterEach(async () => {
   await Promise.all(hosts.splice(0).map((h) => h.dispose()));
