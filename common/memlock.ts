@@ -52,7 +52,7 @@ export function memlockKnobList(bytes: bigint): MemlockKnob[] {
     },
     {
       id: 'libvirt',
-      label: "libvirt <memtune><hard_limit unit='KiB'>",
+      label: 'libvirt <memtune>',
       unit: 'KiB',
       value: k,
       setting: `<memtune><hard_limit unit='KiB'>${k}</hard_limit></memtune>`,
