@@ -185,8 +185,7 @@ export const COMMANDS = [
   },
   {
     id: 'memlock.size',
-    label:
-      'Memlock… size memlock: the RLIMIT_MEMLOCK each process needs, verified, libvirt’s limit beside it',
+    label: 'Memlock… size memlock: the RLIMIT_MEMLOCK each process needs, verified',
     category: 'Run',
     menu: { menu: 'run', group: 3, label: 'Size Memlock…' },
     when: 'canSizeMemlock',

@@ -7,68 +7,26 @@
  * 1024×640) in test-results/screenshots/; axe-core finds no serious or critical violation on the panel.
  * Skips where /usr/bin/chromium is missing.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  axeViolations,
-  chromiumMissing,
-  launchChromium,
-  openApp,
-  screenshot,
-  startServe,
-  uiState,
-  waitRunEnd,
-  type Served,
-} from './harness';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { axeViolations, describeInBrowser, runFile as runIn, screenshot, uiState } from './harness';
 
-const missing = chromiumMissing();
-
-if (missing) {
-  console.warn(`browser end-to-end tests: ${missing}`);
-  describe('memlock sizing in Chromium (browser mode)', () => {
-    it.skip(`skipped: ${missing}`, () => {});
-  });
-} else {
-  describe('memlock sizing in Chromium (browser mode)', () => {
-    let served: Served;
-    let browser: Browser;
-    let ctx: BrowserContext;
+describeInBrowser(
+  'memlock sizing in Chromium (browser mode)',
+  (suite) => {
     let page: Page;
-    const errors: string[] = [];
+    const errors = suite.errors;
 
-    beforeAll(async () => {
-      served = await startServe();
-      browser = await launchChromium();
-    }, 240_000);
-
-    beforeEach(async () => {
-      await ctx?.close();
+    /** a page of this test's own at 1600×1000 that may read the clipboard (and take axe-core) */
+    async function fresh(): Promise<void> {
       errors.length = 0;
-      ctx = await browser.newContext({
-        viewport: { width: 1600, height: 1000 },
-        permissions: ['clipboard-read', 'clipboard-write'],
-        // axe-core is injected as an inline script, which the app's CSP refuses
-        bypassCSP: true,
-      });
-      page = await ctx.newPage();
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-      });
-      await openApp(page, served.url);
-    }, 120_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await served?.stop();
-    });
+      page = await suite.page({ width: 1600, height: 1000, bypassCSP: true });
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    }
 
     async function runFile(file: string, kernel = 'mainline'): Promise<void> {
-      await page.click(`[data-testid="scenario-list"] >> text=${file.replace(/\.ts$/, '')}`);
-      await page.waitForFunction((f) => window.dmawbUi!.state().openFile === f, file);
-      await page.selectOption('[data-testid="kernel-select"]', kernel);
-      await page.click('[data-testid="run"]');
-      expect((await waitRunEnd(page)).status).toBe('done');
+      await fresh();
+      expect((await runIn(page, file, kernel)).status).toBe('done');
     }
 
     async function openMemlock(): Promise<void> {
@@ -263,5 +221,6 @@ if (missing) {
       await screenshot(page, '12-lockedvm-1024');
       expect(errors).toEqual([]);
     }, 240_000);
-  });
-}
+  },
+  { shuffle: true },
+);
