@@ -67,7 +67,9 @@ describe('dmawb import of a long trace', () => {
       new RegExp(`DIVERGENCE at .*${at}: the host recorded -22 EINVAL; the emulated mainline kernel gives 0`),
     );
     expect(run.out).toMatch(/why: VFIO_IOMMU_MAP_DMA: 1 TCEs in window slot 0/);
-    expect(run.out).toMatch(/replay stopped at the first divergence .*; \d+ later recorded call\(s\) not issued/);
+    expect(run.out).toMatch(
+      /replay stopped at the first divergence .*; \d+ later recorded call\(s\) not issued/,
+    );
   }, 120_000);
 
   it('packs what the ring does not produce: line steps back, sizes, results, areas, absolute addresses', () => {

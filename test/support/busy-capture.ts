@@ -57,7 +57,12 @@ export function busyGuestCapture(
   for (let i = 0; n < calls; i++) {
     // a buffer somewhere in the guest's 4 GiB, READ|WRITE or READ only
     const page = rnd() % 65536;
-    line('MAP', i % RING, page * 0x10000 + (rnd() % 8 === 0 ? 1 : 3), errorLine === null && opts.divergeAt !== undefined && n >= opts.divergeAt);
+    line(
+      'MAP',
+      i % RING,
+      page * 0x10000 + (rnd() % 8 === 0 ? 1 : 3),
+      errorLine === null && opts.divergeAt !== undefined && n >= opts.divergeAt,
+    );
     n++;
     if (i >= RING / 2 && n < calls) {
       line('UNMAP', (i - RING / 2) % RING, 0);
