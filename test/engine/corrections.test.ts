@@ -8,7 +8,8 @@
  *               MAP/UNMAP bound follow that, and the charge is §5.2's;
  *   D3 (§14.3)  a level larger than the host's largest page-allocator block (the maxAllocSize knob, 16 MiB
  *               by default) fails TCE_CREATE with ENOMEM after the charge: 4.2 returns it, 5.x and mainline
- *               keep it (as for the platform's address-bit EINVAL, Q4);
+ *               keep it (as for the platform's address-bit EINVAL, Q4); the same for the default window: 4.2
+ *               fails SET_IOMMU, 5.x and mainline leave it pending and every MAP retries and keeps another charge;
  *   D2 (§14.2)  REGISTER of a range that cannot be pinned to its end: mainline and 5.x return the number
  *               of pages pinned (or EFAULT when the first page cannot be), before the overlap test; 4.2
  *               tests overlap first and returns EFAULT; a failed REGISTER charges nothing and adds nothing;
@@ -208,6 +209,46 @@ describe.each(KERNELS)('kernel-model.md §14 properties, %s', (kernel) => {
       'level-too-big',
       ...(S.windowLimitedByRam ? ['ram'] : []),
     ]);
+  });
+
+  it('D3, the default window: a tce32 window whose level is above the largest block', () => {
+    const arb = fc.record({
+      tce32Size: fc.constantFrom(256n * MiB, 512n * MiB, 1n * GiB, 2n * GiB),
+      maxAllocShift: fc.integer({ min: 16, max: 23 }),
+      attempts: fc.integer({ min: 1, max: 3 }),
+    });
+    const seen = new Set<string>();
+    property(`D3 default window ${kernel}`, 7, arb, ({ tce32Size, maxAllocShift, attempts }) => {
+      const host = hostOf(kernel, 65536, { maxAllocSize: 1n << BigInt(maxAllocShift) });
+      const p = host.spawn({ memlock: 1n << 52n });
+      const C = p.openContainer();
+      ok(p.openGroup(host.addPhb({ model: 'IODA2', tce32Size }).addGroup()).setContainer(C), 'SET');
+      // 4 KiB TCEs, one level: tce32Size / 512 bytes, at least one 64 KiB page (§14.1, §14.3)
+      const levelBytes = tce32Size / 512n > 65536n ? tce32Size / 512n : 65536n;
+      const tooBig = levelBytes > 1n << BigInt(maxAllocShift);
+      const tablePages = Number(levelBytes / 65536n);
+      const what = `tce32 ${tce32Size}, largest block 2^${maxAllocShift}`;
+      seen.add(tooBig ? 'too-big' : 'fits');
+      const r = C.setIommu(V2);
+      if (S.defaultWindowAtAttach) {
+        // 4.2 creates it at attach; a failure returns the charge and the driver is released (§14.5)
+        expect(r.ret, `${what}: SET_IOMMU(7)`).toBe(tooBig ? -errno.ENOMEM : 0);
+        expect(p.lockedVm, `${what}: LV`).toBe(tooBig ? 0 : 2 * tablePages); // table + its view
+        return;
+      }
+      ok(r, `${what}: SET_IOMMU(7) defers the window`);
+      const T = p.mmap({ size: 64n * KiB });
+      ok(C.registerMemory({ vaddr: T, size: 64n * KiB }), 'REGISTER(T)');
+      for (let i = 1; i <= attempts; i++) {
+        const m = C.mapDma({ vaddr: T, iova: 0n, size: 4096n });
+        expect(m.ret, `${what}: MAP #${i}`).toBe(tooBig ? -errno.ENOMEM : 0);
+        // every failed attempt keeps its 2 x table charge and leaves the window pending (§14.3)
+        expect(p.lockedVm, `${what}: LV after MAP #${i}`).toBe(1 + (tooBig ? i : 1) * 2 * tablePages);
+        expect(C.defaultWindowPending, `${what}: pending after MAP #${i}`).toBe(tooBig);
+        expect(C.window(0) === null, `${what}: no window after MAP #${i}`).toBe(tooBig);
+      }
+    });
+    reached(seen, ['too-big', 'fits']);
   });
 
   it('D2: REGISTER of a range that cannot be pinned to its end', () => {
