@@ -7,6 +7,7 @@
 import type { Fd, Kernel, Proc } from './kernel.ts';
 import type { Group } from './pci-ioda.ts';
 import { type Res, fail, ok } from './result.ts';
+import { kernelIommu } from './cite.ts';
 import { tceIommuAttachGroup, tceIommuDetachGroup, tceIommuRelease } from './spapr-tce.ts';
 import { vfioContainerRelease, type Container, type ContainerFile } from './vfio-container.ts';
 
@@ -78,8 +79,8 @@ export function vfioGroupIoctlSetContainer(k: Kernel, caller: Proc, g: Group, cf
     if (g.phb.model === 'IODA1' && g.kernelDma) {
       return fail(
         'EBUSY',
-        `VFIO_GROUP_SET_CONTAINER: ${g.name}'s kernel table still has DMA mappings, the platform refuses to give it up (§7.1) [derived]`,
-        k.profile.src.containerAttachGroup,
+        `VFIO_GROUP_SET_CONTAINER: ${g.name}'s kernel table still has DMA mappings, the platform refuses to give it up when vfio_container_attach_group claims DMA ownership, before the driver (§7.1, §14.6) [derived]`,
+        kernelIommu('iommu_take_ownership'),
       );
     }
     g.owner = 'vfio';

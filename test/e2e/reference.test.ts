@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
-import { command, describeInBrowser, runFile, screenshot } from './harness';
+import { axeViolations, command, describeInBrowser, runFile, screenshot } from './harness';
 
 const SCENARIO = [
   '// REGISTER of 1 GiB under the default 64 KiB RLIMIT_MEMLOCK: ENOMEM',
@@ -93,6 +93,20 @@ describeInBrowser('kernel reference in Chromium (browser mode)', (suite) => {
     expect(await page.locator('[data-testid="reference-page"]').inputValue()).toBe('README');
     expect(await panel.locator('[data-testid="reference-body"]').innerText()).toContain('spapr-tce.md');
     expect(suite.errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('the reference tab has no serious or critical accessibility violation (axe-core)', async () => {
+    // axe-core is injected as a script: only this page bypasses the CSP
+    const page = await suite.page({ bypassCSP: true });
+    await runFile(page, 'cite-memlock.ts', 'mainline');
+    await page
+      .locator('[data-testid="event-row"]', { hasText: 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY' })
+      .first()
+      .click();
+    await page.click('[data-testid="event-detail"] [data-testid="event-cite"]');
+    await page.waitForSelector('[data-testid="reference-panel"] h2.target');
+    expect(await axeViolations(page)).toEqual([]);
     await page.close();
   }, 180_000);
 });
