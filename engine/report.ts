@@ -4,10 +4,11 @@
  * summary, peak locked_vm and what made it up, every failed call and failed expectation with its
  * explanation, the state at the chosen step, and the event log.
  */
+import { docPath } from './cite.ts';
 import { formatRet } from './errno.ts';
 import { CONTRIBUTORS } from '../common/contributors.ts';
 import { formatArgs, hex } from '../common/format.ts';
-import type { EventList, LockedVmBreakdown, RunEvent } from './events.ts';
+import type { EventCite, EventList, LockedVmBreakdown, RunEvent } from './events.ts';
 import type { WorldState } from './state.ts';
 
 export interface ReportInput {
@@ -42,6 +43,12 @@ function bytesOf(pages: number, pageSize: number): string {
 }
 
 /** who answered a hypercall: KVM's real- or virtual-mode handler, or QEMU after an exit (§13.7) */
+/** under a problem: the reference section of the kernel function that decided it (docs/kernel/) */
+function seeAlso(out: string[], cite: EventCite | undefined): void {
+  const doc = cite && docPath(cite);
+  if (doc) out.push(`  - see ${doc}`);
+}
+
 export function hcallBy(e: { handledBy: 'kernel' | 'qemu'; mode?: 'real' | 'virtual'; ret: number }): string {
   if (e.handledBy === 'kernel') return `KVM ${e.mode ?? 'virtual'} mode`;
   return e.ret === 9999 ? 'exit to QEMU' : 'QEMU';
@@ -113,11 +120,13 @@ export function renderReport(r: ReportInput): string {
         `- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: ${e.op} ${formatArgs(e.args)} → **${formatRet(e.ret, e.errno)}**: ${e.explain}`,
       );
       for (const a of r.advice?.(e) ?? []) out.push(`  - ${esc(a)}`);
-    } else if (e.kind === 'hcall')
+      seeAlso(out, e.cite);
+    } else if (e.kind === 'hcall') {
       out.push(
         `- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: ${e.op} ${formatArgs(e.args)} → **${e.name}** (${hcallBy(e)}): ${e.explain}`,
       );
-    else if (e.kind === 'expect')
+      seeAlso(out, e.cite);
+    } else if (e.kind === 'expect')
       out.push(
         `- event ${e.seq}${e.line ? `, line ${e.line}` : ''}: expectation failed: ${e.label || '(no label)'}: expected ${e.expected}, got ${e.actual}`,
       );

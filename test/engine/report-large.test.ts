@@ -38,4 +38,10 @@ describe('report of a run with many problems', () => {
     expect(text.match(/^- event \d+.*VFIO_IOMMU_MAP_DMA/gm)).toHaveLength(30);
     expect(text).not.toContain('more problems not listed');
   });
+
+  it('points each refused call at the reference section of its deciding kernel function (issue 7)', () => {
+    const text = report(5);
+    // mainline: the container has no IOMMU driver, so the VFIO core's ioctl entry answers EINVAL
+    expect(text.match(/^ {2}- see docs\/kernel\/vfio-core\.md#vfio_fops_unl_ioctl$/gm)).toHaveLength(5);
+  });
 });
