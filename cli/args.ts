@@ -12,7 +12,7 @@ import {
 } from './export-c.ts';
 import { IMPORT_HELP, IMPORT_SYNOPSIS, parseImportArgs, type ImportArgs } from './import.ts';
 
-export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|5.x|mainline|both|A,B] [--json | --jsonl | --quiet] [--snapshot <out.json>] [--report <out.md>] [--timeout <seconds>]
+export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|5.x|mainline|both|A,B] [--json | --jsonl | --quiet] [--snapshot <out.json> [--snapshot-at <seq>]] [--report <out.md>] [--timeout <seconds>]
        dmawb size <scenario.ts> [--kernel 4.2|5.x|mainline] [--json] [--timeout <seconds>]
        dmawb diff <a.snapshot.json> <b.snapshot.json>
 ${EXPORT_C_SYNOPSIS}
@@ -30,6 +30,8 @@ ${IMPORT_SYNOPSIS}
                         (the fields of --json's events), a {"format":"dmawb-run-end",…} line with the result
   --quiet               print only failed calls and failed expectations (each with its why) and the summary
   --snapshot <file>     write the final state as a snapshot (only when the scenario completes)
+  --snapshot-at <seq>   with --snapshot: the state after event <seq> instead of the final one (seq as the
+                        log prints it, 1 to the number of events; out of range: exit 64, nothing written)
   --report <file>       write a Markdown report of the run (only when the scenario completes)
   --timeout <seconds>   CPU budget of the run (default 30)
 
@@ -70,6 +72,8 @@ export interface RunArgs {
   /** --quiet: failures and the summary only */
   quiet: boolean;
   snapshot: string | undefined;
+  /** --snapshot-at: the snapshot is of the state after this event (checked against the run's length) */
+  snapshotAt?: number;
   report: string | undefined;
   timeoutSeconds: number | undefined;
 }
@@ -84,7 +88,7 @@ export type Parsed =
   | { kind: 'import'; args: ImportArgs }
   | { kind: 'usage'; message: string };
 
-const VALUE_FLAGS = new Set(['--kernel', '--snapshot', '--report', '--timeout', '--out']);
+const VALUE_FLAGS = new Set(['--kernel', '--snapshot', '--snapshot-at', '--report', '--timeout', '--out']);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const dashDash = argv.indexOf('--');
@@ -149,7 +153,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
   if (positional[0] === 'export-c') return parseExportCArgs(positional, values, json);
   if (values.has('--out')) return usage('--out is an option of export-c');
   if (positional[0] === 'size') {
-    for (const v of ['--snapshot', '--report']) if (values.has(v)) return usage(`size takes no ${v} option`);
+    for (const v of ['--snapshot', '--snapshot-at', '--report'])
+      if (values.has(v)) return usage(`size takes no ${v} option`);
     if (positional.length < 2) return usage('missing scenario file');
     if (positional.length > 2) return usage(`unexpected argument '${positional[2]}'`);
     const k = values.get('--kernel');
@@ -203,6 +208,14 @@ export function parseArgs(argv: readonly string[]): Parsed {
       return usage(`--timeout must be a number of seconds between 0 and 86400, got '${timeout}'`);
     }
   }
+  const at = values.get('--snapshot-at');
+  let snapshotAt: number | undefined;
+  if (at !== undefined) {
+    if (!values.has('--snapshot')) return usage('--snapshot-at needs --snapshot <file> (where to write it)');
+    snapshotAt = Number(at);
+    if (!/^\d+$/.test(at) || snapshotAt < 1 || !Number.isSafeInteger(snapshotAt))
+      return usage(`--snapshot-at must be an event seq (a whole number from 1), got '${at}'`);
+  }
   return {
     kind: 'run',
     args: {
@@ -213,6 +226,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
       jsonl: modes.has('--jsonl'),
       quiet: modes.has('--quiet'),
       snapshot: values.get('--snapshot'),
+      ...(snapshotAt !== undefined ? { snapshotAt } : {}),
       report: values.get('--report'),
       timeoutSeconds,
     },

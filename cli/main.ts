@@ -26,9 +26,11 @@ import {
   SnapshotError,
   SNAPSHOT_MAX_BYTES,
   snapshotOf,
+  toSnapshotJson,
   type Snapshot,
 } from '../engine/snapshot.ts';
-import { captureState } from '../engine/state.ts';
+import { captureState, type WorldState } from '../engine/state.ts';
+import { applyEvent, emptyState } from '../engine/timeline.ts';
 import {
   memlockRefusals,
   needsOf,
@@ -234,15 +236,27 @@ async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<numb
   }
 
   // -- outputs, only for a completed run --
+  // --snapshot-at: an event of this run, else a usage error and nothing written (not even --report)
+  if (args.snapshotAt !== undefined && args.snapshotAt > result.events.length) {
+    io.stderr(
+      `dmawb: --snapshot-at ${args.snapshotAt} is past the end of the run: its events are seq 1 to ${result.events.length}; nothing was written\n`,
+    );
+    return EXIT.usage;
+  }
   try {
     if (args.snapshot !== undefined) {
-      const doc = snapshotOf(result.session, {
+      const meta = {
         appName: 'dma-workbench',
         appVersion: await version(),
         kernel: ran,
         scenarioName: args.file,
         scenarioSha256: createHash('sha256').update(source).digest('hex'),
-      });
+      };
+      const doc =
+        args.snapshotAt === undefined
+          ? snapshotOf(result.session, meta)
+          : // the state after that event: the run's log folded as the workbench's time travel does
+            toSnapshotJson({ meta, state: stateAfter(result.events, args.snapshotAt) });
       await writeFileAtomic(args.snapshot, JSON.stringify(doc, null, 1) + '\n');
     }
     if (args.report !== undefined)
@@ -252,6 +266,16 @@ async function run(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<numb
     return EXIT.incomplete;
   }
   return result.expectations.failed === 0 ? EXIT.ok : EXIT.failed;
+}
+
+/** the state after event `seq` (1-based), folded from the run's log from the start */
+function stateAfter(events: Iterable<RunEvent>, seq: number): WorldState {
+  const s = emptyState();
+  for (const e of events) {
+    if (e.seq > seq) break;
+    applyEvent(s, e);
+  }
+  return s;
 }
 
 /**

@@ -312,6 +312,74 @@ describe('--snapshot and --report', () => {
   });
 });
 
+describe('--snapshot-at <seq>', () => {
+  const at = async (name: string, ...more: string[]) => {
+    const out = join(dir, name);
+    const r = await cli('run', PASSING, '--snapshot', out, ...more);
+    return { r, out };
+  };
+
+  it('writes the state after that event; at the last event it is the final snapshot, byte for byte', async () => {
+    const final = await at('at-final.json');
+    const events = JSON.parse((await cli('run', PASSING, '--json')).out).events.length as number;
+    const last = await at('at-last.json', '--snapshot-at', String(events));
+    expect(last.r.code).toBe(final.r.code);
+    // the run's log folded to its end is the live state the plain --snapshot captures
+    expect(readFileSync(last.out, 'utf8')).toBe(readFileSync(final.out, 'utf8'));
+    const early = await at('at-3.json', '--snapshot-at', '3');
+    const doc = JSON.parse(readFileSync(early.out, 'utf8'));
+    expect(doc).toMatchObject({ format: 'dmawb-snapshot', seq: 3 });
+    // the recipe of the README: what changed from event 3 to the end
+    const d = await cli('diff', early.out, final.out);
+    expect(d.code).toBe(1);
+    expect(d.out).toMatch(/after seq 3\)\n\+\+\+ .*after seq \d+\)/);
+  });
+
+  it("64: past the end of the run, with the run's range, and nothing written (not even --report)", async () => {
+    const out = mkdtempSync(join(dir, 'at-none-'));
+    const r = await cli(
+      'run',
+      PASSING,
+      '--snapshot',
+      join(out, 's.json'),
+      '--snapshot-at',
+      '100000',
+      '--report',
+      join(out, 'r.md'),
+    );
+    expect(r.code).toBe(64);
+    expect(r.err).toMatch(
+      /^dmawb: --snapshot-at 100000 is past the end of the run: its events are seq 1 to \d+; nothing was written\n$/,
+    );
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it.each([
+    [['--snapshot-at', '0'], "--snapshot-at must be an event seq (a whole number from 1), got '0'"],
+    [['--snapshot-at', '1.5'], "--snapshot-at must be an event seq (a whole number from 1), got '1.5'"],
+    [['--snapshot-at=-2'], "--snapshot-at must be an event seq (a whole number from 1), got '-2'"],
+    [['--snapshot-at', 'x'], "--snapshot-at must be an event seq (a whole number from 1), got 'x'"],
+    [['--snapshot-at', '1e3'], "--snapshot-at must be an event seq (a whole number from 1), got '1e3'"],
+  ])('64 before running: %j', async (flags, message) => {
+    const out = mkdtempSync(join(dir, 'at-bad-'));
+    const r = await cli('run', PASSING, '--snapshot', join(out, 's.json'), ...flags);
+    expect(r.code).toBe(64);
+    expect(r.err.split('\n')[0]).toBe(`dmawb: ${message}`);
+    expect(r.out).toBe(''); // nothing ran
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('64: without --snapshot, and as an option of size', async () => {
+    const r = await cli('run', PASSING, '--snapshot-at', '3');
+    expect(r.code).toBe(64);
+    expect(r.err.split('\n')[0]).toBe('dmawb: --snapshot-at needs --snapshot <file> (where to write it)');
+    const s = await cli('size', PASSING, '--snapshot-at', '3');
+    expect(s.code).toBe(64);
+    expect(s.err.split('\n')[0]).toBe('dmawb: size takes no --snapshot-at option');
+    expect((await cli('--help')).out).toContain('--snapshot-at <seq>');
+  });
+});
+
 describe('the launcher', () => {
   it('node bin/dmawb.mjs runs the CLI and sets the exit code (one real process)', () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
