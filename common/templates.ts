@@ -38,7 +38,7 @@ log(\`locked_vm at the end: \${qemu.lockedVm} pages\`);
     label: 'QEMU on v1',
     text: `// The v1 backend: ENABLE charges the whole 32-bit window, each MAP pins (kernel-model.md §4.4, §5.3).
 const host = createHost();
-const G = host.addPhb({ model: 'IODA2' }).addGroup();
+const G = host.addPhb({ model: 'IODA1' }).addGroup(); // IODA1: 5.x refuses v1 on an IODA2 PE (§7.2, §9.2)
 const qemu = host.spawn({ name: 'qemu', memlock: 2n * GiB + 16n * MiB });
 const R = qemu.mmap({ size: 1n * GiB, at: 0x7fff00000000n });
 

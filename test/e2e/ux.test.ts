@@ -441,6 +441,33 @@ describeInBrowser(
       await screenshot(page, 'ux-7-stopped-at-line');
     });
 
+    it('8. New scenario offers the templates; each creates its file and runs with every expectation met', async () => {
+      const page = await fresh();
+      await command(page, 'scenario.new');
+      const select = page.locator('[data-testid="template-select"]');
+      expect(await select.locator('option').allInnerTexts()).toEqual(TEMPLATES.map((t) => t.label));
+      await page.keyboard.press('Escape');
+      for (const t of TEMPLATES) {
+        const name = `tpl-${t.id}-${process.pid}-${++unique}`;
+        await command(page, 'scenario.new');
+        await page.selectOption('[data-testid="template-select"]', t.id);
+        const input = page.locator('[data-testid="scenario-list"] input[type="text"]');
+        await input.fill(name);
+        await input.press('Enter');
+        await page.waitForFunction((n) => window.dmawbUi!.state().openFile === n, `${name}.ts`);
+        if (t.id === 'memlock-failure') await screenshot(page, 'ux-8-template');
+        for (const kernel of ['4.2', '5.x', 'mainline']) {
+          await page.selectOption('[data-testid="kernel-select"]', kernel);
+          const s = await runAndWait(page);
+          expect(s.status, `${t.id} under ${kernel}`).toBe('done');
+          expect(
+            await page.locator('[data-testid="failed-expectations"]').innerText(),
+            `${t.id} ${kernel}`,
+          ).toMatch(/^0\b/);
+        }
+      }
+    });
+
     it('9. the production bundle does not carry the fake bridge', () => {
       const dir = join(ROOT, 'out', 'renderer', 'assets');
       const js = readdirSync(dir).filter((f) => f.endsWith('.js'));
