@@ -528,6 +528,11 @@ export class EngineService {
         filename: src.filename,
         kernel: src.kernel,
         cancelFlag: this.flagOf(src.id),
+        // a scenario that computes without calling the API blocks this thread: its interrupt checks still
+        // send what was recorded, so the rows before a long loop appear while it spins
+        onTick: () => {
+          if (batch.length && performance.now() - last >= BATCH_MS) flush();
+        },
         ...(this.opts.timeoutMs !== undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
         ...(this.opts.memoryLimitBytes !== undefined ? { memoryLimitBytes: this.opts.memoryLimitBytes } : {}),
         ...(this.opts.maxEvents !== undefined ? { maxEvents: this.opts.maxEvents } : {}),

@@ -49,6 +49,12 @@ export interface SandboxOptions {
   wasmModule?: WebAssembly.Module;
   /** call-site lines from instrument.ts's marks (default) or, when false, from stack traces */
   lineMarks?: boolean;
+  /**
+   * called from the interrupt handler (about every 70 µs of busy guest code) while the scenario runs: the
+   * only chance this thread has to do anything while a scenario computes without calling the API (the
+   * engine worker sends the events recorded so far from here). Must be quick and must not throw.
+   */
+  onTick?: () => void;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -96,7 +102,19 @@ export async function runInSandbox(
   const rt: QuickJSRuntime = qjs.newRuntime();
   rt.setMemoryLimit(memoryLimitBytes);
   rt.setMaxStackSize(maxStackBytes);
-  rt.setInterruptHandler(shouldStop);
+  const onTick = opts.onTick;
+  rt.setInterruptHandler(
+    onTick
+      ? () => {
+          try {
+            onTick();
+          } catch {
+            // a failing tick must not stop or break the run
+          }
+          return shouldStop();
+        }
+      : shouldStop,
+  );
   const ctx = rt.newContext();
   // The budgets are checked on every host call too, not only between bytecodes: a loop whose time goes
   // into host calls (or one long call) stops at the first call after the deadline. The guest gets an

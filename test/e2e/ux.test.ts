@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
 import { TEMPLATES } from '../../common/templates';
+import { BATCH_ROWS } from '../../host/engine-service';
 import {
   axeViolations,
   describeInBrowser,
@@ -404,16 +405,19 @@ describeInBrowser(
 
     it('7. a Stop says "Stopped at line N", the line that was running (not the last API call), in a neutral colour', async () => {
       const page = await fresh();
-      // line 2 makes the last API call; the loop on lines 4-6 makes none
+      // line 2 makes the last API calls; the loop on lines 4-6 makes none. Every row is on screen only once
+      // the scenario is past its last API call: the engine sends the last ones from the sandbox's interrupt
+      // checks while the loop spins (or with the batch the last call filled)
       const name = await newScenario(
         page,
         'stop-line',
-        "const host = createHost();\nlog('spinning');\nlet n = 0;\nwhile (n >= 0) {\n  n = (n + 1) % 1000;\n}\n",
+        `const host = createHost();\nfor (let i = 0; i < ${BATCH_ROWS}; i++) log(\`event \${i}\`);\nlet n = 0;\nwhile (n >= 0) {\n  n = (n + 1) % 1000;\n}\n`,
       );
       await page.click('[data-testid="run"]');
-      // past line 2 (its log event is on screen), so the scenario is in the loop or about to enter it
       await page.waitForFunction(
-        () => window.dmawbUi!.state().status === 'running' && Number(window.dmawbUi!.state().rows) >= 1,
+        (n) => window.dmawbUi!.state().status === 'running' && Number(window.dmawbUi!.state().rows) >= n,
+        BATCH_ROWS,
+        { timeout: 30_000 },
       );
       await page.click('[data-testid="stop"]');
       await waitRunEnd(page);

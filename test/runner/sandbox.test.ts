@@ -513,6 +513,20 @@ describe('budgets', () => {
     expect(r.error?.kind).toBe('cancelled');
   });
 
+  it('calls onTick from the interrupt checks while a scenario computes without calling the API', async () => {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    let ticks = 0;
+    const r = await run('log("go");\nfor (;;) {}', {
+      cancelFlag: flag,
+      onTick: () => {
+        if (++ticks === 3) Atomics.store(flag, 0, 1); // the third tick stops it
+        if (ticks === 1) throw new Error('a failing tick is ignored');
+      },
+    });
+    expect(r.error).toMatchObject({ kind: 'cancelled', line: 2 });
+    expect(ticks).toBeGreaterThanOrEqual(3);
+  });
+
   it('ends a memory bomb with a memory error, and the next run works', async () => {
     const r = await run("const a = [];\nwhile (true) a.push('x'.repeat(1e6));", {
       memoryLimitBytes: 32 * 1024 * 1024,
