@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
 import { TEMPLATES } from '../../common/templates';
-import { BATCH_ROWS } from '../../host/engine-service';
 import {
   axeViolations,
   describeInBrowser,
@@ -405,18 +404,19 @@ describeInBrowser(
 
     it('7. a Stop says "Stopped at line N", the line that was running (not the last API call), in a neutral colour', async () => {
       const page = await fresh();
+      const LOGS = 300;
       // line 2 makes the last API calls; the loop on lines 4-6 makes none. Every row is on screen only once
       // the scenario is past its last API call: the engine sends the last ones from the sandbox's interrupt
       // checks while the loop spins (or with the batch the last call filled)
       const name = await newScenario(
         page,
         'stop-line',
-        `const host = createHost();\nfor (let i = 0; i < ${BATCH_ROWS}; i++) log(\`event \${i}\`);\nlet n = 0;\nwhile (n >= 0) {\n  n = (n + 1) % 1000;\n}\n`,
+        `const host = createHost();\nfor (let i = 0; i < ${LOGS}; i++) log(\`event \${i}\`);\nlet n = 0;\nwhile (n >= 0) {\n  n = (n + 1) % 1000;\n}\n`,
       );
       await page.click('[data-testid="run"]');
       await page.waitForFunction(
         (n) => window.dmawbUi!.state().status === 'running' && Number(window.dmawbUi!.state().rows) >= n,
-        BATCH_ROWS,
+        LOGS,
         { timeout: 30_000 },
       );
       await page.click('[data-testid="stop"]');
