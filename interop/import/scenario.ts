@@ -1072,16 +1072,18 @@ function renderBody(body: readonly (string | DmaRow)[]): string {
     if (run.length < 8) out.push(...run.flatMap((r) => r.text));
     else if (packed) {
       usesPacked = true;
-      const areas = Math.max(-1, ...run.map((r) => r.area));
+      // loops, not spreads: a run may hold a million rows (more than a call's arguments may be)
+      let areas = -1;
+      for (const r of run) if (r.area > areas) areas = r.area;
       out.push(
         `// ${run.length} recorded MAP_DMA / UNMAP_DMA calls, ${item.at.file} lines ${item.at.line}–${run.at(-1)!.at.line}, packed`,
         `// (dmawb import's compact form for long runs, decoded by replayDmaPacked below): each a`,
         `// vfio_iommu_map_notify line (iova, size) with the guest's hcall line after it (the TCE: host address`,
         `// through the memslot, READ or READ|WRITE); the recorded ret is QEMU's error line's, else 0 (none follows).`,
         `replayDmaPacked(${str(item.at.file)}, ${hx(packed.unit)}, [0n${Array.from({ length: areas + 1 }, (_, k) => `, RAM${k}`).join('')}], [${packed.results.join(', ')}], [`,
-        ...chunks(packed.data, 100).map((c) => `  ${str(c)},`),
-        `].join(''));`,
       );
+      for (const c of chunks(packed.data, 100)) out.push(`  ${str(c)},`);
+      out.push(`].join(''));`);
     } else {
       usesTable = true;
       out.push(
@@ -1090,11 +1092,10 @@ function renderBody(body: readonly (string | DmaRow)[]): string {
         `// through the memslot, READ or READ|WRITE); the recorded ret is QEMU's error line's, else 0 (none follows).`,
         `// [capture line, iova, size, host address (UNMAP: 0n), flags (UNMAP: 0), recorded ret]`,
         `replayDma(${str(item.at.file)}, [`,
-        ...run.map(
-          (r) => `  [${r.at.line}, ${hx(r.iova)}, ${hx(r.size)}, ${r.vaddr}, ${r.flags}, ${r.expected}],`,
-        ),
-        `]);`,
       );
+      for (const r of run)
+        out.push(`  [${r.at.line}, ${hx(r.iova)}, ${hx(r.size)}, ${r.vaddr}, ${r.flags}, ${r.expected}],`);
+      out.push(`]);`);
     }
     i = j;
   }
