@@ -333,7 +333,14 @@ export class ValueCodec {
   read(node: Node): unknown {
     if (node.t === 'obj') {
       const o: Record<string, unknown> = {};
-      for (let j = 0; j < node.keys.length; j++) o[node.keys[j]!] = this.read(node.kids[j]!);
+      for (let j = 0; j < node.keys.length; j++) {
+        const key = node.keys[j]!;
+        const v = this.read(node.kids[j]!);
+        // an own '__proto__' key (JSON.parse makes one) must stay a key, not replace the prototype
+        if (key === '__proto__')
+          Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
+        else o[key] = v;
+      }
       return o;
     }
     if (node.t === 'arr') return node.kids.map((x) => this.read(x));

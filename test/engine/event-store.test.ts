@@ -124,6 +124,17 @@ describe('event store: the same events out as in', () => {
     );
   });
 
+  it("an own '__proto__' key (as JSON.parse makes) comes back as a key, not as the object's prototype", () => {
+    // found by the property above with seed 1661681935: the decoder assigned it and lost it
+    const breakdown = JSON.parse('{"__proto__": [1, 2], "regions": 3}') as Record<string, unknown>;
+    const store = new EventStore();
+    store.push({ seq: 1, kind: 'ioctl', lockedVm: { 1: 2 }, breakdown } as unknown as RunEvent);
+    const back = store.at(0) as unknown as { breakdown: Record<string, unknown> };
+    expect(Object.keys(back.breakdown)).toEqual(['__proto__', 'regions']);
+    expect(Object.getPrototypeOf(back.breakdown)).toBe(Object.prototype);
+    expect(ser(back)).toBe(ser({ seq: 1, kind: 'ioctl', lockedVm: { 1: 2 }, breakdown }));
+  });
+
   it('consecutive events that share their locked_vm objects share one record, and byteSize grows with use', () => {
     const store = new EventStore();
     const lockedVm = { 100: 5 };
