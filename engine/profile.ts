@@ -41,7 +41,8 @@ export interface Profile extends KvmEra {
   readonly misalignedIovaRet: 'EINVAL' | 'PLUS_ONE';
   // §4.7 — 4.2 checks that the whole UNMAP range lies in the window; mainline checks the first page only.
   readonly unmapChecksWholeRange: boolean;
-  // §1.2 / Q14 — pnv_tce_xchg forces READ whenever WRITE is set (mainline and 5.x; not the 4.2-era exchange).
+  // §1.2 / Q14 — pnv_tce_xchg forces READ whenever WRITE is set (mainline and 5.x; not the 4.2-era
+  // exchange).
   readonly forceReadWithWrite: boolean;
 
   // §4.8 registration: 4.2 tests overlap before charging; mainline charges, pins, then tests overlap.
@@ -64,7 +65,8 @@ export interface Profile extends KvmEra {
   // §4.10 / Q4 — mainline does not return the table charge when the platform create fails.
   readonly createLeaksChargeOnPlatformFailure: boolean;
 
-  // §4.12 — VFIO_EEH_PE_OP_INJECT_ERR (op 9): not in the 4.2 driver; 5.x and mainline have it (see PROFILE_5X).
+  // §4.12 — VFIO_EEH_PE_OP_INJECT_ERR (op 9): not in the 4.2 driver; 5.x and mainline have it (see
+  // PROFILE_5X).
   readonly eehInjectErr: boolean;
 
   // the kernel functions whose file or name differs by era, for the cites of every why (cite.ts)
