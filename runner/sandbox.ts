@@ -161,7 +161,8 @@ export async function runInSandbox(
   try {
     const plan = planRun(ctx, js, source, opts.lineMarks !== false);
     if ('error' in plan) {
-      error = plan.error;
+      // a Stop while the scenario was being parsed interrupts the parse: that is the Stop, not a compile error
+      error = stop ? budgetError(null) : plan.error;
     } else {
       lines = plan.marks ? 'marks' : 'stack';
       prelude = installPrelude(ctx, host.handle, plan.marks);
@@ -198,19 +199,23 @@ export async function runInSandbox(
     // unusable. Report it and drop the instance without touching it again.
     poisoned = isWasmFailure(e);
     const stackOverflow = e instanceof RangeError && /call stack/i.test(e.message);
-    error = stackOverflow
-      ? {
-          kind: 'memory',
-          message: `stack overflow: the scenario nests too deeply (host stack exhausted)`,
-          line: null,
-          column: null,
-        }
-      : {
-          kind: 'runtime',
-          message: `internal error in the sandbox: ${e instanceof Error ? e.message : String(e)}`,
-          line: null,
-          column: null,
-        };
+    // a Stop while the prelude was being installed interrupts it (QuickJS's 'interrupted' surfaces here)
+    error =
+      stop && !poisoned
+        ? budgetError(null)
+        : stackOverflow
+          ? {
+              kind: 'memory',
+              message: `stack overflow: the scenario nests too deeply (host stack exhausted)`,
+              line: null,
+              column: null,
+            }
+          : {
+              kind: 'runtime',
+              message: `internal error in the sandbox: ${e instanceof Error ? e.message : String(e)}`,
+              line: null,
+              column: null,
+            };
   }
 
   let disposedCleanly = !poisoned;

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeInBrowser, openFile, replaceEditorText, screenshot, startServe } from './harness';
+import { describeInBrowser, openApp, openFile, replaceEditorText, screenshot, startServe } from './harness';
 
 async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -56,9 +56,10 @@ describeInBrowser(
       const identity = join(suite.served.workspace, '..', 'serve-identity.json');
       await suite.served.stop();
       await replaceEditorText(page, 'log("typed while the server was down");\n');
-      await page
-        .waitForFunction(() => window.dmawbUi!.state().dirty !== 0, null, { timeout: 5000 })
-        .catch(() => {});
+      // the page holds the text (unsaved) before the server comes back
+      await page.waitForFunction(() =>
+        (localStorage.getItem('dmawb.unsaved') ?? '').includes('server was down'),
+      );
       suite.served = await startServe({ workspace: suite.served.workspace, samePort: true, identity });
       await until(
         () => readFileSync(file('restart.ts'), 'utf8') === 'log("typed while the server was down");\n',
@@ -70,7 +71,13 @@ describeInBrowser(
     });
 
     it('closing the tab right after typing flushes the text and asks first', async () => {
-      const page = await suite.page();
+      // autosave an hour after the last keystroke: the text is still unsaved when the tab closes, however
+      // slow the machine (with the default 600 ms a loaded machine could save first, and then nothing asks)
+      const page = await suite.page({ open: false });
+      await page.addInitScript(() =>
+        localStorage.setItem('dmawb.settings', JSON.stringify({ autosaveMs: 3_600_000 })),
+      );
+      await openApp(page, suite.served.url);
       await openFile(page, 'close.ts');
       let asked = false;
       page.on('dialog', (d) => {
@@ -78,6 +85,7 @@ describeInBrowser(
         void d.accept(); // leave: only what the close itself sent can reach the disk
       });
       await replaceEditorText(page, 'log("typed, then the tab closed");\n');
+      await page.waitForFunction(() => (window.dmawbUi!.state().dirty as string[]).includes('close.ts'));
       await page.close({ runBeforeUnload: true });
       await until(
         () => readFileSync(file('close.ts'), 'utf8') === 'log("typed, then the tab closed");\n',
