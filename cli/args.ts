@@ -11,6 +11,7 @@ import {
   type ExportCArgs,
 } from './export-c.ts';
 import { IMPORT_HELP, IMPORT_SYNOPSIS, parseImportArgs, type ImportArgs } from './import.ts';
+import { scanArgv } from './argv.ts';
 
 export const USAGE = `usage: dmawb run <scenario.ts> [--kernel 4.2|5.x|mainline|both|A,B] [--json | --jsonl | --quiet] [--snapshot <out.json> [--snapshot-at <seq>]] [--report <out.md>] [--timeout <seconds>]
        dmawb size <scenario.ts> [--kernel 4.2|5.x|mainline] [--json] [--timeout <seconds>]
@@ -89,6 +90,8 @@ export type Parsed =
   | { kind: 'usage'; message: string };
 
 const VALUE_FLAGS = new Set(['--kernel', '--snapshot', '--snapshot-at', '--report', '--timeout', '--out']);
+/** the output modes: one at most */
+const MODE_FLAGS = new Set(['--json', '--jsonl', '--quiet']);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const dashDash = argv.indexOf('--');
@@ -99,43 +102,22 @@ export function parseArgs(argv: readonly string[]): Parsed {
   // `import` has its own flags (cli/import.ts)
   if (options[0] === 'import') return parseImportArgs(argv.slice(1));
 
-  const positional: string[] = [];
-  const values = new Map<string, string>();
   let json = false;
   const modes = new Set<string>();
-  let onlyPositional = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (onlyPositional || !a.startsWith('-') || a === '-') {
-      positional.push(a);
-      continue;
-    }
-    if (a === '--') {
-      onlyPositional = true;
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    if (name === '--json' || name === '--jsonl' || name === '--quiet') {
-      if (eq > 0) return usage(`${name} takes no value`);
-      if (modes.has(name)) return usage(`${name} given twice`);
-      if (modes.size) return usage(`${name} cannot be combined with ${[...modes][0]}`);
+  const scanned = scanArgv(argv, {
+    valueFlags: VALUE_FLAGS,
+    switches: MODE_FLAGS,
+    onSwitch: (name) => {
+      if (modes.has(name)) return `${name} given twice`;
+      if (modes.size) return `${name} cannot be combined with ${[...modes][0]}`;
       modes.add(name);
       json = name === '--json';
-      continue;
-    }
-    if (!VALUE_FLAGS.has(name)) return usage(`unknown option '${name}'`);
-    if (values.has(name)) return usage(`${name} given twice`);
-    let value: string | undefined;
-    if (eq > 0) value = a.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) return usage(`${name} needs a value`);
-      i++;
-    }
-    if (value === '') return usage(`${name} needs a value`);
-    values.set(name, value);
-  }
+      return undefined;
+    },
+    unknown: (name) => `unknown option '${name}'`,
+  });
+  if ('error' in scanned) return usage(scanned.error);
+  const { positional, values } = scanned;
 
   if (positional.length === 0) return usage('missing command (run, size or diff)');
   if (positional[0] === 'diff') {

@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { KernelName } from '../engine/api.ts';
 import { exportC, ExportError } from '../interop/export-c/index.ts';
-import { writeFileAtomic } from './files.ts';
+import { readError, writeOutput } from './files.ts';
 import { where } from './output.ts';
 
 export const EXPORT_C_SYNOPSIS =
@@ -96,25 +96,11 @@ export async function exportCCommand(args: ExportCArgs, io: Io, version: string)
     io.stderr('dmawb: the scenario did not complete, so there is no program to write\n');
     return 2;
   }
-  if (args.out === undefined) io.stdout(r.text);
-  else {
-    try {
-      await writeFileAtomic(args.out, r.text);
-    } catch (e) {
-      io.stderr(`dmawb: cannot write '${args.out}': ${readError(e)}\n`);
-      return 2;
-    }
+  if (!(await writeOutput(io, args.out, r.text, 'dmawb'))) return 2;
+  if (args.out !== undefined) {
     io.stderr(
       `dmawb: wrote ${args.out} (${r.events} events; emulated expectations ${r.expectations.passed} passed, ${r.expectations.failed} failed)\n`,
     );
   }
   return 0;
-}
-
-function readError(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'it is a directory';
-  return e instanceof Error ? e.message : String(e);
 }

@@ -21,3 +21,35 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     throw e;
   }
 }
+
+/** A file error as the command line words it (the errno's meaning for the common ones). */
+export function readError(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Writes a command's text to `out` atomically, or to stdout without one; false (after saying why on
+ * stderr, after `prefix`) when the file cannot be written.
+ */
+export async function writeOutput(
+  io: { stdout(text: string): void; stderr(text: string): void },
+  out: string | undefined,
+  text: string,
+  prefix: string,
+): Promise<boolean> {
+  if (out === undefined) {
+    io.stdout(text);
+    return true;
+  }
+  try {
+    await writeFileAtomic(out, text);
+    return true;
+  } catch (e) {
+    io.stderr(`${prefix}: cannot write '${out}': ${readError(e)}\n`);
+    return false;
+  }
+}

@@ -17,7 +17,8 @@ import {
   type ImportKernel,
   type ImportOptions,
 } from '../interop/import/index.ts';
-import { writeFileAtomic } from './files.ts';
+import { scanArgv } from './argv.ts';
+import { readError, writeOutput } from './files.ts';
 
 export interface ImportArgs {
   captures: string[];
@@ -42,33 +43,12 @@ const FLAGS = new Set(['--out', '--kernel', '--page-size', '--memlock', '--ram']
 /** argv after the word `import` */
 export function parseImportArgs(argv: readonly string[]): Parsed {
   const usage = (message: string): Parsed => ({ kind: 'usage', message });
-  const captures: string[] = [];
-  const values = new Map<string, string>();
-  let onlyPositional = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (onlyPositional || !a.startsWith('-') || a === '-') {
-      captures.push(a);
-      continue;
-    }
-    if (a === '--') {
-      onlyPositional = true;
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    if (!FLAGS.has(name)) return usage(`import: unknown option '${name}'`);
-    if (values.has(name)) return usage(`${name} given twice`);
-    let value: string | undefined;
-    if (eq > 0) value = a.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) return usage(`${name} needs a value`);
-      i++;
-    }
-    if (value === '') return usage(`${name} needs a value`);
-    values.set(name, value);
-  }
+  const scanned = scanArgv(argv, {
+    valueFlags: FLAGS,
+    unknown: (name) => `import: unknown option '${name}'`,
+  });
+  if ('error' in scanned) return usage(scanned.error);
+  const { positional: captures, values } = scanned;
   if (captures.length === 0) return usage('import: missing capture file(s)');
   const opts: ImportOptions = {};
   const kernel = values.get('--kernel');
@@ -144,15 +124,7 @@ export async function runImport(args: ImportArgs, io: ImportIo): Promise<number>
     );
     return 2;
   }
-  if (args.out === undefined) io.stdout(r.scenario);
-  else {
-    try {
-      await writeFileAtomic(args.out, r.scenario);
-    } catch (e) {
-      io.stderr(`dmawb import: cannot write '${args.out}': ${readError(e)}\n`);
-      return 2;
-    }
-  }
+  if (!(await writeOutput(io, args.out, r.scenario, 'dmawb import'))) return 2;
   io.stderr(
     `dmawb import: ${r.calls} recorded call(s), ${r.checks} recorded result(s) asserted${r.problems.length ? `, ${r.problems.length} problem(s) listed in the header` : ''}${args.out ? ` -> ${args.out}` : ''}\n`,
   );
@@ -167,12 +139,4 @@ function utf8OrLatin1(latin1: string): string {
   } catch {
     return latin1;
   }
-}
-
-function readError(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'it is a directory';
-  return e instanceof Error ? e.message : String(e);
 }

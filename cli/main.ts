@@ -43,7 +43,7 @@ import {
 import { sizeScenarioRun, runScenario, type RunResult } from '../runner/run.ts';
 import { USAGE, parseArgs, type RunArgs, type SizeArgs } from './args.ts';
 import { exportCCommand } from './export-c.ts';
-import { writeFileAtomic } from './files.ts';
+import { readError, writeFileAtomic } from './files.ts';
 import { runImport } from './import.ts';
 import {
   endLine,
@@ -278,19 +278,24 @@ function stateAfter(events: Iterable<RunEvent>, seq: number): WorldState {
   return s;
 }
 
+/** a scenario file's text, or null after saying on stderr why it cannot be read */
+async function readScenario(file: string, io: CliIo): Promise<string | null> {
+  try {
+    return await readLimited(file, MAX_SCENARIO_BYTES);
+  } catch (e) {
+    io.stderr(`dmawb: cannot read scenario file '${file}': ${readError(e)}\n`);
+    return null;
+  }
+}
+
 /**
  * `run <file> --kernel both` (or `--kernel A,B`): the scenario under each profile of the pair (default 4.2
  * and mainline), then where their ioctl calls diverge (engine/profile-compare.ts). Exit code: the worse of
  * the two runs' codes.
  */
 async function runBoth(args: RunArgs, io: CliIo, phase: ScenarioPhase): Promise<number> {
-  let source: string;
-  try {
-    source = await readLimited(args.file, MAX_SCENARIO_BYTES);
-  } catch (e) {
-    io.stderr(`dmawb: cannot read scenario file '${args.file}': ${readError(e)}\n`);
-    return EXIT.incomplete;
-  }
+  const source = await readScenario(args.file, io);
+  if (source === null) return EXIT.incomplete;
   const runs: Partial<Record<KernelName, ProfileRunInput>> = {};
   const pair = args.pair ?? PROFILES;
   let code: number = EXIT.ok;
@@ -325,13 +330,8 @@ export async function sizeCommand(
   phase: ScenarioPhase = () => {},
 ): Promise<number> {
   const kernel: KernelName = args.kernel ?? 'mainline';
-  let source: string;
-  try {
-    source = await readLimited(args.file, MAX_SCENARIO_BYTES);
-  } catch (e) {
-    io.stderr(`dmawb: cannot read scenario file '${args.file}': ${readError(e)}\n`);
-    return EXIT.incomplete;
-  }
+  const source = await readScenario(args.file, io);
+  if (source === null) return EXIT.incomplete;
   const report = await sizeScenarioRun(
     {
       source,
@@ -414,14 +414,6 @@ function pageSizes(session: Session): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of session.kernels) for (const p of k.procs) out[p.pid] = k.pageSize;
   return out;
-}
-
-function readError(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'it is a directory';
-  return e instanceof Error ? e.message : String(e);
 }
 
 let cachedVersion: string | undefined;

@@ -175,14 +175,7 @@ export function writeRunDocument(
   /** an extra `memlock` object for an event (memlock refusals: the advice), added after its fields */
   memlock?: (e: RunEvent) => unknown,
 ): void {
-  const head = JSON.stringify({
-    format: 'dmawb-run',
-    version: 1,
-    scenario: d.scenario,
-    kernel: d.kernel,
-    ok: d.ok,
-    expectations: d.expectations,
-  });
+  const head = JSON.stringify({ format: 'dmawb-run', version: 1, ...docFields(d) });
   write(head.slice(0, -1) + ',"events":[');
   let i = 0;
   for (const e of d.events) {
@@ -192,6 +185,11 @@ export function writeRunDocument(
   }
   const error = d.error && { message: d.error.message, line: d.error.line, column: d.error.column };
   write(`],"peakLockedVm":${JSON.stringify(d.peakLockedVm)},"error":${JSON.stringify(error)}}\n`);
+}
+
+/** the fields every run document starts with after its format and version, in the documented order */
+function docFields(d: Pick<RunDocument, 'scenario' | 'kernel' | 'ok' | 'expectations'>) {
+  return { scenario: d.scenario, kernel: d.kernel, ok: d.ok, expectations: d.expectations };
 }
 
 /** --jsonl's first line */
@@ -212,10 +210,7 @@ export function endLine(
     JSON.stringify({
       format: 'dmawb-run-end',
       version: 1,
-      scenario: d.scenario,
-      kernel: d.kernel,
-      ok: d.ok,
-      expectations: d.expectations,
+      ...docFields(d),
       events: d.events,
       peakLockedVm: d.peakLockedVm,
       error,
@@ -230,10 +225,7 @@ export function runDocument(
   return {
     format: 'dmawb-run',
     version: 1,
-    scenario: d.scenario,
-    kernel: d.kernel,
-    ok: d.ok,
-    expectations: d.expectations,
+    ...docFields(d),
     events: d.events.map((e) => {
       const j = jsonEvent(e);
       const m = memlock?.(e);
@@ -249,65 +241,39 @@ export function runDocument(
  * ioctl has output. Deltas, the locked_vm breakdown and the fd are workbench internals and left out.
  */
 export function jsonEvent(e: RunEvent): unknown {
+  if (e.kind === 'expect' || e.kind === 'log') return jsonNote(e);
+  // every call kind: seq, line, pid, kind, op, args, then its own fields, then lockedVm, explain and cite
+  const head = { seq: e.seq, line: e.line, pid: e.pid, kind: e.kind, op: e.op, args: jsonValues(e.args) };
+  const tail = { lockedVm: e.lockedVm, explain: e.explain, ...citeFields(e) };
   switch (e.kind) {
     case 'ioctl':
       return {
-        seq: e.seq,
-        line: e.line,
-        pid: e.pid,
-        kind: e.kind,
-        op: e.op,
-        args: jsonValues(e.args),
+        ...head,
         ret: e.ret,
         errno: e.errno,
         ...(e.out !== undefined ? { out: jsonValues(e.out) } : {}),
-        lockedVm: e.lockedVm,
-        explain: e.explain,
-        ...citeFields(e),
+        ...tail,
       };
     case 'action':
-      return {
-        seq: e.seq,
-        line: e.line,
-        pid: e.pid,
-        kind: e.kind,
-        op: e.op,
-        args: jsonValues(e.args),
-        lockedVm: e.lockedVm,
-        explain: e.explain,
-        ...citeFields(e),
-      };
+      return { ...head, ...tail };
     case 'hcall':
       return {
-        seq: e.seq,
-        line: e.line,
-        pid: e.pid,
-        kind: e.kind,
-        op: e.op,
-        args: jsonValues(e.args),
+        ...head,
         ret: e.ret,
         name: e.name,
         handledBy: e.handledBy,
         ...(e.mode ? { mode: e.mode } : {}),
         ...(e.value !== undefined ? { value: jsonBigint('value', e.value) } : {}),
-        lockedVm: e.lockedVm,
-        explain: e.explain,
-        ...citeFields(e),
+        ...tail,
       };
     case 'syscall':
-      return {
-        seq: e.seq,
-        line: e.line,
-        pid: e.pid,
-        kind: e.kind,
-        op: e.op,
-        args: jsonValues(e.args),
-        ret: e.ret,
-        errno: e.errno,
-        lockedVm: e.lockedVm,
-        explain: e.explain,
-        ...citeFields(e),
-      };
+      return { ...head, ret: e.ret, errno: e.errno, ...tail };
+  }
+}
+
+/** an expectation or a log line: no process, op or locked_vm */
+function jsonNote(e: Extract<RunEvent, { kind: 'expect' | 'log' }>): unknown {
+  switch (e.kind) {
     case 'expect':
       return {
         seq: e.seq,
