@@ -72,13 +72,7 @@ export async function exportKind(kind: ExportKind): Promise<string | null> {
       }
       file = await call('export.csv', { source, seq, container: w.container, slot: w.slot as 0 | 1 });
     }
-    const where = await saveText(file.suggestedName, file.text, MIME[kind]);
-    if (where)
-      notices.push(
-        'info',
-        where === 'download' ? `Downloaded ${file.suggestedName}` : `Saved ${where}`,
-        'export',
-      );
+    const where = await saveExport(file, MIME[kind]);
     return where;
   } catch (e) {
     notices.push('error', `Export failed: ${errorMessage(e)}`, 'export');
@@ -103,18 +97,24 @@ export async function exportCProgram(): Promise<string | null> {
       filename: buf.name,
       kernel: useSettingsStore().kernel,
     });
-    const where = await saveText(file.suggestedName, file.text, 'text/x-c');
-    if (where)
-      notices.push(
-        'info',
-        where === 'download' ? `Downloaded ${file.suggestedName}` : `Saved ${where}`,
-        'export',
-      );
+    const where = await saveExport(file, 'text/x-c');
     return where;
   } catch (e) {
     notices.push('error', `Export failed: ${errorMessage(e)}`, 'export');
     return null;
   }
+}
+
+/** Saves an exported file (dialog or download) and says where it went. */
+async function saveExport(file: { suggestedName: string; text: string }, mime: string) {
+  const where = await saveText(file.suggestedName, file.text, mime);
+  if (where)
+    useNoticesStore().push(
+      'info',
+      where === 'download' ? `Downloaded ${file.suggestedName}` : `Saved ${where}`,
+      'export',
+    );
+  return where;
 }
 
 /** Opens a file chooser in the page (browser mode); resolves with the chosen file or null. */
