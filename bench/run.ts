@@ -8,9 +8,14 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
-const benches = ['engine.ts', 'runner-calls.ts', 'snapshot.ts', 'scale.ts', 'renderer/run.ts'].filter((f) =>
-  existsSync(here(f)),
-);
+const benches = [
+  'engine.ts',
+  'runner-calls.ts',
+  'snapshot.ts',
+  'scale.ts',
+  'renderer/run.ts',
+  'renderer/heap.ts',
+].filter((f) => existsSync(here(f)));
 let failed = 0;
 for (const b of benches) {
   const r = spawnSync(

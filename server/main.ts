@@ -79,7 +79,17 @@ const folder = args.workspace ?? settings.workspace ?? defaultWorkspaceFolder(do
 const seeded = await seedWorkspace(folder, join(root, 'examples'));
 const workspace = new Workspace(folder);
 
-const engine = new EngineHost({ factory: sourceWorker(), appVersion: version });
+// a run's time budget (default 30 s): DMAWB_RUN_TIMEOUT_MS, for benchmarks of runs of a million calls
+const budget = process.env['DMAWB_RUN_TIMEOUT_MS'];
+if (budget !== undefined && !/^[1-9]\d{0,7}$/.test(budget)) {
+  console.error(`serve: DMAWB_RUN_TIMEOUT_MS=${budget}: a whole number of milliseconds from 1 to 99,999,999`);
+  process.exit(64);
+}
+const engine = new EngineHost({
+  factory: sourceWorker(),
+  appVersion: version,
+  ...(budget !== undefined ? { runTimeoutMs: Number(budget) } : {}),
+});
 const dispatch = createDispatch({ engine, local: browserHandlers(workspace, version) });
 // the same token and, unless --port says otherwise, the same port as the last start: a page left open
 // across a restart reconnects by itself and saves what was typed (server/identity.ts)
