@@ -208,7 +208,7 @@ describe('app commands', () => {
     const { useWorkspaceStore } = await import('../../renderer/src/stores/workspace');
     useWorkspaceStore().setText('while (true) {}\n');
     await runCommand('run.start');
-    await until(() => run.rows.length > 0, 'rows');
+    await until(() => run.rowCount > 0, 'rows');
     expect(getCommand('run.start')!.enabled!()).toBe(false);
     await runCommand('run.stop');
     await until(() => run.status === 'done', 'the stop');

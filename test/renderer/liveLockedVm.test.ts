@@ -121,7 +121,7 @@ describe('run store: live locked_vm while a run streams', () => {
       { flush: 'sync' },
     );
     await run.start();
-    await until(() => run.rows.length > 0, 'rows');
+    await until(() => run.rowCount > 0, 'rows');
     await sleep(700);
     expect(run.running).toBe(true);
     // the fake streams a batch every few ms; the graph hears about it a few times, not per batch

@@ -37,8 +37,10 @@ describe('run store', () => {
     const run = useRunStore();
     await run.start();
     await until(() => run.status === 'done', 'the run to end');
-    expect(run.rows).toHaveLength(40);
-    expect(run.rows.map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(run.rowCount).toBe(40);
+    expect(Array.from({ length: run.rowCount }, (_, i) => run.seqAt(i))).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     // the fake fails every 7th call with EBUSY and every 11th step is a failed expectation
     expect(run.problems.failedCalls).toBe(5);
     expect(run.problems.failedExpectations).toBe(3);
@@ -96,7 +98,7 @@ describe('run store', () => {
     useWorkspaceStore().setText('// @events 0\n');
     await run.start();
     await until(() => run.status === 'done', 'the run to end');
-    expect(run.rows.map((r) => r.seq)).toEqual([1, 2]);
+    expect(Array.from({ length: run.rowCount }, (_, i) => run.seqAt(i))).toEqual([1, 2]);
     expect(run.problems.failedCalls).toBe(1);
     expect(run.pids).toEqual([7]);
   });
@@ -133,9 +135,9 @@ describe('run store', () => {
     const old = run.source!;
     await run.start();
     await until(() => run.status === 'done', 'second run');
-    const n = run.rows.length;
+    const n = run.rowCount;
     fake.emit('run.events', { source: old, rows: [row(99)] });
-    expect(run.rows.length).toBe(n);
+    expect(run.rowCount).toBe(n);
     expect(run.source).not.toBe(old);
   });
 
@@ -143,7 +145,7 @@ describe('run store', () => {
     useWorkspaceStore().setText('while (true) {}\n');
     const run = useRunStore();
     await run.start();
-    await until(() => run.rows.length > 100, 'rows to stream');
+    await until(() => run.rowCount > 100, 'rows to stream');
     expect(run.running).toBe(true);
     await run.stop();
     await until(() => run.status === 'done', 'the run to end');
@@ -151,9 +153,9 @@ describe('run store', () => {
     // a user's Stop is not a problem of the scenario
     expect(run.problems.error).toBeNull();
     expect(run.stopped).toEqual({ line: null, column: null });
-    const n = run.rows.length;
+    const n = run.rowCount;
     await new Promise((r) => setTimeout(r, 60));
-    expect(run.rows.length).toBe(n);
+    expect(run.rowCount).toBe(n);
   });
 
   it('reports compile and runtime errors with their line', async () => {
@@ -186,7 +188,7 @@ describe('run store', () => {
     useWorkspaceStore().setText('while (true) {}\n');
     const run = useRunStore();
     await run.start();
-    await until(() => run.rows.length > 0, 'rows');
+    await until(() => run.rowCount > 0, 'rows');
     fake.emit('engine.restarted', { reason: 'the worker ran out of memory' });
     expect(run.status).toBe('failed');
     expect(run.problems.error?.message).toContain('ran out of memory');
@@ -204,7 +206,7 @@ describe('run store', () => {
     expect(ok).toBe(true);
     expect(run.status).toBe('imported');
     expect(run.origin).toMatchObject({ kind: 'snapshot', name: 'bug.json', kernel: '4.2', seq: 20 });
-    expect(run.rows).toHaveLength(20);
+    expect(run.rowCount).toBe(20);
     const sel = useSelectionStore();
     await until(() => sel.state, 'state');
     expect(sel.seq).toBe(20);
@@ -255,9 +257,38 @@ describe('run store', () => {
     const run = useRunStore();
     await run.start();
     await until(() => run.status === 'done', 'run');
-    const before = { source: run.source, rows: run.rows.length };
+    const before = { source: run.source, rows: run.rowCount };
     expect(await run.importSnapshot('{"format":"nope"}', 'bad.json')).toBe(false);
-    expect({ source: run.source, rows: run.rows.length }).toEqual(before);
+    expect({ source: run.source, rows: run.rowCount }).toEqual(before);
     expect(useNoticesStore().items.find((n) => n.key === 'import')?.text).toMatch(/bad\.json.*format/);
+  });
+});
+
+describe('run store: rows beyond the streamed tail come from the host by page', () => {
+  it('keeps columns for every row, full rows only for the tail and fetched pages', async () => {
+    fake = setup({ files: { 'big.ts': '// @events 5000\n' } });
+    await useAppStore().start();
+    await useWorkspaceStore().open('big.ts');
+    const run = useRunStore();
+    await run.start();
+    await until(() => run.status === 'done', 'the run');
+    expect(run.rowCount).toBe(5000);
+    expect(run.lastSeq).toBe(5000);
+    // the last two pages (seq 4001–5000 of pages of 1,000) came with the stream
+    expect(run.rowBySeq(4500)?.seq).toBe(4500);
+    const asked: number[] = [];
+    const rows = fake['inspect.rows'];
+    fake['inspect.rows'] = async (req) => {
+      asked.push(req.from);
+      return rows(req);
+    };
+    expect(run.peekBySeq(1234)).toBeUndefined();
+    expect(run.rowBySeq(1234)).toBeUndefined(); // starts the fetch of its page
+    expect(run.lineOf(1234)).toBeDefined(); // the columns answer at once
+    await until(() => run.rowBySeq(1234) !== undefined, 'the page of seq 1234');
+    expect(run.rowBySeq(1234)!.seq).toBe(1234);
+    expect(run.rowBySeq(1999)!.seq).toBe(1999);
+    expect(asked).toEqual([1000]);
+    expect(run.rowBySeq(5001)).toBeUndefined();
   });
 });

@@ -50,7 +50,7 @@ export function registerAppCommands(): () => void {
   /** shows the selected event's scenario line in the editor (opening the file that ran) */
   const revealEventLine = async () => {
     const o = run.origin;
-    const line = sel.seq !== null ? run.rowBySeq(sel.seq)?.line : undefined;
+    const line = sel.seq !== null ? run.lineOf(sel.seq) : undefined;
     if (!o || o.kind !== 'run' || !line) return false;
     if (ws.openName !== o.filename) await ws.open(o.filename);
     if (layout.maximized && layout.maximized !== 'editor') layout.maximized = null;

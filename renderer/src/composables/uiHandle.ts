@@ -30,7 +30,7 @@ export function installUiHandle(): () => void {
       restored: [...ws.restored],
       status: run.status,
       source: run.source,
-      rows: run.rows.length,
+      rows: run.rowCount,
       problems: { ...run.problems },
       seq: sel.seq,
       window: insp.window

@@ -67,6 +67,12 @@ export class RowPages {
     return undefined;
   }
 
+  /** the row at `index` if its page is cached, without fetching or touching the LRU order */
+  peek(index: number): EventRow | undefined {
+    const p = Math.floor(index / this.pageSize);
+    return this.pages.get(p)?.[index - p * this.pageSize];
+  }
+
   /** the row at `index`, fetched if needed; undefined past the end */
   async row(index: number): Promise<EventRow | undefined> {
     const p = Math.floor(index / this.pageSize);

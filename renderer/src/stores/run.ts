@@ -2,8 +2,12 @@
  * The inspectable source on screen — a run of the open scenario, or an imported snapshot — with its
  * streamed event rows, summary, problems and locked_vm series.
  *
- * Rows live in one non-reactive array (100,000 rows must not become 100,000 proxies); `rowsVersion`
- * ticks when it grows, and views depend on that. Events of a run can arrive before the reply to
+ * The renderer does not keep every streamed row: a run of a million calls would cost about a gigabyte.
+ * What the event log filters and steps by (seq, line, pid, op, errno, kind, failed) is kept by column
+ * (`RowColumns`, 18 bytes an event); the full rows of the last two streamed pages stay as they arrived,
+ * and any other row is fetched by page with inspect.rows into a small LRU (`RowPages`), so `rowAt` and
+ * `rowBySeq` answer undefined until its page is here (reading `pagesVersion`, a view is re-run then).
+ * `rowsVersion` ticks when the columns grow, and views depend on that. Events of a run can arrive before the reply to
  * run.start (the host streams as soon as it starts): they are held until the reply names their source.
  *
  * The run store knows nothing of the selection (which imports it): whoever shows the run subscribes with
@@ -19,6 +23,8 @@ import { computed, markRaw, ref, shallowRef } from 'vue';
 import type { EventRow, Events, LockedVmSeries, RunSummary } from '../../../common/contract';
 import { call, errorMessage, getBridge } from '../bridge/api';
 import { LiveLockedVm, throttle } from '../composables/liveLockedVm';
+import { RowColumns } from './rowColumns';
+import { RowPages } from './rowPages';
 import { useNoticesStore } from './notices';
 import { useSettingsStore, type Kernel } from './settings';
 import { useWorkspaceStore } from './workspace';
@@ -56,6 +62,12 @@ function isStop(kind: string): boolean {
  */
 export const LOCKED_VM_BUCKETS = 2048;
 
+/** rows a page of the row cache holds, and how many pages it keeps (besides the streamed tail) */
+export const ROW_PAGE = 1000;
+export const ROW_PAGES_KEPT = 12;
+/** streamed pages kept whole at the end of the log */
+const TAIL_PAGES = 2;
+
 /** how long Stop may take before the UI stops waiting for the host to confirm it */
 const STOP_GRACE_MS = 5_000;
 
@@ -69,8 +81,23 @@ export const useRunStore = defineStore('run', () => {
   const originAt = ref<number | null>(null);
   /** the scenario text the shown run ran (to tell when the editor has moved on) */
   const ranText = ref<string | null>(null);
-  const rows = shallowRef<EventRow[]>(markRaw([]));
+  /** what is kept of every row (replaced, never mutated in place, when the source changes) */
+  const cols = shallowRef<RowColumns>(markRaw(new RowColumns()));
+  const rowCount = ref(0);
   const rowsVersion = ref(0);
+  /** full rows of the last streamed pages: page index → rows */
+  let tail = new Map<number, EventRow[]>();
+  const pagesVersion = ref(0);
+  const pages = new RowPages(
+    (from, count) => {
+      const id = source.value;
+      if (!id) return Promise.reject(new Error('no source'));
+      return call('inspect.rows', { source: id, from, count });
+    },
+    ROW_PAGE,
+    ROW_PAGES_KEPT,
+  );
+  pages.onLoaded(() => pagesVersion.value++);
   const summary = ref<RunSummary | null>(null);
   const startError = ref<string | null>(null);
   const failedCalls = ref(0);
@@ -112,8 +139,8 @@ export const useRunStore = defineStore('run', () => {
   );
   const lastSeq = computed(() => {
     void rowsVersion.value;
-    const r = rows.value;
-    return r.length ? r[r.length - 1]!.seq : 0;
+    const c = cols.value;
+    return c.length ? c.seq(c.length - 1) : 0;
   });
   /** the last selectable step: the end of the run, or an imported snapshot's step */
   const maxSeq = computed(() =>
@@ -169,7 +196,10 @@ export const useRunStore = defineStore('run', () => {
   });
 
   function reset(): void {
-    rows.value = markRaw([]);
+    cols.value = markRaw(new RowColumns());
+    rowCount.value = 0;
+    tail = new Map();
+    pages.clear();
     problemSeqs.value = markRaw([]);
     rowsVersion.value++;
     summary.value = null;
@@ -188,12 +218,16 @@ export const useRunStore = defineStore('run', () => {
 
   function append(batch: EventRow[]): void {
     if (!batch.length) return;
-    const r = rows.value;
+    const c = cols.value;
     const ps = problemSeqs.value;
     let newPid = false;
     const known = new Set(pids.value);
     for (const row of batch) {
-      r.push(row);
+      const p = Math.floor(c.length / ROW_PAGE);
+      let t = tail.get(p);
+      if (!t) tail.set(p, (t = []));
+      t.push(row);
+      c.push(row);
       if (row.failed) {
         ps.push(row.seq);
         if (row.kind === 'expect') failedExpectations.value++;
@@ -228,6 +262,9 @@ export const useRunStore = defineStore('run', () => {
       }
     }
     if (newPid) pids.value = [...known].sort((a, b) => a - b);
+    const last = Math.floor((c.length - 1) / ROW_PAGE);
+    for (const p of tail.keys()) if (p <= last - TAIL_PAGES) tail.delete(p);
+    rowCount.value = c.length;
     rowsVersion.value++;
     if (running.value) {
       live.add(batch);
@@ -235,21 +272,62 @@ export const useRunStore = defineStore('run', () => {
     }
   }
 
-  /** row of an event by seq (rows are contiguous from seq 1, but do not rely on it) */
+  /**
+   * the full row at an index of the log: from the streamed tail or the page cache, or undefined while its
+   * page is fetched (the caller re-runs when `pagesVersion` ticks: reading it here makes that automatic)
+   */
+  function rowAt(index: number): EventRow | undefined {
+    void pagesVersion.value;
+    if (!Number.isInteger(index) || index < 0 || index >= cols.value.length) return undefined;
+    const p = Math.floor(index / ROW_PAGE);
+    const t = tail.get(p);
+    if (t) return t[index - p * ROW_PAGE];
+    return pages.get(index);
+  }
+
+  /** the full row of an event by seq if it is at hand, without fetching its page */
+  function peekBySeq(seq: number): EventRow | undefined {
+    void rowsVersion.value;
+    void pagesVersion.value;
+    const i = cols.value.indexOf(seq);
+    if (i === undefined) return undefined;
+    const p = Math.floor(i / ROW_PAGE);
+    return tail.get(p)?.[i - p * ROW_PAGE] ?? pages.peek(i);
+  }
+
+  /** the full row at an index, fetched if needed */
+  async function fetchRow(index: number): Promise<EventRow | undefined> {
+    const r = rowAt(index);
+    if (r || index < 0 || index >= cols.value.length) return r;
+    return pages.row(index);
+  }
+
+  /** row of an event by seq, if it is at hand (see rowAt) */
   function rowBySeq(seq: number): EventRow | undefined {
-    const r = rows.value;
-    const guess = r[seq - 1];
-    if (guess && guess.seq === seq) return guess;
-    let lo = 0;
-    let hi = r.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const s = r[mid]!.seq;
-      if (s === seq) return r[mid];
-      if (s < seq) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    void rowsVersion.value;
+    const i = cols.value.indexOf(seq);
+    return i === undefined ? undefined : rowAt(i);
+  }
+
+  /** the scenario line of an event by seq, from the columns (never waits for a page) */
+  function lineOf(seq: number): number | undefined {
+    void rowsVersion.value;
+    const c = cols.value;
+    const i = c.indexOf(seq);
+    return i === undefined ? undefined : c.line(i);
+  }
+
+  /** the op of an event by seq, from the columns */
+  function opOf(seq: number): string | undefined {
+    void rowsVersion.value;
+    const c = cols.value;
+    const i = c.indexOf(seq);
+    return i === undefined ? undefined : c.op(i);
+  }
+
+  /** the seq at an index of the log */
+  function seqAt(index: number): number {
+    return cols.value.seq(index);
   }
 
   function onEvents(p: Events['run.events']): void {
@@ -483,8 +561,10 @@ export const useRunStore = defineStore('run', () => {
     runTitle,
     ranText,
     kernelLabel,
-    rows,
+    cols,
+    rowCount,
     rowsVersion,
+    pagesVersion,
     summary,
     startError,
     stopped,
@@ -506,6 +586,12 @@ export const useRunStore = defineStore('run', () => {
     stop,
     importSnapshot,
     rowBySeq,
+    rowAt,
+    peekBySeq,
+    fetchRow,
+    lineOf,
+    opOf,
+    seqAt,
     loadLockedVm,
     /** for tests */
     _append: append,

@@ -11,6 +11,7 @@ import { computed, ref, shallowRef } from 'vue';
 import type { Responses, StateView } from '../../../common/contract';
 import { call, errorMessage } from '../bridge/api';
 import { useRunStore } from './run';
+import { KVM_ANSWERED } from './rowColumns';
 
 /** A run of TCE slots written by the selected event (engine/events.ts TceRun, positions only). */
 export interface ChangedRun {
@@ -106,15 +107,16 @@ export const useSelectionStore = defineStore('selection', () => {
     if (!st || st.windows.some((w) => w.valid > 0)) return;
     const run = useRunStore();
     if (run.origin?.kind === 'snapshot') return;
-    const rows = run.rows;
-    for (let i = rows.length - 1; i >= 0; i--) {
-      const r = rows[i]!;
+    const c = run.cols;
+    for (let i = c.length - 1; i >= 0; i--) {
       // the last call that wrote TCEs: a VFIO MAP, or a guest H_PUT_TCE* KVM answered (kernel-model.md §13.8)
+      const kind = c.kind(i);
       const maps =
-        (r.kind === 'ioctl' && r.op === 'VFIO_IOMMU_MAP_DMA') ||
-        (r.kind === 'hcall' && r.op.startsWith('H_PUT_TCE') && /\[KVM /.test(r.result));
-      if (r.seq <= s && maps && !r.failed) {
-        await select(r.seq);
+        (kind === 'ioctl' && c.op(i) === 'VFIO_IOMMU_MAP_DMA') ||
+        (kind === 'hcall' && (c.flags(i) & KVM_ANSWERED) !== 0);
+      const seq = c.seq(i);
+      if (seq <= s && maps && !c.failed(i)) {
+        await select(seq);
         return;
       }
     }
