@@ -79,7 +79,8 @@ export function useVirtualScroll(opts: VirtualScrollOptions) {
   /** Scrolls so that row `i` is in view (`center`, `start`, or `nearest`: only if it is not). */
   function scrollToIndex(i: number, align: 'center' | 'start' | 'nearest' = 'nearest'): void {
     const v = rowsInView.value;
-    following = false;
+    // revealing the last row keeps a following list at the end
+    following = i >= opts.count.value - 1;
     if (align === 'nearest') {
       if (i >= pos.value && i + 1 <= pos.value + v) return;
       setPos(i < pos.value ? i : i + 1 - v);
@@ -144,7 +145,8 @@ export function useVirtualScroll(opts: VirtualScrollOptions) {
     if (typeof ResizeObserver !== 'undefined') {
       ro = new ResizeObserver(() => {
         measure();
-        setPos(pos.value);
+        // a list that follows the end stays at the end when it shrinks (the event detail opening under it)
+        setPos(opts.followEnd && following ? maxPos.value : pos.value);
       });
       ro.observe(e);
     }
