@@ -149,6 +149,16 @@ export const requests = {
   'inspect.event': v.strictObject({ source: id, seq }),
   /** rows of the event log, for sources without streaming (imported snapshots) or to refill */
   'inspect.rows': v.strictObject({ source: id, from: seq, count: v.pipe(count, v.maxValue(100_000)) }),
+  /**
+   * the event log's search: the indices, among the `count` events from index `from`, of those whose op,
+   * arguments, result or explanation contain `text` (case-insensitive); the renderer keeps no full rows
+   */
+  'inspect.search': v.strictObject({
+    source: id,
+    text: v.pipe(v.string(), v.minLength(1, 'is empty'), v.maxLength(200, 'is longer than 200 characters')),
+    from: seq,
+    count: v.pipe(count, v.maxValue(1_000_000)),
+  }),
   /** the state after an event: processes, regions, groups, containers, windows (without TCE contents) */
   'inspect.state': v.strictObject({ source: id, seq }),
   /** a page of a window's entries; validOnly pages through valid entries */
@@ -504,6 +514,7 @@ export interface Responses {
   'run.stop': { stopped: boolean };
   'inspect.event': { event: InspectEvent };
   'inspect.rows': { rows: EventRow[]; total: number };
+  'inspect.search': { indices: number[]; total: number };
   'inspect.state': StateView;
   'inspect.entries': { total: number; rows: EntryRow[] };
   'inspect.occupancy': { buckets: number[] };

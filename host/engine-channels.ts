@@ -10,6 +10,7 @@ export const ENGINE_CHANNELS = [
   'run.stop',
   'inspect.event',
   'inspect.rows',
+  'inspect.search',
   'inspect.state',
   'inspect.entries',
   'inspect.occupancy',

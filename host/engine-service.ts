@@ -151,6 +151,21 @@ export class EngineService {
       for (const i of evs.hostOrProcessEventsBefore(from)) conv.skip(evs.at(i)!);
       return { rows: evs.slice(from, r.from + r.count).map((e) => conv.row(e)), total: evs.length };
     },
+    'inspect.search': (r) => {
+      const evs = this.sources.get(r.source).events;
+      const conv = new EventRows();
+      const from = Math.min(r.from, evs.length);
+      const to = Math.min(evs.length, from + r.count);
+      for (const i of evs.hostOrProcessEventsBefore(from)) conv.skip(evs.at(i)!);
+      const needle = r.text.toLowerCase();
+      const indices: number[] = [];
+      for (let i = from; i < to; i++) {
+        const row = conv.row(evs.at(i)!);
+        if (`${row.op} ${row.args} ${row.result} ${row.explain}`.toLowerCase().includes(needle))
+          indices.push(i);
+      }
+      return { indices, total: evs.length };
+    },
     'inspect.state': (r) => {
       const src = this.sources.get(r.source);
       return toStateView(this.sources.stateAt(src, r.seq));

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { EventChannel, Events, RequestOf, RunSummary, Wire } from '../../common/contract.ts';
+import { requests } from '../../common/contract.ts';
+import * as v from 'valibot';
 import type { IoctlEvent } from '../../engine/events.ts';
 import { parseSnapshot, SnapshotError } from '../../engine/snapshot.ts';
 import { EngineService, type EngineChannel } from '../../host/engine-service.ts';
@@ -87,6 +89,25 @@ describe('runs and time travel', () => {
       r: { id, done },
     } = await sharedC16();
     const rows = (await call('inspect.rows', { source: id, from: 0, count: 100_000 })).rows;
+    // the event log's search: op, arguments, result and explanation, case-insensitive, by stretch
+    const hit = (t: string) => (r: (typeof rows)[number]) =>
+      `${r.op} ${r.args} ${r.result} ${r.explain}`.toLowerCase().includes(t.toLowerCase());
+    for (const t of ['IOVA=0x800000000000000', 'map_dma', 'no event says this']) {
+      const all = rows.map((r, i) => (hit(t)(r) ? i : -1)).filter((i) => i >= 0);
+      expect(
+        (await call('inspect.search', { source: id, text: t, from: 0, count: 1_000_000 })).indices,
+      ).toEqual(all);
+      const half = Math.floor(rows.length / 2);
+      const tail = await call('inspect.search', { source: id, text: t, from: half, count: 1_000_000 });
+      expect(tail.indices).toEqual(all.filter((i) => i >= half));
+      expect(tail.total).toBe(rows.length);
+    }
+    // the request is validated where it enters the host: no empty or overlong text
+    const bad = (req: unknown) => !v.safeParse(requests['inspect.search'], req).success;
+    expect(bad({ source: id, text: '', from: 0, count: 10 })).toBe(true);
+    expect(bad({ source: id, text: 'x'.repeat(201), from: 0, count: 10 })).toBe(true);
+    expect(bad({ source: id, text: 'x', from: 0, count: 1_000_001 })).toBe(true);
+    expect(bad({ source: id, text: 'x', from: 0, count: 10 })).toBe(false);
     const seq = rows.find(
       (r) => r.op === 'VFIO_IOMMU_MAP_DMA' && r.args.includes('iova=0x800000000000000'),
     )!.seq;

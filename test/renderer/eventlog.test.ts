@@ -48,7 +48,16 @@ describe('event log filters', () => {
     log.reset();
     log.filters.text = 'ebusy';
     await nextTick();
+    await until(() => !log.searching, 'the host search');
     expect(seqs()).toEqual([7, 14, 21, 28, 35]);
+    // the host searches the arguments and explanations too, which the renderer does not keep
+    const run = useRunStore();
+    const arg = (await run.fetchRow(1))!.args.split(' ')[0]!;
+    expect(arg.length).toBeGreaterThan(0);
+    log.filters.text = arg.toUpperCase();
+    await nextTick();
+    await until(() => !log.searching, 'the host search');
+    expect(seqs()).toContain(2);
   });
 
   it('steps to the next and previous visible row', async () => {

@@ -483,6 +483,17 @@ export function createFakeBridge(opts: FakeOptions = {}): FakeBridge {
       if (!run) return fail(`inspect.rows: unknown source ${source}`);
       return ok({ rows: run.rows.slice(from, from + count), total: run.rows.length });
     },
+    'inspect.search': ({ source, text, from, count }) => {
+      const run = runs.get(source);
+      if (!run) return fail(`inspect.search: unknown source ${source}`);
+      const needle = text.toLowerCase();
+      const indices: number[] = [];
+      for (let i = from; i < Math.min(run.rows.length, from + count); i++) {
+        const r = run.rows[i]!;
+        if (`${r.op} ${r.args} ${r.result} ${r.explain}`.toLowerCase().includes(needle)) indices.push(i);
+      }
+      return ok({ indices, total: run.rows.length });
+    },
     'inspect.state': ({ source, seq }) => {
       const run = runs.get(source);
       if (!run) return fail(`inspect.state: unknown source ${source}`);
