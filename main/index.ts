@@ -15,6 +15,7 @@ import type { EventChannel, Events } from '../common/contract.ts';
 import { APP_ENTRY, isAppUrl, isExternalLink } from './app-origin.ts';
 import { createDispatch } from '../host/dispatch.ts';
 import { builtWorker, EngineHost } from '../host/engine-host.ts';
+import { RUN_BUDGET_ENV, runBudgetFromEnv } from '../host/run-budget.ts';
 import { DesktopFiles } from './files.ts';
 import { registerIpc, sendEvent } from './ipc.ts';
 import { buildMenu } from './menu.ts';
@@ -85,10 +86,18 @@ async function start(): Promise<void> {
   // DMAWB_TEST_HOOKS=1 (test/electron only, never when packaged): the worker accepts misbehaviour requests and
   // the engine host is reachable from the main process's global, so a test can crash the worker.
   const testHooks = !app.isPackaged && process.env['DMAWB_TEST_HOOKS'] === '1';
+  // a run's time budget (default 30 s): DMAWB_RUN_TIMEOUT_MS, as in browser mode (host/run-budget.ts)
+  let runTimeoutMs: number | undefined;
+  try {
+    runTimeoutMs = runBudgetFromEnv(process.env[RUN_BUDGET_ENV]);
+  } catch (e) {
+    console.error(`dmawb: ${(e as Error).message}; the default budget applies`);
+  }
   const engine = new EngineHost({
     factory: builtWorker(import.meta.dirname),
     appVersion: app.getVersion(),
     testHooks,
+    ...(runTimeoutMs !== undefined ? { runTimeoutMs } : {}),
   });
   if (testHooks) (globalThis as { __dmawbTest?: unknown }).__dmawbTest = { engine };
   const files = await DesktopFiles.open({

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createDispatch } from '../host/dispatch.ts';
 import { EngineHost } from '../host/engine-host.ts';
 import { desktopUserDataDir, documentsDir } from '../host/paths.ts';
+import { RUN_BUDGET_ENV, runBudgetFromEnv } from '../host/run-budget.ts';
 import { sourceWorker } from '../host/worker-source.ts';
 import { defaultWorkspaceFolder, loadSettings, seedWorkspace, Workspace } from '../host/workspace.ts';
 import { buildRenderer, rendererStaleness } from './build-renderer.ts';
@@ -79,16 +80,18 @@ const folder = args.workspace ?? settings.workspace ?? defaultWorkspaceFolder(do
 const seeded = await seedWorkspace(folder, join(root, 'examples'));
 const workspace = new Workspace(folder);
 
-// a run's time budget (default 30 s): DMAWB_RUN_TIMEOUT_MS, for benchmarks of runs of a million calls
-const budget = process.env['DMAWB_RUN_TIMEOUT_MS'];
-if (budget !== undefined && !/^[1-9]\d{0,7}$/.test(budget)) {
-  console.error(`serve: DMAWB_RUN_TIMEOUT_MS=${budget}: a whole number of milliseconds from 1 to 99,999,999`);
+// a run's time budget (default 30 s): DMAWB_RUN_TIMEOUT_MS, for runs of a million calls (host/run-budget.ts)
+let budget: number | undefined;
+try {
+  budget = runBudgetFromEnv(process.env[RUN_BUDGET_ENV]);
+} catch (e) {
+  console.error(`serve: ${(e as Error).message}`);
   process.exit(64);
 }
 const engine = new EngineHost({
   factory: sourceWorker(),
   appVersion: version,
-  ...(budget !== undefined ? { runTimeoutMs: Number(budget) } : {}),
+  ...(budget !== undefined ? { runTimeoutMs: budget } : {}),
 });
 const dispatch = createDispatch({ engine, local: browserHandlers(workspace, version) });
 // the same token and, unless --port says otherwise, the same port as the last start: a page left open
