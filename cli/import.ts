@@ -109,7 +109,7 @@ export async function runImport(args: ImportArgs, io: ImportIo): Promise<number>
       const st = await stat(file);
       if (st.size > CAPTURE_MAX_BYTES)
         throw new Error(`it is larger than ${CAPTURE_MAX_BYTES / (1024 * 1024)} MiB`);
-      texts.push({ file, text: await readFile(file, 'latin1').then(utf8OrLatin1) });
+      texts.push({ file, text: utf8OrLatin1(await readFile(file)) });
     } catch (e) {
       io.stderr(`dmawb import: cannot read capture '${file}': ${readError(e)}\n`);
       return 2;
@@ -132,11 +132,12 @@ export async function runImport(args: ImportArgs, io: ImportIo): Promise<number>
 }
 
 /** captures are mostly ASCII; read UTF-8 when the bytes are valid UTF-8, else keep them as Latin-1 */
-function utf8OrLatin1(latin1: string): string {
-  const bytes = Uint8Array.from(latin1, (c) => c.charCodeAt(0));
+function utf8OrLatin1(bytes: Uint8Array): string {
+  // decoded from the bytes as read (a copy through a string and an array of its characters does not fit a
+  // 100 MiB trace: the array passes V8's array length limit)
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return latin1;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   }
 }

@@ -199,6 +199,23 @@ describe('dmawb import of the shipped captures', () => {
 });
 
 describe('dmawb import: other sources, bad input, usage', () => {
+  it('reads a capture as UTF-8 when its bytes are, else as Latin-1: both encodings of one capture import alike', async () => {
+    const base = readFileSync(join(capture('v2-ddw-startup'), 'qemu.log'));
+    const note = '# guest café (a comment)\n';
+    const utf8 = join(dir, 'enc-utf8.log');
+    const latin1 = join(dir, 'enc-latin1.log');
+    writeFileSync(utf8, Buffer.concat([Buffer.from(note, 'utf8'), base]));
+    writeFileSync(latin1, Buffer.concat([Buffer.from(note, 'latin1'), base]));
+    expect(Buffer.from(note, 'latin1').includes(0xe9)).toBe(true); // not valid UTF-8: the fallback runs
+    const a = await cli('import', utf8, '--out', join(dir, 'enc-utf8.ts'));
+    const b = await cli('import', latin1, '--out', join(dir, 'enc-latin1.ts'));
+    expect(a.code, a.err).toBe(0);
+    expect(b.code, b.err).toBe(0);
+    const text = (f: string) => readFileSync(join(dir, f), 'utf8').replaceAll(/enc-(utf8|latin1)/g, 'enc');
+    expect(text('enc-latin1.ts')).toBe(text('enc-utf8.ts'));
+    expect(text('enc-utf8.ts')).toMatch(/enc\.log:\d+/);
+  });
+
   it('a strace-only capture replays the setup it records and states what it cannot', async () => {
     const s = file(
       'strace.txt',
