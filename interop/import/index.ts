@@ -17,7 +17,7 @@ export {
 } from './scenario.ts';
 
 /** the largest capture file `dmawb import` reads (product.md: imports are size-limited): 256 MiB holds a busy
- * guest's trace of a million MAP/UNMAP calls with their notify and hypercall lines (about 126 MiB) */
+ * guest's trace of a million MAP/UNMAP calls with their notify and hypercall lines (about 120 MiB) */
 export const CAPTURE_MAX_BYTES = 256 * 1024 * 1024;
 
 export interface CaptureText {
