@@ -94,15 +94,9 @@ export class Recorder {
       cite: { file: r.cite.file, fn: r.cite.fn },
       deltas: this.drain(),
     };
-    const line = this.hooks.line();
-    if (line !== undefined) e.line = line;
+    this.stampLine(e);
     if (r.ret >= 0 && r.out !== undefined) e.out = r.out as Record<string, unknown>;
-    if (r.ret === -12) {
-      const refusal = takeRefusal(this.kernels);
-      if (refusal) e.memlock = refusal;
-    }
-    this.notePeaks(e.seq);
-    this.hooks.push(e);
+    this.finish(e, r.ret);
     return result;
   }
 
@@ -124,13 +118,11 @@ export class Recorder {
       lockedVm,
       breakdown,
       explain: whyText(explain, cite),
-      ...(cite ? { cite: { file: cite.file, fn: cite.fn } } : {}),
+      ...citeField(cite),
       deltas: this.drain(),
     };
-    const line = this.hooks.line();
-    if (line !== undefined) e.line = line;
-    this.notePeaks(e.seq);
-    this.hooks.push(e);
+    this.stampLine(e);
+    this.finish(e, 0);
     return e;
   }
 
@@ -165,15 +157,13 @@ export class Recorder {
       lockedVm,
       breakdown,
       explain: whyText(r.explain ?? '', cite),
-      ...(cite ? { cite: { file: cite.file, fn: cite.fn } } : {}),
+      ...citeField(cite),
       deltas: this.drain(),
     };
     if (r.mode) e.mode = r.mode;
     if (r.value !== undefined) e.value = r.value;
-    const line = this.hooks.line();
-    if (line !== undefined) e.line = line;
-    this.notePeaks(e.seq);
-    this.hooks.push(e);
+    this.stampLine(e);
+    this.finish(e, 0);
     return e;
   }
 
@@ -199,18 +189,28 @@ export class Recorder {
       lockedVm,
       breakdown,
       explain: whyText(explain, cite),
-      ...(cite ? { cite: { file: cite.file, fn: cite.fn } } : {}),
+      ...citeField(cite),
       deltas: this.drain(),
     };
+    this.stampLine(e);
+    this.finish(e, ret);
+    return e;
+  }
+
+  /** the scenario line of the call being recorded, when the runner knows it */
+  private stampLine(e: { line?: number }): void {
     const line = this.hooks.line();
     if (line !== undefined) e.line = line;
+  }
+
+  /** the end of every event: an ENOMEM's RLIMIT_MEMLOCK refusal attached, peaks noted, the event pushed */
+  private finish(e: RunEvent & { memlock?: unknown }, ret: number): void {
     if (ret === -12) {
       const refusal = takeRefusal(this.kernels);
       if (refusal) e.memlock = refusal;
     }
     this.notePeaks(e.seq);
     this.hooks.push(e);
-    return e;
   }
 
   /** after a call that may have charged: remember which event raised a process's peak */
@@ -366,4 +366,9 @@ export class Recorder {
     }
     return undefined;
   }
+}
+
+/** an event's cite field, when the call has one (the why text names it too: whyText) */
+function citeField(cite: Cite | undefined): { cite?: Cite } {
+  return cite ? { cite: { file: cite.file, fn: cite.fn } } : {};
 }
